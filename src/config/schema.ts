@@ -1,0 +1,221 @@
+/**
+ * The one schema of Postroom's configuration. The config file, the REST API bodies and the
+ * UI's form validation all use these zod schemas; parsing returns a normalised copy
+ * (durations in milliseconds, defaults filled in) that the rest of the code trusts.
+ */
+import { z } from 'zod';
+import { DESTINATION_TYPES, destinationType } from '../destinations/registry.ts';
+import { duration } from './duration.ts';
+
+/** Seed 000: a failed poll is due again after 60 s, whatever the polling interval. */
+export const DEFAULT_RETRY_INTERVAL = '60s';
+/** Seed 000 default; short enough to feel live, long enough not to hammer a provider. */
+export const DEFAULT_POLLING_INTERVAL = '60s';
+
+const connectionName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash and underscore, starting with a letter or digit');
+
+export const oauth2Schema = z
+  .object({
+    /** Token endpoint for a refresh-token grant, or Microsoft's client-credentials flow. */
+    tokenUrl: z.string().url().optional(),
+    clientId: z.string().min(1),
+    clientSecret: z.string().optional(),
+    refreshToken: z.string().optional(),
+    tenantId: z.string().optional(),
+    scope: z.string().optional(),
+    /** A bearer token given as is (mostly for tests and short-lived scripts). */
+    accessToken: z.string().optional(),
+  })
+  .strict();
+
+const tlsSchema = z
+  .object({
+    /** Verify the server certificate (default). Turn off only for a server you trust on a network you trust. */
+    rejectUnauthorized: z.boolean().default(true),
+    /** Extra CA certificate(s), PEM text or a path to a PEM file. */
+    ca: z.string().optional(),
+    servername: z.string().optional(),
+  })
+  .strict();
+
+const common = {
+  name: connectionName,
+  enabled: z.boolean().default(true),
+  sendAttachments: z.boolean().default(true),
+  sendMessageBody: z.boolean().default(true),
+  deleteMessages: z.boolean().default(false),
+  pollingInterval: duration.prefault(DEFAULT_POLLING_INTERVAL),
+  useProcessLock: z.boolean().default(false),
+  destination: z.string().min(1).optional(),
+  /** Regex (`|` separates alternatives) that marks a server reply as throttling. */
+  throttlePattern: z.string().optional(),
+  /** `extend` adds throttlePattern to the defaults; `replace` uses it alone. */
+  throttlePatternMode: z.enum(['extend', 'replace']).default('extend'),
+  /** A fixed wait when throttled without a wait from the server; else exponential backoff. */
+  throttleLatency: duration.optional(),
+};
+
+const mailServer = {
+  host: z.string().min(1, 'give the mail server host name, e.g. imap.example.com'),
+  port: z.number().int().min(1).max(65535).optional(),
+  useSsl: z.boolean().default(true),
+  /** Upgrade a plain connection with STARTTLS / STLS. Ignored when useSsl is on. */
+  startTls: z.boolean().default(false),
+  username: z.string().min(1),
+  password: z.string().optional(),
+  oauth2: oauth2Schema.optional(),
+  tls: tlsSchema.prefault({}),
+  connectTimeout: duration.prefault('30s'),
+};
+
+export const imapConnectionSchema = z
+  .object({
+    ...common,
+    hostType: z.literal('imap'),
+    ...mailServer,
+    folder: z.string().min(1).default('INBOX'),
+    /** Move acknowledged emails into this folder instead of only flagging them. */
+    moveTo: z.string().min(1).optional(),
+    /** Wake on new mail with IMAP IDLE where the server has it (polling stays the fallback). */
+    idle: z.boolean().default(true),
+  })
+  .strict();
+
+export const pop3ConnectionSchema = z
+  .object({
+    ...common,
+    hostType: z.literal('pop3'),
+    ...mailServer,
+  })
+  .strict();
+
+export const graphConnectionSchema = z
+  .object({
+    ...common,
+    hostType: z.literal('graph'),
+    tenantId: z.string().min(1),
+    clientId: z.string().min(1),
+    clientSecret: z.string().optional(),
+    certificate: z.object({ thumbprint: z.string(), privateKey: z.string() }).strict().optional(),
+    mailbox: z.string().min(1),
+    folder: z.string().min(1).default('inbox'),
+    moveTo: z.string().min(1).optional(),
+    graphEndpoint: z.string().url().default('https://graph.microsoft.com'),
+    authorityHost: z.string().url().default('https://login.microsoftonline.com'),
+    tls: tlsSchema.prefault({}),
+  })
+  .strict();
+
+function checkCredentials(connection: { hostType: string; password?: string; oauth2?: unknown }, ctx: z.RefinementCtx): void {
+  if ((connection.hostType === 'imap' || connection.hostType === 'pop3') && !connection.password && !connection.oauth2) {
+    ctx.addIssue({ code: 'custom', path: ['password'], message: 'give a password (e.g. password: ${MY_PASSWORD}) or an oauth2 block' });
+  }
+}
+
+export const connectionSchema = z
+  .discriminatedUnion('hostType', [imapConnectionSchema, pop3ConnectionSchema, graphConnectionSchema], {
+    error: (issue) => (issue.code === 'invalid_union' ? 'hostType must be one of imap, pop3, graph' : undefined),
+  })
+  .superRefine(checkCredentials)
+  .transform((connection) => {
+    if (connection.hostType === 'graph') return connection;
+    const port = connection.port ?? defaultPort(connection.hostType, connection.useSsl);
+    // Seed 000: POP3 always deletes, the protocol has no read flag.
+    const deleteMessages = connection.hostType === 'pop3' ? true : connection.deleteMessages;
+    return { ...connection, port, deleteMessages };
+  });
+
+export function defaultPort(hostType: 'imap' | 'pop3', useSsl: boolean): number {
+  if (hostType === 'imap') return useSsl ? 993 : 143;
+  return useSsl ? 995 : 110;
+}
+
+export type ConnectionInput = z.input<typeof connectionSchema>;
+export type ConnectionConfig = z.output<typeof connectionSchema>;
+export type ImapConnectionConfig = Extract<ConnectionConfig, { hostType: 'imap' }>;
+export type Pop3ConnectionConfig = Extract<ConnectionConfig, { hostType: 'pop3' }>;
+export type GraphConnectionConfig = Extract<ConnectionConfig, { hostType: 'graph' }>;
+
+export const destinationSchema = z
+  .object({ type: z.string() })
+  .passthrough()
+  .transform((value, ctx) => {
+    const entry = destinationType(value.type);
+    if (!entry) {
+      ctx.addIssue({ code: 'custom', path: ['type'], message: `unknown destination type "${value.type}"; use one of ${Object.keys(DESTINATION_TYPES).join(', ')}` });
+      return z.NEVER;
+    }
+    const parsed = entry.schema.safeParse(value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', path: issue.path } as never);
+      return z.NEVER;
+    }
+    return parsed.data as { type: string } & Record<string, unknown>;
+  });
+
+export type DestinationConfig = z.output<typeof destinationSchema>;
+
+export const apiSchema = z
+  .object({
+    listen: z.string().default('127.0.0.1:8025'),
+    token: z.string().optional(),
+    enabled: z.boolean().default(true),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    /** A directory for the embedded SQLite store and content files, or a postgres:// URL. */
+    store: z.string().default('./data'),
+    /** Where content files live when the store is PostgreSQL (shared by every worker). */
+    contentDir: z.string().optional(),
+    destinations: z.record(connectionName, destinationSchema).default({}),
+    connections: z.array(connectionSchema).default([]),
+    retry: z
+      .object({
+        /** Seed 000: a failed poll is due again after this, whatever the polling interval. */
+        interval: duration.prefault(DEFAULT_RETRY_INTERVAL),
+        /** Catastrophic retry schedule for pipeline messages that could not be delivered. */
+        deadLetterSchedule: z.array(duration).prefault(['1m', '5m', '30m', '2h', '12h']),
+      })
+      .strict()
+      .prefault({}),
+    throttle: z
+      .object({
+        pattern: z.string().optional(),
+        patternMode: z.enum(['extend', 'replace']).default('extend'),
+        latency: duration.optional(),
+      })
+      .strict()
+      .prefault({}),
+    api: apiSchema.prefault({}),
+    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).strict().prefault({}),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const names = new Set<string>();
+    config.connections.forEach((connection, index) => {
+      if (names.has(connection.name)) ctx.addIssue({ code: 'custom', path: ['connections', index, 'name'], message: `another connection is already named "${connection.name}"` });
+      names.add(connection.name);
+      const destinations = Object.keys(config.destinations);
+      if (connection.destination === undefined) {
+        if (destinations.length !== 1) {
+          ctx.addIssue({ code: 'custom', path: ['connections', index, 'destination'], message: destinations.length === 0 ? 'add a destination under destinations: and name it here' : `say which destination to use: one of ${destinations.join(', ')}` });
+        }
+      } else if (!config.destinations[connection.destination]) {
+        ctx.addIssue({ code: 'custom', path: ['connections', index, 'destination'], message: `no destination is named "${connection.destination}"; defined: ${destinations.join(', ') || 'none'}` });
+      }
+    });
+  })
+  .transform((config) => {
+    // A connection without a destination uses the only one there is.
+    const only = Object.keys(config.destinations).length === 1 ? Object.keys(config.destinations)[0] : undefined;
+    return { ...config, connections: config.connections.map((c) => ({ ...c, destination: c.destination ?? only! })) };
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;

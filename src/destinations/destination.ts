@@ -1,0 +1,31 @@
+/**
+ * The Destination interface: where pipeline messages go. One file per destination type,
+ * registered in registry.ts. A destination must be idempotent on `envelope.id`
+ * (file name, Idempotency-Key, Nats-Msg-Id, AMQP messageId): the outbox delivers at least once.
+ *
+ * Throw PostroomError('DELIVERY_FAILED', ..., { retryAfterMs }) for a failure worth retrying and
+ * PostroomError('DELIVERY_REJECTED') for one that will never succeed as it is (it goes to the
+ * dead letters at once).
+ */
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Envelope } from '../engine/envelope.ts';
+
+export interface OutgoingMessage {
+  envelope: Envelope;
+  /** Opens the content afresh; may be called more than once (retries). */
+  openContent(): Readable;
+}
+
+export interface Destination {
+  readonly name: string;
+  readonly type: string;
+  deliver(message: OutgoingMessage): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DestinationContext {
+  log: Logger;
+  /** The directory of the store, for destinations that keep local state. */
+  dataDir?: string;
+}

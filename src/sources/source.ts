@@ -1,0 +1,120 @@
+/**
+ * The Source interface: one implementation per protocol (imap/, pop3/, graph/).
+ * The engine drives every source the same way:
+ *
+ *   const session = await source.open(connection, context);
+ *   const listing = await session.list(cursor);           // what is new, cheap metadata only
+ *   for await (const fetched of session.fetch(listing.emails)) { ...consume fetched.content... }
+ *   await session.acknowledge(keys);                      // seen / move / delete (may be deferred)
+ *   await session.close();                                // commits deferred acknowledgements (POP3 QUIT)
+ *
+ * An acknowledgement is only durable once close() has resolved: POP3 deletes take effect
+ * at QUIT, and IMAP sources may batch flag updates until then.
+ */
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { ConnectionConfig } from '../config/schema.ts';
+
+export type Protocol = 'imap' | 'pop3' | 'graph';
+
+/** A stable identity for one email on its server. */
+export interface SourceKey {
+  protocol: Protocol;
+  /** IMAP folder or Graph folder. */
+  folder?: string;
+  /** IMAP UIDVALIDITY, as a decimal string. */
+  uidValidity?: string;
+  uid?: number;
+  /** POP3 UIDL (or the documented fallback key when the server has no UIDL). */
+  uidl?: string;
+  graphId?: string;
+}
+
+/** The ledger key of an email: unique per connection. */
+export function sourceKeyString(key: SourceKey): string {
+  switch (key.protocol) {
+    case 'imap':
+      return `imap:${key.folder ?? 'INBOX'}:${key.uidValidity ?? '0'}:${key.uid ?? 0}`;
+    case 'pop3':
+      return `pop3:${key.uidl ?? ''}`;
+    case 'graph':
+      return `graph:${key.folder ?? ''}:${key.graphId ?? ''}`;
+  }
+}
+
+/** What a listing knows about an email before its content is fetched. */
+export interface ListedEmail {
+  key: SourceKey;
+  /** Size in bytes as the server reports it, when known. */
+  size?: number;
+  /**
+   * A cheap fingerprint that tells a reused key from a redelivered email (POP3: hash of
+   * the headers from TOP n 0). When present, the ledger only counts an email as already
+   * emitted when the fingerprint matches too.
+   */
+  fingerprint?: string;
+  /** Cursor to persist once this email and every one before it is committed. */
+  cursorAfter?: SourceCursor;
+}
+
+/** Opaque per-connection position, persisted in the store with each committed email. */
+export type SourceCursor = Record<string, unknown>;
+
+export interface Listing {
+  emails: ListedEmail[];
+  /**
+   * True when the server's identity space changed since the stored cursor
+   * (IMAP UIDVALIDITY). The engine then re-maps by Message-ID + raw hash and delivers
+   * only the emails it has not seen before.
+   */
+  remap: boolean;
+  /** Every key the server still lists (POP3), so the ledger can be pruned. */
+  presentKeys?: SourceKey[];
+}
+
+export interface FetchedEmail {
+  email: ListedEmail;
+  /** The raw RFC 822 bytes. Must be consumed (or destroyed) before the next email is taken. */
+  content: Readable;
+}
+
+/** A failure to fetch one email, reported in-line so one bad email never blocks the rest. */
+export interface FetchFailure {
+  email: ListedEmail;
+  error: Error;
+}
+
+export type FetchResult = FetchedEmail | FetchFailure;
+
+export function isFetchFailure(result: FetchResult): result is FetchFailure {
+  return 'error' in result;
+}
+
+export interface SourceSession {
+  list(cursor: SourceCursor | undefined): Promise<Listing>;
+  fetch(emails: ListedEmail[]): AsyncIterable<FetchResult>;
+  acknowledge(keys: SourceKey[]): Promise<void>;
+  /** Ends the session. Resolving means every acknowledgement made is durable on the server. */
+  close(): Promise<void>;
+  /** Drops the connection without committing anything (used on lease loss and shutdown). */
+  abort(): void;
+}
+
+export interface SourceContext {
+  log: Logger;
+  signal?: AbortSignal;
+}
+
+/** One step of a connection check, as `postroom check` prints it. */
+export interface CheckStep {
+  step: 'dns' | 'tcp' | 'tls' | 'greeting' | 'login' | 'folder' | 'capabilities' | 'token' | 'mailbox';
+  ok: boolean;
+  detail: string;
+}
+
+export interface Source {
+  readonly protocol: Protocol;
+  open(connection: ConnectionConfig, context: SourceContext): Promise<SourceSession>;
+  /** Tests the connection step by step; never throws for a server-side problem. */
+  check(connection: ConnectionConfig, context: SourceContext): Promise<CheckStep[]>;
+}

@@ -1,0 +1,44 @@
+/** The Store built from per-table query modules over one Kysely instance (SQLite or PostgreSQL). */
+import { Migrator, sql, type Kysely } from 'kysely';
+import { PostroomError } from '../errors.ts';
+import { migrationProvider } from './migrations/index.ts';
+import { leaseQueries } from './sql/leases.ts';
+import { ledgerQueries } from './sql/ledger.ts';
+import { outboxQueries } from './sql/outbox.ts';
+import { statusQueries } from './sql/status.ts';
+import type { Tables } from './sql/tables.ts';
+import type { Store, StoreCapabilities } from './store.ts';
+
+export interface KyselyStoreOptions {
+  /** PostgreSQL schema holding the tables (and Kysely's migration tables). */
+  schema?: string;
+  onClose?: () => Promise<void>;
+}
+
+export function createKyselyStore(db: Kysely<Tables>, capabilities: StoreCapabilities, options: KyselyStoreOptions = {}): Store {
+  let closed = false;
+  return {
+    capabilities,
+    async migrate() {
+      const migrator = new Migrator({ db, provider: migrationProvider, ...(options.schema ? { migrationTableSchema: options.schema } : {}) });
+      const { error, results } = await migrator.migrateToLatest();
+      const failed = results?.find((result) => result.status === 'Error');
+      if (error || failed) {
+        throw new PostroomError('STORE_FAILED', `migration ${failed?.migrationName ?? ''} failed: ${(error as Error | undefined)?.message ?? 'unknown error'}`, { cause: error });
+      }
+    },
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+      await options.onClose?.();
+    },
+    ...leaseQueries(db),
+    ...ledgerQueries(db),
+    ...outboxQueries(db, capabilities),
+    ...statusQueries(db),
+  };
+}

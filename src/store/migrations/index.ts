@@ -1,0 +1,17 @@
+/**
+ * Versioned migrations, applied by Kysely's Migrator. The Migrator takes a lock (a row lock on
+ * PostgreSQL) around the whole run, so several workers starting at once migrate exactly once.
+ * Add a migration as a new file and one line here; never edit one that has shipped.
+ */
+import type { Migration, MigrationProvider } from 'kysely';
+import * as initial from './001-initial.ts';
+
+const MIGRATIONS: Record<string, Migration> = {
+  '001-initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return MIGRATIONS;
+  },
+};

@@ -1,0 +1,39 @@
+/** The shared store: PostgreSQL, for several workers on one or more machines. */
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { createKyselyStore } from '../kysely-store.ts';
+import type { Tables } from '../sql/tables.ts';
+import type { Store, StoreCapabilities } from '../store.ts';
+
+export const POSTGRES_CAPABILITIES: StoreCapabilities = Object.freeze({ shared: true, skipLocked: true });
+
+/** int8 columns (epoch milliseconds, tokens) fit in a double for the next 285,000 years. */
+pg.types.setTypeParser(20, (value) => Number(value));
+
+/**
+ * `postgres://user@host/db?schema=name` puts every table in `name` (created when missing);
+ * tests use it so runs never collide.
+ */
+export async function openPostgresStore(url: string): Promise<Store> {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema') ?? undefined;
+  parsed.searchParams.delete('schema');
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) {
+    throw new Error(`schema "${schema}" must be lower-case letters, digits and underscores`);
+  }
+  // search_path as a startup option: it is in force before the first query of every connection.
+  const pool = new pg.Pool({ connectionString: parsed.toString(), max: 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  if (schema) {
+    const client = await pool.connect();
+    try {
+      await client.query(`create schema if not exists "${schema}"`);
+    } catch (error) {
+      // Two workers creating the schema at once: one loses the race harmlessly.
+      if ((error as { code?: string }).code !== '23505') throw error;
+    } finally {
+      client.release();
+    }
+  }
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  return createKyselyStore(db, POSTGRES_CAPABILITIES, schema ? { schema } : {});
+}

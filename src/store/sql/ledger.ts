@@ -1,0 +1,199 @@
+/** The ledger of emails seen, the outbox rows written with them, and the source cursor. */
+import type { Kysely } from 'kysely';
+import type { SourceKey } from '../../sources/source.ts';
+import type { LedgerEntry, LedgerState, Store } from '../store.ts';
+import { assertLeaseHeld } from './leases.ts';
+import type { LedgerTable, Tables } from './tables.ts';
+
+/** Keys per DELETE/UPDATE ... IN (...) statement; well under SQLite's bound-variable limit. */
+const KEYS_PER_STATEMENT = 500;
+
+const toEntry = (row: LedgerTable): LedgerEntry => ({
+  connection: row.connection,
+  sourceKey: row.source_key,
+  key: JSON.parse(row.key_json) as SourceKey,
+  fingerprint: row.fingerprint,
+  messageId: row.message_id,
+  rawSha256: row.raw_sha256,
+  rawRef: row.raw_ref,
+  state: row.state as LedgerState,
+  emittedAt: Number(row.emitted_at),
+  acknowledgedAt: row.acknowledged_at === null ? null : Number(row.acknowledged_at),
+});
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+type LedgerQueries = Pick<
+  Store,
+  'findLedger' | 'findByContent' | 'commitEmail' | 'recordAlias' | 'pendingAcknowledgements' | 'markAcknowledged' | 'pruneLedger' | 'getCursor' | 'setCursor'
+>;
+
+export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
+  return {
+    async findLedger(connection, sourceKey) {
+      const row = await db.selectFrom('ledger').selectAll().where('connection', '=', connection).where('source_key', '=', sourceKey).executeTakeFirst();
+      return row ? toEntry(row) : undefined;
+    },
+    async findByContent(connection, messageId, rawSha256) {
+      let query = db.selectFrom('ledger').selectAll().where('connection', '=', connection).where('raw_sha256', '=', rawSha256);
+      query = messageId === null ? query.where('message_id', 'is', null) : query.where('message_id', '=', messageId);
+      const row = await query.executeTakeFirst();
+      return row ? toEntry(row) : undefined;
+    },
+    async commitEmail(lease, commit) {
+      await db.transaction().execute(async (trx) => {
+        await assertLeaseHeld(trx, lease, commit.now);
+        await trx
+          .insertInto('ledger')
+          .values({
+            connection: commit.connection,
+            source_key: commit.sourceKey,
+            key_json: JSON.stringify(commit.key),
+            fingerprint: commit.fingerprint,
+            message_id: commit.messageId,
+            raw_sha256: commit.rawSha256,
+            raw_ref: commit.rawRef,
+            state: 'emitted',
+            emitted_at: commit.now,
+            acknowledged_at: null,
+            token: lease.token,
+          })
+          // A reused POP3 UIDL with a new fingerprint replaces the old row: it is a new email.
+          .onConflict((oc) =>
+            oc.columns(['connection', 'source_key']).doUpdateSet((eb) => ({
+              key_json: eb.ref('excluded.key_json'),
+              fingerprint: eb.ref('excluded.fingerprint'),
+              message_id: eb.ref('excluded.message_id'),
+              raw_sha256: eb.ref('excluded.raw_sha256'),
+              raw_ref: eb.ref('excluded.raw_ref'),
+              state: eb.ref('excluded.state'),
+              emitted_at: eb.ref('excluded.emitted_at'),
+              acknowledged_at: null,
+              token: eb.ref('excluded.token'),
+            })),
+          )
+          .execute();
+        for (const batch of chunks(commit.messages, 50)) {
+          await trx
+            .insertInto('outbox')
+            .values(
+              batch.map((message) => ({
+                id: message.envelope.id,
+                connection: commit.connection,
+                destination: message.destination,
+                source_key: commit.sourceKey,
+                envelope: JSON.stringify(message.envelope),
+                content_ref: message.contentRef,
+                state: 'pending',
+                next_attempt_at: commit.now,
+                last_error: null,
+                created_at: commit.now,
+                delivered_at: null,
+                claimed_by: null,
+                claimed_until: null,
+              })),
+            )
+            // Same id = same pipeline message (a re-emitted reused key): deliver the new content.
+            .onConflict((oc) =>
+              oc.column('id').doUpdateSet((eb) => ({
+                envelope: eb.ref('excluded.envelope'),
+                content_ref: eb.ref('excluded.content_ref'),
+                state: 'pending',
+                attempts: 0,
+                next_attempt_at: eb.ref('excluded.next_attempt_at'),
+                last_error: null,
+                delivered_at: null,
+              })),
+            )
+            .execute();
+        }
+        if (commit.cursor) {
+          await trx
+            .insertInto('cursors')
+            .values({ connection: commit.connection, cursor: JSON.stringify(commit.cursor), updated_at: commit.now })
+            .onConflict((oc) => oc.column('connection').doUpdateSet((eb) => ({ cursor: eb.ref('excluded.cursor'), updated_at: eb.ref('excluded.updated_at') })))
+            .execute();
+        }
+      });
+    },
+    async recordAlias(lease, alias) {
+      await db.transaction().execute(async (trx) => {
+        await assertLeaseHeld(trx, lease, alias.now);
+        await trx
+          .insertInto('ledger')
+          .values({
+            connection: alias.connection,
+            source_key: alias.sourceKey,
+            key_json: JSON.stringify(alias.key),
+            fingerprint: alias.of.fingerprint,
+            message_id: alias.of.messageId,
+            raw_sha256: alias.of.rawSha256,
+            raw_ref: null,
+            state: 'emitted',
+            emitted_at: alias.now,
+            acknowledged_at: null,
+            token: lease.token,
+          })
+          .onConflict((oc) => oc.columns(['connection', 'source_key']).doNothing())
+          .execute();
+        if (alias.cursor) {
+          await trx
+            .insertInto('cursors')
+            .values({ connection: alias.connection, cursor: JSON.stringify(alias.cursor), updated_at: alias.now })
+            .onConflict((oc) => oc.column('connection').doUpdateSet((eb) => ({ cursor: eb.ref('excluded.cursor'), updated_at: eb.ref('excluded.updated_at') })))
+            .execute();
+        }
+      });
+    },
+    async pendingAcknowledgements(connection) {
+      const rows = await db.selectFrom('ledger').selectAll().where('connection', '=', connection).where('state', '=', 'emitted').orderBy('emitted_at').execute();
+      return rows.map(toEntry);
+    },
+    async markAcknowledged(lease, connection, sourceKeys, now) {
+      if (sourceKeys.length === 0) return;
+      await db.transaction().execute(async (trx) => {
+        await assertLeaseHeld(trx, lease, now);
+        for (const batch of chunks(sourceKeys, KEYS_PER_STATEMENT)) {
+          await trx
+            .updateTable('ledger')
+            .set({ state: 'acknowledged', acknowledged_at: now })
+            .where('connection', '=', connection)
+            .where('source_key', 'in', batch)
+            .execute();
+        }
+      });
+    },
+    async pruneLedger(connection, keep, protocol) {
+      const rows = await db
+        .selectFrom('ledger')
+        .select('source_key')
+        .where('connection', '=', connection)
+        .where('state', '=', 'acknowledged')
+        .where('source_key', 'like', `${protocol}:%`)
+        .execute();
+      const gone = rows.map((row) => row.source_key).filter((key) => !keep.has(key));
+      for (const batch of chunks(gone, KEYS_PER_STATEMENT)) {
+        await db.deleteFrom('ledger').where('connection', '=', connection).where('source_key', 'in', batch).where('raw_ref', 'is', null).execute();
+      }
+      return gone.length;
+    },
+    async getCursor(connection) {
+      const row = await db.selectFrom('cursors').select('cursor').where('connection', '=', connection).executeTakeFirst();
+      return row ? (JSON.parse(row.cursor) as Record<string, unknown>) : undefined;
+    },
+    async setCursor(lease, connection, cursor, now) {
+      await db.transaction().execute(async (trx) => {
+        await assertLeaseHeld(trx, lease, now);
+        await trx
+          .insertInto('cursors')
+          .values({ connection, cursor: JSON.stringify(cursor), updated_at: now })
+          .onConflict((oc) => oc.column('connection').doUpdateSet((eb) => ({ cursor: eb.ref('excluded.cursor'), updated_at: eb.ref('excluded.updated_at') })))
+          .execute();
+      });
+    },
+  };
+}

@@ -1,0 +1,115 @@
+/** The outbox: pipeline messages waiting for, or failed at, delivery (dead letters included). */
+import type { Kysely } from 'kysely';
+import type { Envelope } from '../../engine/envelope.ts';
+import type { OutboxMessage, OutboxState, Store, StoreCapabilities } from '../store.ts';
+import type { OutboxTable, Tables } from './tables.ts';
+
+const toMessage = (row: Omit<OutboxTable, 'attempts'> & { attempts: number }): OutboxMessage => ({
+  id: row.id,
+  connection: row.connection,
+  destination: row.destination,
+  sourceKey: row.source_key,
+  envelope: JSON.parse(row.envelope) as Envelope,
+  contentRef: row.content_ref,
+  state: row.state as OutboxState,
+  attempts: Number(row.attempts),
+  nextAttemptAt: row.next_attempt_at === null ? null : Number(row.next_attempt_at),
+  lastError: row.last_error,
+  createdAt: Number(row.created_at),
+  deliveredAt: row.delivered_at === null ? null : Number(row.delivered_at),
+});
+
+type OutboxQueries = Pick<
+  Store,
+  'claimDue' | 'markDelivered' | 'markFailed' | 'getOutboxMessage' | 'listDeadLetters' | 'replayDeadLetters' | 'outboxDepth' | 'releasableContent'
+>;
+
+export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilities): OutboxQueries {
+  return {
+    async claimDue(now, limit, holder, claimMs) {
+      let due = db
+        .selectFrom('outbox')
+        .select('id')
+        .where('state', 'in', ['pending', 'dead'])
+        .where('next_attempt_at', '<=', now)
+        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+        .orderBy('next_attempt_at')
+        .limit(limit);
+      if (capabilities.skipLocked) due = due.forUpdate().skipLocked();
+      const rows = await db
+        .updateTable('outbox')
+        .set({ claimed_by: holder, claimed_until: now + claimMs })
+        .where('id', 'in', due)
+        .returningAll()
+        .execute();
+      return rows.map(toMessage);
+    },
+    async markDelivered(id, now) {
+      await db.updateTable('outbox').set({ state: 'delivered', delivered_at: now, claimed_by: null, claimed_until: null, last_error: null }).where('id', '=', id).execute();
+    },
+    async markFailed(failure) {
+      await db
+        .updateTable('outbox')
+        .set((eb) => ({
+          state: failure.dead ? 'dead' : 'pending',
+          attempts: eb(eb.ref('attempts'), '+', 1),
+          last_error: failure.error,
+          next_attempt_at: failure.nextAttemptAt,
+          claimed_by: null,
+          claimed_until: null,
+        }))
+        .where('id', '=', failure.id)
+        .execute();
+    },
+    async getOutboxMessage(id) {
+      const row = await db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toMessage(row) : undefined;
+    },
+    async listDeadLetters(options = {}) {
+      let query = db.selectFrom('outbox').selectAll().where('state', '=', 'dead');
+      if (options.connection) query = query.where('connection', '=', options.connection);
+      const rows = await query.orderBy('created_at').limit(options.limit ?? 1000).execute();
+      return rows.map(toMessage);
+    },
+    async replayDeadLetters(ids, now) {
+      let query = db.updateTable('outbox').set({ next_attempt_at: now, claimed_by: null, claimed_until: null }).where('state', '=', 'dead');
+      if (ids !== 'all') {
+        if (ids.length === 0) return 0;
+        query = query.where('id', 'in', ids);
+      }
+      const result = await query.executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+    async outboxDepth(connection) {
+      let query = db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'pending');
+      if (connection) query = query.where('connection', '=', connection);
+      const row = await query.executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async releasableContent(limit) {
+      // Raw emails whose ledger row is acknowledged and whose pipeline messages are all delivered.
+      const rows = await db
+        .selectFrom('ledger')
+        .select(['connection', 'source_key', 'raw_ref'])
+        .where('state', '=', 'acknowledged')
+        .where('raw_ref', 'is not', null)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('outbox')
+                .select('outbox.id')
+                .whereRef('outbox.connection', '=', 'ledger.connection')
+                .whereRef('outbox.source_key', '=', 'ledger.source_key')
+                .where('outbox.state', '!=', 'delivered'),
+            ),
+          ),
+        )
+        .limit(limit)
+        .execute();
+      for (const row of rows) {
+        await db.updateTable('ledger').set({ raw_ref: null }).where('connection', '=', row.connection).where('source_key', '=', row.source_key).execute();
+      }
+      return rows.map((row) => row.raw_ref!).filter(Boolean);
+    },
+  };
+}

@@ -1,0 +1,130 @@
+/** Throttle state shared by every worker, poll history and per-connection scheduling state. */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { ConnectionState, PollRecord, Store, ThrottleState } from '../store.ts';
+import type { ConnectionStateTable, PollsTable, Tables, ThrottlesTable } from './tables.ts';
+
+/** Poll history kept per connection: a day is enough for the status board's plot. */
+const POLL_HISTORY_MS = 24 * 3_600_000;
+
+const toThrottle = (row: ThrottlesTable): ThrottleState => ({
+  account: row.account,
+  until: Number(row.until),
+  reason: row.reason,
+  since: Number(row.since),
+  consecutive: Number(row.consecutive),
+});
+
+const toPoll = (row: PollsTable): PollRecord => ({
+  connection: row.connection,
+  holder: row.holder,
+  startedAt: Number(row.started_at),
+  finishedAt: Number(row.finished_at),
+  ok: Boolean(row.ok),
+  emails: Number(row.emails),
+  messages: Number(row.messages),
+  error: row.error,
+});
+
+type StatusQueries = Pick<
+  Store,
+  'getThrottle' | 'setThrottle' | 'clearThrottle' | 'listThrottles' | 'recordPoll' | 'getConnectionState' | 'listConnectionStates' | 'setNextDue'
+>;
+
+export function statusQueries(db: Kysely<Tables>): StatusQueries {
+  async function withLastPoll(rows: ConnectionStateTable[]): Promise<ConnectionState[]> {
+    const ids = rows.map((row) => row.last_poll_id).filter((id): id is string => id !== null);
+    const polls = ids.length ? await db.selectFrom('polls').selectAll().where('id', 'in', ids).execute() : [];
+    const byId = new Map(polls.map((poll) => [poll.id, toPoll(poll)]));
+    return rows.map((row) => ({
+      connection: row.connection,
+      nextDueAt: row.next_due_at === null ? null : Number(row.next_due_at),
+      consecutiveFailures: Number(row.consecutive_failures),
+      lastPoll: (row.last_poll_id && byId.get(row.last_poll_id)) || null,
+      emailsTotal: Number(row.emails_total),
+      messagesTotal: Number(row.messages_total),
+    }));
+  }
+
+  return {
+    async getThrottle(account) {
+      const row = await db.selectFrom('throttles').selectAll().where('account', '=', account).executeTakeFirst();
+      return row ? toThrottle(row) : undefined;
+    },
+    async setThrottle(state) {
+      await db
+        .insertInto('throttles')
+        .values({ account: state.account, until: state.until, reason: state.reason, since: state.since, consecutive: state.consecutive })
+        .onConflict((oc) =>
+          oc.column('account').doUpdateSet((eb) => ({
+            until: eb.ref('excluded.until'),
+            reason: eb.ref('excluded.reason'),
+            since: eb.ref('excluded.since'),
+            consecutive: eb.ref('excluded.consecutive'),
+          })),
+        )
+        .execute();
+    },
+    async clearThrottle(account) {
+      await db.deleteFrom('throttles').where('account', '=', account).execute();
+    },
+    async listThrottles() {
+      const rows = await db.selectFrom('throttles').selectAll().orderBy('account').execute();
+      return rows.map(toThrottle);
+    },
+    async recordPoll(poll, nextDueAt) {
+      const id = randomUUID();
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('polls')
+          .values({
+            id,
+            connection: poll.connection,
+            holder: poll.holder,
+            started_at: poll.startedAt,
+            finished_at: poll.finishedAt,
+            ok: poll.ok ? 1 : 0,
+            emails: poll.emails,
+            messages: poll.messages,
+            error: poll.error,
+          })
+          .execute();
+        await trx
+          .insertInto('connection_state')
+          .values({
+            connection: poll.connection,
+            next_due_at: nextDueAt,
+            consecutive_failures: poll.ok ? 0 : 1,
+            last_poll_id: id,
+            emails_total: poll.emails,
+            messages_total: poll.messages,
+          })
+          .onConflict((oc) =>
+            oc.column('connection').doUpdateSet((eb) => ({
+              next_due_at: eb.ref('excluded.next_due_at'),
+              consecutive_failures: poll.ok ? 0 : eb(eb.ref('connection_state.consecutive_failures'), '+', 1),
+              last_poll_id: eb.ref('excluded.last_poll_id'),
+              emails_total: eb(eb.ref('connection_state.emails_total'), '+', poll.emails),
+              messages_total: eb(eb.ref('connection_state.messages_total'), '+', poll.messages),
+            })),
+          )
+          .execute();
+        await trx.deleteFrom('polls').where('connection', '=', poll.connection).where('started_at', '<', poll.startedAt - POLL_HISTORY_MS).execute();
+      });
+    },
+    async getConnectionState(connection) {
+      const rows = await db.selectFrom('connection_state').selectAll().where('connection', '=', connection).execute();
+      return (await withLastPoll(rows))[0];
+    },
+    async listConnectionStates() {
+      return withLastPoll(await db.selectFrom('connection_state').selectAll().orderBy('connection').execute());
+    },
+    async setNextDue(connection, nextDueAt) {
+      await db
+        .insertInto('connection_state')
+        .values({ connection, next_due_at: nextDueAt, consecutive_failures: 0, last_poll_id: null, emails_total: 0, messages_total: 0 })
+        .onConflict((oc) => oc.column('connection').doUpdateSet({ next_due_at: nextDueAt }))
+        .execute();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/** Row shapes of every table, as Kysely sees them. Times are epoch milliseconds. */
+import type { Generated } from 'kysely';
+
+export interface LeasesTable {
+  connection: string;
+  holder: string;
+  token: number;
+  expires_at: number;
+  acquired_at: number;
+}
+
+export interface LedgerTable {
+  connection: string;
+  source_key: string;
+  key_json: string;
+  fingerprint: string | null;
+  message_id: string | null;
+  raw_sha256: string;
+  raw_ref: string | null;
+  state: string;
+  emitted_at: number;
+  acknowledged_at: number | null;
+  /** The lease token that committed this row (for audits of fencing). */
+  token: number;
+}
+
+export interface OutboxTable {
+  id: string;
+  connection: string;
+  destination: string;
+  source_key: string;
+  envelope: string;
+  content_ref: string;
+  state: string;
+  attempts: Generated<number>;
+  next_attempt_at: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+  claimed_by: string | null;
+  claimed_until: number | null;
+}
+
+export interface CursorsTable {
+  connection: string;
+  cursor: string;
+  updated_at: number;
+}
+
+export interface ThrottlesTable {
+  account: string;
+  until: number;
+  reason: string;
+  since: number;
+  consecutive: number;
+}
+
+export interface PollsTable {
+  id: string;
+  connection: string;
+  holder: string;
+  started_at: number;
+  finished_at: number;
+  ok: number;
+  emails: number;
+  messages: number;
+  error: string | null;
+}
+
+export interface ConnectionStateTable {
+  connection: string;
+  next_due_at: number | null;
+  consecutive_failures: number;
+  last_poll_id: string | null;
+  emails_total: number;
+  messages_total: number;
+}
+
+export interface Tables {
+  leases: LeasesTable;
+  ledger: LedgerTable;
+  outbox: OutboxTable;
+  cursors: CursorsTable;
+  throttles: ThrottlesTable;
+  polls: PollsTable;
+  connection_state: ConnectionStateTable;
+}

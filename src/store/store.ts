@@ -1,0 +1,175 @@
+/**
+ * The Store: Postroom's durable state. One interface, two backends (embedded SQLite, shared
+ * PostgreSQL) built on one query layer (Kysely), so both pass the same test suite.
+ *
+ * The guarantees the engine relies on:
+ * - commitEmail writes the ledger row, every outbox row and the cursor in ONE transaction, and
+ *   only while the caller's lease token is still the current one (fencing).
+ * - acquireLease is a single atomic statement; each grant gets a higher token than the last.
+ */
+import type { Envelope } from '../engine/envelope.ts';
+import type { SourceCursor, SourceKey } from '../sources/source.ts';
+
+export const LEDGER_STATES = Object.freeze(['emitted', 'acknowledged'] as const);
+export type LedgerState = (typeof LEDGER_STATES)[number];
+
+export const OUTBOX_STATES = Object.freeze(['pending', 'delivered', 'dead'] as const);
+export type OutboxState = (typeof OUTBOX_STATES)[number];
+
+export interface Lease {
+  connection: string;
+  holder: string;
+  /** Fencing token: strictly increasing per connection across every grant. */
+  token: number;
+  expiresAt: number;
+}
+
+export interface LedgerEntry {
+  connection: string;
+  sourceKey: string;
+  key: SourceKey;
+  fingerprint: string | null;
+  messageId: string | null;
+  rawSha256: string;
+  rawRef: string | null;
+  state: LedgerState;
+  emittedAt: number;
+  acknowledgedAt: number | null;
+}
+
+export interface NewOutboxMessage {
+  envelope: Envelope;
+  destination: string;
+  contentRef: string;
+}
+
+export interface EmailCommit {
+  connection: string;
+  sourceKey: string;
+  key: SourceKey;
+  fingerprint: string | null;
+  messageId: string | null;
+  rawSha256: string;
+  rawRef: string;
+  messages: NewOutboxMessage[];
+  /** Cursor to persist with this email, when the source gave one. */
+  cursor?: SourceCursor;
+  now: number;
+}
+
+export interface OutboxMessage {
+  id: string;
+  connection: string;
+  destination: string;
+  sourceKey: string;
+  envelope: Envelope;
+  contentRef: string;
+  state: OutboxState;
+  attempts: number;
+  nextAttemptAt: number | null;
+  lastError: string | null;
+  createdAt: number;
+  deliveredAt: number | null;
+}
+
+export interface DeliveryFailure {
+  id: string;
+  error: string;
+  /** When to try again; null means only a manual replay will. */
+  nextAttemptAt: number | null;
+  /** Move to the dead letters (catastrophic retry). */
+  dead: boolean;
+  now: number;
+}
+
+export interface ThrottleState {
+  account: string;
+  until: number;
+  reason: string;
+  since: number;
+  /** Throttles in a row, for exponential backoff. */
+  consecutive: number;
+}
+
+export interface PollRecord {
+  connection: string;
+  holder: string;
+  startedAt: number;
+  finishedAt: number;
+  ok: boolean;
+  emails: number;
+  messages: number;
+  error: string | null;
+}
+
+export interface ConnectionState {
+  connection: string;
+  nextDueAt: number | null;
+  consecutiveFailures: number;
+  lastPoll: PollRecord | null;
+  emailsTotal: number;
+  messagesTotal: number;
+}
+
+/** Backend differences as data: code branches on these flags, never on the backend's name. */
+export interface StoreCapabilities {
+  /** Several processes may share this store (leases matter across machines). */
+  shared: boolean;
+  /** Outbox claims can skip rows locked by another worker. */
+  skipLocked: boolean;
+}
+
+export interface Store {
+  readonly capabilities: StoreCapabilities;
+  /** Creates or upgrades the schema; safe when several workers start at once. */
+  migrate(): Promise<void>;
+  /** Cheap round trip for health checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  // Leases (seed 000 Leasing; fencing beyond the seed)
+  acquireLease(connection: string, holder: string, ttlMs: number, now: number): Promise<Lease | null>;
+  renewLease(lease: Lease, ttlMs: number, now: number): Promise<Lease | null>;
+  releaseLease(lease: Lease): Promise<void>;
+  listLeases(): Promise<Lease[]>;
+
+  // Ledger and outbox (the pickup sequence)
+  findLedger(connection: string, sourceKey: string): Promise<LedgerEntry | undefined>;
+  /** After a UIDVALIDITY change: an email seen before under another key, by Message-ID + raw hash. */
+  findByContent(connection: string, messageId: string | null, rawSha256: string): Promise<LedgerEntry | undefined>;
+  /** Ledger + outbox + cursor in one transaction, fenced by the lease. Throws LEASE_LOST. */
+  commitEmail(lease: Lease, commit: EmailCommit): Promise<void>;
+  /** Records an email already emitted under another key (UIDVALIDITY re-map) so it is acknowledged, not re-sent. */
+  recordAlias(lease: Lease, alias: { connection: string; sourceKey: string; key: SourceKey; of: LedgerEntry; cursor?: SourceCursor; now: number }): Promise<void>;
+  /** Emails committed but not yet acknowledged on the server. */
+  pendingAcknowledgements(connection: string): Promise<LedgerEntry[]>;
+  markAcknowledged(lease: Lease, connection: string, sourceKeys: string[], now: number): Promise<void>;
+  /** POP3: forget ledger rows the server no longer lists (acknowledged ones only). */
+  pruneLedger(connection: string, keep: Set<string>, protocol: string): Promise<number>;
+  getCursor(connection: string): Promise<SourceCursor | undefined>;
+  setCursor(lease: Lease, connection: string, cursor: SourceCursor, now: number): Promise<void>;
+
+  // Delivery
+  claimDue(now: number, limit: number, holder: string, claimMs: number): Promise<OutboxMessage[]>;
+  markDelivered(id: string, now: number): Promise<void>;
+  markFailed(failure: DeliveryFailure): Promise<void>;
+  getOutboxMessage(id: string): Promise<OutboxMessage | undefined>;
+  listDeadLetters(options?: { connection?: string; limit?: number }): Promise<OutboxMessage[]>;
+  /** Makes dead letters due now; returns how many. */
+  replayDeadLetters(ids: string[] | 'all', now: number): Promise<number>;
+  outboxDepth(connection?: string): Promise<number>;
+  /** Content refs no longer needed (raw emails fully delivered and acknowledged); clears them. */
+  releasableContent(limit: number): Promise<string[]>;
+
+  // Throttling (shared by every worker)
+  getThrottle(account: string): Promise<ThrottleState | undefined>;
+  setThrottle(state: ThrottleState): Promise<void>;
+  clearThrottle(account: string): Promise<void>;
+  listThrottles(): Promise<ThrottleState[]>;
+
+  // Scheduling and status
+  recordPoll(poll: PollRecord, nextDueAt: number): Promise<void>;
+  getConnectionState(connection: string): Promise<ConnectionState | undefined>;
+  listConnectionStates(): Promise<ConnectionState[]>;
+  setNextDue(connection: string, nextDueAt: number): Promise<void>;
+}

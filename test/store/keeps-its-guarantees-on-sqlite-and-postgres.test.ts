@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { pipelineMessageId, type Envelope } from '../../src/engine/envelope.ts';
+import { isPostroomError } from '../../src/errors.ts';
+import type { EmailCommit } from '../../src/store/store.ts';
+import { STORE_BACKENDS, type TestStore } from '../support/stores.ts';
+
+function envelope(connection: string, sourceKey: string, partIndex: number): Envelope {
+  return {
+    id: pipelineMessageId(connection, sourceKey, partIndex),
+    connection,
+    kind: partIndex === 0 ? 'body' : 'attachment',
+    filename: partIndex === 0 ? 'body.txt' : `a${partIndex}.bin`,
+    contentType: 'text/plain',
+    size: 1,
+    sha256: 'x',
+    partIndex,
+    source: { protocol: 'imap', folder: 'INBOX', uidValidity: '1', uid: 1 },
+    email: { messageId: '<m@x>', from: null, to: [], cc: [], subject: null, date: null },
+    receivedAt: new Date(0).toISOString(),
+  };
+}
+
+function commitFor(connection: string, uid: number, now: number, parts = 2): EmailCommit {
+  const sourceKey = `imap:INBOX:1:${uid}`;
+  return {
+    connection,
+    sourceKey,
+    key: { protocol: 'imap', folder: 'INBOX', uidValidity: '1', uid },
+    fingerprint: null,
+    messageId: `<${uid}@x>`,
+    rawSha256: `sha-${uid}`,
+    rawRef: `ab/${'0'.repeat(36)}`,
+    messages: Array.from({ length: parts }, (_, i) => ({ envelope: envelope(connection, sourceKey, i), destination: 'out', contentRef: `cd/${'1'.repeat(36)}` })),
+    cursor: { uidValidity: '1', lastUid: uid },
+    now,
+  };
+}
+
+for (const backend of STORE_BACKENDS) {
+  describe(`the ${backend.name} store`, () => {
+    let t: TestStore;
+    before(async () => {
+      t = await backend.open();
+    });
+    after(async () => {
+      await t.dispose();
+    });
+
+    it('grants a lease to one holder at a time, with a higher fencing token each grant', async () => {
+      const a = await t.store.acquireLease('c1', 'worker-a', 1000, 10_000);
+      assert.ok(a);
+      assert.equal(await t.store.acquireLease('c1', 'worker-b', 1000, 10_500), null);
+      const b = await t.store.acquireLease('c1', 'worker-b', 1000, 11_001);
+      assert.ok(b);
+      assert.ok(b.token > a.token);
+      assert.equal(await t.store.renewLease(a, 1000, 11_002), null, 'the old holder cannot renew');
+    });
+
+    it('grants the lease to exactly one of many concurrent claimants', async () => {
+      const grants = await Promise.all(Array.from({ length: 8 }, (_, i) => t.store.acquireLease('race', `w${i}`, 60_000, 20_000)));
+      assert.equal(grants.filter(Boolean).length, 1);
+    });
+
+    it('commits ledger, outbox and cursor together, and refuses a stale lease', async () => {
+      const lease = (await t.store.acquireLease('c2', 'w', 5000, 30_000))!;
+      await t.store.commitEmail(lease, commitFor('c2', 7, 30_001));
+      assert.equal((await t.store.findLedger('c2', 'imap:INBOX:1:7'))?.state, 'emitted');
+      assert.deepEqual(await t.store.getCursor('c2'), { uidValidity: '1', lastUid: 7 });
+      assert.equal(await t.store.outboxDepth('c2'), 2);
+
+      const thief = (await t.store.acquireLease('c2', 'other', 5000, 36_000))!;
+      await assert.rejects(t.store.commitEmail(lease, commitFor('c2', 8, 36_001)), (error) => isPostroomError(error, 'LEASE_LOST'));
+      assert.equal(await t.store.findLedger('c2', 'imap:INBOX:1:8'), undefined, 'nothing of the refused commit is kept');
+      assert.equal(await t.store.outboxDepth('c2'), 2);
+      await assert.rejects(t.store.markAcknowledged(lease, 'c2', ['imap:INBOX:1:7'], 36_002), (error) => isPostroomError(error, 'LEASE_LOST'));
+      await t.store.markAcknowledged(thief, 'c2', ['imap:INBOX:1:7'], 36_003);
+      assert.deepEqual(await t.store.pendingAcknowledgements('c2'), []);
+    });
+
+    it('claims due messages once, dead-letters failures and replays them', async () => {
+      const lease = (await t.store.acquireLease('c3', 'w', 5000, 40_000))!;
+      await t.store.commitEmail(lease, commitFor('c3', 1, 40_000, 1));
+      const first = await t.store.claimDue(40_001, 100, 'w', 1000);
+      const mine = first.filter((m) => m.connection === 'c3');
+      assert.equal(mine.length, 1);
+      assert.equal((await t.store.claimDue(40_002, 100, 'w2', 1000)).filter((m) => m.connection === 'c3').length, 0, 'a claimed message is not claimed again');
+      await t.store.markFailed({ id: mine[0]!.id, error: 'HTTP 400', nextAttemptAt: null, dead: true, now: 40_003 });
+      const dead = await t.store.listDeadLetters({ connection: 'c3' });
+      assert.equal(dead.length, 1);
+      assert.equal(dead[0]!.attempts, 1);
+      assert.equal(dead[0]!.lastError, 'HTTP 400');
+      assert.equal(await t.store.replayDeadLetters([dead[0]!.id], 50_000), 1);
+      const again = (await t.store.claimDue(50_001, 100, 'w', 1000)).filter((m) => m.connection === 'c3');
+      assert.equal(again.length, 1);
+      await t.store.markDelivered(again[0]!.id, 50_002);
+      assert.equal((await t.store.listDeadLetters({ connection: 'c3' })).length, 0);
+    });
+
+    it('shares throttle state and poll history', async () => {
+      await t.store.setThrottle({ account: 'imap:u@h', until: 99_000, reason: 'NO [LIMIT]', since: 90_000, consecutive: 1 });
+      assert.equal((await t.store.getThrottle('imap:u@h'))?.until, 99_000);
+      await t.store.recordPoll({ connection: 'c4', holder: 'w', startedAt: 1, finishedAt: 2, ok: false, emails: 0, messages: 0, error: 'refused' }, 60_002);
+      await t.store.recordPoll({ connection: 'c4', holder: 'w', startedAt: 3, finishedAt: 4, ok: true, emails: 2, messages: 5, error: null }, 120_004);
+      const state = await t.store.getConnectionState('c4');
+      assert.equal(state?.consecutiveFailures, 0);
+      assert.equal(state?.emailsTotal, 2);
+      assert.equal(state?.lastPoll?.ok, true);
+      await t.store.clearThrottle('imap:u@h');
+      assert.equal(await t.store.getThrottle('imap:u@h'), undefined);
+    });
+  });
+}

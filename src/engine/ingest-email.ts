@@ -1,0 +1,83 @@
+/**
+ * Step 2 of the pickup sequence for one fetched email: keep the raw bytes, split them into
+ * pipeline messages, and build the commit that writes ledger + outbox in one transaction.
+ */
+import type { Readable } from 'node:stream';
+import type { ConnectionConfig } from '../config/schema.ts';
+import { splitEmail, type SplitResult } from '../mime/split-email.ts';
+import type { ListedEmail } from '../sources/source.ts';
+import { sourceKeyString } from '../sources/source.ts';
+import type { ContentStore, WrittenContent } from '../store/content/content-store.ts';
+import type { EmailCommit } from '../store/store.ts';
+import { pipelineMessageId, type Envelope } from './envelope.ts';
+
+export interface IngestedEmail {
+  raw: WrittenContent;
+  split: SplitResult;
+  commit: EmailCommit;
+}
+
+export async function ingestEmail(
+  connection: ConnectionConfig,
+  email: ListedEmail,
+  content: Readable,
+  contents: ContentStore,
+  now: number,
+): Promise<IngestedEmail> {
+  const raw = await contents.write(content);
+  let split: SplitResult;
+  try {
+    split = await splitEmail(
+      contents.open(raw.ref),
+      {
+        sendMessageBody: connection.sendMessageBody,
+        sendAttachments: connection.sendAttachments,
+        reopen: () => contents.open(raw.ref),
+      },
+      contents,
+    );
+  } catch (error) {
+    await contents.remove(raw.ref);
+    throw error;
+  }
+  const sourceKey = sourceKeyString(email.key);
+  const receivedAt = new Date(now).toISOString();
+  const messages = split.parts.map((part) => {
+    const envelope: Envelope = {
+      id: pipelineMessageId(connection.name, sourceKey, part.partIndex),
+      connection: connection.name,
+      kind: part.kind,
+      filename: part.filename,
+      contentType: part.contentType,
+      size: part.size,
+      sha256: part.sha256,
+      partIndex: part.partIndex,
+      source: { ...email.key },
+      email: split.email,
+      receivedAt,
+    };
+    if (part.inline !== undefined) envelope.inline = part.inline;
+    if (part.contentId !== undefined) envelope.contentId = part.contentId;
+    if (part.method !== undefined) envelope.method = part.method;
+    if (part.parseError !== undefined) envelope.parseError = part.parseError;
+    return { envelope, destination: connection.destination ?? '', contentRef: part.contentRef };
+  });
+  const commit: EmailCommit = {
+    connection: connection.name,
+    sourceKey,
+    key: email.key,
+    fingerprint: email.fingerprint ?? null,
+    messageId: split.email.messageId,
+    rawSha256: raw.sha256,
+    rawRef: raw.ref,
+    messages,
+    now,
+  };
+  if (email.cursorAfter) commit.cursor = email.cursorAfter;
+  return { raw, split, commit };
+}
+
+/** Removes the content files of an email that will not be committed. */
+export async function discardIngested(ingested: IngestedEmail, contents: ContentStore): Promise<void> {
+  await Promise.all([contents.remove(ingested.raw.ref), ...ingested.split.parts.map((part) => contents.remove(part.contentRef))]);
+}

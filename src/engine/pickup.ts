@@ -1,0 +1,156 @@
+/**
+ * The pickup sequence for one connection (DESIGN "Never lose, never duplicate"):
+ *
+ *   1. an email the ledger already has is only acknowledged, never emitted again;
+ *   2. a new email is fetched, kept raw, split, and its ledger row + outbox rows + cursor are
+ *      committed in ONE transaction fenced by the lease;
+ *   3. only then is it acknowledged on the server (seen / move / delete), and the ledger says so
+ *      once the server has made that durable.
+ *
+ * A crash anywhere leads to a retry that neither loses nor duplicates. One email that cannot be
+ * fetched never blocks the rest: it is reported, the cursor stays before it, and it is tried again.
+ */
+import type { Logger } from 'pino';
+import type { ConnectionConfig } from '../config/schema.ts';
+import { PostroomError, errorMessage, isPostroomError } from '../errors.ts';
+import { isFetchFailure, sourceKeyString, type Source, type SourceKey, type SourceSession } from '../sources/source.ts';
+import type { ContentStore } from '../store/content/content-store.ts';
+import type { Store } from '../store/store.ts';
+import { throttleAccount } from '../throttle/account.ts';
+import type { Clock } from './clock.ts';
+import { discardIngested, ingestEmail } from './ingest-email.ts';
+import type { LeaseKeeper } from './lease-keeper.ts';
+
+export interface PickupDeps {
+  store: Store;
+  contents: ContentStore;
+  clock: Clock;
+  log: Logger;
+  source: Source;
+  signal?: AbortSignal;
+  onProgress?: (progress: { done: number; total: number }) => void;
+  /** Called after each committed email, e.g. to wake the delivery loop. */
+  onCommitted?: (messages: number) => void;
+  /** Pauses intake while the outbox is too full (backpressure). Resolves when it may go on. */
+  waitForRoom?: (connection: string) => Promise<void>;
+}
+
+export interface PickupResult {
+  listed: number;
+  /** Emails committed (emitted) in this run. */
+  emails: number;
+  /** Pipeline messages written to the outbox in this run. */
+  messages: number;
+  /** Emails found already emitted and only acknowledged. */
+  alreadyEmitted: number;
+  /** Emails recognised after a UIDVALIDITY change and not delivered again. */
+  remapped: number;
+  acknowledged: number;
+  failures: Array<{ key: SourceKey; error: string }>;
+  /** The run stopped early because the account is throttled. */
+  throttledUntil?: number;
+}
+
+export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper, deps: PickupDeps): Promise<PickupResult> {
+  const { store, contents, clock, log } = deps;
+  const result: PickupResult = { listed: 0, emails: 0, messages: 0, alreadyEmitted: 0, remapped: 0, acknowledged: 0, failures: [] };
+  const account = throttleAccount(connection);
+  const session: SourceSession = await deps.source.open(connection, { log, ...(deps.signal ? { signal: deps.signal } : {}) });
+  const acknowledged: string[] = [];
+  const acknowledge = async (keys: SourceKey[]): Promise<void> => {
+    if (!keys.length) return;
+    await session.acknowledge(keys);
+    acknowledged.push(...keys.map(sourceKeyString));
+  };
+
+  try {
+    // Step 3 left over from an earlier run (crash or lost connection after commit).
+    const pending = await store.pendingAcknowledgements(connection.name);
+    await acknowledge(pending.map((entry) => entry.key));
+
+    const listing = await session.list(await store.getCursor(connection.name));
+    result.listed = listing.emails.length;
+    if (listing.presentKeys) {
+      const pruned = await store.pruneLedger(connection.name, new Set(listing.presentKeys.map(sourceKeyString)), connection.hostType);
+      if (pruned) log.debug({ connection: connection.name, pruned }, 'forgot ledger entries the server no longer lists');
+    }
+    if (listing.remap) {
+      log.warn({ connection: connection.name, emails: listing.emails.length }, 'the server renumbered the folder (UIDVALIDITY changed): matching emails by Message-ID and content so none is delivered twice');
+    }
+
+    // Step 1: what the ledger already has is acknowledged, not emitted again.
+    const fresh = [];
+    const seen: SourceKey[] = [];
+    for (const email of listing.emails) {
+      const entry = await store.findLedger(connection.name, sourceKeyString(email.key));
+      if (entry && (email.fingerprint === undefined || entry.fingerprint === null || entry.fingerprint === email.fingerprint)) {
+        seen.push(email.key);
+      } else {
+        fresh.push(email);
+      }
+    }
+    result.alreadyEmitted = seen.length;
+    await acknowledge(seen);
+    deps.onProgress?.({ done: 0, total: fresh.length });
+
+    // Once an email fails, later cursors are not saved, so the next run lists it again.
+    let cursorHeld = false;
+    let done = 0;
+    for await (const fetched of session.fetch(fresh)) {
+      if (deps.signal?.aborted) {
+        if (!isFetchFailure(fetched)) fetched.content.destroy();
+        break;
+      }
+      const throttle = await store.getThrottle(account);
+      if (throttle && throttle.until > clock.now()) {
+        if (!isFetchFailure(fetched)) fetched.content.destroy();
+        result.throttledUntil = throttle.until;
+        log.info({ connection: connection.name, until: new Date(throttle.until).toISOString() }, 'account throttled: stopping this run, reading resumes after the wait');
+        break;
+      }
+      if (isFetchFailure(fetched)) {
+        cursorHeld = true;
+        result.failures.push({ key: fetched.email.key, error: errorMessage(fetched.error) });
+        log.warn({ connection: connection.name, key: sourceKeyString(fetched.email.key), err: fetched.error }, 'could not fetch an email; going on with the rest, it is tried again next poll');
+        continue;
+      }
+      await deps.waitForRoom?.(connection.name);
+      const email = cursorHeld ? { ...fetched.email, cursorAfter: undefined } : fetched.email;
+      const ingested = await ingestEmail(connection, email, fetched.content, contents, clock.now());
+      try {
+        if (listing.remap) {
+          const earlier = await store.findByContent(connection.name, ingested.split.email.messageId, ingested.raw.sha256);
+          if (earlier) {
+            await lease.fenced((current) =>
+              store.recordAlias(current, { connection: connection.name, sourceKey: ingested.commit.sourceKey, key: email.key, of: earlier, ...(email.cursorAfter ? { cursor: email.cursorAfter } : {}), now: clock.now() }),
+            );
+            await discardIngested(ingested, contents);
+            result.remapped += 1;
+            await acknowledge([email.key]);
+            continue;
+          }
+        }
+        await lease.fenced((current) => store.commitEmail(current, { ...ingested.commit, now: clock.now() }));
+      } catch (error) {
+        await discardIngested(ingested, contents);
+        throw error;
+      }
+      result.emails += 1;
+      result.messages += ingested.commit.messages.length;
+      deps.onCommitted?.(ingested.commit.messages.length);
+      await acknowledge([email.key]);
+      deps.onProgress?.({ done: ++done, total: fresh.length });
+    }
+    if (listing.remap && result.remapped) log.warn({ connection: connection.name, remapped: result.remapped }, 'emails recognised after UIDVALIDITY change and not delivered again');
+
+    // Step 3 made durable: the server has applied every acknowledgement once close() resolves.
+    await session.close();
+    await lease.fenced((current) => store.markAcknowledged(current, connection.name, acknowledged, clock.now()));
+    result.acknowledged = acknowledged.length;
+    return result;
+  } catch (error) {
+    session.abort();
+    if (isPostroomError(error)) throw error;
+    throw new PostroomError('FETCH_FAILED', errorMessage(error), { cause: error });
+  }
+}

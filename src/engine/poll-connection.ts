@@ -1,0 +1,105 @@
+/**
+ * One poll of one connection, as the scheduler and `run --once` do it: respect a shared throttle,
+ * take the lease, run the pickup, record the outcome and decide when the connection is due next
+ * (seed 000 Retry: after a failed poll, the retry interval, whatever the polling interval).
+ */
+import type { Logger } from 'pino';
+import type { Config, ConnectionConfig } from '../config/schema.ts';
+import { PostroomError, errorMessage, isPostroomError } from '../errors.ts';
+import { sourceFor } from '../sources/registry.ts';
+import type { ContentStore } from '../store/content/content-store.ts';
+import type { Store } from '../store/store.ts';
+import { throttleAccount } from '../throttle/account.ts';
+import { throttleDecision } from '../throttle/throttle-decision.ts';
+import type { Clock } from './clock.ts';
+import { LeaseKeeper } from './lease-keeper.ts';
+import { runPickup, type PickupDeps, type PickupResult } from './pickup.ts';
+
+export type PollOutcome =
+  | { status: 'done'; result: PickupResult }
+  | { status: 'failed'; error: PostroomError; result?: PickupResult }
+  | { status: 'throttled'; until: number; reason: string }
+  | { status: 'leased-elsewhere'; holder: string; until: number };
+
+export interface PollDeps {
+  store: Store;
+  contents: ContentStore;
+  clock: Clock;
+  log: Logger;
+  holder: string;
+  config: Pick<Config, 'retry' | 'throttle'>;
+  signal?: AbortSignal;
+  onProgress?: PickupDeps['onProgress'];
+  onCommitted?: PickupDeps['onCommitted'];
+  waitForRoom?: PickupDeps['waitForRoom'];
+  /** Connections whose lease this worker holds right now (released on shutdown). */
+  held?: Map<string, LeaseKeeper>;
+}
+
+export async function pollConnection(connection: ConnectionConfig, deps: PollDeps): Promise<PollOutcome> {
+  const { store, clock, log, holder } = deps;
+  const account = throttleAccount(connection);
+  const startedAt = clock.now();
+
+  const throttle = await store.getThrottle(account);
+  if (throttle && throttle.until > startedAt) {
+    await store.setNextDue(connection.name, throttle.until);
+    return { status: 'throttled', until: throttle.until, reason: throttle.reason };
+  }
+
+  const keeper = await LeaseKeeper.acquire(store, clock, log, connection.name, holder, connection.pollingInterval, connection.useProcessLock);
+  if (!keeper) {
+    const lease = (await store.listLeases()).find((l) => l.connection === connection.name);
+    return { status: 'leased-elsewhere', holder: lease?.holder ?? 'another worker', until: lease?.expiresAt ?? startedAt };
+  }
+  deps.held?.set(connection.name, keeper);
+  // Other workers leave this connection alone until the lease could have run out.
+  await store.setNextDue(connection.name, keeper.current.expiresAt);
+
+  const record = async (ok: boolean, result: PickupResult | undefined, error: string | null, nextDueAt: number): Promise<void> => {
+    await store.recordPoll(
+      { connection: connection.name, holder, startedAt, finishedAt: clock.now(), ok, emails: result?.emails ?? 0, messages: result?.messages ?? 0, error },
+      nextDueAt,
+    );
+  };
+
+  try {
+    const result = await runPickup(connection, keeper, {
+      store,
+      contents: deps.contents,
+      clock,
+      log,
+      source: sourceFor(connection.hostType),
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+      ...(deps.onCommitted ? { onCommitted: deps.onCommitted } : {}),
+      ...(deps.waitForRoom ? { waitForRoom: deps.waitForRoom } : {}),
+    });
+    if (throttle) {
+      await store.clearThrottle(account);
+      log.info({ connection: connection.name, account, throttledSince: new Date(throttle.since).toISOString() }, 'throttling ended: reading resumed');
+    }
+    const nextDueAt = result.throttledUntil ?? clock.now() + connection.pollingInterval;
+    await record(true, result, result.failures.length ? `${result.failures.length} email(s) could not be fetched; first: ${result.failures[0]!.error}` : null, nextDueAt);
+    return { status: 'done', result };
+  } catch (caught) {
+    const error = isPostroomError(caught) ? caught : new PostroomError('FETCH_FAILED', errorMessage(caught), { cause: caught });
+    const decision = throttleDecision(error, connection, deps.config.throttle, throttle?.consecutive ?? 0, clock.now());
+    if (decision.throttled) {
+      const until = clock.now() + decision.waitMs;
+      await store.setThrottle({ account, until, reason: decision.reason, since: throttle?.since ?? startedAt, consecutive: (throttle?.consecutive ?? 0) + 1 });
+      log.warn({ connection: connection.name, account, protocol: connection.hostType, reason: decision.reason, until: new Date(until).toISOString() }, 'account throttled by the provider: every worker pauses reading it');
+      log.debug({ connection: connection.name, account, at: new Date(clock.now()).toISOString(), retryIntervalMs: decision.waitMs, waitSource: decision.waitSource }, 'throttling info');
+      // Throttled waits are not failures: the poll is recorded as ok, due again after the wait.
+      await record(true, undefined, `throttled: ${decision.reason}`, until);
+      return { status: 'throttled', until, reason: decision.reason };
+    }
+    const nextDueAt = clock.now() + deps.config.retry.interval;
+    await record(false, undefined, error.explain(), nextDueAt);
+    log.error({ connection: connection.name, code: error.code, err: error, nextPollAt: new Date(nextDueAt).toISOString() }, `poll failed: ${error.explain()}`);
+    return { status: 'failed', error };
+  } finally {
+    deps.held?.delete(connection.name);
+    await keeper.finish(startedAt, connection.pollingInterval);
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The worker: one Postroom process. A thin facade over the scheduler (which connection to poll
+ * when), the pickup, and the delivery loop, with an idempotent start() and a graceful stop().
+ *
+ * Scheduling is shared through the store: a connection's next due time lives there, every worker
+ * looks at it, and the lease decides who polls. A worker runs at most `maxConcurrentPolls`
+ * connections at once so that several workers spread the mailboxes between them.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Config, ConnectionConfig } from '../config/schema.ts';
+import type { Destination } from '../destinations/destination.ts';
+import { DESTINATION_TYPES, destinationType } from '../destinations/registry.ts';
+import { PostroomError } from '../errors.ts';
+import type { OpenedStore } from '../store/open-store.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { DeliveryLoop, type DrainResult } from './delivery.ts';
+import type { LeaseKeeper } from './lease-keeper.ts';
+import { pollConnection, type PollOutcome } from './poll-connection.ts';
+
+/** How often the scheduler looks for due connections. */
+const TICK_MS = 1_000;
+/** Connections one worker polls at once; the rest wait for a slot or for another worker. */
+export const DEFAULT_MAX_CONCURRENT_POLLS = 4;
+
+export interface WorkerOptions {
+  config: Config;
+  opened: OpenedStore;
+  log: Logger;
+  clock?: Clock;
+  holder?: string;
+  maxConcurrentPolls?: number;
+  /** The connections to poll; defaults to the config's. The API adds stored ones. */
+  connections?: () => ConnectionConfig[];
+}
+
+export function newHolderId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+export function createDestinations(config: Config, log: Logger, dataDir: string): Map<string, Destination> {
+  const destinations = new Map<string, Destination>();
+  for (const [name, options] of Object.entries(config.destinations)) {
+    const type = destinationType(options.type);
+    if (!type) throw new PostroomError('CONFIG_INVALID', `destination "${name}" has unknown type "${options.type}"; use one of ${Object.keys(DESTINATION_TYPES).join(', ')}`);
+    destinations.set(name, type.create(name, options, { log: log.child({ destination: name }), dataDir }));
+  }
+  return destinations;
+}
+
+export class Worker {
+  readonly holder: string;
+  readonly delivery: DeliveryLoop;
+  private readonly clock: Clock;
+  private readonly destinations: Map<string, Destination>;
+  private readonly running = new Map<string, Promise<PollOutcome>>();
+  private readonly held = new Map<string, LeaseKeeper>();
+  private readonly abort = new AbortController();
+  private ticker: NodeJS.Timeout | undefined;
+  private started = false;
+  private stopped = false;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.holder = options.holder ?? newHolderId();
+    this.destinations = createDestinations(options.config, options.log, options.opened.dataDir);
+    this.delivery = new DeliveryLoop({
+      store: options.opened.store,
+      contents: options.opened.content,
+      destinations: this.destinations,
+      clock: this.clock,
+      log: options.log,
+      holder: this.holder,
+      deadLetterSchedule: options.config.retry.deadLetterSchedule,
+    });
+  }
+
+  connections(): ConnectionConfig[] {
+    return (this.options.connections?.() ?? this.options.config.connections).filter((connection) => connection.enabled);
+  }
+
+  /** Starts the scheduler and the delivery loop. Calling it again does nothing. */
+  start(): void {
+    if (this.started) return;
+    if (this.stopped) throw new Error('a stopped worker cannot start again');
+    this.started = true;
+    this.delivery.start();
+    this.ticker = setInterval(() => void this.tick(), TICK_MS);
+    void this.tick();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    const max = this.options.maxConcurrentPolls ?? DEFAULT_MAX_CONCURRENT_POLLS;
+    try {
+      const states = new Map((await this.options.opened.store.listConnectionStates()).map((state) => [state.connection, state]));
+      const now = this.clock.now();
+      for (const connection of this.connections()) {
+        if (this.running.size >= max) break;
+        if (this.running.has(connection.name)) continue;
+        const due = states.get(connection.name)?.nextDueAt ?? 0;
+        if (due > now) continue;
+        this.poll(connection);
+      }
+    } catch (error) {
+      this.options.log.error({ err: error }, 'scheduler tick failed');
+    }
+  }
+
+  /** Polls one connection now (unless it is already being polled here). */
+  poll(connection: ConnectionConfig, onProgress?: (progress: { done: number; total: number }) => void): Promise<PollOutcome> {
+    const existing = this.running.get(connection.name);
+    if (existing) return existing;
+    const run = pollConnection(connection, {
+      store: this.options.opened.store,
+      contents: this.options.opened.content,
+      clock: this.clock,
+      log: this.options.log.child({ connection: connection.name }),
+      holder: this.holder,
+      config: this.options.config,
+      signal: this.abort.signal,
+      held: this.held,
+      onCommitted: () => this.delivery.nudge(),
+      ...(onProgress ? { onProgress } : {}),
+    }).finally(() => this.running.delete(connection.name));
+    this.running.set(connection.name, run);
+    return run;
+  }
+
+  /** `run --once`: poll every enabled connection once, then deliver everything due. */
+  async runOnce(onProgress?: (connection: string, progress: { done: number; total: number }) => void): Promise<{ polls: Map<string, PollOutcome>; delivery: DrainResult }> {
+    const polls = new Map<string, PollOutcome>();
+    const max = this.options.maxConcurrentPolls ?? DEFAULT_MAX_CONCURRENT_POLLS;
+    const queue = [...this.connections()];
+    const lane = async (): Promise<void> => {
+      for (let connection = queue.shift(); connection; connection = queue.shift()) {
+        const name = connection.name;
+        polls.set(name, await this.poll(connection, onProgress ? (progress) => onProgress(name, progress) : undefined));
+      }
+    };
+    // Deliver while polling, so the outbox does not pile up; then drain what is left.
+    this.delivery.start();
+    await Promise.all(Array.from({ length: Math.min(max, queue.length) }, lane));
+    await this.delivery.stop();
+    const delivery = await this.delivery.drain();
+    return { polls, delivery };
+  }
+
+  /**
+   * Stops polling and delivering. A run in progress stops between emails (nothing committed is
+   * lost; an email in hand is either committed or left on the server), leases are released.
+   */
+  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.abort.abort();
+    const runs = Promise.allSettled([...this.running.values()]);
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, options.timeoutMs ?? 30_000).unref());
+    await Promise.race([runs, timeout]);
+    await this.delivery.stop();
+    await Promise.all([...this.held.values()].map((keeper) => keeper.release()));
+    await Promise.all([...this.destinations.values()].map((destination) => destination.close()));
+  }
+}

@@ -34,13 +34,18 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 /** Replaces ${NAME} and ${NAME:-default} in every string of the parsed YAML. */
 function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[], problems: ConfigProblem[]): unknown {
   if (typeof value === 'string') {
-    return value.replace(ENV_REFERENCE, (_match, name: string, fallback: string | undefined) => {
+    const whole = /^\$\{[^}]+\}$/.test(value);
+    const text = value.replace(ENV_REFERENCE, (_match, name: string, fallback: string | undefined) => {
       const found = env[name];
       if (found !== undefined && found !== '') return found;
       if (fallback !== undefined) return fallback;
       problems.push({ path: formatPath(path), message: `environment variable ${name} is not set: export it (e.g. ${name}=... postroom run) or give a default with \${${name}:-value}` });
       return '';
     });
+    // `enabled: ${FLAG}` or `port: ${PORT}`: a value that is one reference takes the type it reads as.
+    if (whole && /^(true|false)$/.test(text)) return text === 'true';
+    if (whole && /^\d+$/.test(text)) return Number(text);
+    return text;
   }
   if (Array.isArray(value)) return value.map((item, index) => interpolate(item, env, [...path, index], problems));
   if (value && typeof value === 'object') {

@@ -12,6 +12,9 @@ export const DEFAULT_RETRY_INTERVAL = '60s';
 /** Seed 000 default; short enough to feel live, long enough not to hammer a provider. */
 export const DEFAULT_POLLING_INTERVAL = '60s';
 
+/** YAML (and a whole-value ${ENV}) reads `password: 12345` as a number: take it as the text it is. */
+const text = z.union([z.string(), z.number()]).transform(String);
+
 const connectionName = z
   .string()
   .min(1)
@@ -23,8 +26,8 @@ export const oauth2Schema = z
     /** Token endpoint for a refresh-token grant, or Microsoft's client-credentials flow. */
     tokenUrl: z.string().url().optional(),
     clientId: z.string().min(1),
-    clientSecret: z.string().optional(),
-    refreshToken: z.string().optional(),
+    clientSecret: text.optional(),
+    refreshToken: text.optional(),
     tenantId: z.string().optional(),
     scope: z.string().optional(),
     /** A bearer token given as is (mostly for tests and short-lived scripts). */
@@ -65,8 +68,8 @@ const mailServer = {
   useSsl: z.boolean().default(true),
   /** Upgrade a plain connection with STARTTLS / STLS. Ignored when useSsl is on. */
   startTls: z.boolean().default(false),
-  username: z.string().min(1),
-  password: z.string().optional(),
+  username: text.pipe(z.string().min(1)),
+  password: text.optional(),
   oauth2: oauth2Schema.optional(),
   tls: tlsSchema.prefault({}),
   connectTimeout: duration.prefault('30s'),

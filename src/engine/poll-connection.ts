@@ -32,7 +32,7 @@ export interface PollDeps {
   onProgress?: PickupDeps['onProgress'];
   onCommitted?: PickupDeps['onCommitted'];
   waitForRoom?: PickupDeps['waitForRoom'];
-  /** Connections whose lease this worker holds right now (released on shutdown). */
+  /** The last lease this worker took per connection; released when the worker stops. */
   held?: Map<string, LeaseKeeper>;
 }
 
@@ -99,7 +99,6 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
     log.error({ connection: connection.name, code: error.code, err: error, nextPollAt: new Date(nextDueAt).toISOString() }, `poll failed: ${error.explain()}`);
     return { status: 'failed', error };
   } finally {
-    deps.held?.delete(connection.name);
     await keeper.finish(startedAt, connection.pollingInterval);
   }
 }

@@ -149,7 +149,9 @@ export class Worker {
 
   /**
    * Stops polling and delivering. A run in progress stops between emails (nothing committed is
-   * lost; an email in hand is either committed or left on the server), leases are released.
+   * lost; an email in hand is either committed or left on the server). Every lease this worker
+   * still holds is released (only if it is still the current grant), so another worker, or this
+   * one restarted, need not wait for it to run out.
    */
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.stopped) return;

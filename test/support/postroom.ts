@@ -1,0 +1,95 @@
+/** Runs Postroom in-process against a test config, and reads what landed in a destination directory. */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { configSchema, type Config, type ConfigInput, type ConnectionInput } from '../../src/config/schema.ts';
+import type { Envelope } from '../../src/engine/envelope.ts';
+import { Worker } from '../../src/engine/worker.ts';
+import { openStore, type OpenedStore } from '../../src/store/open-store.ts';
+import type { Dovecot } from './dovecot.ts';
+
+export const quietLog = pino({ level: process.env.POSTROOM_TEST_LOG ?? 'silent' });
+
+export interface Workspace {
+  dir: string;
+  dataDir: string;
+  outDir: string;
+  dispose(): Promise<void>;
+}
+
+export async function workspace(): Promise<Workspace> {
+  const dir = await mkdtemp(join(tmpdir(), 'postroom-test-'));
+  return { dir, dataDir: join(dir, 'data'), outDir: join(dir, 'out'), dispose: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** An IMAP connection to the test Dovecot over implicit TLS, trusting its test CA. */
+export function imapConnection(dovecot: Dovecot, user: { name: string; password: string }, extra: Partial<ConnectionInput> = {}): ConnectionInput {
+  return {
+    name: 'inbox',
+    hostType: 'imap',
+    host: '127.0.0.1',
+    port: dovecot.imapsPort,
+    useSsl: true,
+    username: user.name,
+    password: user.password,
+    tls: { ca: dovecot.caPem },
+    pollingInterval: '60s',
+    destination: 'out',
+    ...extra,
+  } as ConnectionInput;
+}
+
+export function testConfig(ws: Workspace, connections: ConnectionInput[], extra: Partial<ConfigInput> = {}): Config {
+  return configSchema.parse({ store: ws.dataDir, destinations: { out: { type: 'directory', path: ws.outDir } }, connections, ...extra });
+}
+
+export async function openWorkspaceStore(config: Config): Promise<OpenedStore> {
+  return openStore(config.store, config.contentDir ? { contentDir: config.contentDir } : {});
+}
+
+/** `run --once` in-process: poll every connection, deliver everything, stop. */
+export async function runOnce(config: Config) {
+  const opened = await openWorkspaceStore(config);
+  const worker = new Worker({ config, opened, log: quietLog });
+  try {
+    return await worker.runOnce();
+  } finally {
+    await worker.stop();
+    await opened.store.close();
+  }
+}
+
+export interface Delivered {
+  envelope: Envelope;
+  data: Buffer;
+  sha256: string;
+}
+
+/** Every complete pipeline message in a directory destination (a present .json means complete). */
+export async function readDelivered(outDir: string): Promise<Delivered[]> {
+  let names: string[];
+  try {
+    names = await readdir(outDir);
+  } catch {
+    return [];
+  }
+  const delivered: Delivered[] = [];
+  for (const name of names.filter((n) => n.endsWith('.json') && !n.startsWith('.'))) {
+    const envelope = JSON.parse(await readFile(join(outDir, name), 'utf8')) as Envelope;
+    const data = await readFile(join(outDir, `${envelope.id}.data`));
+    delivered.push({ envelope, data, sha256: createHash('sha256').update(data).digest('hex') });
+  }
+  return delivered.sort((a, b) => (a.envelope.source.uid ?? 0) - (b.envelope.source.uid ?? 0) || a.envelope.partIndex - b.envelope.partIndex);
+}
+
+/** Groups delivered pipeline messages by email subject. */
+export function bySubject(delivered: Delivered[]): Map<string, Delivered[]> {
+  const groups = new Map<string, Delivered[]>();
+  for (const item of delivered) {
+    const subject = item.envelope.email.subject ?? '';
+    groups.set(subject, [...(groups.get(subject) ?? []), item]);
+  }
+  return groups;
+}

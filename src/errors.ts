@@ -5,6 +5,8 @@
  * read these fields; nothing else decides by parsing messages.
  */
 
+import type { ThrottleSignal } from './throttle/classify.ts';
+
 export interface ErrorSpec {
   readonly message: string;
   readonly retryable: boolean;
@@ -65,6 +67,8 @@ export interface PostroomErrorOptions {
   serverResponse?: string;
   /** What the user should do about it. */
   hint?: string;
+  /** The failure as the throttle classifier reads it (set by the source that saw it). */
+  signal?: ThrottleSignal;
 }
 
 export class PostroomError extends Error {
@@ -75,6 +79,7 @@ export class PostroomError extends Error {
   readonly retryAfterMs?: number;
   readonly serverResponse?: string;
   readonly hint?: string;
+  readonly signal?: ThrottleSignal;
 
   constructor(code: ErrorCode, detail?: string, options: PostroomErrorOptions = {}) {
     const entry = ERRORS[code];
@@ -87,6 +92,7 @@ export class PostroomError extends Error {
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
     if (options.serverResponse !== undefined) this.serverResponse = options.serverResponse;
     if (options.hint !== undefined) this.hint = options.hint;
+    if (options.signal !== undefined) this.signal = options.signal;
   }
 
   /** A one-line explanation for people: the message and, when known, what to do. */

@@ -84,7 +84,12 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
     return { status: 'done', result };
   } catch (caught) {
     const error = isPostroomError(caught) ? caught : new PostroomError('FETCH_FAILED', errorMessage(caught), { cause: caught });
-    const decision = throttleDecision(error, connection, deps.config.throttle, throttle?.consecutive ?? 0, clock.now());
+    const previous = await store.getConnectionState(connection.name);
+    const decision = throttleDecision(error, connection, deps.config.throttle, {
+      consecutive: throttle?.consecutive ?? 0,
+      now: clock.now(),
+      workedBefore: !!previous?.lastPoll?.ok,
+    });
     if (decision.throttled) {
       const until = clock.now() + decision.waitMs;
       await store.setThrottle({ account, until, reason: decision.reason, since: throttle?.since ?? startedAt, consecutive: (throttle?.consecutive ?? 0) + 1 });

@@ -2,7 +2,7 @@
  * The one place where socket, DNS and TLS failures from Node (and the libraries on top of it)
  * are sorted into Postroom's error codes. Retry and throttle policy read the resulting code.
  */
-import { PostroomError } from '../errors.ts';
+import { PostroomError, type PostroomErrorOptions } from '../errors.ts';
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
 const REFUSED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
@@ -31,18 +31,19 @@ export interface Endpoint {
 }
 
 /** Returns a PostroomError when `error` is a network-level failure, else undefined. */
-export function classifyNetworkError(error: unknown, endpoint: Endpoint): PostroomError | undefined {
+/** `extra` (e.g. the throttle signal) is merged into the error's options. */
+export function classifyNetworkError(error: unknown, endpoint: Endpoint, extra: PostroomErrorOptions = {}): PostroomError | undefined {
   if (error instanceof PostroomError) return error;
   const { code = '', message = '' } = (error ?? {}) as CodedError;
   const where = `${endpoint.host}:${endpoint.port}`;
   if (DNS_CODES.has(code)) {
-    return new PostroomError('DNS_FAILED', `${endpoint.host} (${code})`, { cause: error, hint: 'Check the host name for typos and that this machine can resolve it.' });
+    return new PostroomError('DNS_FAILED', `${endpoint.host} (${code})`, { ...extra, cause: error, hint: 'Check the host name for typos and that this machine can resolve it.' });
   }
   if (REFUSED_CODES.has(code)) {
-    return new PostroomError('CONNECTION_REFUSED', `${where} (${code})`, { cause: error, hint: 'Check the port and that the server is running and reachable from here.' });
+    return new PostroomError('CONNECTION_REFUSED', `${where} (${code})`, { ...extra, cause: error, hint: 'Check the port and that the server is running and reachable from here.' });
   }
   if (TIMEOUT_CODES.has(code)) {
-    return new PostroomError('CONNECTION_TIMEOUT', `${where} (${code})`, { cause: error, hint: 'A firewall may be dropping the connection, or the port is wrong.' });
+    return new PostroomError('CONNECTION_TIMEOUT', `${where} (${code})`, { ...extra, cause: error, hint: 'A firewall may be dropping the connection, or the port is wrong.' });
   }
   if (CERTIFICATE_CODES.has(code) || /certificate/i.test(message)) {
     return new PostroomError('TLS_CERTIFICATE', `${where}: ${message || code}`, {
@@ -57,7 +58,7 @@ export function classifyNetworkError(error: unknown, endpoint: Endpoint): Postro
     });
   }
   if (LOST_CODES.has(code)) {
-    return new PostroomError('CONNECTION_LOST', `${where} (${code})${message ? `: ${message}` : ''}`, { cause: error });
+    return new PostroomError('CONNECTION_LOST', `${where} (${code})${message ? `: ${message}` : ''}`, { ...extra, cause: error });
   }
   return undefined;
 }

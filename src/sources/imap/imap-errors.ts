@@ -4,6 +4,7 @@
  * arrives looking like a bad password: read the response code and text, not that flag.
  */
 import { PostroomError } from '../../errors.ts';
+import type { ThrottleSignal } from '../../throttle/classify.ts';
 import { classifyNetworkError, type Endpoint } from '../network-errors.ts';
 
 interface ImapFlowError {
@@ -14,6 +15,25 @@ interface ImapFlowError {
   serverResponseCode?: string;
   authenticationFailed?: boolean;
   throttleReset?: number;
+}
+
+/** imapflow codes for a connection that went away while a command was in flight. */
+const DROPPED = new Set(['NoConnection', 'EConnectionClosed', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+/** The failure as the throttle classifier reads it. */
+function signalOf(e: ImapFlowError, words: string | undefined, stage: string): ThrottleSignal | undefined {
+  if (e.authenticationFailed && e.code !== 'ETHROTTLE') {
+    return { kind: 'login-failed', protocol: 'imap', text: words ?? e.message ?? '', ...(e.serverResponseCode ? { responseCode: e.serverResponseCode } : {}), workedBefore: false };
+  }
+  if (words) return { kind: 'reply', protocol: 'imap', text: words, ...(e.serverResponseCode ? { responseCode: e.serverResponseCode } : {}) };
+  if (e.code && DROPPED.has(e.code)) {
+    // Seed 002: a server that closes the connection or the folder mid-run is throttling.
+    return { kind: 'socket', event: stage === 'connect' && e.code !== 'NoConnection' ? 'reset' : 'closed-mid-command', text: e.message ?? e.code };
+  }
+  if (e.code === 'ECONNREFUSED') return { kind: 'socket', event: 'refused' };
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return { kind: 'socket', event: 'dns' };
+  if (e.code === 'ETIMEOUT' || e.code === 'ETIMEDOUT' || e.code === 'CONNECT_TIMEOUT' || e.code === 'GREETING_TIMEOUT') return { kind: 'socket', event: 'timeout' };
+  return undefined;
 }
 
 /** RFC 5530 codes that mean "try again later", not "you are wrong". */
@@ -30,7 +50,8 @@ export function toImapError(error: unknown, endpoint: Endpoint, context: { folde
   if (error instanceof PostroomError) return error;
   const e = (error ?? {}) as ImapFlowError;
   const words = serverWords(e);
-  const serverResponse = words ? { serverResponse: words } : {};
+  const signal = signalOf(e, words, context.stage);
+  const serverResponse = { ...(words ? { serverResponse: words } : {}), ...(signal ? { signal } : {}) };
 
   if (e.code === 'ETHROTTLE') {
     return new PostroomError('THROTTLED', words ?? 'Request is throttled', { cause: error, retryAfterMs: e.throttleReset, ...serverResponse });
@@ -52,7 +73,7 @@ export function toImapError(error: unknown, endpoint: Endpoint, context: { folde
       hint: 'Check the folder name (case and hierarchy separator matter); `postroom check` lists the folders the server has.',
     });
   }
-  const network = classifyNetworkError(error, endpoint);
+  const network = classifyNetworkError(error, endpoint, signal ? { signal } : {});
   if (network) return network;
   if (e.responseStatus === 'NO' || e.responseStatus === 'BAD') {
     return new PostroomError(context.stage === 'fetch' ? 'FETCH_FAILED' : 'PROTOCOL_ERROR', words ?? e.message ?? 'command failed', { cause: error, ...serverResponse });

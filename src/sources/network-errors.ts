@@ -52,7 +52,9 @@ export function classifyNetworkError(error: unknown, endpoint: Endpoint, extra: 
     });
   }
   if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /wrong version number|ssl3_get_record|handshake/i.test(message)) {
-    return new PostroomError('TLS_FAILED', `${where}: ${message || code}`, {
+    // OpenSSL's own text is a multi-line dump; "wrong version number" means "that was not TLS".
+    const what = /wrong version number/i.test(message) ? 'the server did not answer with TLS' : (message.split('\n')[0] ?? code).trim() || code;
+    return new PostroomError('TLS_FAILED', `${where}: ${what}`, {
       cause: error,
       hint: 'The port may not speak TLS the way useSsl says: implicit TLS is usually 993 (IMAP) / 995 (POP3); plain ports are 143 / 110.',
     });

@@ -15,8 +15,9 @@ import { DESTINATION_TYPES, destinationType } from '../destinations/registry.ts'
 import { PostroomError } from '../errors.ts';
 import type { OpenedStore } from '../store/open-store.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { DeliveryLoop, type DrainResult } from './delivery.ts';
+import { DeliveryLoop, type DeliveryDeps, type DrainResult } from './delivery.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
+import { outboxRoom } from './outbox-room.ts';
 import { pollConnection, type PollOutcome } from './poll-connection.ts';
 
 /** How often the scheduler looks for due connections. */
@@ -33,6 +34,10 @@ export interface WorkerOptions {
   maxConcurrentPolls?: number;
   /** The connections to poll; defaults to the config's. The API adds stored ones. */
   connections?: () => ConnectionConfig[];
+  /** Called after each delivery attempt (metrics). */
+  onDelivery?: DeliveryDeps['onOutcome'];
+  /** Called after each poll this worker ran, with how long it took (metrics). */
+  onPoll?: (connection: string, outcome: PollOutcome, durationMs: number) => void;
 }
 
 export function newHolderId(): string {
@@ -52,6 +57,8 @@ export function createDestinations(config: Config, log: Logger, dataDir: string)
 export class Worker {
   readonly holder: string;
   readonly delivery: DeliveryLoop;
+  /** Every delivery outcome of this worker, for `run --once`'s summary. */
+  readonly deliveryTotals: DrainResult = { delivered: 0, retried: 0, dead: 0 };
   private readonly clock: Clock;
   private readonly destinations: Map<string, Destination>;
   private readonly running = new Map<string, Promise<PollOutcome>>();
@@ -73,6 +80,10 @@ export class Worker {
       log: options.log,
       holder: this.holder,
       deadLetterSchedule: options.config.retry.deadLetterSchedule,
+      onOutcome: (outcome, message) => {
+        this.deliveryTotals[outcome === 'retry' ? 'retried' : outcome] += 1;
+        options.onDelivery?.(outcome, message);
+      },
     });
   }
 
@@ -112,6 +123,7 @@ export class Worker {
   poll(connection: ConnectionConfig, onProgress?: (progress: { done: number; total: number }) => void): Promise<PollOutcome> {
     const existing = this.running.get(connection.name);
     if (existing) return existing;
+    const startedAt = this.clock.now();
     const run = pollConnection(connection, {
       store: this.options.opened.store,
       contents: this.options.opened.content,
@@ -122,8 +134,14 @@ export class Worker {
       signal: this.abort.signal,
       held: this.held,
       onCommitted: () => this.delivery.nudge(),
+      waitForRoom: outboxRoom({ store: this.options.opened.store, clock: this.clock, log: this.options.log, maxPending: this.options.config.outbox.maxPending, signal: this.abort.signal }),
       ...(onProgress ? { onProgress } : {}),
-    }).finally(() => this.running.delete(connection.name));
+    })
+      .then((outcome) => {
+        this.options.onPoll?.(connection.name, outcome, this.clock.now() - startedAt);
+        return outcome;
+      })
+      .finally(() => this.running.delete(connection.name));
     this.running.set(connection.name, run);
     return run;
   }
@@ -143,8 +161,8 @@ export class Worker {
     this.delivery.start();
     await Promise.all(Array.from({ length: Math.min(max, queue.length) }, lane));
     await this.delivery.stop();
-    const delivery = await this.delivery.drain();
-    return { polls, delivery };
+    await this.delivery.drain();
+    return { polls, delivery: { ...this.deliveryTotals } };
   }
 
   /**

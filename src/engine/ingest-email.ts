@@ -41,10 +41,13 @@ export async function ingestEmail(
     throw error;
   }
   const sourceKey = sourceKeyString(email.key);
+  // A reused key (POP3 UIDL) with a new fingerprint is a different email: its pipeline message
+  // ids must differ too, or destinations would take it for a redelivery of the old one.
+  const identity = email.fingerprint === undefined ? sourceKey : `${sourceKey}#${email.fingerprint}`;
   const receivedAt = new Date(now).toISOString();
   const messages = split.parts.map((part) => {
     const envelope: Envelope = {
-      id: pipelineMessageId(connection.name, sourceKey, part.partIndex),
+      id: pipelineMessageId(connection.name, identity, part.partIndex),
       connection: connection.name,
       kind: part.kind,
       filename: part.filename,

@@ -1,0 +1,78 @@
+/**
+ * The `email` block of every envelope: who sent the email, to whom, when and about what,
+ * read from the top-level headers the parser has seen so far (possibly none, when the
+ * email could not be parsed at all).
+ */
+import type { AddressObject, EmailAddress, HeaderLines } from 'mailparser';
+import type { EnvelopeEmail } from '../engine/envelope.ts';
+
+/** What the envelope needs from a parser; MailParser fills these once the top headers are read. */
+export interface ParsedHeaders {
+  headerLines: HeaderLines | false;
+  subject?: string;
+  from?: AddressObject;
+  to?: AddressObject | AddressObject[];
+  cc?: AddressObject | AddressObject[];
+}
+
+export const NO_EMAIL_FIELDS: EnvelopeEmail = Object.freeze({
+  messageId: null,
+  from: null,
+  to: [],
+  cc: [],
+  subject: null,
+  date: null,
+});
+
+export function envelopeEmail(parsed: ParsedHeaders): EnvelopeEmail {
+  const lines = parsed.headerLines || [];
+  return {
+    // Taken from the raw header rather than mailparser's messageId, which adds angle brackets
+    // the header may not have had; ids and threading downstream compare the header as sent.
+    messageId: rawHeaderValue(lines, 'message-id'),
+    from: parsed.from?.text || null,
+    to: formatAddresses(parsed.to),
+    cc: formatAddresses(parsed.cc),
+    subject: parsed.subject ?? null,
+    // mailparser replaces an unreadable Date with "now", which would make the envelope differ
+    // on every redelivery; the raw header gives null instead.
+    date: isoDate(rawHeaderValue(lines, 'date')),
+  };
+}
+
+/** The first header named `key`, unfolded and trimmed, or null when absent or empty. */
+export function rawHeaderValue(lines: HeaderLines, key: string): string | null {
+  const line = lines.find((candidate) => candidate.key === key)?.line;
+  if (line === undefined) return null;
+  const colon = line.indexOf(':');
+  const value = line
+    .slice(colon + 1)
+    .replace(/\r?\n(?=[ \t])/g, '')
+    .trim();
+  return value === '' ? null : value;
+}
+
+function isoDate(value: string | null): string | null {
+  if (value === null) return null;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? null : new Date(time).toISOString();
+}
+
+function formatAddresses(header: AddressObject | AddressObject[] | undefined): string[] {
+  if (header === undefined) return [];
+  const objects = Array.isArray(header) ? header : [header];
+  return objects.flatMap((object) => object.value.flatMap(flattenGroup)).map(formatAddress);
+}
+
+/** A group ("Team: a@x, b@y;") counts as its members; an empty group adds nobody. */
+function flattenGroup(address: EmailAddress): EmailAddress[] {
+  return address.group ? address.group.flatMap(flattenGroup) : [address];
+}
+
+/** `"Name" <address>`, quoted and escaped the way mailparser formats the From text. */
+function formatAddress(address: EmailAddress): string {
+  const mailbox = address.address ?? '';
+  if (!address.name) return mailbox;
+  const name = `"${address.name.replace(/["\\]/g, '\\$&')}"`;
+  return mailbox ? `${name} <${mailbox}>` : name;
+}

@@ -5,6 +5,7 @@ import { registerCheck } from './check.ts';
 import { registerDeadLetters } from './dead-letters.ts';
 import { registerRun } from './run.ts';
 import { registerStatus } from './status.ts';
+import { registerThrottleCheck } from './throttle-check.ts';
 import { registerValidate } from './validate.ts';
 
 const program = new Command()
@@ -16,6 +17,6 @@ const program = new Command()
     process.exit(error.exitCode === 0 ? 0 : 2);
   });
 
-for (const register of [registerRun, registerCheck, registerValidate, registerStatus, registerDeadLetters]) register(program);
+for (const register of [registerRun, registerCheck, registerValidate, registerStatus, registerDeadLetters, registerThrottleCheck]) register(program);
 
 await program.parseAsync(process.argv);

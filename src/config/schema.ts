@@ -12,6 +12,9 @@ export const DEFAULT_RETRY_INTERVAL = '60s';
 /** Seed 000 default; short enough to feel live, long enough not to hammer a provider. */
 export const DEFAULT_POLLING_INTERVAL = '60s';
 
+/** Undelivered pipeline messages per connection before intake pauses: hours of a busy mailbox, a few GB at most. */
+export const DEFAULT_OUTBOX_MAX_PENDING = 10_000;
+
 /** YAML (and a whole-value ${ENV}) reads `password: 12345` as a number: take it as the text it is. */
 const text = z.union([z.string(), z.number()]).transform(String);
 
@@ -187,11 +190,27 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    outbox: z
+      .object({
+        /**
+         * Backpressure: a connection whose undelivered pipeline messages (pending + dead letters)
+         * reach this many stops taking emails until deliveries make room, instead of filling the disk.
+         */
+        maxPending: z.number().int().positive().default(DEFAULT_OUTBOX_MAX_PENDING),
+      })
+      .strict()
+      .prefault({}),
     throttle: z
       .object({
         pattern: z.string().optional(),
         patternMode: z.enum(['extend', 'replace']).default('extend'),
         latency: duration.optional(),
+        /**
+         * Connections one worker opens to one account at once. Providers count connections per
+         * account (Gmail ~15, Exchange fewer, Dovecot's default 10 per user+IP), so staying low
+         * keeps Postroom from causing "too many connections" throttling itself.
+         */
+        maxConnectionsPerAccount: z.number().int().min(1).default(3),
       })
       .strict()
       .prefault({}),

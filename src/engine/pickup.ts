@@ -18,6 +18,7 @@ import type { ContentStore } from '../store/content/content-store.ts';
 import type { Store } from '../store/store.ts';
 import { throttleAccount } from '../throttle/account.ts';
 import type { Clock } from './clock.ts';
+import { faultPoint } from './fault-points.ts';
 import { discardIngested, ingestEmail } from './ingest-email.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
 
@@ -117,6 +118,7 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
       await deps.waitForRoom?.(connection.name);
       const email = cursorHeld ? { ...fetched.email, cursorAfter: undefined } : fetched.email;
       const ingested = await ingestEmail(connection, email, fetched.content, contents, clock.now());
+      faultPoint('after-fetch');
       try {
         if (listing.remap) {
           const earlier = await store.findByContent(connection.name, ingested.split.email.messageId, ingested.raw.sha256);
@@ -135,6 +137,7 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
         await discardIngested(ingested, contents);
         throw error;
       }
+      faultPoint('after-commit');
       result.emails += 1;
       result.messages += ingested.commit.messages.length;
       deps.onCommitted?.(ingested.commit.messages.length);
@@ -143,8 +146,15 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
     }
     if (listing.remap && result.remapped) log.warn({ connection: connection.name, remapped: result.remapped }, 'emails recognised after UIDVALIDITY change and not delivered again');
 
+    if (result.throttledUntil !== undefined) {
+      // Nothing more is sent to a throttled account, acknowledgements included: they stay
+      // pending in the ledger and are made when reading resumes (the ledger keeps this exact).
+      session.abort();
+      return result;
+    }
     // Step 3 made durable: the server has applied every acknowledgement once close() resolves.
     await session.close();
+    faultPoint('during-acknowledge');
     await lease.fenced((current) => store.markAcknowledged(current, connection.name, acknowledged, clock.now()));
     result.acknowledged = acknowledged.length;
     return result;

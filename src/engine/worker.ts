@@ -13,6 +13,7 @@ import type { Config, ConnectionConfig } from '../config/schema.ts';
 import type { Destination } from '../destinations/destination.ts';
 import { DESTINATION_TYPES, destinationType } from '../destinations/registry.ts';
 import { PostroomError } from '../errors.ts';
+import { throttleAccount } from '../throttle/account.ts';
 import type { OpenedStore } from '../store/open-store.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { DeliveryLoop, type DeliveryDeps, type DrainResult } from './delivery.ts';
@@ -112,11 +113,18 @@ export class Worker {
         if (this.running.has(connection.name)) continue;
         const due = states.get(connection.name)?.nextDueAt ?? 0;
         if (due > now) continue;
+        if (this.openToAccount(connection) >= this.options.config.throttle.maxConnectionsPerAccount) continue;
         this.poll(connection);
       }
     } catch (error) {
       this.options.log.error({ err: error }, 'scheduler tick failed');
     }
+  }
+
+  /** Polls running here right now against the same account as `connection`. */
+  private openToAccount(connection: ConnectionConfig): number {
+    const account = throttleAccount(connection);
+    return this.connections().filter((other) => this.running.has(other.name) && throttleAccount(other) === account).length;
   }
 
   /** Polls one connection now (unless it is already being polled here). */
@@ -151,10 +159,18 @@ export class Worker {
     const polls = new Map<string, PollOutcome>();
     const max = this.options.maxConcurrentPolls ?? DEFAULT_MAX_CONCURRENT_POLLS;
     const queue = [...this.connections()];
+    const cap = this.options.config.throttle.maxConnectionsPerAccount;
     const lane = async (): Promise<void> => {
-      for (let connection = queue.shift(); connection; connection = queue.shift()) {
-        const name = connection.name;
-        polls.set(name, await this.poll(connection, onProgress ? (progress) => onProgress(name, progress) : undefined));
+      while (queue.length) {
+        // The next connection whose account has a free slot; else wait for a poll to end.
+        const index = queue.findIndex((candidate) => this.openToAccount(candidate) < cap);
+        if (index === -1) {
+          await Promise.race(this.running.values());
+          continue;
+        }
+        const [connection] = queue.splice(index, 1);
+        const name = connection!.name;
+        polls.set(name, await this.poll(connection!, onProgress ? (progress) => onProgress(name, progress) : undefined));
       }
     };
     // Deliver while polling, so the outbox does not pile up; then drain what is left.

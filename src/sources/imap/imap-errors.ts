@@ -6,6 +6,7 @@
 import { PostroomError } from '../../errors.ts';
 import type { ThrottleSignal } from '../../throttle/classify.ts';
 import { classifyNetworkError, type Endpoint } from '../network-errors.ts';
+import type { ThrottleNotice } from './imap-throttle-notices.ts';
 
 interface ImapFlowError {
   code?: string;
@@ -46,8 +47,25 @@ export function serverWords(error: ImapFlowError): string | undefined {
   return error.serverResponseCode && !text.includes(`[${error.serverResponseCode}]`) ? `[${error.serverResponseCode}] ${text}` : text;
 }
 
-export function toImapError(error: unknown, endpoint: Endpoint, context: { folder?: string; stage: 'connect' | 'open' | 'list' | 'fetch' | 'acknowledge' }): PostroomError {
+/** A throttle imapflow saw on this connection within this long still explains a later failure. */
+const THROTTLE_NOTICE_MS = 10 * 60_000;
+
+export function toImapError(
+  error: unknown,
+  endpoint: Endpoint,
+  context: { folder?: string; stage: 'connect' | 'open' | 'list' | 'fetch' | 'acknowledge'; throttle?: ThrottleNotice | undefined },
+): PostroomError {
   if (error instanceof PostroomError) return error;
+  const notice = context.throttle;
+  if (notice && Date.now() - notice.at < THROTTLE_NOTICE_MS) {
+    // The server throttled us and then (often) closed the connection: the throttle is the cause.
+    return new PostroomError('THROTTLED', notice.text, {
+      cause: error,
+      serverResponse: notice.text,
+      retryAfterMs: Math.max(0, notice.at + notice.delayMs - Date.now()),
+      signal: { kind: 'reply', protocol: 'imap', text: notice.text },
+    });
+  }
   const e = (error ?? {}) as ImapFlowError;
   const words = serverWords(e);
   const signal = signalOf(e, words, context.stage);

@@ -14,6 +14,7 @@ import type { ImapConnectionConfig } from '../../config/schema.ts';
 import { PostroomError } from '../../errors.ts';
 import type { FetchResult, ListedEmail, Listing, SourceCursor, SourceKey, SourceSession } from '../source.ts';
 import { toImapError } from './imap-errors.ts';
+import type { ThrottleNotices } from './imap-throttle-notices.ts';
 
 /** Emails up to this size travel in batched FETCHes and are held in memory briefly; larger ones stream. */
 const SMALL_EMAIL_BYTES = 1024 * 1024;
@@ -66,6 +67,7 @@ export class ImapSession implements SourceSession {
   constructor(
     private readonly client: ImapFlow,
     private readonly connection: ImapConnectionConfig,
+    private readonly notices?: ThrottleNotices,
   ) {}
 
   private get endpoint(): { host: string; port: number } {
@@ -78,7 +80,7 @@ export class ImapSession implements SourceSession {
       const mailbox = await this.client.mailboxOpen(this.connection.folder);
       this.uidValidity = String(mailbox.uidValidity);
     } catch (error) {
-      throw toImapError(error, this.endpoint, { folder: this.connection.folder, stage: 'open' });
+      throw toImapError(error, this.endpoint, { folder: this.connection.folder, stage: 'open', throttle: this.notices?.latest() });
     }
   }
 
@@ -108,7 +110,7 @@ export class ImapSession implements SourceSession {
       });
       return { emails, remap };
     } catch (error) {
-      throw toImapError(error, this.endpoint, { stage: 'list' });
+      throw toImapError(error, this.endpoint, { stage: 'list', throttle: this.notices?.latest() });
     }
   }
 
@@ -132,7 +134,7 @@ export class ImapSession implements SourceSession {
           const source = sources.get(email.key.uid!);
           if (source) yield { email, content: Readable.from([source]) };
         }
-        throw toImapError(error, this.endpoint, { stage: 'fetch' });
+        throw toImapError(error, this.endpoint, { stage: 'fetch', throttle: this.notices?.latest() });
       }
       for (const email of batch) {
         const source = sources.get(email.key.uid!);
@@ -150,7 +152,7 @@ export class ImapSession implements SourceSession {
       if (!result.content) return { email, error: new PostroomError('FETCH_FAILED', `UID ${email.key.uid} is gone from the server`) };
       return { email, content: result.content };
     } catch (error) {
-      throw toImapError(error, this.endpoint, { stage: 'fetch' });
+      throw toImapError(error, this.endpoint, { stage: 'fetch', throttle: this.notices?.latest() });
     }
   }
 
@@ -178,7 +180,7 @@ export class ImapSession implements SourceSession {
         }
       } catch (error) {
         this.pendingAcks.unshift(...uids);
-        throw toImapError(error, this.endpoint, { stage: 'acknowledge' });
+        throw toImapError(error, this.endpoint, { stage: 'acknowledge', throttle: this.notices?.latest() });
       }
     }
   }

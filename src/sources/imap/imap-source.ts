@@ -2,10 +2,12 @@
 import type { ConnectionConfig, ImapConnectionConfig } from '../../config/schema.ts';
 import { errorMessage } from '../../errors.ts';
 import { probeNetwork } from '../probe.ts';
-import type { CheckStep, Source, SourceContext, SourceSession } from '../source.ts';
+import type { CheckStep, Source, SourceContext, SourceSession, SourceWatcher, WatchContext } from '../source.ts';
 import { createImapClient } from './imap-client.ts';
 import { toImapError } from './imap-errors.ts';
+import { IdleWatcher } from './imap-idle.ts';
 import { ImapSession } from './imap-session.ts';
+import { throttleNotices } from './imap-throttle-notices.ts';
 
 function asImap(connection: ConnectionConfig): ImapConnectionConfig {
   if (connection.hostType !== 'imap') throw new Error(`connection "${connection.name}" is not an IMAP connection`);
@@ -17,16 +19,17 @@ export const imapSource: Source = {
 
   async open(config: ConnectionConfig, _context: SourceContext): Promise<SourceSession> {
     const connection = asImap(config);
-    const client = createImapClient(connection);
+    const notices = throttleNotices();
+    const client = createImapClient(connection, notices);
     // imapflow emits 'error' for socket failures after connect; the pending command rejects too.
     client.on('error', () => {});
     try {
       await client.connect();
     } catch (error) {
       client.close();
-      throw toImapError(error, { host: connection.host, port: connection.port }, { stage: 'connect' });
+      throw toImapError(error, { host: connection.host, port: connection.port }, { stage: 'connect', throttle: notices.latest() });
     }
-    const session = new ImapSession(client, connection);
+    const session = new ImapSession(client, connection, notices);
     try {
       await session.select();
     } catch (error) {
@@ -34,6 +37,11 @@ export const imapSource: Source = {
       throw error;
     }
     return session;
+  },
+
+  watch(config: ConnectionConfig, context: WatchContext): SourceWatcher | undefined {
+    const connection = asImap(config);
+    return connection.idle ? new IdleWatcher(connection, context) : undefined;
   },
 
   async check(config: ConnectionConfig, _context: SourceContext): Promise<CheckStep[]> {

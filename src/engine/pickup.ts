@@ -132,7 +132,14 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
             continue;
           }
         }
-        await lease.fenced((current) => store.commitEmail(current, { ...ingested.commit, now: clock.now() }));
+        const outcome = await lease.fenced((current) => store.commitEmail(current, { ...ingested.commit, now: clock.now() }));
+        if (outcome === 'already-emitted') {
+          // Another run (whose lease overlapped ours) committed it first: only acknowledge.
+          await discardIngested(ingested, contents);
+          result.alreadyEmitted += 1;
+          await acknowledge([email.key]);
+          continue;
+        }
       } catch (error) {
         await discardIngested(ingested, contents);
         throw error;

@@ -72,6 +72,9 @@ export interface OutboxMessage {
   deliveredAt: number | null;
 }
 
+/** Which messages one delivery lane claims: one destination's, or those of no listed destination. */
+export type DeliveryLane = { destination: string } | { exceptDestinations: readonly string[] };
+
 export interface DeliveryFailure {
   id: string;
   error: string;
@@ -111,6 +114,32 @@ export interface ConnectionState {
   messagesTotal: number;
 }
 
+/** A connection created through the REST API (config-file connections are never stored). */
+export interface ManagedConnection {
+  name: string;
+  /** The connection as the API accepted it (input form); validated again when loaded. */
+  config: Record<string, unknown>;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** One minute (or other bucket) of poll history, summed over every connection. */
+export interface ActivityBucket {
+  /** Start of the bucket, epoch ms. */
+  at: number;
+  polls: number;
+  emails: number;
+  messages: number;
+}
+
+/** Outbox rows per connection that are not delivered yet. */
+export interface OutboxCounts {
+  connection: string;
+  pending: number;
+  dead: number;
+}
+
 /** Backend differences as data: code branches on these flags, never on the backend's name. */
 export interface StoreCapabilities {
   /** Several processes may share this store (leases matter across machines). */
@@ -137,8 +166,12 @@ export interface Store {
   findLedger(connection: string, sourceKey: string): Promise<LedgerEntry | undefined>;
   /** After a UIDVALIDITY change: an email seen before under another key, by Message-ID + raw hash. */
   findByContent(connection: string, messageId: string | null, rawSha256: string): Promise<LedgerEntry | undefined>;
-  /** Ledger + outbox + cursor in one transaction, fenced by the lease. Throws LEASE_LOST. */
-  commitEmail(lease: Lease, commit: EmailCommit): Promise<void>;
+  /**
+   * Ledger + outbox + cursor in one transaction, fenced by the lease. Throws LEASE_LOST.
+   * 'already-emitted' (nothing written) when the ledger already has this email with the same
+   * fingerprint: another run committed it first.
+   */
+  commitEmail(lease: Lease, commit: EmailCommit): Promise<'committed' | 'already-emitted'>;
   /** Records an email already emitted under another key (UIDVALIDITY re-map) so it is acknowledged, not re-sent. */
   recordAlias(lease: Lease, alias: { connection: string; sourceKey: string; key: SourceKey; of: LedgerEntry; cursor?: SourceCursor; now: number }): Promise<void>;
   /** Emails committed but not yet acknowledged on the server. */
@@ -150,14 +183,16 @@ export interface Store {
   setCursor(lease: Lease, connection: string, cursor: SourceCursor, now: number): Promise<void>;
 
   // Delivery
-  claimDue(now: number, limit: number, holder: string, claimMs: number): Promise<OutboxMessage[]>;
+  /** Claims due messages; `lane` narrows the claim to one destination, or to every destination but some. */
+  claimDue(now: number, limit: number, holder: string, claimMs: number, lane?: DeliveryLane): Promise<OutboxMessage[]>;
   markDelivered(id: string, now: number): Promise<void>;
   markFailed(failure: DeliveryFailure): Promise<void>;
   getOutboxMessage(id: string): Promise<OutboxMessage | undefined>;
   listDeadLetters(options?: { connection?: string; limit?: number }): Promise<OutboxMessage[]>;
   /** Makes dead letters due now; returns how many. */
   replayDeadLetters(ids: string[] | 'all', now: number): Promise<number>;
-  outboxDepth(connection?: string): Promise<number>;
+  /** Outbox rows in `states` (default: pending), for one connection or all. */
+  outboxDepth(connection?: string, states?: readonly OutboxState[]): Promise<number>;
   /** Content refs no longer needed (raw emails fully delivered and acknowledged); clears them. */
   releasableContent(limit: number): Promise<string[]>;
 
@@ -172,4 +207,18 @@ export interface Store {
   getConnectionState(connection: string): Promise<ConnectionState | undefined>;
   listConnectionStates(): Promise<ConnectionState[]>;
   setNextDue(connection: string, nextDueAt: number): Promise<void>;
+  /** Poll history since `since`, summed per bucket of `bucketMs` (the status board's plot). */
+  pollActivity(since: number, bucketMs: number): Promise<ActivityBucket[]>;
+  /** Pending and dead outbox rows per connection, in one query (the status board, /metrics). */
+  outboxCounts(): Promise<OutboxCounts[]>;
+
+  // Connections managed through the API
+  listManagedConnections(): Promise<ManagedConnection[]>;
+  getManagedConnection(name: string): Promise<ManagedConnection | undefined>;
+  /** Returns false when a stored connection already has that name. */
+  insertManagedConnection(connection: ManagedConnection): Promise<boolean>;
+  /** Returns false when no stored connection has that name. */
+  updateManagedConnection(name: string, change: { config?: Record<string, unknown>; enabled?: boolean }, now: number): Promise<boolean>;
+  /** Returns false when no stored connection has that name. */
+  deleteManagedConnection(name: string): Promise<boolean>;
 }

@@ -78,6 +78,16 @@ for (const backend of STORE_BACKENDS) {
       assert.deepEqual(await t.store.pendingAcknowledgements('c2'), []);
     });
 
+    it('refuses to emit the same email twice, but takes a new email under a reused key', async () => {
+      const lease = (await t.store.acquireLease('c5', 'w', 5000, 60_000))!;
+      assert.equal(await t.store.commitEmail(lease, commitFor('c5', 1, 60_001)), 'committed');
+      assert.equal(await t.store.commitEmail(lease, commitFor('c5', 1, 60_002)), 'already-emitted', 'an overlapping run cannot emit it again');
+      assert.equal(await t.store.outboxDepth('c5'), 2);
+      const reused = { ...commitFor('c5', 1, 60_003), fingerprint: 'headers-of-a-new-email' };
+      assert.equal(await t.store.commitEmail(lease, reused), 'committed', 'a reused POP3 UIDL with new headers is a new email');
+      assert.equal((await t.store.findLedger('c5', 'imap:INBOX:1:1'))?.fingerprint, 'headers-of-a-new-email');
+    });
+
     it('claims due messages once, dead-letters failures and replays them', async () => {
       const lease = (await t.store.acquireLease('c3', 'w', 5000, 40_000))!;
       await t.store.commitEmail(lease, commitFor('c3', 1, 40_000, 1));

@@ -1,5 +1,6 @@
 /** The ledger of emails seen, the outbox rows written with them, and the source cursor. */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { faultPoint } from '../../engine/fault-points.ts';
 import type { SourceKey } from '../../sources/source.ts';
 import type { LedgerEntry, LedgerState, Store } from '../store.ts';
 import { assertLeaseHeld } from './leases.ts';
@@ -45,9 +46,9 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
       return row ? toEntry(row) : undefined;
     },
     async commitEmail(lease, commit) {
-      await db.transaction().execute(async (trx) => {
+      return db.transaction().execute(async (trx) => {
         await assertLeaseHeld(trx, lease, commit.now);
-        await trx
+        const written = await trx
           .insertInto('ledger')
           .values({
             connection: commit.connection,
@@ -63,20 +64,26 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
             token: lease.token,
           })
           // A reused POP3 UIDL with a new fingerprint replaces the old row: it is a new email.
+          // The same email again (same fingerprint: a run that overlapped another) is refused.
           .onConflict((oc) =>
-            oc.columns(['connection', 'source_key']).doUpdateSet((eb) => ({
-              key_json: eb.ref('excluded.key_json'),
-              fingerprint: eb.ref('excluded.fingerprint'),
-              message_id: eb.ref('excluded.message_id'),
-              raw_sha256: eb.ref('excluded.raw_sha256'),
-              raw_ref: eb.ref('excluded.raw_ref'),
-              state: eb.ref('excluded.state'),
-              emitted_at: eb.ref('excluded.emitted_at'),
-              acknowledged_at: null,
-              token: eb.ref('excluded.token'),
-            })),
+            oc
+              .columns(['connection', 'source_key'])
+              .doUpdateSet((eb) => ({
+                key_json: eb.ref('excluded.key_json'),
+                fingerprint: eb.ref('excluded.fingerprint'),
+                message_id: eb.ref('excluded.message_id'),
+                raw_sha256: eb.ref('excluded.raw_sha256'),
+                raw_ref: eb.ref('excluded.raw_ref'),
+                state: eb.ref('excluded.state'),
+                emitted_at: eb.ref('excluded.emitted_at'),
+                acknowledged_at: null,
+                token: eb.ref('excluded.token'),
+              }))
+              .where(sql<boolean>`coalesce(ledger.fingerprint, '') <> coalesce(excluded.fingerprint, '')`),
           )
-          .execute();
+          .returning('source_key')
+          .executeTakeFirst();
+        if (!written) return 'already-emitted';
         for (const batch of chunks(commit.messages, 50)) {
           await trx
             .insertInto('outbox')
@@ -111,6 +118,7 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
             )
             .execute();
         }
+        faultPoint('in-transaction');
         if (commit.cursor) {
           await trx
             .insertInto('cursors')
@@ -118,6 +126,7 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
             .onConflict((oc) => oc.column('connection').doUpdateSet((eb) => ({ cursor: eb.ref('excluded.cursor'), updated_at: eb.ref('excluded.updated_at') })))
             .execute();
         }
+        return 'committed' as const;
       });
     },
     async recordAlias(lease, alias) {

@@ -1,0 +1,34 @@
+/** Worker processes (`postroom run`) for cluster and crash tests: real processes, killed for real. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { CLI } from './cli.ts';
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  pid: number;
+  /** Everything the worker logged (stderr) and printed (stdout). */
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export function spawnWorker(configPath: string, args: string[] = ['run'], env: NodeJS.ProcessEnv = {}): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, '--config', configPath, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { child, pid: child.pid!, output: () => output, exited, kill: (signal = 'SIGTERM') => child.kill(signal) };
+}
+
+/** Polls `condition` until it holds or `timeoutMs` passes; returns whether it held. */
+export async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 250): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}

@@ -84,6 +84,13 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
     return { status: 'done', result };
   } catch (caught) {
     const error = isPostroomError(caught) ? caught : new PostroomError('FETCH_FAILED', errorMessage(caught), { cause: caught });
+    if (error.code === 'LEASE_LOST') {
+      // Not a fault: the run outlived its lease and another worker is reading the mailbox now
+      // (seed 000). What this run committed stands; the new holder schedules the next poll.
+      const lease = (await store.listLeases()).find((l) => l.connection === connection.name);
+      log.info({ connection: connection.name, newHolder: lease?.holder }, 'lease handed over mid-run: another worker goes on with this mailbox');
+      return { status: 'leased-elsewhere', holder: lease?.holder ?? 'another worker', until: lease?.expiresAt ?? clock.now() };
+    }
     const previous = await store.getConnectionState(connection.name);
     const decision = throttleDecision(error, connection, deps.config.throttle, {
       consecutive: throttle?.consecutive ?? 0,

@@ -28,6 +28,9 @@ export const ERRORS = Object.freeze({
   DESTINATION_NOT_FOUND: spec('No destination has that name', false, 404),
   DEAD_LETTER_NOT_FOUND: spec('No dead letter has that id', false, 404),
   UNAUTHORIZED: spec('A valid bearer token is required', false, 401),
+  CONNECTION_EXISTS: spec('A connection with that name already exists', false, 409),
+  CONNECTION_READ_ONLY: spec('The connection comes from the config file and can only be changed there', false, 409),
+  TOO_MANY_ATTEMPTS: spec('Too many failed logins from this address; wait and try again', true, 429),
 
   // Reaching a mail server
   DNS_FAILED: spec('The host name could not be resolved', true, 502),
@@ -37,6 +40,9 @@ export const ERRORS = Object.freeze({
   TLS_FAILED: spec('The TLS handshake failed', false, 502),
   TLS_CERTIFICATE: spec('The server certificate is not trusted', false, 502),
   AUTH_FAILED: spec('The server refused the login', false, 401),
+  /** OAuth2: the token endpoint refused the credentials for good (invalid_grant, consent withdrawn, secret expired): the connection needs re-authorisation. */
+  AUTH_REVOKED: spec('The credentials were refused for good and must be renewed (needs re-authorisation)', false, 401),
+  MAILBOX_NOT_FOUND: spec('The mailbox does not exist or the app may not open it', false, 404),
   FOLDER_NOT_FOUND: spec('The folder does not exist on the server', false, 404),
   PROTOCOL_ERROR: spec('The server answered something unexpected', true, 502),
   CAPABILITY_MISSING: spec('The server lacks a capability Postroom needs', false, 502),

@@ -1,5 +1,6 @@
 /** `postroom run [--once]`: the service, or one poll of every connection and a full delivery. */
 import type { Command } from 'commander';
+import { openControlPlane } from '../api/control-plane.ts';
 import { Worker } from '../engine/worker.ts';
 import type { PollOutcome } from '../engine/poll-connection.ts';
 import { EXIT, loadContext, openContextStore, runCommand } from './context.ts';
@@ -30,7 +31,9 @@ export function registerRun(program: Command): void {
       runCommand(async () => {
         const context = loadContext(command);
         const opened = await openContextStore(context);
-        const worker = new Worker({ config: context.loaded.config, opened, log: context.log });
+        // Connections from postroom.yaml plus those stored through the API; metrics hooks.
+        const plane = await openControlPlane({ config: context.loaded.config, opened, log: context.log });
+        const worker = new Worker({ config: context.loaded.config, opened, log: context.log, ...plane.workerOptions });
         if (options.once) {
           const progress = createProgress();
           try {
@@ -47,6 +50,9 @@ export function registerRun(program: Command): void {
         }
         const names = worker.connections().map((c) => c.name);
         context.log.info({ connections: names, store: opened.dataDir, holder: worker.holder }, `postroom running: ${names.length} connection(s)`);
+        // Listen first: a port already in use stops the start before any polling begins.
+        const api = context.loaded.config.api.enabled ? await plane.listen(worker) : undefined;
+        if (api) process.stdout.write(`postroom web UI and REST API: ${api.url}\n`);
         worker.start();
         await new Promise<void>((resolve) => {
           const shutdown = (signal: string): void => {
@@ -56,6 +62,7 @@ export function registerRun(program: Command): void {
           process.once('SIGINT', () => shutdown('SIGINT'));
           process.once('SIGTERM', () => shutdown('SIGTERM'));
         });
+        await api?.close();
         await worker.stop({ timeoutMs: 30_000 });
         await opened.store.close();
         context.log.info('stopped');

@@ -35,7 +35,12 @@ export function createDirectoryDestination(name: string, options: DirectoryOptio
     name,
     type: 'directory',
     async deliver(message: OutgoingMessage): Promise<void> {
-      ready ??= mkdir(options.path, { recursive: true });
+      // Made once, but a failure is not remembered: the next delivery tries again, so fixing
+      // the directory (permissions, a full disk) needs no restart.
+      ready ??= mkdir(options.path, { recursive: true }).catch((error: unknown) => {
+        ready = undefined;
+        throw error;
+      });
       await ready;
       const { id } = message.envelope;
       const dataPath = join(options.path, `${id}.data`);

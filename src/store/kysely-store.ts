@@ -2,6 +2,8 @@
 import { Migrator, sql, type Kysely } from 'kysely';
 import { PostroomError } from '../errors.ts';
 import { migrationProvider } from './migrations/index.ts';
+import { activityQueries } from './sql/activity.ts';
+import { connectionQueries } from './sql/connections.ts';
 import { leaseQueries } from './sql/leases.ts';
 import { ledgerQueries } from './sql/ledger.ts';
 import { outboxQueries } from './sql/outbox.ts';
@@ -40,5 +42,7 @@ export function createKyselyStore(db: Kysely<Tables>, capabilities: StoreCapabil
     ...ledgerQueries(db),
     ...outboxQueries(db, capabilities),
     ...statusQueries(db),
+    ...activityQueries(db),
+    ...connectionQueries(db),
   };
 }

@@ -5,9 +5,11 @@
  */
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './001-initial.ts';
+import * as connections from './002-connections.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
+  '002-connections': connections,
 };
 
 export const migrationProvider: MigrationProvider = {

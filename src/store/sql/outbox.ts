@@ -26,7 +26,7 @@ type OutboxQueries = Pick<
 
 export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilities): OutboxQueries {
   return {
-    async claimDue(now, limit, holder, claimMs) {
+    async claimDue(now, limit, holder, claimMs, lane) {
       let due = db
         .selectFrom('outbox')
         .select('id')
@@ -35,6 +35,8 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
         .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
         .orderBy('next_attempt_at')
         .limit(limit);
+      if (lane && 'destination' in lane) due = due.where('destination', '=', lane.destination);
+      else if (lane?.exceptDestinations.length) due = due.where('destination', 'not in', [...lane.exceptDestinations]);
       if (capabilities.skipLocked) due = due.forUpdate().skipLocked();
       const rows = await db
         .updateTable('outbox')
@@ -80,8 +82,8 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
       const result = await query.executeTakeFirst();
       return Number(result.numUpdatedRows);
     },
-    async outboxDepth(connection) {
-      let query = db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('state', '=', 'pending');
+    async outboxDepth(connection, states = ['pending']) {
+      let query = db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('state', 'in', [...states]);
       if (connection) query = query.where('connection', '=', connection);
       const row = await query.executeTakeFirstOrThrow();
       return Number(row.n);

@@ -76,6 +76,14 @@ export interface ConnectionStateTable {
   messages_total: number;
 }
 
+export interface ManagedConnectionsTable {
+  name: string;
+  config_json: string;
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Tables {
   leases: LeasesTable;
   ledger: LedgerTable;
@@ -84,4 +92,5 @@ export interface Tables {
   throttles: ThrottlesTable;
   polls: PollsTable;
   connection_state: ConnectionStateTable;
+  managed_connections: ManagedConnectionsTable;
 }

@@ -1,0 +1,188 @@
+/**
+ * Every connection the worker polls: those of postroom.yaml (read-only) and those created through
+ * the API (kept in the store, so they survive a restart). The worker asks `all()` on each tick; the
+ * API changes stored ones here. Other workers sharing the store see changes on their next refresh.
+ */
+import type { Logger } from 'pino';
+import type { Config, ConnectionConfig } from '../config/schema.ts';
+import type { Clock } from '../engine/clock.ts';
+import { PostroomError, errorMessage } from '../errors.ts';
+import type { ManagedConnection, Store } from '../store/store.ts';
+import { keepStoredSecrets, validateConnection } from './connection-input.ts';
+import { RequestInvalid, isPlainObject } from './validation.ts';
+
+/** How often stored connections are re-read, so a connection added on another worker is polled here too. */
+export const CONNECTIONS_REFRESH_MS = 5_000;
+
+export type ConnectionSource = 'config' | 'api';
+
+export interface ConnectionEntry {
+  name: string;
+  source: ConnectionSource;
+  enabled: boolean;
+  /** The validated connection; absent when a stored one no longer validates (see `problem`). */
+  config?: ConnectionConfig;
+  /** As written: the stored input (API) or the parsed config (file). Holds secrets: never send it out. */
+  input: Record<string, unknown>;
+  problem?: string;
+}
+
+export interface ConnectionRegistryDeps {
+  store: Store;
+  config: Config;
+  log: Logger;
+  clock: Clock;
+}
+
+export class ConnectionRegistry {
+  private readonly fromFile: Map<string, ConnectionEntry>;
+  private stored = new Map<string, ConnectionEntry>();
+  private polled: ConnectionConfig[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly deps: ConnectionRegistryDeps) {
+    this.fromFile = new Map(
+      deps.config.connections.map((config) => [config.name, { name: config.name, source: 'config' as const, enabled: config.enabled, config, input: config as Record<string, unknown> }]),
+    );
+  }
+
+  static async open(deps: ConnectionRegistryDeps): Promise<ConnectionRegistry> {
+    const registry = new ConnectionRegistry(deps);
+    await registry.refresh();
+    return registry;
+  }
+
+  /** The connections to poll (the worker skips disabled ones). */
+  all(): ConnectionConfig[] {
+    return this.polled;
+  }
+
+  /** Every connection, config file first, for the API. */
+  list(): ConnectionEntry[] {
+    return [...this.fromFile.values(), ...[...this.stored.values()].sort((a, b) => a.name.localeCompare(b.name))];
+  }
+
+  get(name: string): ConnectionEntry | undefined {
+    return this.fromFile.get(name) ?? this.stored.get(name);
+  }
+
+  private destinations(): string[] {
+    return Object.keys(this.deps.config.destinations);
+  }
+
+  private entryOf(row: ManagedConnection): ConnectionEntry {
+    const entry: ConnectionEntry = { name: row.name, source: 'api', enabled: row.enabled, input: row.config };
+    try {
+      const valid = validateConnection({ ...row.config, enabled: row.enabled }, this.destinations());
+      entry.config = valid.config;
+    } catch (error) {
+      entry.problem = error instanceof RequestInvalid ? error.issues.map((i) => `${i.path}: ${i.message}`).join('; ') : errorMessage(error);
+    }
+    return entry;
+  }
+
+  private rebuild(): void {
+    const stored = [...this.stored.values()].filter((entry) => !this.fromFile.has(entry.name) && entry.config);
+    this.polled = [...this.deps.config.connections, ...stored.map((entry) => entry.config!)];
+  }
+
+  /** Re-reads stored connections. */
+  async refresh(): Promise<void> {
+    const rows = await this.deps.store.listManagedConnections();
+    const next = new Map<string, ConnectionEntry>();
+    for (const row of rows) {
+      const entry = this.entryOf(row);
+      if (entry.problem && !this.stored.get(row.name)?.problem) this.deps.log.warn({ connection: row.name, problem: entry.problem }, 'stored connection is not valid any more: not polled until it is fixed');
+      next.set(row.name, entry);
+    }
+    this.stored = next;
+    this.rebuild();
+  }
+
+  startRefreshing(intervalMs = CONNECTIONS_REFRESH_MS): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.refresh().catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not re-read stored connections'));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stopRefreshing(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private storedOrThrow(name: string): ConnectionEntry {
+    const entry = this.get(name);
+    if (!entry) throw new PostroomError('CONNECTION_NOT_FOUND', `"${name}"`);
+    if (entry.source === 'config') throw new PostroomError('CONNECTION_READ_ONLY', `"${name}" is defined in postroom.yaml`);
+    return entry;
+  }
+
+  async create(body: unknown): Promise<ConnectionEntry> {
+    const valid = validateConnection(body, this.destinations());
+    const name = valid.config.name;
+    if (this.fromFile.has(name)) throw new RequestInvalid([{ path: 'name', message: `"${name}" is already defined in postroom.yaml; choose another name` }]);
+    const now = this.deps.clock.now();
+    const inserted = await this.deps.store.insertManagedConnection({ name, config: valid.input, enabled: valid.enabled, createdAt: now, updatedAt: now });
+    if (!inserted) throw new PostroomError('CONNECTION_EXISTS', `"${name}"`, { hint: 'Edit it, or choose another name.' });
+    const entry: ConnectionEntry = { name, source: 'api', enabled: valid.enabled, config: valid.config, input: valid.input };
+    this.stored.set(name, entry);
+    this.rebuild();
+    return entry;
+  }
+
+  /** Replaces a stored connection's settings; secrets left out are kept. The name cannot change. */
+  async update(name: string, body: unknown): Promise<ConnectionEntry> {
+    const current = this.storedOrThrow(name);
+    if (isPlainObject(body) && body.name !== undefined && body.name !== name) {
+      throw new RequestInvalid([{ path: 'name', message: 'a connection cannot be renamed; delete it and add it under the new name' }]);
+    }
+    const withName = isPlainObject(body) ? { ...body, name } : body;
+    const merged = keepStoredSecrets(withName, current.input);
+    const enabledGiven = isPlainObject(body) && body.enabled !== undefined;
+    const valid = validateConnection(enabledGiven ? merged : { ...(merged as Record<string, unknown>), enabled: current.enabled }, this.destinations());
+    const now = this.deps.clock.now();
+    const updated = await this.deps.store.updateManagedConnection(name, { config: valid.input, enabled: valid.enabled }, now);
+    if (!updated) throw new PostroomError('CONNECTION_NOT_FOUND', `"${name}"`);
+    // New settings take effect at once: poll it now rather than at the old schedule.
+    await this.deps.store.setNextDue(name, now);
+    const entry: ConnectionEntry = { name, source: 'api', enabled: valid.enabled, config: valid.config, input: valid.input };
+    this.stored.set(name, entry);
+    this.rebuild();
+    return entry;
+  }
+
+  async remove(name: string): Promise<void> {
+    this.storedOrThrow(name);
+    await this.deps.store.deleteManagedConnection(name);
+    this.stored.delete(name);
+    this.rebuild();
+  }
+
+  async setEnabled(name: string, enabled: boolean): Promise<ConnectionEntry> {
+    const current = this.storedOrThrow(name);
+    const now = this.deps.clock.now();
+    await this.deps.store.updateManagedConnection(name, { enabled }, now);
+    if (enabled) await this.deps.store.setNextDue(name, now);
+    const entry: ConnectionEntry = { ...current, enabled, ...(current.config ? { config: { ...current.config, enabled } } : {}) };
+    this.stored.set(name, entry);
+    this.rebuild();
+    return entry;
+  }
+
+  /**
+   * The connection to test: the saved one, or (from the dialog, before saving) the body given,
+   * with secrets left out taken from the saved connection of that name.
+   */
+  forCheck(name: string, body?: unknown): ConnectionConfig {
+    const current = this.get(name);
+    if (body === undefined || (isPlainObject(body) && Object.keys(body).length === 0)) {
+      if (!current) throw new PostroomError('CONNECTION_NOT_FOUND', `"${name}"`);
+      if (!current.config) throw new PostroomError('CONFIG_INVALID', `"${name}": ${current.problem ?? 'not valid'}`);
+      return current.config;
+    }
+    const withName = isPlainObject(body) ? { ...body, name } : body;
+    return validateConnection(current ? keepStoredSecrets(withName, current.input) : withName, this.destinations()).config;
+  }
+}

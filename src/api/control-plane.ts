@@ -1,0 +1,53 @@
+/**
+ * What `postroom run` needs from the control plane: the connections to poll (postroom.yaml plus
+ * stored ones), the metrics hooks for the worker, and the HTTP server on `api.listen`.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { systemClock, type Clock } from '../engine/clock.ts';
+import type { Worker, WorkerOptions } from '../engine/worker.ts';
+import type { OpenedStore } from '../store/open-store.ts';
+import { ConnectionRegistry } from './connection-registry.ts';
+import { resolveListen, urlOf } from './listen-address.ts';
+import { PostroomMetrics } from './metrics.ts';
+import { createApiServer } from './server.ts';
+import { uiAssets } from './ui/bundle.ts';
+
+export interface ControlPlane {
+  connections: ConnectionRegistry;
+  metrics: PostroomMetrics;
+  /** Spread into the Worker's options. */
+  workerOptions: Pick<WorkerOptions, 'connections' | 'onPoll' | 'onDelivery'>;
+  /** Starts the HTTP server; resolves with the address to print. */
+  listen(worker: Worker): Promise<{ url: string; close(): Promise<void> }>;
+}
+
+export async function openControlPlane(options: { config: Config; opened: OpenedStore; log: Logger; clock?: Clock }): Promise<ControlPlane> {
+  const clock = options.clock ?? systemClock;
+  const connections = await ConnectionRegistry.open({ store: options.opened.store, config: options.config, log: options.log, clock });
+  const metrics = new PostroomMetrics();
+  return {
+    connections,
+    metrics,
+    workerOptions: { connections: () => connections.all(), onPoll: metrics.onPoll, onDelivery: metrics.onDelivery },
+    async listen(worker) {
+      const address = resolveListen(options.config.api.listen, options.config.api.token || undefined);
+      if (address.note) options.log.warn(address.note);
+      const app = createApiServer({ config: options.config, opened: options.opened, worker, log: options.log, connections, metrics, clock });
+      await app.listen({ host: address.host, port: address.port });
+      connections.startRefreshing();
+      // Build the UI now rather than on the first page load.
+      uiAssets().catch((error: unknown) => options.log.error({ err: error }, 'the web UI could not be built; the REST API still works'));
+      const bound = app.server.address();
+      const url = urlOf({ host: address.host, port: typeof bound === 'object' && bound ? bound.port : address.port });
+      options.log.info({ url, auth: options.config.api.token ? 'bearer token' : 'none (loopback only)' }, `web UI and REST API at ${url}`);
+      return {
+        url,
+        async close() {
+          connections.stopRefreshing();
+          await app.close();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Prometheus metrics (prom-client), labelled by connection, never by email. Counters move through
+ * the worker's hooks (onPoll, onDelivery); gauges are read from the store at each scrape, so every
+ * worker sharing a store reports the same outbox and throttle picture.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ConnectionConfig } from '../config/schema.ts';
+import type { PollOutcome } from '../engine/poll-connection.ts';
+import type { Lease, OutboxMessage, Store } from '../store/store.ts';
+import { throttleAccount } from '../throttle/account.ts';
+
+/** Poll durations from a quick empty poll to a long first pickup of a full mailbox. */
+const POLL_DURATION_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+export type DeliveryOutcome = 'delivered' | 'retry' | 'dead';
+
+export class PostroomMetrics {
+  readonly registry = new Registry();
+  private readonly emailsPickedUp = new Counter({ name: 'postroom_emails_picked_up_total', help: 'Emails picked up (committed to the outbox)', labelNames: ['connection'], registers: [this.registry] });
+  private readonly messagesProduced = new Counter({ name: 'postroom_pipeline_messages_produced_total', help: 'Pipeline messages written to the outbox', labelNames: ['connection'], registers: [this.registry] });
+  private readonly messagesDelivered = new Counter({ name: 'postroom_pipeline_messages_delivered_total', help: 'Pipeline messages delivered to their destination', labelNames: ['connection'], registers: [this.registry] });
+  private readonly deliveriesFailed = new Counter({ name: 'postroom_deliveries_failed_total', help: 'Delivery attempts that failed (retried or moved to the dead letters)', labelNames: ['connection'], registers: [this.registry] });
+  private readonly deadLettered = new Counter({ name: 'postroom_dead_lettered_total', help: 'Delivery attempts that left a pipeline message in the dead letters', labelNames: ['connection'], registers: [this.registry] });
+  private readonly polls = new Counter({ name: 'postroom_polls_total', help: 'Polls run by this worker, by outcome', labelNames: ['connection', 'outcome'], registers: [this.registry] });
+  private readonly pollDuration = new Histogram({ name: 'postroom_poll_duration_seconds', help: 'How long a poll took', labelNames: ['connection'], buckets: POLL_DURATION_BUCKETS_S, registers: [this.registry] });
+  private readonly leaseTakeovers = new Counter({ name: 'postroom_lease_takeovers_total', help: 'Times a connection\'s lease passed to another worker, as seen by this process', labelNames: ['connection'], registers: [this.registry] });
+  private readonly outboxDepth = new Gauge({ name: 'postroom_outbox_depth', help: 'Pipeline messages waiting for delivery', labelNames: ['connection'], registers: [this.registry] });
+  private readonly deadLetters = new Gauge({ name: 'postroom_dead_letters', help: 'Pipeline messages in the dead letters (catastrophic retry)', labelNames: ['connection'], registers: [this.registry] });
+  private readonly throttled = new Gauge({ name: 'postroom_connection_throttled', help: '1 while the connection\'s account is throttled by the provider', labelNames: ['connection'], registers: [this.registry] });
+  private readonly throttledAccounts = new Gauge({ name: 'postroom_throttled_accounts', help: 'Accounts currently throttled by their provider', registers: [this.registry] });
+  private readonly leasesSeen = new Map<string, { holder: string; token: number; released: boolean }>();
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Worker hook: after each poll. */
+  readonly onPoll = (connection: string, outcome: PollOutcome, durationMs: number): void => {
+    this.polls.inc({ connection, outcome: outcome.status });
+    if (outcome.status === 'leased-elsewhere') return;
+    this.pollDuration.observe({ connection }, durationMs / 1000);
+    const result = outcome.status === 'done' || outcome.status === 'failed' ? outcome.result : undefined;
+    if (result) {
+      this.emailsPickedUp.inc({ connection }, result.emails);
+      this.messagesProduced.inc({ connection }, result.messages);
+    }
+  };
+
+  /** Worker hook: after each delivery attempt. */
+  readonly onDelivery = (outcome: DeliveryOutcome, message: OutboxMessage): void => {
+    const labels = { connection: message.connection };
+    if (outcome === 'delivered') this.messagesDelivered.inc(labels);
+    else this.deliveriesFailed.inc(labels);
+    if (outcome === 'dead') this.deadLettered.inc(labels);
+  };
+
+  /**
+   * A new grant to another holder than last seen counts as a takeover, unless the last holder was
+   * seen releasing it (a graceful stop). Observed at each scrape and status refresh.
+   */
+  observeLeases(leases: Lease[]): void {
+    for (const lease of leases) {
+      const seen = this.leasesSeen.get(lease.connection);
+      if (seen && lease.token > seen.token && lease.holder !== seen.holder && !seen.released) this.leaseTakeovers.inc({ connection: lease.connection });
+      // releaseLease() expires a lease at 0 rather than deleting it.
+      this.leasesSeen.set(lease.connection, { holder: lease.holder, token: lease.token, released: lease.expiresAt === 0 });
+    }
+  }
+
+  /** Reads the gauges from the store and renders the Prometheus text format. */
+  async render(store: Store, connections: ConnectionConfig[], now: number): Promise<string> {
+    const [counts, throttles, leases] = await Promise.all([store.outboxCounts(), store.listThrottles(), store.listLeases()]);
+    this.observeLeases(leases);
+    const active = throttles.filter((throttle) => throttle.until > now);
+    const throttledAccounts = new Set(active.map((throttle) => throttle.account));
+    const byConnection = new Map(counts.map((count) => [count.connection, count]));
+    this.outboxDepth.reset();
+    this.deadLetters.reset();
+    this.throttled.reset();
+    for (const connection of connections) {
+      const count = byConnection.get(connection.name);
+      this.outboxDepth.set({ connection: connection.name }, count?.pending ?? 0);
+      this.deadLetters.set({ connection: connection.name }, count?.dead ?? 0);
+      this.throttled.set({ connection: connection.name }, throttledAccounts.has(throttleAccount(connection)) ? 1 : 0);
+    }
+    this.throttledAccounts.set(throttledAccounts.size);
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * One REST operation per file under routes/, each described by an ApiRoute: the server registers
+ * it and the OpenAPI document is generated from the same description (zod schemas included).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { Config } from '../config/schema.ts';
+import type { Clock } from '../engine/clock.ts';
+import type { Worker } from '../engine/worker.ts';
+import type { OpenedStore } from '../store/open-store.ts';
+import type { ConnectionRegistry } from './connection-registry.ts';
+import type { PostroomMetrics } from './metrics.ts';
+
+export interface ApiContext {
+  config: Config;
+  opened: OpenedStore;
+  /** The running worker, when there is one (replays nudge its delivery loop). */
+  worker?: Worker;
+  log: Logger;
+  connections: ConnectionRegistry;
+  metrics: PostroomMetrics;
+  clock: Clock;
+}
+
+export interface RouteResponse {
+  description: string;
+  schema?: z.ZodType;
+  /** Default application/json. */
+  contentType?: string;
+}
+
+export interface ApiRoute {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Fastify syntax: /api/connections/:name */
+  url: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /** The request body's schema, for the document; handlers validate with it (or a stricter path). */
+  body?: { schema: z.ZodType; required: boolean; description?: string };
+  query?: z.ZodObject;
+  responses: Record<number, RouteResponse>;
+  handle(request: FastifyRequest, reply: FastifyReply, context: ApiContext): Promise<unknown>;
+}
+
+export function defineRoute(route: ApiRoute): ApiRoute {
+  return route;
+}
+
+/** A path parameter (Fastify has already matched the route, so it is there). */
+export function param(request: FastifyRequest, name: string): string {
+  return (request.params as Record<string, string>)[name] ?? '';
+}

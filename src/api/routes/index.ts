@@ -1,0 +1,38 @@
+/** Every REST operation, one line each; the server registers them and the OpenAPI document lists them. */
+import type { ApiRoute } from '../route.ts';
+import { checkConnection } from './check-connection.ts';
+import { createConnection } from './create-connection.ts';
+import { deleteConnection } from './delete-connection.ts';
+import { getConnection } from './get-connection.ts';
+import { getDeadLetterRaw } from './get-dead-letter-raw.ts';
+import { getDeadLetter } from './get-dead-letter.ts';
+import { getStatus } from './get-status.ts';
+import { healthz } from './healthz.ts';
+import { listConnections } from './list-connections.ts';
+import { listDeadLetters } from './list-dead-letters.ts';
+import { listDestinations } from './list-destinations.ts';
+import { metrics } from './metrics.ts';
+import { replayAllDeadLetters } from './replay-all-dead-letters.ts';
+import { replayDeadLetter } from './replay-dead-letter.ts';
+import { disableConnection, enableConnection } from './set-enabled.ts';
+import { updateConnection } from './update-connection.ts';
+
+export const ROUTES: readonly ApiRoute[] = Object.freeze([
+  listConnections,
+  createConnection,
+  getConnection,
+  updateConnection,
+  deleteConnection,
+  checkConnection,
+  enableConnection,
+  disableConnection,
+  listDestinations,
+  getStatus,
+  listDeadLetters,
+  replayAllDeadLetters,
+  getDeadLetter,
+  getDeadLetterRaw,
+  replayDeadLetter,
+  healthz,
+  metrics,
+]);

@@ -1,0 +1,123 @@
+/** Helpers for the control-plane tests: an API over a test workspace, a clock that can jump, a dead letter made the real way. */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Config, ConfigInput, ConnectionInput } from '../../src/config/schema.ts';
+import { ConnectionRegistry } from '../../src/api/connection-registry.ts';
+import { PostroomMetrics } from '../../src/api/metrics.ts';
+import { createApiServer } from '../../src/api/server.ts';
+import { systemClock, type Clock } from '../../src/engine/clock.ts';
+import { QUICK_ATTEMPTS } from '../../src/engine/delivery.ts';
+import { Worker } from '../../src/engine/worker.ts';
+import type { OpenedStore } from '../../src/store/open-store.ts';
+import type { Dovecot, DovecotUser } from '../support/dovecot.ts';
+import { imapConnection, openWorkspaceStore, quietLog, testConfig, type Workspace } from '../support/postroom.ts';
+
+export const TOKEN = 'test-token-4f1c9a';
+export const AUTH = { authorization: `Bearer ${TOKEN}` };
+
+export interface ApiHarness {
+  app: FastifyInstance;
+  config: Config;
+  opened: OpenedStore;
+  connections: ConnectionRegistry;
+  metrics: PostroomMetrics;
+  worker?: Worker;
+  close(): Promise<void>;
+}
+
+/** An API server (not listening; use inject, or app.listen) over the workspace's store. */
+export async function startApi(ws: Workspace, options: { connections?: ConnectionInput[]; extra?: Partial<ConfigInput>; worker?: boolean; clock?: Clock } = {}): Promise<ApiHarness> {
+  const config = testConfig(ws, options.connections ?? [], { api: { token: TOKEN }, ...options.extra });
+  const opened = await openWorkspaceStore(config);
+  const clock = options.clock ?? systemClock;
+  const connections = await ConnectionRegistry.open({ store: opened.store, config, log: quietLog, clock });
+  const metrics = new PostroomMetrics({ processMetrics: false });
+  const worker = options.worker
+    ? new Worker({ config, opened, log: quietLog, clock, connections: () => connections.all(), onPoll: metrics.onPoll, onDelivery: metrics.onDelivery })
+    : undefined;
+  const app = createApiServer({ config, opened, log: quietLog, connections, metrics, clock, ...(worker ? { worker } : {}) });
+  worker?.start();
+  return {
+    app,
+    config,
+    opened,
+    connections,
+    metrics,
+    ...(worker ? { worker } : {}),
+    async close() {
+      await app.close();
+      await worker?.stop({ timeoutMs: 5_000 });
+      await opened.store.close();
+    },
+  };
+}
+
+/** A clock that can jump ahead, so retries and backoffs pass without sleeping. */
+export function jumpingClock(): Clock & { jump(ms: number): void } {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    sleep: systemClock.sleep,
+    jump(ms) {
+      offset += ms;
+    },
+  };
+}
+
+/**
+ * Makes dead letters the way production does: the email is picked up from Dovecot, and its
+ * pipeline messages fail at a directory destination that cannot be created (its parent is a
+ * file) until they move to the dead letters. Then the path is made writable again, so a replay
+ * by a new worker can deliver them. Returns the number of dead letters.
+ */
+export async function makeDeadLetters(ws: Workspace, dovecot: Dovecot, user: DovecotUser, raw: string, connection: Partial<ConnectionInput> = {}): Promise<number> {
+  const blocker = join(ws.dir, 'blocked');
+  await writeFile(blocker, 'a file where a directory should be');
+  const clock = jumpingClock();
+  const config = testConfig(ws, [imapConnection(dovecot, user, connection)], { destinations: { out: { type: 'directory', path: join(blocker, 'out') } } });
+  const opened = await openWorkspaceStore(config);
+  const worker = new Worker({ config, opened, log: quietLog, clock });
+  await dovecot.deliver(user.name, raw);
+  try {
+    await worker.runOnce();
+    // Past each quick backoff (1 s, 2 s, 4 s, 8 s) until nothing is pending: all are dead letters,
+    // after exactly QUICK_ATTEMPTS attempts (their next scheduled attempt is a minute away).
+    for (let round = 0; round < QUICK_ATTEMPTS * 2 && (await opened.store.outboxDepth()) > 0; round++) {
+      clock.jump(10_000);
+      await worker.delivery.drain();
+    }
+    return (await opened.store.listDeadLetters()).length;
+  } finally {
+    await worker.stop();
+    await opened.store.close();
+    const { rm } = await import('node:fs/promises');
+    await rm(blocker, { force: true });
+  }
+}
+
+/** A small email with one attachment: two pipeline messages. */
+export function sampleEmail(subject: string): string {
+  return [
+    'From: Orders <orders@example.com>',
+    'To: intake@example.com',
+    `Subject: ${subject}`,
+    'Message-ID: <' + subject.replace(/\W+/g, '-') + '@example.com>',
+    'Date: Mon, 02 Mar 2026 10:00:00 +0000',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="b1"',
+    '',
+    '--b1',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    `Body of ${subject}.`,
+    '--b1',
+    'Content-Type: text/csv; name="order.csv"',
+    'Content-Disposition: attachment; filename="order.csv"',
+    '',
+    'sku,qty',
+    'A-1,3',
+    '--b1--',
+    '',
+  ].join('\r\n');
+}

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DESTINATION_TYPES, destinationType } from '../destinations/registry.ts';
+import { oauth2Schema } from '../auth/oauth2-schema.ts';
 import { duration } from './duration.ts';
 
 /** Seed 000: a failed poll is due again after 60 s, whatever the polling interval. */
@@ -24,19 +25,8 @@ const connectionName = z
   .max(100)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash and underscore, starting with a letter or digit');
 
-export const oauth2Schema = z
-  .object({
-    /** Token endpoint for a refresh-token grant, or Microsoft's client-credentials flow. */
-    tokenUrl: z.string().url().optional(),
-    clientId: z.string().min(1),
-    clientSecret: text.optional(),
-    refreshToken: text.optional(),
-    tenantId: z.string().optional(),
-    scope: z.string().optional(),
-    /** A bearer token given as is (mostly for tests and short-lived scripts). */
-    accessToken: z.string().optional(),
-  })
-  .strict();
+/** The `oauth2:` block lives in auth/ so destinations can use it without importing this file. */
+export { oauth2Schema } from '../auth/oauth2-schema.ts';
 
 const tlsSchema = z
   .object({
@@ -88,6 +78,8 @@ export const imapConnectionSchema = z
     moveTo: z.string().min(1).optional(),
     /** Wake on new mail with IMAP IDLE where the server has it (polling stays the fallback). */
     idle: z.boolean().default(true),
+    /** Re-issue IDLE this often: well under RFC 2177's 29 minutes and the shorter cut-offs some servers and NATs use. */
+    idleRestart: duration.prefault('5m'),
   })
   .strict();
 

@@ -10,6 +10,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Envelope } from '../engine/envelope.ts';
+import type { Store } from '../store/store.ts';
 
 export interface OutgoingMessage {
   envelope: Envelope;
@@ -28,4 +29,6 @@ export interface DestinationContext {
   log: Logger;
   /** The directory of the store, for destinations that keep local state. */
   dataDir?: string;
+  /** The store, for destinations that honour the shared account throttle (email). */
+  store?: Store;
 }

@@ -1,12 +1,15 @@
 /** Builds an imapflow client from a connection's config. Credentials go only to imapflow. */
 import net from 'node:net';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import { tokenProviderFor, type TokenProvider } from '../../auth/provider-for.ts';
+import { signInWithToken } from '../../auth/sign-in-with-token.ts';
 import type { ImapConnectionConfig } from '../../config/schema.ts';
 import { resolveCa } from '../probe.ts';
+import type { ThrottleNotices } from './imap-throttle-notices.ts';
 
 export function imapClientOptions(connection: ImapConnectionConfig): ImapFlowOptions {
-  const auth = connection.oauth2?.accessToken
-    ? { user: connection.username, accessToken: connection.oauth2.accessToken }
+  const auth = connection.oauth2
+    ? { user: connection.username, accessToken: connection.oauth2.accessToken ?? '' }
     : { user: connection.username, pass: connection.password ?? '' };
   return {
     host: connection.host,
@@ -27,6 +30,35 @@ export function imapClientOptions(connection: ImapConnectionConfig): ImapFlowOpt
   } as ImapFlowOptions;
 }
 
-export function createImapClient(connection: ImapConnectionConfig): ImapFlow {
-  return new ImapFlow(imapClientOptions(connection));
+/**
+ * OAuth2 (XOAUTH2 / OAUTHBEARER): the token is fetched right before AUTHENTICATE, and when the
+ * server refuses it (expired early, revoked) a fresh one is fetched and presented once more on
+ * the same connection. Overrides imapflow's internal authenticate() step (imapflow 2.x), which
+ * reads `options.auth.accessToken`; test/oauth2 runs this against Dovecot's oauth2 passdb.
+ */
+class OAuth2ImapFlow extends ImapFlow {
+  constructor(
+    options: ImapFlowOptions,
+    private readonly tokens: TokenProvider,
+  ) {
+    super(options);
+  }
+
+  async authenticate(): Promise<boolean> {
+    const auth = this.options.auth as { accessToken?: string };
+    const base = ImapFlow.prototype as unknown as { authenticate(this: ImapFlow): Promise<boolean> };
+    return signInWithToken(
+      this.tokens,
+      (token) => {
+        auth.accessToken = token;
+        return base.authenticate.call(this);
+      },
+      (error) => !!(error as { authenticationFailed?: boolean }).authenticationFailed,
+    );
+  }
+}
+
+export function createImapClient(connection: ImapConnectionConfig, notices?: ThrottleNotices): ImapFlow {
+  const options = { ...imapClientOptions(connection), ...(notices ? { logger: notices.logger } : {}) } as ImapFlowOptions;
+  return connection.oauth2 ? new OAuth2ImapFlow(options, tokenProviderFor(connection)) : new ImapFlow(options);
 }

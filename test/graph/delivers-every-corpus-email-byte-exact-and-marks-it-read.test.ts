@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { buildCorpus } from '../support/corpus.ts';
+import type { FakeGraph } from '../support/fake-graph.ts';
+import { bySubject, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { MAILBOX, fakeGraphWithMailbox, graphConnection } from './graph-kit.ts';
+
+/** Small pages, so the corpus spans several and the client must follow @odata.nextLink. */
+const PAGE_SIZE = 4;
+
+describe('Graph intake of the corpus', () => {
+  let graph: FakeGraph;
+  let ws: Workspace;
+  const corpus = buildCorpus();
+
+  before(async () => {
+    graph = await fakeGraphWithMailbox({ pageSize: PAGE_SIZE });
+    ws = await workspace();
+  });
+  after(async () => {
+    await graph?.close();
+    await ws?.dispose();
+  });
+
+  it('delivers each body and attachment byte-exact through $value, then marks every email read', async () => {
+    const ids = corpus.map((email) => graph.deliver(MAILBOX, email.raw));
+    const config = testConfig(ws, [graphConnection(graph)]);
+
+    const { polls, delivery } = await runOnce(config);
+    const outcome = polls.get('inbox365');
+    assert.equal(outcome?.status, 'done', JSON.stringify(outcome));
+    assert.equal(delivery.dead, 0);
+    assert.equal(outcome.status === 'done' && outcome.result.emails, corpus.length);
+
+    const pages = graph.requests.filter((r) => r.path.endsWith('/messages') && r.method === 'GET');
+    assert.equal(pages.length, Math.ceil(corpus.length / PAGE_SIZE), 'every page is read once, by @odata.nextLink');
+    assert.ok(pages.slice(1).every((r) => r.query.has('$skip')), 'later pages come from the nextLink');
+    assert.equal(pages[0]!.query.get('$select'), 'id,internetMessageId,receivedDateTime');
+
+    const delivered = await readDelivered(ws.outDir);
+    const groups = bySubject(delivered);
+    for (const email of corpus) {
+      const got = groups.get(email.subject) ?? [];
+      assert.equal(got.length, email.expected.parts.length, `${email.name}: ${got.map((g) => `${g.envelope.kind}:${g.envelope.filename}`).join(', ')}`);
+      got.sort((a, b) => a.envelope.partIndex - b.envelope.partIndex);
+      email.expected.parts.forEach((expected, index) => {
+        const part = got[index]!;
+        assert.equal(part.envelope.kind, expected.kind, `${email.name} part ${index} kind`);
+        assert.equal(part.envelope.filename, expected.filename, `${email.name} part ${index} filename`);
+        assert.equal(part.sha256, expected.sha256, `${email.name} part ${index} (${expected.filename}) is byte-exact`);
+        assert.equal(part.envelope.source.protocol, 'graph');
+        assert.equal(part.envelope.source.folder, 'inbox');
+        assert.ok(ids.includes(part.envelope.source.graphId ?? ''), 'the envelope carries the Graph message id');
+      });
+    }
+    assert.ok(graph.messages(MAILBOX).every((message) => message.isRead), 'every email is marked read');
+    const graphCalls = graph.requests.filter((r) => r.kind === 'graph');
+    assert.ok(graphCalls.every((r) => r.prefer === 'IdType="ImmutableId"'), 'every Graph request asks for immutable ids');
+    assert.ok(graph.maxInFlight(MAILBOX) <= 4, `at most 4 requests in flight for the mailbox (saw ${graph.maxInFlight(MAILBOX)})`);
+    assert.equal(graph.requests.filter((r) => r.kind === 'token').length, 1, 'one token serves the whole run');
+  });
+
+  it('delivers nothing twice when it runs again', async () => {
+    const before = (await readDelivered(ws.outDir)).map((d) => d.envelope.id).sort();
+    const { polls } = await runOnce(testConfig(ws, [graphConnection(graph)]));
+    const outcome = polls.get('inbox365');
+    assert.equal(outcome?.status, 'done');
+    assert.equal(outcome.status === 'done' && outcome.result.listed, 0);
+    assert.deepEqual((await readDelivered(ws.outDir)).map((d) => d.envelope.id).sort(), before);
+  });
+});

@@ -27,6 +27,7 @@ export class PostroomMetrics {
   private readonly outboxDepth = new Gauge({ name: 'postroom_outbox_depth', help: 'Pipeline messages waiting for delivery', labelNames: ['connection'], registers: [this.registry] });
   private readonly deadLetters = new Gauge({ name: 'postroom_dead_letters', help: 'Pipeline messages in the dead letters (catastrophic retry)', labelNames: ['connection'], registers: [this.registry] });
   private readonly throttled = new Gauge({ name: 'postroom_connection_throttled', help: '1 while the connection\'s account is throttled by the provider', labelNames: ['connection'], registers: [this.registry] });
+  private readonly needsReauth = new Gauge({ name: 'postroom_connection_needs_reauth', help: '1 while the connection\'s OAuth2 grant is revoked or expired for good: renew its credentials', labelNames: ['connection'], registers: [this.registry] });
   private readonly throttledAccounts = new Gauge({ name: 'postroom_throttled_accounts', help: 'Accounts currently throttled by their provider', registers: [this.registry] });
   private readonly leasesSeen = new Map<string, { holder: string; token: number; released: boolean }>();
 
@@ -69,7 +70,8 @@ export class PostroomMetrics {
 
   /** Reads the gauges from the store and renders the Prometheus text format. */
   async render(store: Store, connections: ConnectionConfig[], now: number): Promise<string> {
-    const [counts, throttles, leases] = await Promise.all([store.outboxCounts(), store.listThrottles(), store.listLeases()]);
+    const [counts, throttles, leases, states] = await Promise.all([store.outboxCounts(), store.listThrottles(), store.listLeases(), store.listConnectionStates()]);
+    const revoked = new Set(states.filter((state) => state.lastPoll && !state.lastPoll.ok && state.lastPoll.errorCode === 'AUTH_REVOKED').map((state) => state.connection));
     this.observeLeases(leases);
     const active = throttles.filter((throttle) => throttle.until > now);
     const throttledAccounts = new Set(active.map((throttle) => throttle.account));
@@ -77,11 +79,13 @@ export class PostroomMetrics {
     this.outboxDepth.reset();
     this.deadLetters.reset();
     this.throttled.reset();
+    this.needsReauth.reset();
     for (const connection of connections) {
       const count = byConnection.get(connection.name);
       this.outboxDepth.set({ connection: connection.name }, count?.pending ?? 0);
       this.deadLetters.set({ connection: connection.name }, count?.dead ?? 0);
       this.throttled.set({ connection: connection.name }, throttledAccounts.has(throttleAccount(connection)) ? 1 : 0);
+      this.needsReauth.set({ connection: connection.name }, revoked.has(connection.name) ? 1 : 0);
     }
     this.throttledAccounts.set(throttledAccounts.size);
     return this.registry.metrics();

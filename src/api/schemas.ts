@@ -44,7 +44,7 @@ export const connectionStatusSchema = z.object({
   hostType: z.string(),
   enabled: z.boolean(),
   source: z.enum(['config', 'api']),
-  state: z.enum(['ok', 'failing', 'throttled', 'disabled', 'invalid', 'new']),
+  state: z.enum(['ok', 'failing', 'needs_reauth', 'throttled', 'disabled', 'invalid', 'new']),
   lastPoll: z
     .object({ at: time, ok: z.boolean(), emails: z.number(), messages: z.number(), durationMs: z.number(), holder: z.string(), error: z.string().nullable() })
     .nullable(),

@@ -45,7 +45,9 @@ export async function buildStatus(context: ApiContext, hours = DEFAULT_ACTIVITY_
         : throttle
           ? 'throttled'
           : failing
-            ? 'failing'
+            ? last.errorCode === 'AUTH_REVOKED'
+              ? 'needs_reauth'
+              : 'failing'
             : last
               ? 'ok'
               : 'new';
@@ -85,7 +87,7 @@ export async function buildStatus(context: ApiContext, hours = DEFAULT_ACTIVITY_
     connections,
     totals: {
       connections: connections.length,
-      failing: connections.filter((c) => c.state === 'failing' || c.state === 'invalid').length,
+      failing: connections.filter((c) => c.state === 'failing' || c.state === 'needs_reauth' || c.state === 'invalid').length,
       throttled: connections.filter((c) => c.state === 'throttled').length,
       outbox: connections.reduce((sum, c) => sum + c.outbox, 0),
       deadLetters: connections.reduce((sum, c) => sum + c.deadLetters, 0),

@@ -36,6 +36,7 @@ export function registerStatus(program: Command): void {
               outbox: await store.outboxDepth(connection.name),
               deadLetters: dead.filter((d) => d.connection === connection.name).length,
               emailsTotal: state?.emailsTotal ?? 0,
+              needsReauth: !!state?.lastPoll && !state.lastPoll.ok && state.lastPoll.errorCode === 'AUTH_REVOKED',
             });
           }
           if (options.json) {
@@ -43,7 +44,7 @@ export function registerStatus(program: Command): void {
             return EXIT.ok;
           }
           for (const r of rows) {
-            process.stdout.write(`${r.connection} (${r.hostType}${r.enabled ? '' : ', disabled'})\n`);
+            process.stdout.write(`${r.connection} (${r.hostType}${r.enabled ? '' : ', disabled'})${r.needsReauth ? '  NEEDS RE-AUTHORISATION: renew its OAuth2 credentials' : ''}\n`);
             process.stdout.write(`  last poll:   ${r.lastPoll ? `${r.lastPoll.at} ${r.lastPoll.ok ? 'ok' : 'FAILED'}, ${r.lastPoll.emails} email(s) in ${r.lastPoll.durationMs} ms${r.lastPoll.error ? ` (${r.lastPoll.error})` : ''}` : 'never'}\n`);
             process.stdout.write(`  next poll:   ${r.nextPoll}\n`);
             process.stdout.write(`  lease:       ${r.leaseHolder ? `${r.leaseHolder} until ${r.leaseUntil}` : 'free'}\n`);

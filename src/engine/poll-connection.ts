@@ -56,9 +56,9 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
   // Other workers leave this connection alone until the lease could have run out.
   await store.setNextDue(connection.name, keeper.current.expiresAt);
 
-  const record = async (ok: boolean, result: PickupResult | undefined, error: string | null, nextDueAt: number): Promise<void> => {
+  const record = async (ok: boolean, result: PickupResult | undefined, error: string | null, nextDueAt: number, errorCode: string | null = null): Promise<void> => {
     await store.recordPoll(
-      { connection: connection.name, holder, startedAt, finishedAt: clock.now(), ok, emails: result?.emails ?? 0, messages: result?.messages ?? 0, error },
+      { connection: connection.name, holder, startedAt, finishedAt: clock.now(), ok, emails: result?.emails ?? 0, messages: result?.messages ?? 0, error, errorCode },
       nextDueAt,
     );
   };
@@ -107,7 +107,7 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
       return { status: 'throttled', until, reason: decision.reason };
     }
     const nextDueAt = clock.now() + deps.config.retry.interval;
-    await record(false, undefined, error.explain(), nextDueAt);
+    await record(false, undefined, error.explain(), nextDueAt, error.code);
     log.error({ connection: connection.name, code: error.code, err: error, nextPollAt: new Date(nextDueAt).toISOString() }, `poll failed: ${error.explain()}`);
     return { status: 'failed', error };
   } finally {

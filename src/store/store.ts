@@ -103,6 +103,8 @@ export interface PollRecord {
   emails: number;
   messages: number;
   error: string | null;
+  /** The catalogue code of the failure (e.g. AUTH_REVOKED: the credentials need renewing). */
+  errorCode?: string | null;
 }
 
 export interface ConnectionState {

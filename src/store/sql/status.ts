@@ -24,6 +24,7 @@ const toPoll = (row: PollsTable): PollRecord => ({
   emails: Number(row.emails),
   messages: Number(row.messages),
   error: row.error,
+  errorCode: row.error_code ?? null,
 });
 
 type StatusQueries = Pick<
@@ -87,6 +88,7 @@ export function statusQueries(db: Kysely<Tables>): StatusQueries {
             emails: poll.emails,
             messages: poll.messages,
             error: poll.error,
+            error_code: poll.errorCode ?? null,
           })
           .execute();
         await trx

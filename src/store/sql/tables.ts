@@ -65,6 +65,7 @@ export interface PollsTable {
   emails: number;
   messages: number;
   error: string | null;
+  error_code: string | null;
 }
 
 export interface ConnectionStateTable {

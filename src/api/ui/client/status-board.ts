@@ -16,6 +16,7 @@ const REFRESH_MS = 3_000;
 const STATE_LABEL: Record<ConnectionStatus['state'], string> = {
   ok: 'OK',
   failing: 'Failing',
+  needs_reauth: 'Needs re-authorisation',
   throttled: 'Throttled',
   disabled: 'Disabled',
   invalid: 'Invalid',
@@ -49,7 +50,7 @@ export function StatusBoard() {
   const rows = useMemo(() => {
     const needle = filter.trim().toLowerCase();
     return (data?.connections ?? []).filter(
-      (c) => (!needle || c.name.toLowerCase().includes(needle)) && (!problemsOnly || c.state === 'failing' || c.state === 'invalid' || c.state === 'throttled' || c.deadLetters > 0),
+      (c) => (!needle || c.name.toLowerCase().includes(needle)) && (!problemsOnly || c.state === 'failing' || c.state === 'needs_reauth' || c.state === 'invalid' || c.state === 'throttled' || c.deadLetters > 0),
     );
   }, [data, filter, problemsOnly]);
   const now = data ? Date.parse(data.now) : Date.now();

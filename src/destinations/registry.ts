@@ -5,6 +5,10 @@
 import type { z } from 'zod';
 import type { Destination, DestinationContext } from './destination.ts';
 import { createDirectoryDestination, directoryOptions } from './directory.ts';
+import { createEmailDestination, emailOptions } from './email.ts';
+import { createNatsDestination, natsOptions } from './nats.ts';
+import { createRabbitmqDestination, rabbitmqOptions } from './rabbitmq.ts';
+import { createWebhookDestination, webhookOptions } from './webhook.ts';
 
 interface DestinationType<S extends z.ZodObject> {
   schema: S;
@@ -17,6 +21,10 @@ function register<S extends z.ZodObject>(schema: S, create: DestinationType<S>['
 
 export const DESTINATION_TYPES = {
   directory: register(directoryOptions, createDirectoryDestination),
+  webhook: register(webhookOptions, createWebhookDestination),
+  rabbitmq: register(rabbitmqOptions, createRabbitmqDestination),
+  nats: register(natsOptions, createNatsDestination),
+  email: register(emailOptions, createEmailDestination),
 } as const;
 
 export type DestinationTypeName = keyof typeof DESTINATION_TYPES;

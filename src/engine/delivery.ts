@@ -6,24 +6,31 @@
  * goes to catastrophic retry (seed 000): the dead letters, retried on the configured schedule and
  * replayable by hand, never dropped. A destination that refuses a message for good sends it to
  * the dead letters at once.
+ *
+ * Lanes: every destination has its own lane, which claims only that destination's messages and
+ * delivers them with its own concurrency, on its own schedule. A destination that hangs (a
+ * webhook that never answers) or fails holds up only its own lane; the others go on. A last
+ * lane takes messages whose destination is no longer configured, so they reach the dead
+ * letters (visible, replayable) rather than waiting unseen.
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Destination } from '../destinations/destination.ts';
 import { PostroomError, errorMessage } from '../errors.ts';
 import type { ContentStore } from '../store/content/content-store.ts';
-import type { OutboxMessage, Store } from '../store/store.ts';
+import type { DeliveryLane, OutboxMessage, Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
+import { faultPoint } from './fault-points.ts';
 
 /** Quick retries before a message becomes a dead letter. */
 export const QUICK_ATTEMPTS = 5;
 /** First quick retry after this; doubles each time (1 s, 2 s, 4 s, 8 s). */
 const QUICK_BACKOFF_MS = 1_000;
-/** Messages claimed per round; each claim lasts CLAIM_MS so a crashed worker's claims free up. */
+/** Messages a lane claims per round; each claim lasts CLAIM_MS so a crashed worker's claims free up. */
 const CLAIM_BATCH = 64;
 const CLAIM_MS = 5 * 60_000;
-/** Deliveries in flight at once across destinations. */
-const CONCURRENCY = 8;
+/** Deliveries in flight at once per destination lane (so a hanging destination holds at most these). */
+const LANE_CONCURRENCY = 8;
 /** How often the loop looks for due messages when nothing woke it. */
 const IDLE_POLL_MS = 1_000;
 /** Raw emails released per sweep after everything made from them was delivered. */
@@ -48,8 +55,9 @@ export interface DrainResult {
 }
 
 export class DeliveryLoop extends EventEmitter {
-  private wake: (() => void) | undefined;
+  private readonly wakers = new Set<() => void>();
   private running: Promise<void> | undefined;
+  private releasing: Promise<void> | undefined;
   private readonly stopping = new AbortController();
 
   constructor(private readonly deps: DeliveryDeps) {
@@ -58,57 +66,70 @@ export class DeliveryLoop extends EventEmitter {
 
   /** Something was committed: deliver it now rather than at the next poll. */
   nudge(): void {
-    this.wake?.();
+    for (const wake of this.wakers) wake();
   }
 
   start(): void {
-    this.running ??= this.loop();
+    this.running ??= Promise.all(this.lanes().map((lane) => this.loop(lane))).then(() => undefined);
   }
 
   async stop(): Promise<void> {
     this.stopping.abort();
-    this.wake?.();
+    this.nudge();
     await this.running;
   }
 
-  private async loop(): Promise<void> {
+  /** One lane per configured destination, and one for messages whose destination is not configured. */
+  private lanes(): DeliveryLane[] {
+    const names = [...this.deps.destinations.keys()];
+    return [...names.map((destination) => ({ destination })), { exceptDestinations: names }];
+  }
+
+  private async loop(lane: DeliveryLane): Promise<void> {
     while (!this.stopping.signal.aborted) {
       let worked = false;
       try {
-        const round = await this.deliverDue();
+        const round = await this.deliverLane(lane);
         worked = round.delivered + round.retried + round.dead > 0;
       } catch (error) {
-        this.deps.log.error({ err: error }, 'delivery loop failed; retrying');
+        this.deps.log.error({ err: error, lane }, 'delivery loop failed; retrying');
       }
       if (!worked && !this.stopping.signal.aborted) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, IDLE_POLL_MS);
-          this.wake = () => {
+          const wake = (): void => {
             clearTimeout(timer);
+            this.wakers.delete(wake);
             resolve();
           };
+          const timer = setTimeout(wake, IDLE_POLL_MS);
+          this.wakers.add(wake);
         });
-        this.wake = undefined;
       }
     }
   }
 
-  /** Delivers everything due now, round after round, until nothing due is left. */
+  /** Delivers everything due now, each lane round after round, until nothing due is left. */
   async drain(): Promise<DrainResult> {
-    const total: DrainResult = { delivered: 0, retried: 0, dead: 0 };
-    for (;;) {
-      const round = await this.deliverDue();
-      total.delivered += round.delivered;
-      total.retried += round.retried;
-      total.dead += round.dead;
-      if (round.delivered + round.retried + round.dead === 0) return total;
-    }
+    const drainLane = async (lane: DeliveryLane): Promise<DrainResult> => {
+      const total: DrainResult = { delivered: 0, retried: 0, dead: 0 };
+      for (;;) {
+        const round = await this.deliverLane(lane);
+        addUp(total, round);
+        if (round.delivered + round.retried + round.dead === 0) return total;
+      }
+    };
+    return (await Promise.all(this.lanes().map(drainLane))).reduce(addUp, { delivered: 0, retried: 0, dead: 0 });
   }
 
-  /** One round: claim a batch of due messages and deliver them with bounded concurrency. */
+  /** One round of every lane. */
   async deliverDue(): Promise<DrainResult> {
+    return (await Promise.all(this.lanes().map((lane) => this.deliverLane(lane)))).reduce(addUp, { delivered: 0, retried: 0, dead: 0 });
+  }
+
+  /** One round of one lane: claim a batch of its due messages and deliver them with bounded concurrency. */
+  private async deliverLane(lane: DeliveryLane): Promise<DrainResult> {
     const { store, clock, holder } = this.deps;
-    const claimed = await store.claimDue(clock.now(), CLAIM_BATCH, holder, CLAIM_MS);
+    const claimed = await store.claimDue(clock.now(), CLAIM_BATCH, holder, CLAIM_MS, lane);
     const result: DrainResult = { delivered: 0, retried: 0, dead: 0 };
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -117,7 +138,7 @@ export class DeliveryLoop extends EventEmitter {
         result[await this.deliverOne(message)] += 1;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, claimed.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(LANE_CONCURRENCY, claimed.length) }, worker));
     if (claimed.length) await this.releaseRawEmails();
     return result;
   }
@@ -128,6 +149,7 @@ export class DeliveryLoop extends EventEmitter {
     try {
       if (!destination) throw new PostroomError('DESTINATION_NOT_FOUND', `"${message.destination}" is not configured`, { retryable: false });
       await destination.deliver({ envelope: message.envelope, openContent: () => contents.open(message.contentRef) });
+      faultPoint('during-delivery');
       await store.markDelivered(message.id, clock.now());
       await contents.remove(message.contentRef);
       this.deps.onOutcome?.('delivered', message);
@@ -164,8 +186,21 @@ export class DeliveryLoop extends EventEmitter {
     return now + Math.max(schedule[step]!, retryAfter ?? 0);
   }
 
-  private async releaseRawEmails(): Promise<void> {
-    const refs = await this.deps.store.releasableContent(RELEASE_BATCH);
-    await Promise.all(refs.map((ref) => this.deps.contents.remove(ref)));
+  /** Lanes finish rounds at the same time; one sweep at a time is enough. */
+  private releaseRawEmails(): Promise<void> {
+    this.releasing ??= (async () => {
+      const refs = await this.deps.store.releasableContent(RELEASE_BATCH);
+      await Promise.all(refs.map((ref) => this.deps.contents.remove(ref)));
+    })().finally(() => {
+      this.releasing = undefined;
+    });
+    return this.releasing;
   }
+}
+
+function addUp(total: DrainResult, round: DrainResult): DrainResult {
+  total.delivered += round.delivered;
+  total.retried += round.retried;
+  total.dead += round.dead;
+  return total;
 }

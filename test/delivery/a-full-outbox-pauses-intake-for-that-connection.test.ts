@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { Worker } from '../../src/engine/worker.ts';
+import { ROOM_CHECK_MS } from '../../src/engine/outbox-room.ts';
+import { makeEmail } from '../support/corpus.ts';
+import { startDovecot, type Dovecot } from '../support/dovecot.ts';
+import { imapConnection, openWorkspaceStore, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+
+const EMAILS = 6;
+const MAX_PENDING = 2;
+
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await delay(25);
+  }
+}
+
+describe('backpressure', () => {
+  let dovecot: Dovecot;
+  let ws: Workspace;
+
+  before(async () => {
+    dovecot = await startDovecot();
+    ws = await workspace();
+  });
+  after(async () => {
+    await dovecot?.stop();
+    await ws?.dispose();
+  });
+
+  it('pauses intake while the outbox holds maxPending undelivered messages, logs once, and resumes when deliveries make room', async () => {
+    const user = await dovecot.addUser('backpressure', 'secret-backpressure');
+    const emails = Array.from({ length: EMAILS }, (_, i) => makeEmail({ subject: `pressure ${i}`, text: `email ${i}\n` }));
+    await dovecot.deliverMany(user.name, emails.map((e) => e.raw));
+    const config = testConfig(ws, [imapConnection(dovecot, user)], { outbox: { maxPending: MAX_PENDING } });
+    const lines: Array<{ msg: string; connection?: string }> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
+    const opened = await openWorkspaceStore(config);
+    const worker = new Worker({ config, opened, log });
+    const pauses = (): number => lines.filter((l) => l.msg.startsWith('outbox full: pausing intake')).length;
+    const resumes = (): number => lines.filter((l) => l.msg.startsWith('outbox has room again')).length;
+    try {
+      // Nothing delivers yet: the outbox can only grow.
+      let finished = false;
+      const poll = worker.poll(config.connections[0]!).finally(() => {
+        finished = true;
+      });
+      await until(async () => pauses() === 1, 'intake pauses');
+      assert.equal(await opened.store.outboxDepth('inbox'), MAX_PENDING, 'paused at the bound');
+      await delay(3 * ROOM_CHECK_MS);
+      assert.equal(finished, false, 'still paused');
+      assert.equal(await opened.store.outboxDepth('inbox'), MAX_PENDING, 'no email taken while paused');
+      assert.equal(pauses(), 1, 'one log line for the pause, not one per check');
+      assert.equal(resumes(), 0);
+      assert.equal(lines.find((l) => l.msg.startsWith('outbox full'))?.connection, 'inbox', 'the log names the connection');
+      assert.equal((await dovecot.listMessages(user.name)).filter((m) => m.flags.includes('\\Seen')).length, 0, 'emails not taken stay on the server, unacknowledged');
+
+      worker.delivery.start();
+      const outcome = await poll;
+      assert.equal(outcome.status, 'done', JSON.stringify(outcome));
+      assert.ok(resumes() >= 1, 'intake resumed');
+      assert.equal(resumes(), pauses(), 'each pause is followed by one resume line');
+      await until(async () => (await readDelivered(ws.outDir)).length === EMAILS, 'everything is delivered');
+      assert.equal((await dovecot.listMessages(user.name)).filter((m) => m.flags.includes('\\Seen')).length, EMAILS, 'every email read and acknowledged in the end');
+    } finally {
+      await worker.stop();
+      await opened.store.close();
+    }
+  });
+});

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { configSchema } from '../../src/config/schema.ts';
+
+function issues(destination: Record<string, unknown>): string[] {
+  const parsed = configSchema.safeParse({ store: '/tmp/never-opened', destinations: { out: destination } });
+  return parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+}
+
+describe('destination options', () => {
+  it('accepts each destination type with its defaults filled in', () => {
+    const config = configSchema.parse({
+      destinations: {
+        hook: { type: 'webhook', url: 'https://example.com/hook', secret: 's3cret' },
+        rabbit: { type: 'rabbitmq', url: 'amqp://guest:guest@127.0.0.1:5672', queue: 'emails' },
+        stream: { type: 'nats', servers: 'nats://127.0.0.1:4222', subject: 'mail.{connection}.{kind}', stream: 'MAIL', createStream: true },
+      },
+    });
+    assert.deepEqual(config.destinations.hook, { type: 'webhook', url: 'https://example.com/hook', secret: 's3cret', headers: {}, timeout: 30_000 });
+    assert.equal(config.destinations.rabbit?.maxMessageBytes, 128 * 1024 * 1024);
+    assert.equal(config.destinations.rabbit?.exchange, '');
+    assert.equal(config.destinations.stream?.duplicateWindow, 3_600_000);
+    assert.equal(config.outbox.maxPending, 10_000, 'backpressure bound by default');
+  });
+
+  it('says which field is wrong', () => {
+    assert.deepEqual(issues({ type: 'webhook', url: 'ftp://example.com/' }), ['destinations.out.url: the webhook URL must be http:// or https://']);
+    assert.match(issues({ type: 'webhook', url: 'https://example.com/', headers: { 'Idempotency-Key': 'x' } })[0] ?? '', /^destinations\.out\.headers: headers may not set/);
+    assert.match(issues({ type: 'webhook', url: 'https://example.com/', timeout: 'soon' })[0] ?? '', /^destinations\.out\.timeout: "soon" is not a duration/);
+    assert.deepEqual(issues({ type: 'rabbitmq', url: 'amqp://127.0.0.1' }), ['destinations.out.routingKey: give either queue, or routingKey (with exchange)']);
+    assert.deepEqual(issues({ type: 'rabbitmq', url: 'http://127.0.0.1', queue: 'q' }), ['destinations.out.url: give an amqp:// or amqps:// URL, e.g. amqp://guest:guest@127.0.0.1:5672']);
+    assert.deepEqual(issues({ type: 'nats', servers: 'nats://127.0.0.1:4222', subject: 'mail.>' }), ['destinations.out.subject: a subject has no spaces and no wildcards (* or >)']);
+    assert.deepEqual(issues({ type: 'nats', servers: 'nats://127.0.0.1:4222', subject: 'mail', createStream: true }), ['destinations.out.stream: createStream needs stream: the name of the stream to create']);
+    assert.match(issues({ type: 'kafka' })[0] ?? '', /unknown destination type "kafka"; use one of .*webhook, rabbitmq, nats/);
+  });
+});

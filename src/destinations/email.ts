@@ -203,7 +203,7 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
       await store.setThrottle({ account, until: at + waitMs, reason, since: previous && previous.until > at ? previous.since : at, consecutive: (previous?.consecutive ?? 0) + 1 });
     }
     context.log.warn({ destination: name, account, reason, until: new Date(now() + waitMs).toISOString() }, 'sending account throttled by the provider: sending pauses');
-    return new PostroomError('DELIVERY_FAILED', `${account} is throttled: ${reason}`, { cause, retryAfterMs: waitMs });
+    return new PostroomError('THROTTLED', `${account} is throttled: ${reason}`, { cause, retryAfterMs: waitMs });
   };
 
   return {
@@ -213,7 +213,7 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
       const { envelope } = message;
       const throttle = await store?.getThrottle(account);
       if (throttle && throttle.until > now()) {
-        throw new PostroomError('DELIVERY_FAILED', `sending waits: ${account} is throttled until ${new Date(throttle.until).toISOString()} (${throttle.reason})`, { retryAfterMs: throttle.until - now() });
+        throw new PostroomError('THROTTLED', `sending waits: ${account} is throttled until ${new Date(throttle.until).toISOString()} (${throttle.reason})`, { retryAfterMs: throttle.until - now() });
       }
       if (options.graph && envelope.size > GRAPH_SENDMAIL_MAX_CONTENT_BYTES) {
         throw new PostroomError('DELIVERY_REJECTED', `${envelope.filename} (${envelope.size} bytes) is larger than Graph sendMail takes (4 MB per request)`, { hint: 'Send large files through smtp: instead of graph:.' });
@@ -233,7 +233,7 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
           }
         } else if (isPostroomError(error, 'THROTTLED')) {
           // Refused before sending: the Graph mailbox gate is still in a penalty.
-          throw new PostroomError('DELIVERY_FAILED', errorMessage(error), { cause: error, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) });
+          throw new PostroomError('THROTTLED', errorMessage(error), { cause: error, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) });
         }
         throw deliveryError(error, account);
       } finally {

@@ -156,6 +156,15 @@ export class DeliveryLoop extends EventEmitter {
       log.debug({ id: message.id, connection: message.connection, destination: message.destination }, 'delivered');
       return 'delivered';
     } catch (error) {
+      if (error instanceof PostroomError && error.throttling) {
+        // Seed 002: a throttled wait is not a failure. It costs no attempt, never leads to the
+        // dead letters, and the message goes out once the account's penalty is over.
+        const now = clock.now();
+        await store.markFailed({ id: message.id, error: errorMessage(error), nextAttemptAt: now + (error.retryAfterMs ?? QUICK_BACKOFF_MS), dead: message.state === 'dead', now, countAttempt: false });
+        this.deps.onOutcome?.('retry', message);
+        log.info({ id: message.id, destination: message.destination, until: new Date(now + (error.retryAfterMs ?? QUICK_BACKOFF_MS)).toISOString() }, 'destination account throttled: delivery waits');
+        return 'retried';
+      }
       const attempts = message.attempts + 1;
       const retryable = !(error instanceof PostroomError) || error.retryable;
       const retryAfter = error instanceof PostroomError ? error.retryAfterMs : undefined;

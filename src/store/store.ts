@@ -83,6 +83,8 @@ export interface DeliveryFailure {
   /** Move to the dead letters (catastrophic retry). */
   dead: boolean;
   now: number;
+  /** False for a wait that is not a failure (throttling): the attempt count stays. */
+  countAttempt?: boolean;
 }
 
 export interface ThrottleState {

@@ -37,7 +37,7 @@ describe('sending while the account is throttled', () => {
     const connections = smtp.connections;
 
     const waiting = await destination.deliver(outgoing(Buffer.from('first'))).then(() => undefined, (error: unknown) => error);
-    assert.ok(isPostroomError(waiting, 'DELIVERY_FAILED'), String(waiting));
+    assert.ok(isPostroomError(waiting, 'THROTTLED'), String(waiting));
     assert.ok(waiting.retryAfterMs !== undefined && waiting.retryAfterMs > 0 && waiting.retryAfterMs <= 1_200, `waits until the throttle ends (${waiting.retryAfterMs} ms)`);
     assert.equal(smtp.connections, connections, 'no SMTP connection while throttled');
 
@@ -53,14 +53,14 @@ describe('sending while the account is throttled', () => {
     smtp.refuseNext({ code: 451, text: '4.7.1 Ratelimit "user" exceeded' });
     const before = smtp.received.length;
     const throttled = await destination.deliver(outgoing(Buffer.from('second'))).then(() => undefined, (error: unknown) => error);
-    assert.ok(isPostroomError(throttled, 'DELIVERY_FAILED') && throttled.retryAfterMs !== undefined, String(throttled));
+    assert.ok(isPostroomError(throttled, 'THROTTLED') && throttled.retryAfterMs !== undefined, String(throttled));
     const state = await store.store.getThrottle('shared-account');
     assert.ok(state && state.until > Date.now(), 'the throttle is in the store');
     assert.match(state.reason, /Ratelimit/);
     assert.ok(Math.abs(state.until - Date.now() - throttled.retryAfterMs) < 250, 'the retry waits as long as the throttle');
 
     const connections = smtp.connections;
-    await assert.rejects(destination.deliver(outgoing(Buffer.from('third'))), (error: unknown) => isPostroomError(error, 'DELIVERY_FAILED') && error.retryAfterMs !== undefined);
+    await assert.rejects(destination.deliver(outgoing(Buffer.from('third'))), (error: unknown) => isPostroomError(error, 'THROTTLED') && error.retryAfterMs !== undefined);
     assert.equal(smtp.connections, connections, 'nothing else is sent during the pause');
     assert.equal(smtp.received.length, before + 1);
 
@@ -74,7 +74,7 @@ describe('sending while the account is throttled', () => {
   it('a 421 closing the session is throttling too', async () => {
     const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp, { throttleAccount: 'account-421' })), { log, store: store.store });
     smtp.refuseNext({ code: 421, text: '4.7.0 Try again later, closing connection.' });
-    await assert.rejects(destination.deliver(outgoing(Buffer.from('fourth'))), (error: unknown) => isPostroomError(error, 'DELIVERY_FAILED') && error.retryAfterMs !== undefined);
+    await assert.rejects(destination.deliver(outgoing(Buffer.from('fourth'))), (error: unknown) => isPostroomError(error, 'THROTTLED') && error.retryAfterMs !== undefined);
     assert.ok(await store.store.getThrottle('account-421'));
     await destination.close();
   });
@@ -90,12 +90,12 @@ describe('sending while the account is throttled', () => {
     graph.inject((request) => request.path.endsWith('/sendMail'), { status: 429, retryAfter: '1', code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' });
     const message = outgoing(Buffer.from('via graph'), { filename: 'g.txt', contentType: 'text/plain' });
     const throttled = await destination.deliver(message).then(() => undefined, (error: unknown) => error);
-    assert.ok(isPostroomError(throttled, 'DELIVERY_FAILED'), String(throttled));
+    assert.ok(isPostroomError(throttled, 'THROTTLED'), String(throttled));
     assert.ok(throttled.retryAfterMs !== undefined && throttled.retryAfterMs >= 900 && throttled.retryAfterMs <= 1_000, `Retry-After honoured (${throttled.retryAfterMs})`);
     const state = await store.store.getThrottle(`graph/${MAILBOX}`);
     assert.ok(state, 'the Graph mailbox is throttled for reading and sending');
 
-    await assert.rejects(destination.deliver(message), (error: unknown) => isPostroomError(error, 'DELIVERY_FAILED'));
+    await assert.rejects(destination.deliver(message), (error: unknown) => isPostroomError(error, 'THROTTLED'));
     await sleep(state.until - Date.now() + 20);
     await destination.deliver(message);
     assert.equal(graph.sent.length, 1);

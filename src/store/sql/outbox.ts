@@ -54,7 +54,7 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
         .updateTable('outbox')
         .set((eb) => ({
           state: failure.dead ? 'dead' : 'pending',
-          attempts: eb(eb.ref('attempts'), '+', 1),
+          attempts: failure.countAttempt === false ? eb.ref('attempts') : eb(eb.ref('attempts'), '+', 1),
           last_error: failure.error,
           next_attempt_at: failure.nextAttemptAt,
           claimed_by: null,

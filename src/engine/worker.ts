@@ -15,8 +15,10 @@ import { DESTINATION_TYPES, destinationType } from '../destinations/registry.ts'
 import { PostroomError } from '../errors.ts';
 import { throttleAccount } from '../throttle/account.ts';
 import type { OpenedStore } from '../store/open-store.ts';
+import type { Store } from '../store/store.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { DeliveryLoop, type DeliveryDeps, type DrainResult } from './delivery.ts';
+import { IdleWatchers } from './idle-watchers.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
 import { outboxRoom } from './outbox-room.ts';
 import { pollConnection, type PollOutcome } from './poll-connection.ts';
@@ -45,12 +47,12 @@ export function newHolderId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
-export function createDestinations(config: Config, log: Logger, dataDir: string): Map<string, Destination> {
+export function createDestinations(config: Config, log: Logger, dataDir: string, store?: Store): Map<string, Destination> {
   const destinations = new Map<string, Destination>();
   for (const [name, options] of Object.entries(config.destinations)) {
     const type = destinationType(options.type);
     if (!type) throw new PostroomError('CONFIG_INVALID', `destination "${name}" has unknown type "${options.type}"; use one of ${Object.keys(DESTINATION_TYPES).join(', ')}`);
-    destinations.set(name, type.create(name, options, { log: log.child({ destination: name }), dataDir }));
+    destinations.set(name, type.create(name, options, { log: log.child({ destination: name }), dataDir, ...(store ? { store } : {}) }));
   }
   return destinations;
 }
@@ -64,6 +66,9 @@ export class Worker {
   private readonly destinations: Map<string, Destination>;
   private readonly running = new Map<string, Promise<PollOutcome>>();
   private readonly held = new Map<string, LeaseKeeper>();
+  /** IDLE watchers (service mode only) and the connections they asked to poll as soon as a slot is free. */
+  private readonly watchers: IdleWatchers;
+  private readonly wanted = new Set<string>();
   private readonly abort = new AbortController();
   private ticker: NodeJS.Timeout | undefined;
   private started = false;
@@ -72,7 +77,8 @@ export class Worker {
   constructor(private readonly options: WorkerOptions) {
     this.clock = options.clock ?? systemClock;
     this.holder = options.holder ?? newHolderId();
-    this.destinations = createDestinations(options.config, options.log, options.opened.dataDir);
+    this.watchers = new IdleWatchers({ log: options.log, onMail: (name) => this.pollSoon(name) });
+    this.destinations = createDestinations(options.config, options.log, options.opened.dataDir, options.opened.store);
     this.delivery = new DeliveryLoop({
       store: options.opened.store,
       contents: options.opened.content,
@@ -106,13 +112,24 @@ export class Worker {
     if (this.abort.signal.aborted) return;
     const max = this.options.maxConcurrentPolls ?? DEFAULT_MAX_CONCURRENT_POLLS;
     try {
-      const states = new Map((await this.options.opened.store.listConnectionStates()).map((state) => [state.connection, state]));
+      const [stateList, leaseList] = await Promise.all([this.options.opened.store.listConnectionStates(), this.options.opened.store.listLeases()]);
+      const states = new Map(stateList.map((state) => [state.connection, state]));
+      const leases = new Map(leaseList.map((lease) => [lease.connection, lease]));
       const now = this.clock.now();
-      for (const connection of this.connections()) {
+      const connections = this.connections();
+      if (this.watchers.size) this.watchers.reconcile(connections, leaseList, this.holder, now);
+      // Fair: the longest-waiting connection first, so a worker that is always busy cannot starve
+      // the end of the list; a connection another worker holds the lease for is left to it.
+      const due = connections
+        .filter((connection) => !this.running.has(connection.name))
+        .map((connection) => ({ connection, at: this.wanted.has(connection.name) ? 0 : (states.get(connection.name)?.nextDueAt ?? 0), tie: Math.random() }))
+        .filter(({ connection, at }) => {
+          const lease = leases.get(connection.name);
+          return at <= now && (!lease || lease.expiresAt <= now || lease.holder === this.holder);
+        })
+        .sort((a, b) => a.at - b.at || a.tie - b.tie);
+      for (const { connection } of due) {
         if (this.running.size >= max) break;
-        if (this.running.has(connection.name)) continue;
-        const due = states.get(connection.name)?.nextDueAt ?? 0;
-        if (due > now) continue;
         if (this.openToAccount(connection) >= this.options.config.throttle.maxConnectionsPerAccount) continue;
         this.poll(connection);
       }
@@ -131,6 +148,7 @@ export class Worker {
   poll(connection: ConnectionConfig, onProgress?: (progress: { done: number; total: number }) => void): Promise<PollOutcome> {
     const existing = this.running.get(connection.name);
     if (existing) return existing;
+    this.wanted.delete(connection.name);
     const startedAt = this.clock.now();
     const run = pollConnection(connection, {
       store: this.options.opened.store,
@@ -147,11 +165,29 @@ export class Worker {
     })
       .then((outcome) => {
         this.options.onPoll?.(connection.name, outcome, this.clock.now() - startedAt);
+        if (this.started && !this.stopped) this.watchers.afterPoll(connection, outcome);
         return outcome;
       })
-      .finally(() => this.running.delete(connection.name));
+      .finally(() => {
+        this.running.delete(connection.name);
+        // New mail announced while this run was past its listing: take it now.
+        if (this.wanted.has(connection.name)) this.pollSoon(connection.name);
+      });
     this.running.set(connection.name, run);
     return run;
+  }
+
+  /** A watcher saw new mail: poll now, or once the run in progress ends or a slot frees up. */
+  private pollSoon(name: string): void {
+    if (!this.started || this.stopped) return;
+    const connection = this.connections().find((c) => c.name === name);
+    if (!connection) return;
+    const busy = this.running.size >= (this.options.maxConcurrentPolls ?? DEFAULT_MAX_CONCURRENT_POLLS) || this.openToAccount(connection) >= this.options.config.throttle.maxConnectionsPerAccount;
+    if (this.running.has(name) || busy) {
+      this.wanted.add(name);
+      return;
+    }
+    this.poll(connection).catch((error: unknown) => this.options.log.error({ err: error, connection: name }, 'poll failed'));
   }
 
   /** `run --once`: poll every enabled connection once, then deliver everything due. */
@@ -192,6 +228,7 @@ export class Worker {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     this.abort.abort();
+    await this.watchers.stopAll();
     const runs = Promise.allSettled([...this.running.values()]);
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, options.timeoutMs ?? 30_000).unref());
     await Promise.race([runs, timeout]);

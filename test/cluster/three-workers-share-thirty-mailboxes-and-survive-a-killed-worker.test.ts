@@ -31,6 +31,19 @@ after(async () => {
   await ws?.dispose();
 });
 
+/** Emails committed per worker, from the shared poll history. */
+async function emailsByHolder(): Promise<Array<{ holder: string; emails: number }>> {
+  const schema = new URL(shared.location).searchParams.get('schema')!;
+  const client = new pg.Client({ connectionString: POSTGRES_BASE_URL });
+  await client.connect();
+  try {
+    const result = await client.query<{ holder: string; emails: string }>(`select holder, sum(emails) as emails from "${schema}".polls group by holder`);
+    return result.rows.map((row) => ({ holder: row.holder, emails: Number(row.emails) }));
+  } finally {
+    await client.end();
+  }
+}
+
 const mail = (box: number, i: number) => makeEmail({ subject: `box ${box} email ${i}`, text: `mailbox ${box}, email ${i}` }).raw;
 
 it('delivers every email exactly once across three workers, spreads the work, and takes over a killed worker within a lease period', { timeout: 240_000 }, async () => {
@@ -60,10 +73,14 @@ it('delivers every email exactly once across three workers, spreads the work, an
     }
   }
 
-  // Kill one worker while it holds leases; the others must take its mailboxes over.
+  // Kill one worker mid-run: once it has done some of the work and while it holds a lease.
   const victim = workers[0]!;
-  const holdsLease = await waitFor(async () => (await shared.store.listLeases()).some((l) => l.holder.includes(`:${victim.pid}:`) && l.expiresAt > Date.now()), 60_000);
-  assert.ok(holdsLease, `worker ${victim.pid} took a lease:\n${victim.output().slice(-2000)}`);
+  const working = await waitFor(async () => {
+    const mine = (await emailsByHolder()).find((row) => row.holder.includes(`:${victim.pid}:`));
+    const holds = (await shared.store.listLeases()).some((l) => l.holder.includes(`:${victim.pid}:`) && l.expiresAt > Date.now());
+    return !!mine && mine.emails > 0 && holds;
+  }, 90_000, 100);
+  assert.ok(working, `worker ${victim.pid} worked and took a lease:\n${victim.output().slice(-2000)}`);
   victim.kill('SIGKILL');
   await victim.exited;
 
@@ -84,14 +101,10 @@ it('delivers every email exactly once across three workers, spreads the work, an
   for (const survivor of workers.slice(1)) survivor.kill('SIGTERM');
   for (const survivor of workers.slice(1)) assert.equal((await survivor.exited).code, 0, 'SIGTERM stops a worker cleanly');
 
-  const schema = new URL(shared.location).searchParams.get('schema')!;
-  const client = new pg.Client({ connectionString: POSTGRES_BASE_URL });
-  await client.connect();
-  const perHolder = await client.query<{ holder: string; emails: string }>(`select holder, sum(emails) as emails from "${schema}".polls group by holder`);
-  await client.end();
+  const perHolder = await emailsByHolder();
   for (const worker of workers) {
-    const mine = perHolder.rows.find((row) => row.holder.includes(`:${worker.pid}:`));
-    assert.ok(mine && Number(mine.emails) > 0, `worker ${worker.pid} picked up some of the emails: ${JSON.stringify(perHolder.rows)}`);
+    const mine = perHolder.find((row) => row.holder.includes(`:${worker.pid}:`));
+    assert.ok(mine && mine.emails > 0, `worker ${worker.pid} picked up some of the emails: ${JSON.stringify(perHolder)}`);
   }
 
   const states = await shared.store.listConnectionStates();

@@ -112,9 +112,26 @@ export interface CheckStep {
   detail: string;
 }
 
+/** Why a watcher asks for a poll: mail was announced, or it (re)connected and mail may have come meanwhile. */
+export type WakeReason = 'new-mail' | 'connected';
+
+/** Pushes "new mail" (IMAP IDLE) so the engine polls at once; the poll stays the only reader. */
+export interface SourceWatcher {
+  start(): void;
+  /** Closes the watching connection; resolves once it is gone. */
+  stop(): Promise<void>;
+}
+
+export interface WatchContext {
+  log: Logger;
+  onMail: (reason: WakeReason) => void;
+}
+
 export interface Source {
   readonly protocol: Protocol;
   open(connection: ConnectionConfig, context: SourceContext): Promise<SourceSession>;
   /** Tests the connection step by step; never throws for a server-side problem. */
   check(connection: ConnectionConfig, context: SourceContext): Promise<CheckStep[]>;
+  /** A watcher for new mail, when the protocol can push and the connection wants it; else undefined. */
+  watch?(connection: ConnectionConfig, context: WatchContext): SourceWatcher | undefined;
 }

@@ -93,3 +93,20 @@ export function bySubject(delivered: Delivered[]): Map<string, Delivered[]> {
   }
   return groups;
 }
+
+/** A POP3 connection to the test Dovecot over implicit TLS (port pop3s), trusting its test CA. */
+export function pop3Connection(dovecot: Dovecot, user: { name: string; password: string }, extra: Partial<ConnectionInput> = {}): ConnectionInput {
+  return {
+    name: 'inbox',
+    hostType: 'pop3',
+    host: '127.0.0.1',
+    port: dovecot.pop3sPort,
+    useSsl: true,
+    username: user.name,
+    password: user.password,
+    tls: { ca: dovecot.caPem },
+    pollingInterval: '60s',
+    destination: 'out',
+    ...extra,
+  } as ConnectionInput;
+}

@@ -1,0 +1,165 @@
+/**
+ * One POP3 session (RFC 1939 TRANSACTION state) behind the Source interface.
+ *
+ * - list(): every message, keyed by UIDL, with LIST size and TOP header fingerprint; all keys
+ *   are `presentKeys`, so the engine prunes the ledger to what the server still holds.
+ * - fetch(): RETR streamed, pipelined a few MB ahead while the server has PIPELINING.
+ * - acknowledge(): DELE, written at once and not awaited (a DELE queued behind a pipelined RETR
+ *   is answered only after that body has been read). The server deletes only at QUIT.
+ * - close(): drains what was requested and not read, checks every DELE, sends QUIT and needs
+ *   "+OK": only then are the deletes durable. abort() drops the socket without QUIT, and the
+ *   server keeps every message; the ledger stops them being delivered twice.
+ *
+ * Acknowledgements asked for before list() are not sent. The engine asks for them first for
+ * emails it committed in an earlier run that may not have been deleted (connection lost before
+ * QUIT). Such a UIDL may by now name a NEW email (a server that reuses UIDLs), and this session
+ * cannot tell before listing. It need not: pickup acknowledges every listed email the ledger
+ * holds with a matching fingerprint again after list(), and a pending key that is no longer
+ * listed names nothing to delete.
+ */
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Pop3ConnectionConfig } from '../../config/schema.ts';
+import { PostroomError } from '../../errors.ts';
+import { sourceKeyString, type FetchResult, type ListedEmail, type Listing, type SourceCursor, type SourceKey, type SourceSession } from '../source.ts';
+import type { Pop3Client } from './pop3-client.ts';
+import { toPop3Error } from './pop3-errors.ts';
+import { readListing } from './pop3-listing.ts';
+import { endpointOf } from './pop3-login.ts';
+import { Pop3ReplyError } from './pop3-reply.ts';
+import { withoutServerAddedNewline } from './server-added-newline.ts';
+
+/**
+ * Bytes of RETR replies requested ahead of the one being read. Enough to hide the round trip
+ * between small emails; small enough that stopping early (throttling) leaves little to drain
+ * before QUIT. A larger email is requested only once nothing else is ahead of it.
+ */
+const RETR_AHEAD_BYTES = 4 * 1024 * 1024;
+/** RETR commands in flight at most, whatever their size. */
+const RETR_AHEAD_COUNT = 16;
+
+interface Requested {
+  email: ListedEmail;
+  response: Promise<Readable>;
+}
+
+export class Pop3Session implements SourceSession {
+  private numbers: Map<string, number> | undefined;
+  private readonly deleted = new Set<number>();
+  private readonly deletes: Array<Promise<Error | undefined>> = [];
+
+  constructor(
+    private readonly client: Pop3Client,
+    private readonly connection: Pop3ConnectionConfig,
+    private readonly log: Logger,
+  ) {}
+
+  private get endpoint(): { host: string; port: number } {
+    return endpointOf(this.connection);
+  }
+
+  async list(_cursor: SourceCursor | undefined): Promise<Listing> {
+    try {
+      const listing = await readListing(this.client, this.log, this.connection.name);
+      this.numbers = listing.numbers;
+      return { emails: listing.emails, remap: false, presentKeys: listing.emails.map((email) => email.key) };
+    } catch (error) {
+      throw toPop3Error(error, this.endpoint, 'list');
+    }
+  }
+
+  async *fetch(emails: ListedEmail[]): AsyncIterable<FetchResult> {
+    const ahead: Requested[] = [];
+    let next = 0;
+    const request = (): void => {
+      let bytes = ahead.reduce((sum, item) => sum + (item.email.size ?? 0), 0);
+      while (next < emails.length && ahead.length < RETR_AHEAD_COUNT) {
+        const email = emails[next]!;
+        const size = email.size ?? 0;
+        if (ahead.length > 0 && bytes + size > RETR_AHEAD_BYTES) break;
+        const number = this.numbers?.get(sourceKeyString(email.key));
+        const response =
+          number === undefined
+            ? Promise.reject(new PostroomError('FETCH_FAILED', `UIDL ${email.key.uidl ?? ''} is not in this session's listing`))
+            : this.client.retr(number);
+        // Handled when its turn comes; until then a rejection is not "unhandled".
+        response.catch(() => {});
+        ahead.push({ email, response });
+        bytes += size;
+        next += 1;
+      }
+    };
+    try {
+      request();
+      while (ahead.length) {
+        const { email, response } = ahead.shift()!;
+        request();
+        let body: Readable;
+        try {
+          body = await response;
+        } catch (error) {
+          if (error instanceof Pop3ReplyError || error instanceof PostroomError) {
+            yield { email, error: toPop3Error(error, this.endpoint, 'fetch') };
+            continue;
+          }
+          throw toPop3Error(error, this.endpoint, 'fetch');
+        }
+        yield { email, content: this.content(body, email) };
+      }
+    } finally {
+      // Requested but never handed out (the engine stopped early): read to the end and dropped.
+      for (const { response } of ahead) void response.then((body) => body.destroy(), () => {});
+    }
+  }
+
+  /** The email as the engine reads it: the server-added newline undone, errors in the catalogue. */
+  private content(body: Readable, email: ListedEmail): Readable {
+    const out = withoutServerAddedNewline(email.size);
+    // The engine may await the store before it reads: an error meanwhile must not crash the
+    // process. Its pipeline still sees it (`errored`) and rejects with it.
+    out.on('error', () => {});
+    if (body.errored || body.destroyed) {
+      // The connection failed while this reply waited its turn.
+      out.destroy(toPop3Error(body.errored ?? Object.assign(new Error('the connection closed before this email was read'), { code: 'EConnectionClosed' }), this.endpoint, 'fetch'));
+      return out;
+    }
+    body.on('error', (error) => out.destroy(toPop3Error(error, this.endpoint, 'fetch')));
+    // The reader gave up: the connection reads the rest of the body and drops it.
+    out.on('close', () => {
+      if (!body.readableEnded) body.destroy();
+    });
+    body.pipe(out);
+    return out;
+  }
+
+  async acknowledge(keys: SourceKey[]): Promise<void> {
+    if (!this.numbers) {
+      this.log.debug({ connection: this.connection.name, keys: keys.length }, 'POP3: acknowledgements before listing are left to the post-listing pass');
+      return;
+    }
+    for (const key of keys) {
+      const number = this.numbers.get(sourceKeyString(key));
+      if (number === undefined || this.deleted.has(number)) continue;
+      this.deleted.add(number);
+      this.deletes.push(this.client.dele(number).then(() => undefined, (error: Error) => error));
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.client.whenIdle();
+      const failed = (await Promise.all(this.deletes)).find((error) => error !== undefined);
+      // The DELEs that worked are committed even when one did not; the engine then marks none
+      // acknowledged, and the next run deletes what is left.
+      await this.client.quit();
+      if (failed) throw failed;
+    } catch (error) {
+      this.client.destroy();
+      throw toPop3Error(error, this.endpoint, 'acknowledge');
+    }
+  }
+
+  abort(): void {
+    this.client.destroy();
+  }
+}

@@ -110,6 +110,9 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
         break;
       }
       if (isFetchFailure(fetched)) {
+        // Throttling is about the account, not this email (seed 002): stop reading, leave the
+        // rest on the server, and let the poll pause every worker.
+        if (isPostroomError(fetched.error) && fetched.error.throttling) throw fetched.error;
         cursorHeld = true;
         result.failures.push({ key: fetched.email.key, error: errorMessage(fetched.error) });
         log.warn({ connection: connection.name, key: sourceKeyString(fetched.email.key), err: fetched.error }, 'could not fetch an email; going on with the rest, it is tried again next poll');

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildCorpus } from '../support/corpus.ts';
+import { assertCorpusDelivered } from '../support/corpus-assertions.ts';
 import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { bySubject, imapConnection, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { imapConnection, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
 
 describe('IMAP intake of the corpus', () => {
   let dovecot: Dovecot;
@@ -29,25 +30,7 @@ describe('IMAP intake of the corpus', () => {
     assert.equal(delivery.dead, 0);
 
     const delivered = await readDelivered(ws.outDir);
-    const groups = bySubject(delivered);
-    for (const email of corpus) {
-      const got = groups.get(email.subject) ?? [];
-      assert.equal(got.length, email.expected.parts.length, `${email.name}: ${got.map((g) => `${g.envelope.kind}:${g.envelope.filename}`).join(', ')}`);
-      email.expected.parts.forEach((expected, index) => {
-        const part = got[index]!;
-        assert.equal(part.envelope.kind, expected.kind, `${email.name} part ${index} kind`);
-        assert.equal(part.envelope.filename, expected.filename, `${email.name} part ${index} filename`);
-        assert.equal(part.sha256, expected.sha256, `${email.name} part ${index} (${expected.filename}) is byte-exact`);
-        assert.equal(part.envelope.sha256, part.sha256, 'the envelope states the content hash');
-        assert.equal(part.envelope.size, part.data.length);
-        assert.equal(part.envelope.connection, 'inbox');
-        assert.equal(part.envelope.source.protocol, 'imap');
-        if (expected.inline !== undefined) assert.equal(part.envelope.inline ?? false, expected.inline, `${email.name} inline`);
-        if (expected.method) assert.equal(part.envelope.method, expected.method);
-      });
-    }
-    const ids = delivered.map((d) => d.envelope.id);
-    assert.equal(new Set(ids).size, ids.length, 'every pipeline message has its own id');
+    assertCorpusDelivered(corpus, delivered, 'imap');
 
     const onServer = await dovecot.listMessages(user.name);
     assert.equal(onServer.length, corpus.length, 'nothing is deleted when deleteMessages is off');

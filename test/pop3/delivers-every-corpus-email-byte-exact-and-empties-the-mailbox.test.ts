@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildCorpus } from '../support/corpus.ts';
+import { assertCorpusDelivered } from '../support/corpus-assertions.ts';
 import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { bySubject, pop3Connection, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { pop3Connection, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
 
 describe('POP3 intake of the corpus', () => {
   let dovecot: Dovecot;
@@ -30,26 +31,8 @@ describe('POP3 intake of the corpus', () => {
     assert.equal(delivery.dead, 0);
 
     const delivered = await readDelivered(ws.outDir);
-    const groups = bySubject(delivered);
-    for (const email of corpus) {
-      const got = groups.get(email.subject) ?? [];
-      assert.equal(got.length, email.expected.parts.length, `${email.name}: ${got.map((g) => `${g.envelope.kind}:${g.envelope.filename}`).join(', ')}`);
-      email.expected.parts.forEach((expected, index) => {
-        const part = got[index]!;
-        assert.equal(part.envelope.kind, expected.kind, `${email.name} part ${index} kind`);
-        assert.equal(part.envelope.filename, expected.filename, `${email.name} part ${index} filename`);
-        assert.equal(part.sha256, expected.sha256, `${email.name} part ${index} (${expected.filename}) is byte-exact`);
-        assert.equal(part.envelope.sha256, part.sha256, 'the envelope states the content hash');
-        assert.equal(part.envelope.size, part.data.length);
-        assert.equal(part.envelope.connection, 'inbox');
-        assert.equal(part.envelope.source.protocol, 'pop3');
-        assert.match(part.envelope.source.uidl ?? '', /^[0-9a-f]{16}$/, 'keyed by the UIDL Dovecot hands out');
-        if (expected.inline !== undefined) assert.equal(part.envelope.inline ?? false, expected.inline, `${email.name} inline`);
-        if (expected.method) assert.equal(part.envelope.method, expected.method);
-      });
-    }
-    const ids = delivered.map((d) => d.envelope.id);
-    assert.equal(new Set(ids).size, ids.length, 'every pipeline message has its own id');
+    assertCorpusDelivered(corpus, delivered, 'pop3');
+    for (const item of delivered) assert.match(item.envelope.source.uidl ?? '', /^[0-9a-f]{16}$/, 'keyed by the UIDL Dovecot hands out');
     const uidls = new Set(delivered.map((d) => d.envelope.source.uidl));
     const withParts = corpus.filter((email) => email.expected.parts.length > 0).length;
     assert.equal(uidls.size, withParts, 'each email has its own UIDL');

@@ -24,13 +24,13 @@ export async function workspace(): Promise<Workspace> {
   return { dir, dataDir: join(dir, 'data'), outDir: join(dir, 'out'), dispose: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** An IMAP connection to the test Dovecot over implicit TLS, trusting its test CA. */
-export function imapConnection(dovecot: Dovecot, user: { name: string; password: string }, extra: Partial<ConnectionInput> = {}): ConnectionInput {
+/** A connection to the test Dovecot over implicit TLS, trusting its test CA. */
+function dovecotConnection(hostType: 'imap' | 'pop3', port: number, dovecot: Dovecot, user: { name: string; password: string }, extra: Partial<ConnectionInput>): ConnectionInput {
   return {
     name: 'inbox',
-    hostType: 'imap',
+    hostType,
     host: '127.0.0.1',
-    port: dovecot.imapsPort,
+    port,
     useSsl: true,
     username: user.name,
     password: user.password,
@@ -39,6 +39,14 @@ export function imapConnection(dovecot: Dovecot, user: { name: string; password:
     destination: 'out',
     ...extra,
   } as ConnectionInput;
+}
+
+export function imapConnection(dovecot: Dovecot, user: { name: string; password: string }, extra: Partial<ConnectionInput> = {}): ConnectionInput {
+  return dovecotConnection('imap', dovecot.imapsPort, dovecot, user, extra);
+}
+
+export function pop3Connection(dovecot: Dovecot, user: { name: string; password: string }, extra: Partial<ConnectionInput> = {}): ConnectionInput {
+  return dovecotConnection('pop3', dovecot.pop3sPort, dovecot, user, extra);
 }
 
 export function testConfig(ws: Workspace, connections: ConnectionInput[], extra: Partial<ConfigInput> = {}): Config {
@@ -94,19 +102,3 @@ export function bySubject(delivered: Delivered[]): Map<string, Delivered[]> {
   return groups;
 }
 
-/** A POP3 connection to the test Dovecot over implicit TLS (port pop3s), trusting its test CA. */
-export function pop3Connection(dovecot: Dovecot, user: { name: string; password: string }, extra: Partial<ConnectionInput> = {}): ConnectionInput {
-  return {
-    name: 'inbox',
-    hostType: 'pop3',
-    host: '127.0.0.1',
-    port: dovecot.pop3sPort,
-    useSsl: true,
-    username: user.name,
-    password: user.password,
-    tls: { ca: dovecot.caPem },
-    pollingInterval: '60s',
-    destination: 'out',
-    ...extra,
-  } as ConnectionInput;
-}

@@ -1,0 +1,31 @@
+/** The one check that a corpus arrived whole: the same for every protocol. */
+import assert from 'node:assert/strict';
+import type { Protocol } from '../../src/sources/source.ts';
+import type { CorpusEmail } from './corpus.ts';
+import { bySubject, type Delivered } from './postroom.ts';
+
+/**
+ * Every corpus email's parts arrived as separate pipeline messages, byte-exact (sha256), with
+ * the expected kinds, filenames, inline and calendar markers, and each id only once.
+ */
+export function assertCorpusDelivered(corpus: CorpusEmail[], delivered: Delivered[], protocol: Protocol, connection = 'inbox'): void {
+  const groups = bySubject(delivered);
+  for (const email of corpus) {
+    const got = groups.get(email.subject) ?? [];
+    assert.equal(got.length, email.expected.parts.length, `${email.name}: ${got.map((g) => `${g.envelope.kind}:${g.envelope.filename}`).join(', ')}`);
+    email.expected.parts.forEach((expected, index) => {
+      const part = got[index]!;
+      assert.equal(part.envelope.kind, expected.kind, `${email.name} part ${index} kind`);
+      assert.equal(part.envelope.filename, expected.filename, `${email.name} part ${index} filename`);
+      assert.equal(part.sha256, expected.sha256, `${email.name} part ${index} (${expected.filename}) is byte-exact`);
+      assert.equal(part.envelope.sha256, part.sha256, 'the envelope states the content hash');
+      assert.equal(part.envelope.size, part.data.length);
+      assert.equal(part.envelope.connection, connection);
+      assert.equal(part.envelope.source.protocol, protocol);
+      if (expected.inline !== undefined) assert.equal(part.envelope.inline ?? false, expected.inline, `${email.name} inline`);
+      if (expected.method) assert.equal(part.envelope.method, expected.method);
+    });
+  }
+  const ids = delivered.map((d) => d.envelope.id);
+  assert.equal(new Set(ids).size, ids.length, 'every pipeline message has its own id');
+}

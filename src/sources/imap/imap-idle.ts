@@ -9,12 +9,12 @@
  *  - it re-issues IDLE every `restartMs` (the connection's `idleRestart`, 5 minutes by default);
  *  - after `silenceMs` without a byte from the server it breaks IDLE and sends NOOP; a NOOP not
  *    answered within `probeTimeoutMs` means the connection is dead or half-open, and it is
- *    dropped: so a dead connection is found within silenceMs + probeTimeoutMs (50 s);
+ *    dropped: so a dead connection is found within silenceMs + HEARD_CHECK_MS + probeTimeoutMs
+ *    (55 s at most);
  *  - it reconnects with jittered exponential backoff, and after every (re)connect asks for a
  *    catch-up poll, so mail that came while it was away (or before it first idled) is taken.
  * On a server without IDLE the watcher says so once and ends; polling carries on alone.
  */
-import type { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import type { ImapConnectionConfig } from '../../config/schema.ts';
@@ -37,12 +37,15 @@ export interface IdleTimings {
 }
 
 /**
- * 30 s of silence, then a NOOP with 20 s to answer: a dead connection is found within 50 s, under
- * the minute the issue allows, for ~100 bytes of traffic per quiet half minute. (Dovecot's own
- * "* OK Still here" comes only every 2 minutes, too rarely to serve as the heartbeat.)
+ * 30 s of silence, then a NOOP with 20 s to answer: a dead connection is found within 55 s (with
+ * the 5 s granularity of hearing), under the minute we promise, for ~100 bytes of traffic per
+ * quiet half minute. (Dovecot's own "* OK Still here" comes only every 2 minutes, too rarely to
+ * serve as the heartbeat.)
  */
 const SILENCE_MS = 30_000;
 const PROBE_TIMEOUT_MS = 20_000;
+/** How often the byte counter is read to tell silence from traffic. */
+const HEARD_CHECK_MS = 5_000;
 const BACKOFF_BASE_MS = 1_000;
 const BACKOFF_MAX_MS = 60_000;
 /** A session that lasted this long was healthy: the next reconnect starts from the first delay again. */
@@ -146,8 +149,6 @@ export class IdleWatcher implements SourceWatcher {
     // EXAMINE: read-only, so watching never changes a flag (not even \Recent).
     await client.mailboxOpen(this.connection.folder, { readOnly: true });
     if (this.stopped) return 'stopped';
-    let lastHeard = Date.now();
-    socketOf(client)?.on('data', () => (lastHeard = Date.now()));
     const closed = new Promise<CycleEnd>((resolve) => client.once('close', () => resolve('closed')));
     client.on('exists', (event) => {
       this.context.log.debug({ connection: this.connection.name, count: event.count }, 'IDLE: new mail announced');
@@ -161,7 +162,7 @@ export class IdleWatcher implements SourceWatcher {
       const startedAt = Date.now();
       const idling = client.idle().then((): CycleEnd => 'ended', (): CycleEnd => 'ended');
       const cycle = new AbortController();
-      const due = this.probeDue(startedAt, () => lastHeard, cycle.signal);
+      const due = this.probeDue(client, startedAt, cycle.signal);
       const stopped = new Promise<CycleEnd>((resolve) => this.stopping.signal.addEventListener('abort', () => resolve('stopped'), { once: true, signal: cycle.signal }));
       const end = await Promise.race([idling, closed, stopped, due]);
       cycle.abort();
@@ -177,13 +178,23 @@ export class IdleWatcher implements SourceWatcher {
     return 'stopped';
   }
 
-  /** Resolves 'probe' once IDLE has run for restartMs, or the server has been silent for silenceMs. */
-  private async probeDue(startedAt: number, lastHeard: () => number, signal: AbortSignal): Promise<CycleEnd> {
+  /**
+   * Resolves 'probe' once IDLE has run for restartMs, or no byte has come from the server for
+   * silenceMs (read off imapflow's byte counter, which sees "* OK Still here" and the like too).
+   */
+  private async probeDue(client: ImapFlow, startedAt: number, signal: AbortSignal): Promise<CycleEnd> {
+    let received = client.stats().received;
+    let heardAt = startedAt;
     for (;;) {
-      const dueAt = Math.min(startedAt + this.timings.restartMs, lastHeard() + this.timings.silenceMs);
-      const wait = dueAt - Date.now();
-      if (wait <= 0) return 'probe';
-      await pause(wait, signal);
+      const now = Date.now();
+      const bytes = client.stats().received;
+      if (bytes !== received) {
+        received = bytes;
+        heardAt = now;
+      }
+      const dueAt = Math.min(startedAt + this.timings.restartMs, heardAt + this.timings.silenceMs);
+      if (now >= dueAt) return 'probe';
+      await pause(Math.min(HEARD_CHECK_MS, dueAt - now), signal);
       // A cancelled cycle's promise never settles: it lost the race already.
       if (signal.aborted) return new Promise<CycleEnd>(() => {});
     }
@@ -212,13 +223,4 @@ export function backoffDelay(attempt: number, timings: Pick<IdleTimings, 'backof
 /** Resolves after `ms`, or at once when `signal` aborts; never throws. */
 async function pause(ms: number, signal: AbortSignal): Promise<void> {
   await sleep(ms, undefined, { signal }).catch(() => undefined);
-}
-
-/**
- * The client's socket, to hear any byte from the server (imapflow reports tagged replies and
- * mailbox events, not an untagged "* OK Still here"). Absent, silence counts from the IDLE's start.
- */
-function socketOf(client: ImapFlow): EventEmitter | undefined {
-  const socket = (client as unknown as { socket?: unknown }).socket;
-  return socket && typeof (socket as EventEmitter).on === 'function' ? (socket as EventEmitter) : undefined;
 }

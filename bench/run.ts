@@ -1,0 +1,183 @@
+/**
+ * `npm run bench`: Postroom's speed and memory, measured against a private Dovecot on loopback.
+ *
+ *   1. Drain throughput: the same generated mailbox drained by `postroom run --once` and by a raw
+ *      client (the ceiling), IMAP and POP3, interleaved, a warm-up round first, medians.
+ *   2. Peak RSS taking one email with a 200 MB attachment, and of the process on an empty mailbox.
+ *   3. IDLE pickup latency, APPEND to `.json`, p50 and p99.
+ *   4. The MIME parser comparison (bench/mime-parsers.ts), and with BENCH_PROFILE=1 a CPU profile
+ *      of one IMAP drain, summarised.
+ *
+ * Memory is measured for the CLI as a checkout runs it (bin/postroom.js: src/ through tsx) and as
+ * built (`npm run build`, what `npm start` runs), compiled into bench-results/build/.
+ *
+ * BENCH_QUICK=1: 500 emails, one measured run, 50 latency samples, no parser comparison.
+ * BENCH_EMAILS, BENCH_RUNS (IMAP, default 3) and BENCH_POP3_RUNS (default 1: a Postroom POP3 drain
+ * of 5,000 emails takes minutes, and the ceiling target is on IMAP) override the sizes.
+ * Prints a table and writes bench-results/latest.json.
+ */
+import { execFile } from 'node:child_process';
+import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startDovecot } from '../test/support/dovecot.ts';
+import { POSTROOM_BIN, REPO_ROOT, tsArgs } from './child-process.ts';
+import { ownerOf, writeLargeEmail, writeMailbox, type Mailbox } from './mailbox.ts';
+import { formatSummary, summariseFile } from './profile-summary.ts';
+import { drainStats, formatTable, machineNow, median, percentile, type BenchResults } from './report.ts';
+import { drainOnce, type Client, type DrainSample } from './scenarios/drain.ts';
+import { idleLatency } from './scenarios/idle-latency.ts';
+import { runOnceMeasured, type LargeEmailSample } from './scenarios/large-email.ts';
+import type { Protocol } from './postroom-workspace.ts';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const PROFILE = process.env.BENCH_PROFILE === '1';
+/** The issue's mailbox; BENCH_EMAILS overrides it (e.g. to try a fix quickly). */
+const EMAILS = Number(process.env.BENCH_EMAILS ?? (QUICK ? 500 : 5_000));
+const RUNS: Record<Protocol, number> = {
+  imap: Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3)),
+  pop3: Number(process.env.BENCH_POP3_RUNS ?? 1),
+};
+const WARM_UP_EMAILS = 100;
+const LARGE_ATTACHMENT_BYTES = 200 * 1024 * 1024;
+const LATENCY_EMAILS = QUICK ? 50 : 200;
+const RESULTS_DIR = join(REPO_ROOT, 'bench-results');
+const BUILD_DIR = join(RESULTS_DIR, 'build');
+
+const run = promisify(execFile);
+const say = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  const loadAtStart = os.loadavg()[0]!;
+  const dovecotVersion = `Dovecot ${(await run('dovecot', ['--version'])).stdout.trim().split(' ')[0]}`;
+  const dovecot = await startDovecot();
+  const scratch = await mkdtemp(join(os.tmpdir(), 'postroom-bench-mailboxes-'));
+  try {
+    const drainUser = await dovecot.addUser('bench', 'pw-bench-drain');
+    const largeUser = await dovecot.addUser('bench-large', 'pw-bench-large');
+    const idleUser = await dovecot.addUser('bench-idle', 'pw-bench-idle');
+    const owner = await ownerOf(drainUser.maildir);
+
+    say(`generating ${EMAILS} emails`);
+    const mailbox = await writeMailbox(join(scratch, 'drain'), EMAILS, owner);
+    const warmUp = await writeMailbox(join(scratch, 'warm-up'), WARM_UP_EMAILS, owner);
+    say(`mailbox: ${mailbox.emails} emails, ${(mailbox.bytes / 2 ** 20).toFixed(0)} MB, ${mailbox.messages} pipeline messages`);
+
+    const pop3Available = await hasPop3Source();
+    const protocols: Protocol[] = pop3Available ? ['imap', 'pop3'] : ['imap'];
+    const order: Array<[Client, Protocol]> = protocols.flatMap((protocol): Array<[Client, Protocol]> => [['raw', protocol], ['postroom', protocol]]);
+
+    say('warm-up round (not counted)');
+    for (const [client, protocol] of order) await drainOnce(client, protocol, dovecot, drainUser, warmUp);
+
+    // Rounds interleave the clients, so a busy spell on the machine hits them alike.
+    const samples: DrainSample[] = [];
+    for (let round = 1; round <= Math.max(RUNS.imap, RUNS.pop3); round += 1) {
+      for (const [client, protocol] of order) {
+        if (round > RUNS[protocol]) continue;
+        const sample = await drainOnce(client, protocol, dovecot, drainUser, mailbox);
+        samples.push(sample);
+        say(`run ${round}/${RUNS[protocol]} ${client} ${protocol}: ${(sample.ms / 1000).toFixed(1)} s (CPU ${(sample.cpuMs / 1000).toFixed(1)} s), peak RSS ${(sample.peakRssBytes / 2 ** 20).toFixed(0)} MB`);
+      }
+    }
+
+    say('one email with a 200 MB attachment, and an empty mailbox (the process alone)');
+    const large = await writeLargeEmail(join(scratch, 'large'), LARGE_ATTACHMENT_BYTES, owner);
+    const empty: Mailbox = { dir: '', files: [], emails: 0, bytes: 0, messages: 0 };
+    const clis = [{ build: 'checkout' as const, entry: POSTROOM_BIN }, ...((await buildCli()) ? [{ build: 'built' as const, entry: join(BUILD_DIR, 'cli', 'main.js') }] : [])];
+    const largeEmail: LargeEmailSample[] = [];
+    const startup: LargeEmailSample[] = [];
+    for (const cli of clis) {
+      for (const protocol of protocols) largeEmail.push(await runOnceMeasured(cli, protocol, dovecot, largeUser, large, LARGE_ATTACHMENT_BYTES));
+      startup.push(await runOnceMeasured(cli, 'imap', dovecot, largeUser, empty, 0));
+    }
+
+    say(`IDLE pickup latency over ${LATENCY_EMAILS} emails`);
+    const latency = await idleLatency(dovecot, idleUser, LATENCY_EMAILS);
+
+    let mimeParsers: string | undefined;
+    if (!QUICK) {
+      say('MIME parser comparison (bench/mime-parsers.ts)');
+      mimeParsers = (await run(process.execPath, tsArgs('bench/mime-parsers.ts', []), { cwd: REPO_ROOT, maxBuffer: 1024 * 1024 })).stdout.trim();
+    }
+
+    let profile: string | undefined;
+    if (PROFILE) {
+      say('CPU profile of one IMAP drain');
+      const dir = join(RESULTS_DIR, 'profile');
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      await drainOnce('postroom', 'imap', dovecot, drainUser, mailbox, { cpuProfileDir: dir });
+      const [file] = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile'));
+      profile = `${formatSummary(await summariseFile(join(dir, file!), 20))}\n(profile: bench-results/profile/${file})`;
+    }
+
+    const drain = Object.fromEntries(
+      (['imap', 'pop3'] as const).map((protocol) => {
+        if (!protocols.includes(protocol)) return [protocol, { todo: 'POP3 is not registered in src/sources/registry.ts yet' }];
+        const postroom = drainStats(samples.filter((s) => s.protocol === protocol && s.client === 'postroom'));
+        const raw = drainStats(samples.filter((s) => s.protocol === protocol && s.client === 'raw'));
+        return [protocol, { postroom, raw, ratio: raw.medianMs / postroom.medianMs }];
+      }),
+    ) as BenchResults['drain'];
+
+    const results: BenchResults = {
+      startedAt: new Date(began).toISOString(),
+      quick: QUICK,
+      machine: machineNow(dovecotVersion, loadAtStart),
+      mailbox: { emails: mailbox.emails, bytes: mailbox.bytes, pipelineMessages: mailbox.messages, runs: RUNS },
+      drain,
+      startup,
+      largeEmail,
+      latency: {
+        ...latency,
+        emails: latency.samples.length,
+        p50Ms: median(latency.samples),
+        p99Ms: percentile(latency.samples, 99),
+        ownP50Ms: median(latency.afterAnnouncement),
+        ownP99Ms: percentile(latency.afterAnnouncement, 99),
+      },
+      ...(mimeParsers ? { mimeParsers } : {}),
+      ...(profile ? { profile } : {}),
+      durationMs: Date.now() - began,
+    };
+    await mkdir(RESULTS_DIR, { recursive: true });
+    await writeFile(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+    const sections = [formatTable(results)];
+    if (mimeParsers) sections.push(`MIME parsers (bench/mime-parsers.ts):\n${mimeParsers}`);
+    if (profile) sections.push(`Where a Postroom IMAP drain spends its main thread:\n${profile}`);
+    sections.push(`Total ${((Date.now() - began) / 60_000).toFixed(1)} min. Written to bench-results/latest.json.`);
+    process.stdout.write(`\n${sections.join('\n\n')}\n`);
+  } finally {
+    await dovecot.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Compiles src/ as `npm run build` does, into bench-results/build/. False (and said) when it cannot. */
+async function buildCli(): Promise<boolean> {
+  await rm(BUILD_DIR, { recursive: true, force: true });
+  const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  // Type errors still emit JavaScript; only a missing entry point means there is nothing to run.
+  await run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 }).catch(() => undefined);
+  const built = await access(join(BUILD_DIR, 'cli', 'main.js')).then(
+    () => true,
+    () => false,
+  );
+  if (!built) say('could not build the CLI: memory is measured for the checkout only');
+  return built;
+}
+
+/** The POP3 source is being finished elsewhere: bench it only once it is registered. */
+async function hasPop3Source(): Promise<boolean> {
+  const { sourceFor } = await import('../src/sources/registry.ts');
+  try {
+    return sourceFor('pop3').protocol === 'pop3';
+  } catch {
+    return false;
+  }
+}
+
+await main();

@@ -1,0 +1,82 @@
+/**
+ * One drain of the benchmark mailbox, by Postroom (`postroom run --once`, the real CLI in a child
+ * process: SQLite store, directory destination, body + attachment splitting) or by the raw
+ * client (the ceiling). Each run starts from the same freshly linked Maildir, whose index is
+ * built before the clock starts, so every client meets the same warm server.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Dovecot, DovecotUser } from '../../test/support/dovecot.ts';
+import { POSTROOM_BIN, runMeasured, tsArgs } from '../child-process.ts';
+import { countFiles, resetMaildir, type Mailbox } from '../mailbox.ts';
+import { postroomWorkspace, type Protocol } from '../postroom-workspace.ts';
+import { warmUpImap } from '../raw/raw-imap-client.ts';
+
+export type Client = 'postroom' | 'raw';
+
+export interface DrainSample {
+  client: Client;
+  protocol: Protocol;
+  ms: number;
+  /** CPU time of the client process: less at the mercy of other load on the machine than wall time. */
+  cpuMs: number;
+  peakRssBytes: number;
+  emails: number;
+  bytes: number;
+}
+
+/** No drain of the full mailbox takes this long unless something hangs. */
+const DRAIN_TIMEOUT_MS = 10 * 60_000;
+
+const RAW_SCRIPT: Record<Protocol, string> = { imap: 'bench/raw/raw-imap-client.ts', pop3: 'bench/raw/raw-pop3-client.ts' };
+
+/** Links the mailbox in afresh and lets Dovecot index it (untimed: it is the server's warm-up, not the client's work). */
+export async function prepareMailbox(dovecot: Dovecot, user: DovecotUser, mailbox: Mailbox): Promise<void> {
+  await resetMaildir(user.maildir, mailbox);
+  if (mailbox.emails === 0) return; // nothing to index (and FETCH 1:* on an empty folder is an error)
+  const scratch = await mkdtemp(join(tmpdir(), 'postroom-bench-index-'));
+  try {
+    await warmUpImap({ host: dovecot.host, port: dovecot.imapPort, user: user.name, password: user.password, out: scratch });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+export async function drainOnce(client: Client, protocol: Protocol, dovecot: Dovecot, user: DovecotUser, mailbox: Mailbox, options: { cpuProfileDir?: string } = {}): Promise<DrainSample> {
+  await prepareMailbox(dovecot, user, mailbox);
+  return client === 'postroom' ? postroomDrain(protocol, dovecot, user, mailbox, options) : rawDrain(protocol, dovecot, user, mailbox);
+}
+
+async function postroomDrain(protocol: Protocol, dovecot: Dovecot, user: DovecotUser, mailbox: Mailbox, options: { cpuProfileDir?: string }): Promise<DrainSample> {
+  const ws = await postroomWorkspace(dovecot, user, protocol);
+  try {
+    const profile = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
+    const run = await runMeasured(process.execPath, [...profile, POSTROOM_BIN, '--config', ws.configPath, 'run', '--once'], { timeoutMs: DRAIN_TIMEOUT_MS });
+    if (run.code !== 0) throw new Error(`postroom run --once (${protocol}) exited ${run.code ?? run.signal}:\n${run.stdout}\n${run.stderr.slice(-4000)}`);
+    const summary = /(\d+) new email\(s\), (\d+) pipeline message\(s\)/.exec(run.stdout);
+    const delivered = await countFiles(ws.outDir, '.json');
+    if (Number(summary?.[1]) !== mailbox.emails || delivered !== mailbox.messages) {
+      throw new Error(`postroom (${protocol}) took ${summary?.[1]} of ${mailbox.emails} emails and delivered ${delivered} of ${mailbox.messages} pipeline messages:\n${run.stdout}`);
+    }
+    return { client: 'postroom', protocol, ms: run.ms, cpuMs: run.cpuMs, peakRssBytes: run.peakRssBytes, emails: mailbox.emails, bytes: mailbox.bytes };
+  } finally {
+    await ws.dispose();
+  }
+}
+
+async function rawDrain(protocol: Protocol, dovecot: Dovecot, user: DovecotUser, mailbox: Mailbox): Promise<DrainSample> {
+  const out = await mkdtemp(join(tmpdir(), 'postroom-bench-raw-'));
+  try {
+    const port = protocol === 'imap' ? dovecot.imapsPort : dovecot.pop3sPort;
+    const target = { host: dovecot.host, port, user: user.name, password: user.password, out, ca: dovecot.caPem };
+    const run = await runMeasured(process.execPath, tsArgs(RAW_SCRIPT[protocol], [JSON.stringify(target)]), { timeoutMs: DRAIN_TIMEOUT_MS });
+    if (run.code !== 0) throw new Error(`raw ${protocol} client exited ${run.code ?? run.signal}:\n${run.stderr.slice(-4000)}`);
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { messages: number; bytes: number };
+    if (result.messages !== mailbox.emails) throw new Error(`raw ${protocol} client took ${result.messages} of ${mailbox.emails} emails`);
+    return { client: 'raw', protocol, ms: run.ms, cpuMs: run.cpuMs, peakRssBytes: run.peakRssBytes, emails: result.messages, bytes: mailbox.bytes };
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+

@@ -50,6 +50,9 @@ export function registerRun(program: Command): void {
         }
         const names = worker.connections().map((c) => c.name);
         context.log.info({ connections: names, store: opened.dataDir, holder: worker.holder }, `postroom running: ${names.length} connection(s)`);
+        if (names.length === 0) {
+          context.log.warn(`no enabled connection yet: add one under connections: in ${context.loaded.path} (the example's is off until IMAP_ENABLED=true), or in the web UI`);
+        }
         // Listen first: a port already in use stops the start before any polling begins.
         const api = context.loaded.config.api.enabled ? await plane.listen(worker) : undefined;
         if (api) process.stdout.write(`postroom web UI and REST API: ${api.url}\n`);

@@ -5,7 +5,7 @@
  *   - `Nats-Msg-Id` = envelope.id: the stream drops a message whose id it has seen within its
  *     duplicate window, so a redelivery from the outbox (after a crash between the PubAck and
  *     the outbox update) is stored once. The window must cover the time a redelivery can take:
- *     a crashed worker's claims free up after 5 minutes, so streams this destination creates
+ *     a crashed worker's claims free up after a minute, so streams this destination creates
  *     get `duplicateWindow` (default 1 h); for an existing stream, check its duplicate_window.
  *   - headers: `Content-Type`, `Postroom-Envelope` (the envelope as base64url JSON: header
  *     values must be ASCII), `Postroom-Connection`, `Postroom-Kind`.
@@ -26,7 +26,7 @@ import type { Destination, DestinationContext, OutgoingMessage } from './destina
 
 /** Waiting for the PubAck (and for the connection); past it the attempt is retried. */
 const DEFAULT_ACK_TIMEOUT = '30s';
-/** Duplicate window for a stream this destination creates: well past the 5-minute claim expiry. */
+/** Duplicate window for a stream this destination creates: well past the one-minute claim expiry. */
 const DEFAULT_DUPLICATE_WINDOW = '1h';
 /** What a header value may hold; an email can declare any bytes as its content type (it is in the envelope too). */
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;

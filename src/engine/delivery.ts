@@ -26,9 +26,14 @@ import { faultPoint } from './fault-points.ts';
 export const QUICK_ATTEMPTS = 5;
 /** First quick retry after this; doubles each time (1 s, 2 s, 4 s, 8 s). */
 const QUICK_BACKOFF_MS = 1_000;
-/** Messages a lane claims per round; each claim lasts CLAIM_MS so a crashed worker's claims free up. */
+/**
+ * Messages a lane claims per round. A claim lasts CLAIM_MS, so the deliveries a crashed worker
+ * had claimed are taken over after at most a minute. A delivery still running when its claim
+ * runs out may be sent again by another worker: at-least-once, with the same id, which every
+ * destination uses as its idempotency key. The other mistake (a long claim) only delays.
+ */
 const CLAIM_BATCH = 64;
-const CLAIM_MS = 5 * 60_000;
+const CLAIM_MS = 60_000;
 /** Deliveries in flight at once per destination lane (so a hanging destination holds at most these). */
 const LANE_CONCURRENCY = 8;
 /** How often the loop looks for due messages when nothing woke it. */

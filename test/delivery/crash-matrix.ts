@@ -47,7 +47,7 @@ function batch(tag: string): CorpusEmail[] {
 
 /**
  * Time passing, as it would before a restarted worker picks up a dead one's work: the dead
- * worker's lease and delivery claims run out (after the polling interval and 5 minutes).
+ * worker's lease and delivery claims run out (after the polling interval and a minute).
  */
 function letTheDeadWorkersLeasesRunOut(ws: Workspace): void {
   const database = new Database(join(ws.dataDir, 'postroom.sqlite'));

@@ -10,6 +10,8 @@
  */
 import { Readable } from 'node:stream';
 import type { ImapFlow } from 'imapflow';
+import type { Logger } from 'pino';
+import { classify } from '../../throttle/classify.ts';
 import type { ImapConnectionConfig } from '../../config/schema.ts';
 import { PostroomError } from '../../errors.ts';
 import type { FetchResult, ListedEmail, Listing, SourceCursor, SourceKey, SourceSession } from '../source.ts';
@@ -24,6 +26,8 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 const BATCH_EMAILS = 250;
 /** Chunk asked per partial FETCH when streaming a large email (imapflow's default is 64 KiB). */
 const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
+/** Pause after an OK [THROTTLED] when the classifier names no wait. */
+const SLOW_DOWN_DEFAULT_MS = 1_000;
 /** UIDs per STORE/MOVE/EXPUNGE command. */
 const ACK_BATCH = 500;
 
@@ -68,7 +72,18 @@ export class ImapSession implements SourceSession {
     private readonly client: ImapFlow,
     private readonly connection: ImapConnectionConfig,
     private readonly notices?: ThrottleNotices,
+    private readonly log?: Logger,
   ) {}
+
+  /** Slows down, without stopping, when the server said OK ... [THROTTLED] (Gmail). */
+  private async paceIfAsked(): Promise<void> {
+    const notice = this.notices?.takeSlowDown();
+    if (!notice) return;
+    const verdict = classify({ kind: 'reply', protocol: 'imap', text: notice.text, ok: true }, { patterns: [] }, { consecutive: 0, now: Date.now() });
+    const waitMs = verdict.throttled ? verdict.waitMs : SLOW_DOWN_DEFAULT_MS;
+    this.log?.info({ connection: this.connection.name, waitMs, server: notice.text }, 'server asks to slow down ([THROTTLED]): pausing between commands');
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
 
   private get endpoint(): { host: string; port: number } {
     return { host: this.connection.host, port: this.connection.port };
@@ -116,6 +131,7 @@ export class ImapSession implements SourceSession {
 
   async *fetch(emails: ListedEmail[]): AsyncIterable<FetchResult> {
     for (const batch of batches(emails)) {
+      await this.paceIfAsked();
       await this.flushAcks();
       const first = batch[0]!;
       if (batch.length === 1 && (first.size ?? 0) > SMALL_EMAIL_BYTES) {

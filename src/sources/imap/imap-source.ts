@@ -17,7 +17,7 @@ function asImap(connection: ConnectionConfig): ImapConnectionConfig {
 export const imapSource: Source = {
   protocol: 'imap',
 
-  async open(config: ConnectionConfig, _context: SourceContext): Promise<SourceSession> {
+  async open(config: ConnectionConfig, context: SourceContext): Promise<SourceSession> {
     const connection = asImap(config);
     const notices = throttleNotices();
     const client = createImapClient(connection, notices);
@@ -29,7 +29,7 @@ export const imapSource: Source = {
       client.close();
       throw toImapError(error, { host: connection.host, port: connection.port }, { stage: 'connect', throttle: notices.latest() });
     }
-    const session = new ImapSession(client, connection, notices);
+    const session = new ImapSession(client, connection, notices, context.log);
     try {
       await session.select();
     } catch (error) {

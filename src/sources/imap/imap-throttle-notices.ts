@@ -14,24 +14,41 @@ export interface ThrottleNotice {
   at: number;
 }
 
+/** Gmail's "OK Success [THROTTLED]": the command worked, but the server asks us to slow down. */
+export interface SlowDownNotice {
+  text: string;
+  at: number;
+}
+
 interface ImapflowLogEntry {
+  src?: string;
   msg?: string;
   throttleDelay?: number;
   err?: { responseText?: string };
 }
 
 export interface ThrottleNotices {
-  logger: Record<'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal', (entry: ImapflowLogEntry) => void>;
+  logger: Record<'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal', (entry: ImapflowLogEntry) => void> & { isLevelEnabled(level: string): boolean };
   latest(): ThrottleNotice | undefined;
+  /** The slow-down request seen since the last call, if any (then forgotten). */
+  takeSlowDown(): SlowDownNotice | undefined;
 }
+
+const OK_THROTTLED = /^\S+ OK\b.*\[THROTTLED\]/i;
 
 export function throttleNotices(now: () => number = Date.now): ThrottleNotices {
   let latest: ThrottleNotice | undefined;
+  let slowDown: SlowDownNotice | undefined;
   const ignore = (): void => {};
   return {
     logger: {
+      // imapflow formats server lines only for enabled levels: tagged replies are debug, the
+      // bulk FETCH rows trace, which stays off.
+      isLevelEnabled: (level) => level !== 'trace',
       trace: ignore,
-      debug: ignore,
+      debug(entry) {
+        if (entry?.src === 's' && typeof entry.msg === 'string' && OK_THROTTLED.test(entry.msg)) slowDown = { text: entry.msg.slice(0, 200), at: now() };
+      },
       info: ignore,
       error: ignore,
       fatal: ignore,
@@ -42,5 +59,10 @@ export function throttleNotices(now: () => number = Date.now): ThrottleNotices {
       },
     },
     latest: () => latest,
+    takeSlowDown() {
+      const taken = slowDown;
+      slowDown = undefined;
+      return taken;
+    },
   };
 }

@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildCorpus } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { startFakeOAuth2, type FakeOAuth2 } from '../support/fake-oauth2.ts';
+import type { Dovecot } from '../support/dovecot.ts';
+import { oauth2SignIn, startDovecotWithOAuth2 } from '../support/dovecot-oauth2.ts';
+import type { FakeOAuth2 } from '../support/fake-oauth2.ts';
 import { pop3Connection, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
 
 const USER = 'pop-oauth-user';
 const REFRESH_TOKEN = 'rt-pop3-refresh-token';
-
-/** Dovecot's oauth2 passdb asks the test's introspection endpoint (RFC 7662) about every token. */
-function oauth2Config(confPath: string): string {
-  return `auth_mechanisms = plain login xoauth2 oauthbearer
-passdb {
-  driver = oauth2
-  mechanisms = xoauth2 oauthbearer
-  args = ${confPath}
-}
-`;
-}
 
 describe('POP3 with OAuth2 (SASL XOAUTH2) against Dovecot', () => {
   let dovecot: Dovecot;
@@ -28,13 +16,7 @@ describe('POP3 with OAuth2 (SASL XOAUTH2) against Dovecot', () => {
   const corpus = buildCorpus().slice(0, 4);
 
   before(async () => {
-    oauth = await startFakeOAuth2();
-    dovecot = await startDovecot();
-    const confPath = path.join(dovecot.dir, 'dovecot-oauth2.conf.ext');
-    await writeFile(confPath, `introspection_mode = post\nintrospection_url = ${oauth.introspectionUrl}\nusername_attribute = username\nactive_attribute = active\nactive_value = true\n`, { mode: 0o644 });
-    await dovecot.reconfigure({ extraConfig: oauth2Config(confPath) });
-    await dovecot.addUser(USER, 'not-the-way-in');
-    oauth.addRefreshToken(REFRESH_TOKEN, USER);
+    ({ dovecot, oauth } = await startDovecotWithOAuth2(USER, REFRESH_TOKEN));
     ws = await workspace();
   });
   after(async () => {
@@ -46,8 +28,7 @@ describe('POP3 with OAuth2 (SASL XOAUTH2) against Dovecot', () => {
   const config = () =>
     testConfig(ws, [
       pop3Connection(dovecot, { name: USER, password: 'unused' }, {
-        password: undefined,
-        oauth2: { tokenUrl: oauth.tokenUrl, clientId: oauth.clientId, clientSecret: oauth.clientSecret, refreshToken: REFRESH_TOKEN },
+        ...oauth2SignIn(oauth, REFRESH_TOKEN),
       }),
     ]);
 

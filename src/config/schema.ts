@@ -169,7 +169,11 @@ export const configSchema = z
   .object({
     /** A directory for the embedded SQLite store and content files, or a postgres:// URL. */
     store: z.string().default('./data'),
-    /** Where content files live when the store is PostgreSQL (shared by every worker). */
+    /**
+     * Where raw emails and parts wait for delivery. Default: the data directory (SQLite), or
+     * the database itself (PostgreSQL, so workers on several machines share it). Set it to a
+     * directory every worker mounts to keep large content out of the database.
+     */
     contentDir: z.string().optional(),
     destinations: z.record(connectionName, destinationSchema).default({}),
     connections: z.array(connectionSchema).default([]),

@@ -21,9 +21,11 @@ export async function openStore(location: string, options: { contentDir?: string
   const base = options.baseDir ?? process.cwd();
   if (isPostgresUrl(location)) {
     const dataDir = resolve(base, options.contentDir ?? './data');
-    const store = await openPostgresStore(location);
+    const { store, content } = await openPostgresStore(location);
     await store.migrate();
-    return { store, content: createFsContentStore(join(dataDir, 'content')), dataDir };
+    // Content in the database by default, so workers on several machines share it; a contentDir
+    // (a directory every worker mounts) keeps large content out of the database instead.
+    return { store, content: options.contentDir ? createFsContentStore(resolve(base, options.contentDir)) : content, dataDir };
   }
   const dataDir = resolve(base, location);
   const store = openSqliteStore(dataDir);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import pg from 'pg';
 import { writeConfigFile } from '../support/cli.ts';
@@ -22,7 +21,7 @@ const workers: WorkerProcess[] = [];
 before(async () => {
   dovecot = await startDovecot();
   ws = await workspace();
-  shared = await postgresTestStore(join(ws.dir, 'content'));
+  shared = await postgresTestStore(); // content in PostgreSQL: nothing shared on disk between workers
 });
 after(async () => {
   for (const worker of workers) worker.kill('SIGKILL');
@@ -55,7 +54,6 @@ it('delivers every email exactly once across three workers, spreads the work, an
   }
   const configPath = await writeConfigFile(ws.dir, {
     store: shared.location,
-    contentDir: join(ws.dir, 'content'),
     destinations: { out: { type: 'directory', path: ws.outDir } },
     connections,
     api: { enabled: false },

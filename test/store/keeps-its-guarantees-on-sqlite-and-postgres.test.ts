@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pipelineMessageId, type Envelope } from '../../src/engine/envelope.ts';
 import { isPostroomError } from '../../src/errors.ts';
@@ -105,6 +107,22 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(again.length, 1);
       await t.store.markDelivered(again[0]!.id, 50_002);
       assert.equal((await t.store.listDeadLetters({ connection: 'c3' })).length, 0);
+    });
+
+    it('keeps content byte-exact, streamed in and out, and forgets it on remove', async () => {
+      const bytes = randomBytes(3 * 1024 * 1024 + 12_345);
+      const written = await t.content.write(Readable.from([bytes.subarray(0, 700_000), bytes.subarray(700_000)]));
+      assert.equal(written.size, bytes.length);
+      assert.equal(written.sha256, createHash('sha256').update(bytes).digest('hex'));
+      const read: Buffer[] = [];
+      for await (const chunk of t.content.open(written.ref)) read.push(chunk as Buffer);
+      assert.ok(Buffer.concat(read).equals(bytes), 'the same bytes come back');
+      await t.content.remove(written.ref);
+      const after = await new Promise<number>((resolve) => {
+        let size = 0;
+        t.content.open(written.ref).on('data', (chunk: Buffer) => (size += chunk.length)).on('end', () => resolve(size)).on('error', () => resolve(-1));
+      });
+      assert.ok(after <= 0, 'removed content is gone');
     });
 
     it('shares throttle state and poll history', async () => {

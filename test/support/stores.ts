@@ -27,11 +27,11 @@ export async function sqliteTestStore(): Promise<TestStore> {
   };
 }
 
+/** A fresh schema; content in the database too, unless `contentDir` names a directory for it. */
 export async function postgresTestStore(contentDir?: string): Promise<TestStore> {
   const schema = `t_${randomBytes(6).toString('hex')}`;
-  const dir = contentDir ?? (await mkdtemp(join(tmpdir(), 'postroom-content-')));
   const location = `${POSTGRES_BASE_URL}?schema=${schema}`;
-  const opened = await openStore(location, { contentDir: dir });
+  const opened = await openStore(location, contentDir ? { contentDir } : {});
   return {
     ...opened,
     location,
@@ -41,7 +41,6 @@ export async function postgresTestStore(contentDir?: string): Promise<TestStore>
       await client.connect();
       await client.query(`drop schema if exists "${schema}" cascade`);
       await client.end();
-      if (!contentDir) await rm(dir, { recursive: true, force: true });
     },
   };
 }

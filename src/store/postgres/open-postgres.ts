@@ -4,6 +4,8 @@ import pg from 'pg';
 import { createKyselyStore } from '../kysely-store.ts';
 import type { Tables } from '../sql/tables.ts';
 import type { Store, StoreCapabilities } from '../store.ts';
+import type { ContentStore } from '../content/content-store.ts';
+import { createPgContentStore, ensureContentTable } from './pg-content-store.ts';
 
 export const POSTGRES_CAPABILITIES: StoreCapabilities = Object.freeze({ shared: true, skipLocked: true });
 
@@ -14,7 +16,7 @@ pg.types.setTypeParser(20, (value) => Number(value));
  * `postgres://user@host/db?schema=name` puts every table in `name` (created when missing);
  * tests use it so runs never collide.
  */
-export async function openPostgresStore(url: string): Promise<Store> {
+export async function openPostgresStore(url: string): Promise<{ store: Store; content: ContentStore }> {
   const parsed = new URL(url);
   const schema = parsed.searchParams.get('schema') ?? undefined;
   parsed.searchParams.delete('schema');
@@ -35,5 +37,6 @@ export async function openPostgresStore(url: string): Promise<Store> {
     }
   }
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
-  return createKyselyStore(db, POSTGRES_CAPABILITIES, schema ? { schema } : {});
+  await ensureContentTable(pool);
+  return { store: createKyselyStore(db, POSTGRES_CAPABILITIES, schema ? { schema } : {}), content: createPgContentStore(pool) };
 }

@@ -42,13 +42,16 @@
  * Errors of the raw stream (the fetch) and of the content store are thrown: the email was
  * not read or could not be stored, and the caller retries.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import libmime from 'libmime';
 import { finished } from 'node:stream/promises';
 import type { AttachmentStream } from 'mailparser';
 import type { ContentStore } from '../store/content/content-store.ts';
 import { writeAttachment } from './attachment-part.ts';
 import { chooseBody, writeBody } from './body-part.ts';
 import { cidReferences } from './cid-references.ts';
+import { cleanFileName, fallbackAttachmentName } from './file-names.ts';
+import { TnefError, isTnef, parseTnef } from './tnef.ts';
 import { originalPart, originalSource } from './keep-original.ts';
 import { MimeParseError, parseEmail, type AttachmentHandler, type ParsedEmail } from './parse-email.ts';
 import type { SplitOptions, SplitPart, SplitResult } from './split-part.ts';
@@ -85,8 +88,46 @@ function attachmentHandler(options: SplitOptions, content: ContentStore, emitted
       await finished(attachment.content.resume());
       return;
     }
-    emitted.push(await writeAttachment(attachment, partIndex, content));
+    const part = await writeAttachment(attachment, partIndex, content);
+    emitted.push(part);
+    if (isTnef(part.contentType, part.filename)) emitted.push(...(await unpackTnef(part, content)));
   };
+}
+
+/** winmail.dat larger than this is kept whole only: unpacking reads it into memory. */
+const MAX_TNEF_BYTES = 64 * 1024 * 1024;
+/** Unpacked files are numbered after their winmail.dat's own index: 3 -> 30001, 30002, ... */
+const TNEF_CHILD_BASE = 10_000;
+
+/**
+ * Outlook's winmail.dat: each file inside becomes its own part as well (the original stays,
+ * so nothing is lost if a reader downstream wants it). One it cannot read is only kept whole.
+ */
+async function unpackTnef(part: SplitPart, content: ContentStore): Promise<SplitPart[]> {
+  if (part.size > MAX_TNEF_BYTES) return [];
+  const chunks: Buffer[] = [];
+  for await (const chunk of content.open(part.contentRef)) chunks.push(chunk as Buffer);
+  let files;
+  try {
+    files = parseTnef(Buffer.concat(chunks));
+  } catch (error) {
+    if (error instanceof TnefError) return [];
+    throw error;
+  }
+  const parts: SplitPart[] = [];
+  for (const [index, file] of files.entries()) {
+    const written = await content.write(Readable.from([file.data]));
+    parts.push({
+      kind: 'attachment',
+      partIndex: part.partIndex * TNEF_CHILD_BASE + index + 1,
+      filename: cleanFileName(file.filename) ?? fallbackAttachmentName(part.partIndex * TNEF_CHILD_BASE + index + 1, 'application/octet-stream'),
+      contentType: libmime.detectMimeType(file.filename) || 'application/octet-stream',
+      contentRef: written.ref,
+      size: written.size,
+      sha256: written.sha256,
+    });
+  }
+  return parts;
 }
 
 /** A parser that found nothing in an email that has content has misread it; keep it whole. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { PostroomError } from '../errors.ts';
+import { fsyncFile } from '../fsync-file.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
 
 export const directoryOptions = z
@@ -20,14 +21,6 @@ export const directoryOptions = z
 
 export type DirectoryOptions = z.infer<typeof directoryOptions>;
 
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 export function createDirectoryDestination(name: string, options: DirectoryOptions, _context: DestinationContext): Destination {
   let ready: Promise<unknown> | undefined;

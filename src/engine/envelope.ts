@@ -3,19 +3,13 @@
  * and each attachment, each with a deterministic id so a redelivery carries the same id.
  */
 import { createHash } from 'node:crypto';
-import type { Protocol } from '../sources/source.ts';
+import type { SourceKey } from '../sources/source.ts';
 
 export const PART_KINDS = Object.freeze(['body', 'attachment', 'original'] as const);
 export type PartKind = (typeof PART_KINDS)[number];
 
-export interface EnvelopeSource {
-  protocol: Protocol;
-  folder?: string;
-  uidValidity?: string;
-  uid?: number;
-  uidl?: string;
-  graphId?: string;
-}
+/** Where the email came from: its stable key on the server. */
+export type EnvelopeSource = SourceKey;
 
 export interface EnvelopeEmail {
   messageId: string | null;

@@ -4,10 +4,11 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { fsyncFile } from '../../fsync-file.ts';
 import type { ContentStore, WrittenContent } from './content-store.ts';
 
 const REF = /^[0-9a-f]{2}\/[0-9a-f-]{36}$/;
@@ -39,12 +40,7 @@ export function createFsContentStore(root: string): ContentStore {
       });
       try {
         await pipeline(source, measure, createWriteStream(temp));
-        const handle = await open(temp, 'r');
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
+        await fsyncFile(temp);
         await rename(temp, final);
       } catch (error) {
         await rm(temp, { force: true });

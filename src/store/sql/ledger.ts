@@ -1,7 +1,7 @@
 /** The ledger of emails seen, the outbox rows written with them, and the source cursor. */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { faultPoint } from '../../engine/fault-points.ts';
-import type { SourceKey } from '../../sources/source.ts';
+import type { SourceCursor, SourceKey } from '../../sources/source.ts';
 import type { LedgerEntry, LedgerState, Store } from '../store.ts';
 import { assertLeaseHeld } from './leases.ts';
 import type { LedgerTable, Tables } from './tables.ts';
@@ -21,6 +21,15 @@ const toEntry = (row: LedgerTable): LedgerEntry => ({
   emittedAt: Number(row.emitted_at),
   acknowledgedAt: row.acknowledged_at === null ? null : Number(row.acknowledged_at),
 });
+
+/** Saves a connection's source cursor (inside the caller's transaction). */
+async function writeCursor(trx: Transaction<Tables>, connection: string, cursor: SourceCursor, now: number): Promise<void> {
+  await trx
+    .insertInto('cursors')
+    .values({ connection, cursor: JSON.stringify(cursor), updated_at: now })
+    .onConflict((oc) => oc.column('connection').doUpdateSet((eb) => ({ cursor: eb.ref('excluded.cursor'), updated_at: eb.ref('excluded.updated_at') })))
+    .execute();
+}
 
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -120,11 +129,7 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
         }
         faultPoint('in-transaction');
         if (commit.cursor) {
-          await trx
-            .insertInto('cursors')
-            .values({ connection: commit.connection, cursor: JSON.stringify(commit.cursor), updated_at: commit.now })
-            .onConflict((oc) => oc.column('connection').doUpdateSet((eb) => ({ cursor: eb.ref('excluded.cursor'), updated_at: eb.ref('excluded.updated_at') })))
-            .execute();
+          await writeCursor(trx, commit.connection, commit.cursor, commit.now);
         }
         return 'committed' as const;
       });
@@ -150,11 +155,7 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
           .onConflict((oc) => oc.columns(['connection', 'source_key']).doNothing())
           .execute();
         if (alias.cursor) {
-          await trx
-            .insertInto('cursors')
-            .values({ connection: alias.connection, cursor: JSON.stringify(alias.cursor), updated_at: alias.now })
-            .onConflict((oc) => oc.column('connection').doUpdateSet((eb) => ({ cursor: eb.ref('excluded.cursor'), updated_at: eb.ref('excluded.updated_at') })))
-            .execute();
+          await writeCursor(trx, alias.connection, alias.cursor, alias.now);
         }
       });
     },
@@ -197,11 +198,7 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
     async setCursor(lease, connection, cursor, now) {
       await db.transaction().execute(async (trx) => {
         await assertLeaseHeld(trx, lease, now);
-        await trx
-          .insertInto('cursors')
-          .values({ connection, cursor: JSON.stringify(cursor), updated_at: now })
-          .onConflict((oc) => oc.column('connection').doUpdateSet((eb) => ({ cursor: eb.ref('excluded.cursor'), updated_at: eb.ref('excluded.updated_at') })))
-          .execute();
+        await writeCursor(trx, connection, cursor, now);
       });
     },
   };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { createKyselyStore } from '../kysely-store.ts';
+import { withStatementCache } from './statement-cache.ts';
 import type { Tables } from '../sql/tables.ts';
 import type { Store, StoreCapabilities } from '../store.ts';
 
@@ -20,6 +21,6 @@ export function openSqliteStore(dataDir: string): Store {
   // the last commits on power loss after the server already deleted the email.
   database.pragma('synchronous = FULL');
   database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return createKyselyStore(db, SQLITE_CAPABILITIES);
 }

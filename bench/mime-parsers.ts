@@ -88,6 +88,7 @@ function memoryStore(): ContentStore {
       next += 1;
       return { ref: String(next), size, sha256: hash.digest('hex') };
     },
+    makeDurable: async () => {},
     open: () => Readable.from([]),
     remove: async () => {},
   };

@@ -201,6 +201,7 @@ describe('keeps a malformed email as the original', () => {
             }
             return { ref: 'never', size: 0, sha256: '' };
           },
+          makeDurable: async () => {},
           open: () => Readable.from([]),
           remove: async () => {},
         };
@@ -221,6 +222,7 @@ describe('keeps a malformed email as the original', () => {
         write: async () => {
           throw new Error('disk full');
         },
+        makeDurable: async () => {},
         open: () => Readable.from([]),
         remove: async () => {},
       };

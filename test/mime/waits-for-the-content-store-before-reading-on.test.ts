@@ -43,6 +43,7 @@ test('waits for the content store before reading on', { timeout: 120_000 }, asyn
       readAhead.set(size, maxReadAhead);
       return { ref: `ref-${size}`, size, sha256: hash.digest('hex') };
     },
+    makeDurable: async () => {},
     open: () => Readable.from([]),
     remove: async () => {},
   };

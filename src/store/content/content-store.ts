@@ -2,6 +2,11 @@
  * Content files: the raw email and each split part live here from the moment they are fetched
  * until every pipeline message made from them is delivered. The store's rows refer to them by
  * `ref`. Content is streamed in and out; nothing holds a whole email in memory.
+ *
+ * Durability: `write` is on disk when it resolves, unless asked for `{ durable: false }`; then
+ * `makeDurable` must run before any committed row refers to the content. The pickup writes a
+ * whole group of emails that way and waits for their fsyncs together, once, before the group's
+ * commit, instead of once per file.
  */
 import type { Readable } from 'node:stream';
 
@@ -12,9 +17,21 @@ export interface WrittenContent {
   sha256: string;
 }
 
+export interface WriteOptions {
+  /** false: leave the fsync to a later `makeDurable` (default true). */
+  durable?: boolean;
+}
+
 export interface ContentStore {
-  /** Streams `source` into a new content file, fsynced before the promise resolves. */
-  write(source: Readable): Promise<WrittenContent>;
+  /** Streams `source` into new content; on disk before the promise resolves unless `durable: false`. */
+  write(source: Readable, options?: WriteOptions): Promise<WrittenContent>;
+  /** Makes content written with `durable: false` durable, all of it at once. */
+  makeDurable(refs: readonly string[]): Promise<void>;
   open(ref: string): Readable;
   remove(ref: string): Promise<void>;
+  /**
+   * The file holding `ref`, when content lives in local files: a destination on the same file
+   * system can hard-link it instead of copying the bytes. Undefined for content in a database.
+   */
+  filePath?(ref: string): string;
 }

@@ -1,10 +1,14 @@
 /**
  * Content files on the local file system (or a directory every worker mounts).
- * Files are written under a temporary name, fsynced, then renamed, so a ref that exists is whole.
+ *
+ * A file is written straight under its final name: a ref means something only once a committed
+ * row holds it, and rows are committed only after the file is complete and durable, so a file
+ * cut short by a crash is an orphan nobody reads (no temporary name and rename needed). The
+ * fsync happens as the file is closed, or later for many files at once (`makeDurable`).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,14 +25,13 @@ export function createFsContentStore(root: string): ContentStore {
   };
 
   return {
-    async write(source: Readable): Promise<WrittenContent> {
+    async write(source, options = {}): Promise<WrittenContent> {
       const id = randomUUID();
       const ref = `${id.slice(0, 2)}/${id}`;
       const dir = join(root, id.slice(0, 2));
       if (!made.has(dir)) made.set(dir, mkdir(dir, { recursive: true }));
       await made.get(dir);
-      const final = join(root, ref);
-      const temp = `${final}.tmp`;
+      const path = join(root, ref);
       const hash = createHash('sha256');
       let size = 0;
       const measure = new Transform({
@@ -39,14 +42,16 @@ export function createFsContentStore(root: string): ContentStore {
         },
       });
       try {
-        await pipeline(source, measure, createWriteStream(temp));
-        await fsyncFile(temp);
-        await rename(temp, final);
+        // `flush`: fsync before close, on the same descriptor.
+        await pipeline(source, measure, createWriteStream(path, { flags: 'wx', flush: options.durable !== false }));
       } catch (error) {
-        await rm(temp, { force: true });
+        await rm(path, { force: true });
         throw error;
       }
       return { ref, size, sha256: hash.digest('hex') };
+    },
+    async makeDurable(refs) {
+      await Promise.all(refs.map((ref) => fsyncFile(pathOf(ref))));
     },
     open(ref: string): Readable {
       return createReadStream(pathOf(ref));
@@ -54,5 +59,6 @@ export function createFsContentStore(root: string): ContentStore {
     async remove(ref: string): Promise<void> {
       await rm(pathOf(ref), { force: true });
     },
+    filePath: pathOf,
   };
 }

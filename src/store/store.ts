@@ -3,8 +3,9 @@
  * PostgreSQL) built on one query layer (Kysely), so both pass the same test suite.
  *
  * The guarantees the engine relies on:
- * - commitEmail writes the ledger row, every outbox row and the cursor in ONE transaction, and
- *   only while the caller's lease token is still the current one (fencing).
+ * - commitEmails writes a group of emails (each one's ledger row and outbox rows) and the
+ *   cursor in ONE transaction, and only while the caller's lease token is still the current one
+ *   (fencing): all of the group or none of it.
  * - acquireLease is a single atomic statement; each grant gets a higher token than the last.
  */
 import type { Envelope } from '../engine/envelope.ts';
@@ -168,6 +169,8 @@ export interface Store {
 
   // Ledger and outbox (the pickup sequence)
   findLedger(connection: string, sourceKey: string): Promise<LedgerEntry | undefined>;
+  /** The ledger rows of many emails at once, by source key (absent keys are not in the map). */
+  findLedgerEntries(connection: string, sourceKeys: readonly string[]): Promise<Map<string, LedgerEntry>>;
   /** After a UIDVALIDITY change: an email seen before under another key, by Message-ID + raw hash. */
   findByContent(connection: string, messageId: string | null, rawSha256: string): Promise<LedgerEntry | undefined>;
   /**
@@ -176,6 +179,11 @@ export interface Store {
    * fingerprint: another run committed it first.
    */
   commitEmail(lease: Lease, commit: EmailCommit): Promise<'committed' | 'already-emitted'>;
+  /**
+   * commitEmail for a group, in ONE transaction (one fsync for all of them): each email's
+   * outcome in order, and the cursor of the last email that carries one.
+   */
+  commitEmails(lease: Lease, commits: readonly EmailCommit[]): Promise<Array<'committed' | 'already-emitted'>>;
   /** Records an email already emitted under another key (UIDVALIDITY re-map) so it is acknowledged, not re-sent. */
   recordAlias(lease: Lease, alias: { connection: string; sourceKey: string; key: SourceKey; of: LedgerEntry; cursor?: SourceCursor; now: number }): Promise<void>;
   /** Emails committed but not yet acknowledged on the server. */
@@ -189,7 +197,8 @@ export interface Store {
   // Delivery
   /** Claims due messages; `lane` narrows the claim to one destination, or to every destination but some. */
   claimDue(now: number, limit: number, holder: string, claimMs: number, lane?: DeliveryLane): Promise<OutboxMessage[]>;
-  markDelivered(id: string, now: number): Promise<void>;
+  /** Marks messages delivered, in one transaction. */
+  markDelivered(ids: readonly string[], now: number): Promise<void>;
   markFailed(failure: DeliveryFailure): Promise<void>;
   getOutboxMessage(id: string): Promise<OutboxMessage | undefined>;
   listDeadLetters(options?: { connection?: string; limit?: number }): Promise<OutboxMessage[]>;

@@ -52,7 +52,7 @@ for (const backend of STORE_BACKENDS) {
           messages: ['m1', 'm2', 'm3'].map((id) => ({ envelope: envelope(id), destination: 'out', contentRef: `c-${id}` })), now: t0,
         });
         await store.markFailed({ id: 'm1', error: 'boom', nextAttemptAt: null, dead: true, now: t0 });
-        await store.markDelivered('m2', t0);
+        await store.markDelivered(['m2'], t0);
         assert.deepEqual(await store.outboxCounts(), [{ connection: 'a', pending: 1, dead: 1 }]);
       } finally {
         await opened.dispose();

@@ -57,7 +57,7 @@ describe('NATS JetStream destination', () => {
     assert.equal(info.state.messages, before + 1, 'one message in the stream');
     const stored = await jsm.streams.getMessage(stream, { last_by_subj: `${prefix}.inbox.body` });
     assert.equal(stored.header.get('Nats-Msg-Id'), envelope!.id);
-    await box.opened.store.markDelivered(envelope!.id, box.clock.now());
+    await box.opened.store.markDelivered([envelope!.id], box.clock.now());
   });
 
   it('refuses for good a message over maxMessageBytes', async () => {

@@ -90,6 +90,22 @@ for (const backend of STORE_BACKENDS) {
       assert.equal((await t.store.findLedger('c5', 'imap:INBOX:1:1'))?.fingerprint, 'headers-of-a-new-email');
     });
 
+    it('commits a group of emails in one transaction: all of it, or none of it under a lost lease', async () => {
+      const lease = (await t.store.acquireLease('c6', 'w', 5000, 70_000))!;
+      assert.equal(await t.store.commitEmail(lease, commitFor('c6', 2, 70_001)), 'committed');
+      const outcomes = await t.store.commitEmails(lease, [commitFor('c6', 1, 70_002), commitFor('c6', 2, 70_002), commitFor('c6', 3, 70_002, 3)]);
+      assert.deepEqual(outcomes, ['committed', 'already-emitted', 'committed'], 'each email its own outcome, in order');
+      assert.equal(await t.store.outboxDepth('c6'), 2 + 2 + 3);
+      assert.deepEqual(await t.store.getCursor('c6'), { uidValidity: '1', lastUid: 3 }, 'the cursor of the last email');
+      const found = await t.store.findLedgerEntries('c6', ['imap:INBOX:1:1', 'imap:INBOX:1:3', 'imap:INBOX:1:9']);
+      assert.deepEqual([...found.keys()].sort(), ['imap:INBOX:1:1', 'imap:INBOX:1:3']);
+
+      await t.store.acquireLease('c6', 'other', 5000, 76_000);
+      await assert.rejects(t.store.commitEmails(lease, [commitFor('c6', 4, 76_001), commitFor('c6', 5, 76_001)]), (error) => isPostroomError(error, 'LEASE_LOST'));
+      assert.equal((await t.store.findLedgerEntries('c6', ['imap:INBOX:1:4', 'imap:INBOX:1:5'])).size, 0, 'nothing of the refused group is kept');
+      assert.deepEqual(await t.store.getCursor('c6'), { uidValidity: '1', lastUid: 3 });
+    });
+
     it('claims due messages once, dead-letters failures and replays them', async () => {
       const lease = (await t.store.acquireLease('c3', 'w', 5000, 40_000))!;
       await t.store.commitEmail(lease, commitFor('c3', 1, 40_000, 1));
@@ -105,7 +121,7 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(await t.store.replayDeadLetters([dead[0]!.id], 50_000), 1);
       const again = (await t.store.claimDue(50_001, 100, 'w', 1000)).filter((m) => m.connection === 'c3');
       assert.equal(again.length, 1);
-      await t.store.markDelivered(again[0]!.id, 50_002);
+      await t.store.markDelivered([again[0]!.id], 50_002);
       assert.equal((await t.store.listDeadLetters({ connection: 'c3' })).length, 0);
     });
 

@@ -2,7 +2,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { faultPoint } from '../../engine/fault-points.ts';
 import type { SourceCursor, SourceKey } from '../../sources/source.ts';
-import type { LedgerEntry, LedgerState, Store } from '../store.ts';
+import type { EmailCommit, Lease, LedgerEntry, LedgerState, Store } from '../store.ts';
 import { assertLeaseHeld } from './leases.ts';
 import type { LedgerTable, Tables } from './tables.ts';
 
@@ -37,12 +37,103 @@ function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
+/**
+ * One email's ledger row and outbox rows (inside the caller's transaction, lease already checked).
+ * 'already-emitted' writes nothing: the ledger has this email with the same fingerprint.
+ */
+async function writeEmail(trx: Transaction<Tables>, lease: Lease, commit: EmailCommit): Promise<'committed' | 'already-emitted'> {
+  const written = await trx
+    .insertInto('ledger')
+    .values({
+      connection: commit.connection,
+      source_key: commit.sourceKey,
+      key_json: JSON.stringify(commit.key),
+      fingerprint: commit.fingerprint,
+      message_id: commit.messageId,
+      raw_sha256: commit.rawSha256,
+      raw_ref: commit.rawRef,
+      state: 'emitted',
+      emitted_at: commit.now,
+      acknowledged_at: null,
+      token: lease.token,
+    })
+    // A reused POP3 UIDL with a new fingerprint replaces the old row: it is a new email.
+    // The same email again (same fingerprint: a run that overlapped another) is refused.
+    .onConflict((oc) =>
+      oc
+        .columns(['connection', 'source_key'])
+        .doUpdateSet((eb) => ({
+          key_json: eb.ref('excluded.key_json'),
+          fingerprint: eb.ref('excluded.fingerprint'),
+          message_id: eb.ref('excluded.message_id'),
+          raw_sha256: eb.ref('excluded.raw_sha256'),
+          raw_ref: eb.ref('excluded.raw_ref'),
+          state: eb.ref('excluded.state'),
+          emitted_at: eb.ref('excluded.emitted_at'),
+          acknowledged_at: null,
+          token: eb.ref('excluded.token'),
+        }))
+        .where(sql<boolean>`coalesce(ledger.fingerprint, '') <> coalesce(excluded.fingerprint, '')`),
+    )
+    .returning('source_key')
+    .executeTakeFirst();
+  if (!written) return 'already-emitted';
+  for (const batch of chunks(commit.messages, 50)) {
+    await trx
+      .insertInto('outbox')
+      .values(
+        batch.map((message) => ({
+          id: message.envelope.id,
+          connection: commit.connection,
+          destination: message.destination,
+          source_key: commit.sourceKey,
+          envelope: JSON.stringify(message.envelope),
+          content_ref: message.contentRef,
+          state: 'pending',
+          next_attempt_at: commit.now,
+          last_error: null,
+          created_at: commit.now,
+          delivered_at: null,
+          claimed_by: null,
+          claimed_until: null,
+        })),
+      )
+      // Same id = same pipeline message (a re-emitted reused key): deliver the new content.
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          envelope: eb.ref('excluded.envelope'),
+          content_ref: eb.ref('excluded.content_ref'),
+          state: 'pending',
+          attempts: 0,
+          next_attempt_at: eb.ref('excluded.next_attempt_at'),
+          last_error: null,
+          delivered_at: null,
+        })),
+      )
+      .execute();
+  }
+  faultPoint('in-transaction');
+  return 'committed';
+}
+
 type LedgerQueries = Pick<
   Store,
-  'findLedger' | 'findByContent' | 'commitEmail' | 'recordAlias' | 'pendingAcknowledgements' | 'markAcknowledged' | 'pruneLedger' | 'getCursor' | 'setCursor'
+  'findLedger' | 'findLedgerEntries' | 'findByContent' | 'commitEmail' | 'commitEmails' | 'recordAlias' | 'pendingAcknowledgements' | 'markAcknowledged' | 'pruneLedger' | 'getCursor' | 'setCursor'
 >;
 
 export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
+  const commitEmails: Store['commitEmails'] = async (lease, commits) => {
+    if (commits.length === 0) return [];
+    return db.transaction().execute(async (trx) => {
+      await assertLeaseHeld(trx, lease, Math.max(...commits.map((commit) => commit.now)));
+      const outcomes: Array<'committed' | 'already-emitted'> = [];
+      for (const commit of commits) outcomes.push(await writeEmail(trx, lease, commit));
+      // One cursor for the group: the last one given (after an email is held back, none has one).
+      const last = [...commits].reverse().find((commit) => commit.cursor);
+      if (last?.cursor) await writeCursor(trx, last.connection, last.cursor, last.now);
+      return outcomes;
+    });
+  };
   return {
     async findLedger(connection, sourceKey) {
       const row = await db.selectFrom('ledger').selectAll().where('connection', '=', connection).where('source_key', '=', sourceKey).executeTakeFirst();
@@ -54,86 +145,19 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
       const row = await query.executeTakeFirst();
       return row ? toEntry(row) : undefined;
     },
-    async commitEmail(lease, commit) {
-      return db.transaction().execute(async (trx) => {
-        await assertLeaseHeld(trx, lease, commit.now);
-        const written = await trx
-          .insertInto('ledger')
-          .values({
-            connection: commit.connection,
-            source_key: commit.sourceKey,
-            key_json: JSON.stringify(commit.key),
-            fingerprint: commit.fingerprint,
-            message_id: commit.messageId,
-            raw_sha256: commit.rawSha256,
-            raw_ref: commit.rawRef,
-            state: 'emitted',
-            emitted_at: commit.now,
-            acknowledged_at: null,
-            token: lease.token,
-          })
-          // A reused POP3 UIDL with a new fingerprint replaces the old row: it is a new email.
-          // The same email again (same fingerprint: a run that overlapped another) is refused.
-          .onConflict((oc) =>
-            oc
-              .columns(['connection', 'source_key'])
-              .doUpdateSet((eb) => ({
-                key_json: eb.ref('excluded.key_json'),
-                fingerprint: eb.ref('excluded.fingerprint'),
-                message_id: eb.ref('excluded.message_id'),
-                raw_sha256: eb.ref('excluded.raw_sha256'),
-                raw_ref: eb.ref('excluded.raw_ref'),
-                state: eb.ref('excluded.state'),
-                emitted_at: eb.ref('excluded.emitted_at'),
-                acknowledged_at: null,
-                token: eb.ref('excluded.token'),
-              }))
-              .where(sql<boolean>`coalesce(ledger.fingerprint, '') <> coalesce(excluded.fingerprint, '')`),
-          )
-          .returning('source_key')
-          .executeTakeFirst();
-        if (!written) return 'already-emitted';
-        for (const batch of chunks(commit.messages, 50)) {
-          await trx
-            .insertInto('outbox')
-            .values(
-              batch.map((message) => ({
-                id: message.envelope.id,
-                connection: commit.connection,
-                destination: message.destination,
-                source_key: commit.sourceKey,
-                envelope: JSON.stringify(message.envelope),
-                content_ref: message.contentRef,
-                state: 'pending',
-                next_attempt_at: commit.now,
-                last_error: null,
-                created_at: commit.now,
-                delivered_at: null,
-                claimed_by: null,
-                claimed_until: null,
-              })),
-            )
-            // Same id = same pipeline message (a re-emitted reused key): deliver the new content.
-            .onConflict((oc) =>
-              oc.column('id').doUpdateSet((eb) => ({
-                envelope: eb.ref('excluded.envelope'),
-                content_ref: eb.ref('excluded.content_ref'),
-                state: 'pending',
-                attempts: 0,
-                next_attempt_at: eb.ref('excluded.next_attempt_at'),
-                last_error: null,
-                delivered_at: null,
-              })),
-            )
-            .execute();
-        }
-        faultPoint('in-transaction');
-        if (commit.cursor) {
-          await writeCursor(trx, commit.connection, commit.cursor, commit.now);
-        }
-        return 'committed' as const;
-      });
+    async findLedgerEntries(connection, sourceKeys) {
+      const found = new Map<string, LedgerEntry>();
+      for (const batch of chunks([...sourceKeys], KEYS_PER_STATEMENT)) {
+        const rows = await db.selectFrom('ledger').selectAll().where('connection', '=', connection).where('source_key', 'in', batch).execute();
+        for (const row of rows) found.set(row.source_key, toEntry(row));
+      }
+      return found;
     },
+    async commitEmail(lease, commit) {
+      const [outcome] = await commitEmails(lease, [commit]);
+      return outcome!;
+    },
+    commitEmails,
     async recordAlias(lease, alias) {
       await db.transaction().execute(async (trx) => {
         await assertLeaseHeld(trx, lease, alias.now);

@@ -4,6 +4,9 @@ import type { Envelope } from '../../engine/envelope.ts';
 import type { OutboxMessage, OutboxState, Store, StoreCapabilities } from '../store.ts';
 import type { OutboxTable, Tables } from './tables.ts';
 
+/** Ids per UPDATE ... IN (...) statement; well under SQLite's bound-variable limit. */
+const IDS_PER_STATEMENT = 500;
+
 const toMessage = (row: Omit<OutboxTable, 'attempts'> & { attempts: number }): OutboxMessage => ({
   id: row.id,
   connection: row.connection,
@@ -46,8 +49,14 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
         .execute();
       return rows.map(toMessage);
     },
-    async markDelivered(id, now) {
-      await db.updateTable('outbox').set({ state: 'delivered', delivered_at: now, claimed_by: null, claimed_until: null, last_error: null }).where('id', '=', id).execute();
+    async markDelivered(ids, now) {
+      if (ids.length === 0) return;
+      await db.transaction().execute(async (trx) => {
+        for (let at = 0; at < ids.length; at += IDS_PER_STATEMENT) {
+          const batch = ids.slice(at, at + IDS_PER_STATEMENT);
+          await trx.updateTable('outbox').set({ state: 'delivered', delivered_at: now, claimed_by: null, claimed_until: null, last_error: null }).where('id', 'in', batch).execute();
+        }
+      });
     },
     async markFailed(failure) {
       await db
@@ -108,9 +117,12 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
         )
         .limit(limit)
         .execute();
-      for (const row of rows) {
-        await db.updateTable('ledger').set({ raw_ref: null }).where('connection', '=', row.connection).where('source_key', '=', row.source_key).execute();
-      }
+      if (rows.length === 0) return [];
+      await db.transaction().execute(async (trx) => {
+        for (const row of rows) {
+          await trx.updateTable('ledger').set({ raw_ref: null }).where('connection', '=', row.connection).where('source_key', '=', row.source_key).execute();
+        }
+      });
       return rows.map((row) => row.raw_ref!).filter(Boolean);
     },
   };

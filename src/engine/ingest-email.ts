@@ -1,6 +1,9 @@
 /**
  * Step 2 of the pickup sequence for one fetched email: keep the raw bytes, split them into
  * pipeline messages, and build the commit that writes ledger + outbox in one transaction.
+ *
+ * The content files are written but not yet fsynced: the caller makes `contentRefs` durable
+ * (for a whole group of emails at once) before committing.
  */
 import type { Readable } from 'node:stream';
 import type { ConnectionConfig } from '../config/schema.ts';
@@ -24,6 +27,11 @@ export async function ingestEmail(
   contents: ContentStore,
   now: number,
 ): Promise<IngestedEmail> {
+  const deferred: ContentStore = { ...contents, write: (source) => contents.write(source, { durable: false }) };
+  return ingestInto(connection, email, content, deferred, now);
+}
+
+async function ingestInto(connection: ConnectionConfig, email: ListedEmail, content: Readable, contents: ContentStore, now: number): Promise<IngestedEmail> {
   const raw = await contents.write(content);
   let split: SplitResult;
   try {
@@ -82,5 +90,10 @@ export async function ingestEmail(
 
 /** Removes the content files of an email that will not be committed. */
 export async function discardIngested(ingested: IngestedEmail, contents: ContentStore): Promise<void> {
-  await Promise.all([contents.remove(ingested.raw.ref), ...ingested.split.parts.map((part) => contents.remove(part.contentRef))]);
+  await Promise.all(contentRefs(ingested).map((ref) => contents.remove(ref)));
+}
+
+/** Every content file an ingested email wrote: its raw copy and its parts. */
+export function contentRefs(ingested: IngestedEmail): string[] {
+  return [ingested.raw.ref, ...ingested.split.parts.map((part) => part.contentRef)];
 }

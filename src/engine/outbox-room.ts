@@ -29,12 +29,39 @@ export interface OutboxRoomDeps {
   signal?: AbortSignal;
 }
 
+export interface RoomRequest {
+  /** Pipeline messages the pickup holds ready but has not committed yet: they count too. */
+  uncommitted: number;
+  /**
+   * Pipeline messages this pickup run has committed so far. Only the lease holder adds to a
+   * connection's outbox, so the depth last counted plus what was committed since is an upper
+   * bound: while it is below maxPending, no count is needed (counting is O(undelivered)).
+   */
+  committed: number;
+  /** Commits them, before waiting: deliveries can only make room from what is committed. */
+  beforeWaiting(): Promise<void>;
+}
+
+export type WaitForRoom = (connection: string, request?: RoomRequest) => Promise<void>;
+
 /** The `waitForRoom` hook for the pickup: resolves as soon as the connection may take an email. */
-export function outboxRoom(deps: OutboxRoomDeps): (connection: string) => Promise<void> {
+export function outboxRoom(deps: OutboxRoomDeps): WaitForRoom {
   const { store, clock, log, maxPending, signal } = deps;
-  return async (connection) => {
+  /** Per connection: the last count, when it was taken, and the run's `committed` then. */
+  const counted = new Map<string, { depth: number; at: number; committed: number }>();
+  return async (connection, request) => {
+    const last = counted.get(connection);
+    if (request && last && request.committed >= last.committed && clock.now() - last.at < ROOM_CHECK_MS) {
+      if (last.depth + (request.committed - last.committed) + request.uncommitted < maxPending) return;
+    }
     let depth = await store.outboxDepth(connection, UNDELIVERED);
-    if (depth < maxPending) return;
+    counted.set(connection, { depth, at: clock.now(), committed: request?.committed ?? 0 });
+    if (depth + (request?.uncommitted ?? 0) < maxPending) return;
+    if (request) {
+      await request.beforeWaiting();
+      depth = await store.outboxDepth(connection, UNDELIVERED);
+      if (depth < maxPending) return;
+    }
     const resumeAt = Math.floor(maxPending * RESUME_FRACTION);
     const since = clock.now();
     log.warn({ connection, undelivered: depth, maxPending }, 'outbox full: pausing intake for this connection until deliveries make room (emails stay on the server)');

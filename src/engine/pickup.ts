@@ -7,20 +7,34 @@
  *   3. only then is it acknowledged on the server (seen / move / delete), and the ledger says so
  *      once the server has made that durable.
  *
+ * Emails are kept and split a few at a time and committed in groups (src/engine/ingest-pipeline.ts):
+ * their content files are fsynced together, then one transaction commits the group, then each
+ * is acknowledged. Step 3 still follows step 2 for every email; a crash before the group's
+ * commit loses only work (the emails are fetched again), never an email.
+ *
  * A crash anywhere leads to a retry that neither loses nor duplicates. One email that cannot be
  * fetched never blocks the rest: it is reported, the cursor stays before it, and it is tried again.
  */
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/schema.ts';
 import { PostroomError, errorMessage, isPostroomError } from '../errors.ts';
-import { isFetchFailure, sourceKeyString, type Source, type SourceKey, type SourceSession } from '../sources/source.ts';
+import { isFetchFailure, sourceKeyString, type FetchResult, type Source, type SourceKey, type SourceSession } from '../sources/source.ts';
 import type { ContentStore } from '../store/content/content-store.ts';
 import type { Store } from '../store/store.ts';
 import { throttleAccount } from '../throttle/account.ts';
 import type { Clock } from './clock.ts';
 import { faultPoint } from './fault-points.ts';
-import { discardIngested, ingestEmail } from './ingest-email.ts';
+import { contentRefs, discardIngested, ingestEmail, type IngestedEmail } from './ingest-email.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
+import { IngestPipeline } from './ingest-pipeline.ts';
+import type { WaitForRoom } from './outbox-room.ts';
+
+/** Emails kept and split at once, while the next ones arrive. */
+const INGEST_AHEAD = 4;
+/** Emails per commit: one fsync of the store for all of them. */
+const GROUP_EMAILS = 32;
+/** ...or fewer, once their content adds up to this: a large email is committed without waiting for more. */
+const GROUP_BYTES = 8 * 1024 * 1024;
 
 export interface PickupDeps {
   store: Store;
@@ -30,10 +44,10 @@ export interface PickupDeps {
   source: Source;
   signal?: AbortSignal;
   onProgress?: (progress: { done: number; total: number }) => void;
-  /** Called after each committed email, e.g. to wake the delivery loop. */
+  /** Called after each committed group of emails, e.g. to wake the delivery loop. */
   onCommitted?: (messages: number) => void;
   /** Pauses intake while the outbox is too full (backpressure). Resolves when it may go on. */
-  waitForRoom?: (connection: string) => Promise<void>;
+  waitForRoom?: WaitForRoom;
 }
 
 export interface PickupResult {
@@ -82,8 +96,9 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
     // Step 1: what the ledger already has is acknowledged, not emitted again.
     const fresh = [];
     const seen: SourceKey[] = [];
+    const known = await store.findLedgerEntries(connection.name, listing.emails.map((email) => sourceKeyString(email.key)));
     for (const email of listing.emails) {
-      const entry = await store.findLedger(connection.name, sourceKeyString(email.key));
+      const entry = known.get(sourceKeyString(email.key));
       if (entry && (email.fingerprint === undefined || entry.fingerprint === null || entry.fingerprint === email.fingerprint)) {
         seen.push(email.key);
       } else {
@@ -94,65 +109,117 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
     await acknowledge(seen);
     deps.onProgress?.({ done: 0, total: fresh.length });
 
-    // Once an email fails, later cursors are not saved, so the next run lists it again.
-    let cursorHeld = false;
     let done = 0;
-    for await (const fetched of session.fetch(fresh)) {
-      if (deps.signal?.aborted) {
-        if (!isFetchFailure(fetched)) fetched.content.destroy();
-        break;
-      }
-      const throttle = await store.getThrottle(account);
-      if (throttle && throttle.until > clock.now()) {
-        if (!isFetchFailure(fetched)) fetched.content.destroy();
-        result.throttledUntil = throttle.until;
-        log.info({ connection: connection.name, until: new Date(throttle.until).toISOString() }, 'account throttled: stopping this run, reading resumes after the wait');
-        break;
-      }
-      if (isFetchFailure(fetched)) {
-        // Throttling is about the account, not this email (seed 002): stop reading, leave the
-        // rest on the server, and let the poll pause every worker.
-        if (isPostroomError(fetched.error) && fetched.error.throttling) throw fetched.error;
-        cursorHeld = true;
-        result.failures.push({ key: fetched.email.key, error: errorMessage(fetched.error) });
-        log.warn({ connection: connection.name, key: sourceKeyString(fetched.email.key), err: fetched.error }, 'could not fetch an email; going on with the rest, it is tried again next poll');
-        continue;
-      }
-      await deps.waitForRoom?.(connection.name);
-      const email = cursorHeld ? { ...fetched.email, cursorAfter: undefined } : fetched.email;
-      const ingested = await ingestEmail(connection, email, fetched.content, contents, clock.now());
-      faultPoint('after-fetch');
+    /** One group: matched after a UIDVALIDITY change, made durable, committed, then acknowledged. */
+    const commitGroup = async (group: IngestedEmail[]): Promise<void> => {
+      let committed: IngestedEmail[];
+      let outcomes: Array<'committed' | 'already-emitted'>;
       try {
-        if (listing.remap) {
-          const earlier = await store.findByContent(connection.name, ingested.split.email.messageId, ingested.raw.sha256);
-          if (earlier) {
-            await lease.fenced((current) =>
-              store.recordAlias(current, { connection: connection.name, sourceKey: ingested.commit.sourceKey, key: email.key, of: earlier, ...(email.cursorAfter ? { cursor: email.cursorAfter } : {}), now: clock.now() }),
-            );
-            await discardIngested(ingested, contents);
-            result.remapped += 1;
-            await acknowledge([email.key]);
-            continue;
-          }
-        }
-        const outcome = await lease.fenced((current) => store.commitEmail(current, { ...ingested.commit, now: clock.now() }));
-        if (outcome === 'already-emitted') {
+        committed = listing.remap ? await recordAliases(group) : group;
+        await contents.makeDurable(committed.flatMap(contentRefs));
+        const now = clock.now();
+        outcomes = await lease.fenced((current) => store.commitEmails(current, committed.map((ingested) => ({ ...ingested.commit, now }))));
+      } catch (error) {
+        await Promise.all(group.map((ingested) => discardIngested(ingested, contents)));
+        throw error;
+      }
+      let messages = 0;
+      for (const [index, ingested] of committed.entries()) {
+        if (outcomes[index] === 'already-emitted') {
           // Another run (whose lease overlapped ours) committed it first: only acknowledge.
           await discardIngested(ingested, contents);
           result.alreadyEmitted += 1;
-          await acknowledge([email.key]);
+          await acknowledge([ingested.commit.key]);
           continue;
         }
-      } catch (error) {
-        await discardIngested(ingested, contents);
-        throw error;
+        faultPoint('after-commit');
+        result.emails += 1;
+        result.messages += ingested.commit.messages.length;
+        messages += ingested.commit.messages.length;
+        await acknowledge([ingested.commit.key]);
+        deps.onProgress?.({ done: ++done, total: fresh.length });
       }
-      faultPoint('after-commit');
-      result.emails += 1;
-      result.messages += ingested.commit.messages.length;
-      deps.onCommitted?.(ingested.commit.messages.length);
-      await acknowledge([email.key]);
-      deps.onProgress?.({ done: ++done, total: fresh.length });
+      if (messages) deps.onCommitted?.(messages);
+    };
+    /** After a UIDVALIDITY change: emails emitted before under their old UID are recorded as such and only acknowledged. */
+    const recordAliases = async (group: IngestedEmail[]): Promise<IngestedEmail[]> => {
+      const unseen: IngestedEmail[] = [];
+      for (const ingested of group) {
+        const { commit } = ingested;
+        const earlier = await store.findByContent(connection.name, ingested.split.email.messageId, ingested.raw.sha256);
+        if (!earlier) {
+          unseen.push(ingested);
+          continue;
+        }
+        await lease.fenced((current) =>
+          store.recordAlias(current, { connection: connection.name, sourceKey: commit.sourceKey, key: commit.key, of: earlier, ...(commit.cursor ? { cursor: commit.cursor } : {}), now: clock.now() }),
+        );
+        await discardIngested(ingested, contents);
+        result.remapped += 1;
+        await acknowledge([commit.key]);
+      }
+      return unseen;
+    };
+    const pipeline = new IngestPipeline({
+      // After a UIDVALIDITY change each email is matched and committed on its own: an alias
+      // moves the cursor, which must never pass an email not committed yet.
+      ahead: listing.remap ? 1 : INGEST_AHEAD,
+      groupEmails: listing.remap ? 1 : GROUP_EMAILS,
+      groupBytes: GROUP_BYTES,
+      ingest: (email, content) => ingestEmail(connection, email, content, contents, clock.now()),
+      commit: commitGroup,
+      discard: (ingested) => discardIngested(ingested, contents),
+    });
+
+    // Once an email fails, later cursors are not saved, so the next run lists it again.
+    let cursorHeld = false;
+    const fetching = session.fetch(fresh)[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        let next: IteratorResult<FetchResult>;
+        try {
+          next = await fetching.next();
+        } catch (error) {
+          // The fetch broke off (throttling, a dropped connection): what was read completely is
+          // committed first, then the run fails as the source says.
+          await pipeline.flush().catch(() => pipeline.abandon());
+          throw error;
+        }
+        if (next.done) break;
+        const fetched = next.value;
+        if (deps.signal?.aborted) {
+          if (!isFetchFailure(fetched)) fetched.content.destroy();
+          await fetching.return?.();
+          break;
+        }
+        // Another worker may have been throttled on this account: looked at between groups.
+        const throttle = pipeline.empty ? await store.getThrottle(account) : undefined;
+        if (throttle && throttle.until > clock.now()) {
+          if (!isFetchFailure(fetched)) fetched.content.destroy();
+          await fetching.return?.();
+          result.throttledUntil = throttle.until;
+          log.info({ connection: connection.name, until: new Date(throttle.until).toISOString() }, 'account throttled: stopping this run, reading resumes after the wait');
+          break;
+        }
+        if (isFetchFailure(fetched)) {
+          // Throttling is about the account, not this email (seed 002): stop reading, leave the
+          // rest on the server, and let the poll pause every worker.
+          if (isPostroomError(fetched.error) && fetched.error.throttling) {
+            await pipeline.flush();
+            throw fetched.error;
+          }
+          cursorHeld = true;
+          result.failures.push({ key: fetched.email.key, error: errorMessage(fetched.error) });
+          log.warn({ connection: connection.name, key: sourceKeyString(fetched.email.key), err: fetched.error }, 'could not fetch an email; going on with the rest, it is tried again next poll');
+          continue;
+        }
+        await deps.waitForRoom?.(connection.name, { uncommitted: pipeline.uncommittedMessages, committed: result.messages, beforeWaiting: () => pipeline.flush() });
+        await pipeline.add(cursorHeld ? { ...fetched.email, cursorAfter: undefined } : fetched.email, fetched.content);
+      }
+      await pipeline.flush();
+    } catch (error) {
+      await pipeline.abandon();
+      throw error;
     }
     if (listing.remap && result.remapped) log.warn({ connection: connection.name, remapped: result.remapped }, 'emails recognised after UIDVALIDITY change and not delivered again');
 
@@ -174,3 +241,4 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
     throw new PostroomError('FETCH_FAILED', errorMessage(error), { cause: error });
   }
 }
+

@@ -148,7 +148,11 @@ export function crashMatrix(protocol: 'imap' | 'pop3'): void {
         for (const [name, inode] of deliveredBeforeRestart) {
           assert.equal((await stat(join(ws.outDir, name))).ino, inode, `${name} was delivered before the crash and is not delivered again`);
         }
-        assert.deepEqual(queryStore(ws, 'select count(*) as n from ledger'), [{ n: EMAILS }], 'one ledger row per email');
+        const [{ n: ledgerRows }] = queryStore<{ n: number }>(ws, 'select count(*) as n from ledger') as [{ n: number }];
+        if (protocol === 'imap') assert.equal(ledgerRows, EMAILS, 'one ledger row per email');
+        // POP3 forgets an email the server no longer lists once all of it is delivered (pruneLedger):
+        // whether the rerun's listing came before or after its deliveries decides how many are left.
+        else assert.ok(ledgerRows <= EMAILS, `at most one ledger row per email (${ledgerRows})`);
         assert.deepEqual(queryStore(ws, 'select count(*) as n from outbox'), [{ n: expectedParts }], 'one outbox row per part');
         const files = (await readdir(ws.outDir)).sort();
         assert.deepEqual(files, ids.flatMap((id) => [`${id}.data`, `${id}.json`]).sort(), 'exactly two files per pipeline message, no leftovers');

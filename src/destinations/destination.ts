@@ -16,12 +16,23 @@ export interface OutgoingMessage {
   envelope: Envelope;
   /** Opens the content afresh; may be called more than once (retries). */
   openContent(): Readable;
+  /**
+   * The content's own file, when content lives in local files (already durable): a destination
+   * on the same file system may hard-link it rather than copy it. Never to be modified in place.
+   */
+  contentFile?: string;
 }
 
 export interface Destination {
   readonly name: string;
   readonly type: string;
   deliver(message: OutgoingMessage): Promise<void>;
+  /**
+   * For a destination that leaves part of its durability to the end of a round (the directory
+   * fsyncs itself once rather than per message): called after a round's deliveries and before
+   * the outbox records them delivered. A failure fails every message of that round.
+   */
+  flush?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -131,65 +131,107 @@ export class DeliveryLoop extends EventEmitter {
     return (await Promise.all(this.lanes().map((lane) => this.deliverLane(lane)))).reduce(addUp, { delivered: 0, retried: 0, dead: 0 });
   }
 
-  /** One round of one lane: claim a batch of its due messages and deliver them with bounded concurrency. */
+  /**
+   * One round of one lane: claim a batch of its due messages and deliver them with bounded
+   * concurrency; then, for the ones delivered, the destination's flush and ONE outbox update.
+   */
   private async deliverLane(lane: DeliveryLane): Promise<DrainResult> {
     const { store, clock, holder } = this.deps;
     const claimed = await store.claimDue(clock.now(), CLAIM_BATCH, holder, CLAIM_MS, lane);
     const result: DrainResult = { delivered: 0, retried: 0, dead: 0 };
+    const delivered: OutboxMessage[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < claimed.length) {
         const message = claimed[next++]!;
-        result[await this.deliverOne(message)] += 1;
+        const outcome = await this.deliverOne(message);
+        if (outcome === 'delivered') delivered.push(message);
+        else result[outcome] += 1;
       }
     };
     await Promise.all(Array.from({ length: Math.min(LANE_CONCURRENCY, claimed.length) }, worker));
+    const { recorded, unflushed } = await this.recordDelivered(delivered);
+    result.delivered += recorded;
+    for (const { message, error } of unflushed) result[await this.failed(message, error)] += 1;
     if (claimed.length) await this.releaseRawEmails();
     return result;
   }
 
+  /** Sends one message; 'delivered' means the destination has it, not yet that the outbox says so. */
   private async deliverOne(message: OutboxMessage): Promise<'delivered' | 'retried' | 'dead'> {
-    const { store, contents, clock, log } = this.deps;
+    const { contents } = this.deps;
     const destination = this.deps.destinations.get(message.destination);
     try {
       if (!destination) throw new PostroomError('DESTINATION_NOT_FOUND', `"${message.destination}" is not configured`, { retryable: false });
-      await destination.deliver({ envelope: message.envelope, openContent: () => contents.open(message.contentRef) });
+      const contentFile = contents.filePath?.(message.contentRef);
+      await destination.deliver({ envelope: message.envelope, openContent: () => contents.open(message.contentRef), ...(contentFile ? { contentFile } : {}) });
       faultPoint('during-delivery');
-      await store.markDelivered(message.id, clock.now());
-      await contents.remove(message.contentRef);
-      this.deps.onOutcome?.('delivered', message);
-      log.debug({ id: message.id, connection: message.connection, destination: message.destination }, 'delivered');
       return 'delivered';
     } catch (error) {
-      if (error instanceof PostroomError && error.throttling) {
-        // Seed 002: a throttled wait is not a failure. It costs no attempt, never leads to the
-        // dead letters, and the message goes out once the account's penalty is over.
-        const now = clock.now();
-        await store.markFailed({ id: message.id, error: errorMessage(error), nextAttemptAt: now + (error.retryAfterMs ?? QUICK_BACKOFF_MS), dead: message.state === 'dead', now, countAttempt: false });
-        this.deps.onOutcome?.('retry', message);
-        log.info({ id: message.id, destination: message.destination, until: new Date(now + (error.retryAfterMs ?? QUICK_BACKOFF_MS)).toISOString() }, 'destination account throttled: delivery waits');
-        return 'retried';
-      }
-      const attempts = message.attempts + 1;
-      const retryable = !(error instanceof PostroomError) || error.retryable;
-      const retryAfter = error instanceof PostroomError ? error.retryAfterMs : undefined;
-      const now = clock.now();
-      if (retryable && message.state === 'pending' && attempts < QUICK_ATTEMPTS) {
-        const wait = retryAfter ?? QUICK_BACKOFF_MS * 2 ** (attempts - 1);
-        await store.markFailed({ id: message.id, error: errorMessage(error), nextAttemptAt: now + wait, dead: false, now });
-        this.deps.onOutcome?.('retry', message);
-        log.warn({ id: message.id, destination: message.destination, attempts, err: error }, 'delivery failed; retrying');
-        return 'retried';
-      }
-      const nextAttemptAt = this.nextDeadLetterAttempt(attempts, now, retryAfter);
-      await store.markFailed({ id: message.id, error: errorMessage(error), nextAttemptAt, dead: true, now });
-      this.deps.onOutcome?.('dead', message);
-      log.error(
-        { id: message.id, connection: message.connection, destination: message.destination, attempts, nextAttemptAt: nextAttemptAt && new Date(nextAttemptAt).toISOString(), err: error },
-        'delivery failed: moved to dead letters (catastrophic retry); replay with `postroom dead-letters replay`',
-      );
-      return 'dead';
+      return this.failed(message, error);
     }
+  }
+
+  /**
+   * Flushes each destination that took messages, then records them delivered in one update and
+   * lets go of their content. Messages whose destination could not flush come back as failures.
+   */
+  private async recordDelivered(delivered: OutboxMessage[]): Promise<{ recorded: number; unflushed: Array<{ message: OutboxMessage; error: unknown }> }> {
+    const { store, contents, clock, log } = this.deps;
+    const flushErrors = new Map<string, unknown>();
+    for (const name of new Set(delivered.map((message) => message.destination))) {
+      await this.deps.destinations
+        .get(name)
+        ?.flush?.()
+        .catch((error: unknown) => flushErrors.set(name, error));
+    }
+    const recorded = delivered.filter((message) => !flushErrors.has(message.destination));
+    if (recorded.length) {
+      await store.markDelivered(
+        recorded.map((message) => message.id),
+        clock.now(),
+      );
+      await Promise.all(recorded.map((message) => contents.remove(message.contentRef)));
+    }
+    for (const message of recorded) {
+      this.deps.onOutcome?.('delivered', message);
+      log.debug({ id: message.id, connection: message.connection, destination: message.destination }, 'delivered');
+    }
+    const unflushed = delivered.filter((message) => flushErrors.has(message.destination)).map((message) => ({ message, error: flushErrors.get(message.destination) }));
+    return { recorded: recorded.length, unflushed };
+  }
+
+  /** A failed attempt: a quick retry, a throttled wait, or the dead letters. */
+  private async failed(message: OutboxMessage, error: unknown): Promise<'retried' | 'dead'> {
+    const { store, clock, log } = this.deps;
+    if (error instanceof PostroomError && error.throttling) {
+      // Seed 002: a throttled wait is not a failure. It costs no attempt, never leads to the
+      // dead letters, and the message goes out once the account's penalty is over.
+      const now = clock.now();
+      await store.markFailed({ id: message.id, error: errorMessage(error), nextAttemptAt: now + (error.retryAfterMs ?? QUICK_BACKOFF_MS), dead: message.state === 'dead', now, countAttempt: false });
+      this.deps.onOutcome?.('retry', message);
+      log.info({ id: message.id, destination: message.destination, until: new Date(now + (error.retryAfterMs ?? QUICK_BACKOFF_MS)).toISOString() }, 'destination account throttled: delivery waits');
+      return 'retried';
+    }
+    const attempts = message.attempts + 1;
+    const retryable = !(error instanceof PostroomError) || error.retryable;
+    const retryAfter = error instanceof PostroomError ? error.retryAfterMs : undefined;
+    const now = clock.now();
+    if (retryable && message.state === 'pending' && attempts < QUICK_ATTEMPTS) {
+      const wait = retryAfter ?? QUICK_BACKOFF_MS * 2 ** (attempts - 1);
+      await store.markFailed({ id: message.id, error: errorMessage(error), nextAttemptAt: now + wait, dead: false, now });
+      this.deps.onOutcome?.('retry', message);
+      log.warn({ id: message.id, destination: message.destination, attempts, err: error }, 'delivery failed; retrying');
+      return 'retried';
+    }
+    const nextAttemptAt = this.nextDeadLetterAttempt(attempts, now, retryAfter);
+    await store.markFailed({ id: message.id, error: errorMessage(error), nextAttemptAt, dead: true, now });
+    this.deps.onOutcome?.('dead', message);
+    log.error(
+      { id: message.id, connection: message.connection, destination: message.destination, attempts, nextAttemptAt: nextAttemptAt && new Date(nextAttemptAt).toISOString(), err: error },
+      'delivery failed: moved to dead letters (catastrophic retry); replay with `postroom dead-letters replay`',
+    );
+    return 'dead';
   }
 
   /** The catastrophic retry schedule, counted from the attempt that made the message dead. */

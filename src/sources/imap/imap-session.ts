@@ -2,8 +2,9 @@
  * One IMAP session over one selected folder. The cursor is the UID within a UIDVALIDITY:
  * listing asks for unseen, undeleted messages in `lastUid+1:*`, never by date or UNSEEN alone.
  *
- * Fetching: small emails come in pipelined UID FETCH batches (one round trip per batch);
- * large ones are streamed with imapflow's download() so memory does not grow with their size.
+ * Fetching: small emails come in pipelined UID FETCH batches (one round trip per batch), the
+ * next batch asked for while the current one is handed out (so at most two batches, 16 MB, are
+ * held); large ones are streamed with imapflow's download() so memory does not grow with their size.
  * Acknowledgements are queued and flushed between fetch commands and at close(), because
  * imapflow runs one command at a time and a flag update issued inside a running FETCH would wait
  * for it forever.
@@ -62,6 +63,15 @@ function batches(emails: ListedEmail[]): ListedEmail[][] {
   }
   flush();
   return out;
+}
+
+function isLarge(batch: ListedEmail[]): boolean {
+  return batch.length === 1 && (batch[0]!.size ?? 0) > SMALL_EMAIL_BYTES;
+}
+
+interface FetchedBatch {
+  sources: Map<number, Buffer>;
+  error?: unknown;
 }
 
 export class ImapSession implements SourceSession {
@@ -130,35 +140,59 @@ export class ImapSession implements SourceSession {
   }
 
   async *fetch(emails: ListedEmail[]): AsyncIterable<FetchResult> {
-    for (const batch of batches(emails)) {
-      await this.paceIfAsked();
-      await this.flushAcks();
+    const queue = batches(emails);
+    let ahead: Promise<FetchedBatch> | undefined;
+    for (const [index, batch] of queue.entries()) {
       const first = batch[0]!;
-      if (batch.length === 1 && (first.size ?? 0) > SMALL_EMAIL_BYTES) {
+      if (isLarge(batch)) {
+        await this.beforeCommand();
         yield await this.download(first);
         continue;
       }
-      const sources = new Map<number, Buffer>();
-      try {
-        const set = batch.map((email) => email.key.uid).join(',');
-        for await (const message of this.client.fetch(set, { uid: true, source: true }, { uid: true })) {
-          if (message.source) sources.set(message.uid, message.source);
-        }
-      } catch (error) {
-        // The batch broke off (dropped connection, throttling): hand over what arrived, then stop.
-        for (const email of batch) {
-          const source = sources.get(email.key.uid!);
-          if (source) yield { email, content: Readable.from([source]) };
-        }
-        throw toImapError(error, this.endpoint, { stage: 'fetch', throttle: this.notices?.latest() });
+      let fetching = ahead;
+      ahead = undefined;
+      if (!fetching) {
+        await this.beforeCommand();
+        fetching = this.fetchBatch(batch);
+      }
+      const { sources, error } = await fetching;
+      // The next batch comes over the network while this one is kept and split.
+      const following = queue[index + 1];
+      if (!error && following && !isLarge(following)) {
+        await this.beforeCommand();
+        ahead = this.fetchBatch(following);
       }
       for (const email of batch) {
         const source = sources.get(email.key.uid!);
+        if (source) yield { email, content: Readable.from([source]) };
         // Fewer rows than asked is never "done": the missing ones are reported and retried later.
-        yield source
-          ? { email, content: Readable.from([source]) }
-          : { email, error: new PostroomError('FETCH_FAILED', `UID ${email.key.uid} was not returned by the server`) };
+        else if (!error) yield { email, error: new PostroomError('FETCH_FAILED', `UID ${email.key.uid} was not returned by the server`) };
       }
+      // The batch broke off (dropped connection, throttling): what arrived is handed over, then stop.
+      if (error) throw toImapError(error, this.endpoint, { stage: 'fetch', throttle: this.notices?.latest() });
+    }
+  }
+
+  /** Before each FETCH: pace if the server asked, and send the acknowledgements queued so far. */
+  private async beforeCommand(): Promise<void> {
+    await this.paceIfAsked();
+    await this.flushAcks();
+  }
+
+  /**
+   * One pipelined UID FETCH, read to its end by itself (so commands queued behind it never wait
+   * on the consumer). Resolves with what arrived, and the error if it broke off.
+   */
+  private async fetchBatch(batch: ListedEmail[]): Promise<FetchedBatch> {
+    const sources = new Map<number, Buffer>();
+    try {
+      const set = batch.map((email) => email.key.uid).join(',');
+      for await (const message of this.client.fetch(set, { uid: true, source: true }, { uid: true })) {
+        if (message.source) sources.set(message.uid, message.source);
+      }
+      return { sources };
+    } catch (error) {
+      return { sources, error };
     }
   }
 

@@ -36,6 +36,8 @@ export interface ProfileSummary {
 }
 
 const REPO_MARKER = '/src/';
+/** The CLI as bench/run.ts builds it (src/ compiled into bench-results/build/). */
+const BUILD_MARKER = '/bench-results/build/';
 
 /** Where a frame's code lives: "postroom src/…", a package name, "node:…", or a V8 pseudo-frame. */
 function areaOf(frame: ProfileNode['callFrame']): string {
@@ -47,6 +49,8 @@ function areaOf(frame: ProfileNode['callFrame']): string {
     return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
   }
   if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?/, 'node:').split('/').slice(0, 2).join('/');
+  const built = url.lastIndexOf(BUILD_MARKER);
+  if (built >= 0) return `postroom src/${url.slice(built + BUILD_MARKER.length)}`;
   const src = url.lastIndexOf(REPO_MARKER);
   if (src >= 0) return `postroom ${url.slice(src + 1)}`;
   return url;

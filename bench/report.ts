@@ -34,6 +34,8 @@ export interface BenchResults {
   quick: boolean;
   machine: Machine;
   mailbox: { emails: number; bytes: number; pipelineMessages: number; runs: Record<Protocol, number> };
+  /** Which CLI the drains ran. */
+  drainCli: LargeEmailSample['cli'];
   drain: Record<Protocol, { postroom: DrainStats; raw: DrainStats; ratio: number } | { todo: string }>;
   /** `run --once` on an empty mailbox: start-up time and the memory of the process alone. */
   startup: LargeEmailSample[];
@@ -108,7 +110,7 @@ export function formatTable(results: BenchResults): string {
     }
     const { postroom, raw, ratio } = drain;
     const runs = (stats: DrainStats): string => `${stats.runs.length > 1 ? `median of ${stats.runs.join(' / ')}` : `1 run, ${stats.runs[0]}`} ms; CPU ${(stats.medianCpuMs / 1000).toFixed(1)} s`;
-    rows.push([`${name} drain, Postroom (run --once)`, `${postroom.messagesPerSecond.toFixed(1)} emails/s, ${postroom.megabytesPerSecond.toFixed(1)} MB/s`, runs(postroom), '']);
+    rows.push([`${name} drain, Postroom (${cliLabel(results.drainCli)}, run --once)`, `${postroom.messagesPerSecond.toFixed(1)} emails/s, ${postroom.megabytesPerSecond.toFixed(1)} MB/s`, runs(postroom), '']);
     rows.push([`${name} drain, raw client (ceiling)`, `${raw.messagesPerSecond.toFixed(1)} emails/s, ${raw.megabytesPerSecond.toFixed(1)} MB/s`, runs(raw), '']);
     const target = protocol === 'imap' ? `>= ${TARGETS.imapCeilingShare * 100}%: ${verdict(ratio >= TARGETS.imapCeilingShare)}` : '';
     rows.push([`${name} Postroom / ceiling`, `${(ratio * 100).toFixed(0)}%`, '', target]);

@@ -69,15 +69,21 @@ async function main(): Promise<void> {
     const protocols: Protocol[] = pop3Available ? ['imap', 'pop3'] : ['imap'];
     const order: Array<[Client, Protocol]> = protocols.flatMap((protocol): Array<[Client, Protocol]> => [['raw', protocol], ['postroom', protocol]]);
 
+    // Drains run the CLI as built (what `npm start` runs): a checkout's tsx compiles src/ at
+    // every start, which is the launcher's cost, not Postroom's.
+    const built = await buildCli();
+    const builtEntry = join(BUILD_DIR, 'cli', 'main.js');
+    const drainCli = { build: built ? ('built' as const) : ('checkout' as const), ...(built ? { entry: builtEntry } : {}) };
+
     say('warm-up round (not counted)');
-    for (const [client, protocol] of order) await drainOnce(client, protocol, dovecot, drainUser, warmUp);
+    for (const [client, protocol] of order) await drainOnce(client, protocol, dovecot, drainUser, warmUp, drainCli);
 
     // Rounds interleave the clients, so a busy spell on the machine hits them alike.
     const samples: DrainSample[] = [];
     for (let round = 1; round <= Math.max(RUNS.imap, RUNS.pop3); round += 1) {
       for (const [client, protocol] of order) {
         if (round > RUNS[protocol]) continue;
-        const sample = await drainOnce(client, protocol, dovecot, drainUser, mailbox);
+        const sample = await drainOnce(client, protocol, dovecot, drainUser, mailbox, drainCli);
         samples.push(sample);
         say(`run ${round}/${RUNS[protocol]} ${client} ${protocol}: ${(sample.ms / 1000).toFixed(1)} s (CPU ${(sample.cpuMs / 1000).toFixed(1)} s), peak RSS ${(sample.peakRssBytes / 2 ** 20).toFixed(0)} MB`);
       }
@@ -86,7 +92,7 @@ async function main(): Promise<void> {
     say('one email with a 200 MB attachment, and an empty mailbox (the process alone)');
     const large = await writeLargeEmail(join(scratch, 'large'), LARGE_ATTACHMENT_BYTES, owner);
     const empty: Mailbox = { dir: '', files: [], emails: 0, bytes: 0, messages: 0 };
-    const clis = [{ build: 'checkout' as const, entry: POSTROOM_BIN }, ...((await buildCli()) ? [{ build: 'built' as const, entry: join(BUILD_DIR, 'cli', 'main.js') }] : [])];
+    const clis = [{ build: 'checkout' as const, entry: POSTROOM_BIN }, ...(built ? [{ build: 'built' as const, entry: builtEntry }] : [])];
     const largeEmail: LargeEmailSample[] = [];
     const startup: LargeEmailSample[] = [];
     for (const cli of clis) {
@@ -109,7 +115,7 @@ async function main(): Promise<void> {
       const dir = join(RESULTS_DIR, 'profile');
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
-      await drainOnce('postroom', 'imap', dovecot, drainUser, mailbox, { cpuProfileDir: dir });
+      await drainOnce('postroom', 'imap', dovecot, drainUser, mailbox, { ...drainCli, cpuProfileDir: dir });
       const [file] = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile'));
       profile = `${formatSummary(await summariseFile(join(dir, file!), 20))}\n(profile: bench-results/profile/${file})`;
     }
@@ -128,6 +134,7 @@ async function main(): Promise<void> {
       quick: QUICK,
       machine: machineNow(dovecotVersion, loadAtStart),
       mailbox: { emails: mailbox.emails, bytes: mailbox.bytes, pipelineMessages: mailbox.messages, runs: RUNS },
+      drainCli: drainCli.build,
       drain,
       startup,
       largeEmail,

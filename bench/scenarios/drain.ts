@@ -43,16 +43,22 @@ export async function prepareMailbox(dovecot: Dovecot, user: DovecotUser, mailbo
   }
 }
 
-export async function drainOnce(client: Client, protocol: Protocol, dovecot: Dovecot, user: DovecotUser, mailbox: Mailbox, options: { cpuProfileDir?: string } = {}): Promise<DrainSample> {
+export interface DrainOptions {
+  /** The CLI to run: bin/postroom.js (a checkout, through tsx) unless given (the built one). */
+  entry?: string;
+  cpuProfileDir?: string;
+}
+
+export async function drainOnce(client: Client, protocol: Protocol, dovecot: Dovecot, user: DovecotUser, mailbox: Mailbox, options: DrainOptions = {}): Promise<DrainSample> {
   await prepareMailbox(dovecot, user, mailbox);
   return client === 'postroom' ? postroomDrain(protocol, dovecot, user, mailbox, options) : rawDrain(protocol, dovecot, user, mailbox);
 }
 
-async function postroomDrain(protocol: Protocol, dovecot: Dovecot, user: DovecotUser, mailbox: Mailbox, options: { cpuProfileDir?: string }): Promise<DrainSample> {
+async function postroomDrain(protocol: Protocol, dovecot: Dovecot, user: DovecotUser, mailbox: Mailbox, options: DrainOptions): Promise<DrainSample> {
   const ws = await postroomWorkspace(dovecot, user, protocol);
   try {
     const profile = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
-    const run = await runMeasured(process.execPath, [...profile, POSTROOM_BIN, '--config', ws.configPath, 'run', '--once'], { timeoutMs: DRAIN_TIMEOUT_MS });
+    const run = await runMeasured(process.execPath, [...profile, options.entry ?? POSTROOM_BIN, '--config', ws.configPath, 'run', '--once'], { timeoutMs: DRAIN_TIMEOUT_MS });
     if (run.code !== 0) throw new Error(`postroom run --once (${protocol}) exited ${run.code ?? run.signal}:\n${run.stdout}\n${run.stderr.slice(-4000)}`);
     const summary = /(\d+) new email\(s\), (\d+) pipeline message\(s\)/.exec(run.stdout);
     const delivered = await countFiles(ws.outDir, '.json');

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench`: installs Dovecot from Debian's packages when missing (like scripts/test.sh),
 # then runs bench/run.ts, which starts its own private Dovecot on free loopback ports.
-#   BENCH_QUICK=1    500 emails, one measured run (about 2 minutes instead of about 12)
+#   BENCH_QUICK=1    500 emails, one measured run (about 2 minutes instead of about 9)
 #   BENCH_PROFILE=1  also profile one IMAP drain with node --cpu-prof and summarise it (+2 minutes)
 #   BENCH_EMAILS, BENCH_RUNS (IMAP, default 3), BENCH_POP3_RUNS (default 1) change the sizes
 # Prints a table and writes bench-results/latest.json.

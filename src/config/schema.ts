@@ -193,6 +193,11 @@ export const configSchema = z
          * reach this many stops taking emails until deliveries make room, instead of filling the disk.
          */
         maxPending: z.number().int().positive().default(DEFAULT_OUTBOX_MAX_PENDING),
+        /**
+         * A delivered pipeline message's row (its envelope; the content is already gone) is
+         * deleted this long after delivery, so the store does not grow for ever.
+         */
+        keepDelivered: duration.prefault('7d'),
       })
       .strict()
       .prefault({}),

@@ -40,6 +40,13 @@ const LANE_CONCURRENCY = 8;
 const IDLE_POLL_MS = 1_000;
 /** Raw emails released per sweep after everything made from them was delivered. */
 const RELEASE_BATCH = 200;
+/** Delivered outbox rows are forgotten in statements of this many, ... */
+const FORGET_BATCH = 1_000;
+/** ... at most this many statements a sweep (short transactions; the next sweep goes on), ... */
+const FORGET_STATEMENTS = 10;
+/** ... one sweep a minute at most. */
+const FORGET_EVERY_MS = 60_000;
+export const DEFAULT_KEEP_DELIVERED_MS = 7 * 86_400_000;
 
 export interface DeliveryDeps {
   store: Store;
@@ -49,6 +56,8 @@ export interface DeliveryDeps {
   log: Logger;
   holder: string;
   deadLetterSchedule: number[];
+  /** How long a delivered message's outbox row is kept (the API can still show it) before it is deleted. */
+  keepDeliveredMs?: number;
   /** Called after each attempt, for metrics. */
   onOutcome?: (outcome: 'delivered' | 'retry' | 'dead', message: OutboxMessage) => void;
 }
@@ -63,6 +72,7 @@ export class DeliveryLoop extends EventEmitter {
   private readonly wakers = new Set<() => void>();
   private running: Promise<void> | undefined;
   private releasing: Promise<void> | undefined;
+  private lastForgotten = 0;
   private readonly stopping = new AbortController();
 
   constructor(private readonly deps: DeliveryDeps) {
@@ -247,10 +257,22 @@ export class DeliveryLoop extends EventEmitter {
     this.releasing ??= (async () => {
       const refs = await this.deps.store.releasableContent(RELEASE_BATCH);
       await Promise.all(refs.map((ref) => this.deps.contents.remove(ref)));
+      await this.forgetOldDeliveries();
     })().finally(() => {
       this.releasing = undefined;
     });
     return this.releasing;
+  }
+
+  /** Without this the outbox would keep a row for every pipeline message ever delivered. */
+  private async forgetOldDeliveries(): Promise<void> {
+    const now = this.deps.clock.now();
+    if (now - this.lastForgotten < FORGET_EVERY_MS) return;
+    this.lastForgotten = now;
+    const before = now - (this.deps.keepDeliveredMs ?? DEFAULT_KEEP_DELIVERED_MS);
+    for (let statement = 0; statement < FORGET_STATEMENTS; statement += 1) {
+      if ((await this.deps.store.forgetDelivered(before, FORGET_BATCH)) < FORGET_BATCH) return;
+    }
   }
 }
 

@@ -87,6 +87,7 @@ export class Worker {
       log: options.log,
       holder: this.holder,
       deadLetterSchedule: options.config.retry.deadLetterSchedule,
+      keepDeliveredMs: options.config.outbox.keepDelivered,
       onOutcome: (outcome, message) => {
         this.deliveryTotals[outcome === 'retry' ? 'retried' : outcome] += 1;
         options.onDelivery?.(outcome, message);

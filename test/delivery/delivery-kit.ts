@@ -53,7 +53,7 @@ export interface Outbox {
   clock: ManualClock;
   /** Commits one email whose parts go to `destination`; returns their envelopes. */
   enqueue(destination: string, parts: Array<{ content: Buffer; contentType?: string; filename?: string }>, connection?: string): Promise<Envelope[]>;
-  loop(destinations: Record<string, Destination>): DeliveryLoop;
+  loop(destinations: Record<string, Destination>, options?: { keepDeliveredMs?: number }): DeliveryLoop;
   dispose(): Promise<void>;
 }
 
@@ -95,7 +95,7 @@ export async function outbox(clock: ManualClock = manualClock()): Promise<Outbox
       await store.releaseLease(lease);
       return messages.map((m) => m.envelope);
     },
-    loop(destinations) {
+    loop(destinations, options = {}) {
       const loop = new DeliveryLoop({
         store,
         contents: content,
@@ -104,6 +104,7 @@ export async function outbox(clock: ManualClock = manualClock()): Promise<Outbox
         log: quietLog,
         holder: 'test-worker',
         deadLetterSchedule: DEAD_LETTER_SCHEDULE,
+        ...options,
       });
       loops.push(loop);
       return loop;

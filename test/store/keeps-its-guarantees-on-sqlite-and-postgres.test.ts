@@ -125,6 +125,23 @@ for (const backend of STORE_BACKENDS) {
       assert.equal((await t.store.listDeadLetters({ connection: 'c3' })).length, 0);
     });
 
+    it('forgets delivered messages older than the cut-off, and only those', async () => {
+      const lease = (await t.store.acquireLease('c7', 'w', 5000, 70_000))!;
+      await t.store.commitEmails(lease, [commitFor('c7', 1, 70_000, 3), commitFor('c7', 2, 70_000, 1)]);
+      const [old1, old2, pending, recent] = [0, 1, 2].map((i) => pipelineMessageId('c7', 'imap:INBOX:1:1', i)).concat(pipelineMessageId('c7', 'imap:INBOX:1:2', 0));
+      await t.store.markDelivered([old1!, old2!], 71_000);
+      await t.store.markDelivered([recent!], 80_000);
+
+      await t.store.forgetDelivered(70_000, 1000); // what earlier tests delivered
+      assert.equal(await t.store.forgetDelivered(75_000, 1), 1, 'no more than the limit at once');
+      assert.equal(await t.store.forgetDelivered(75_000, 1000), 1);
+      assert.equal(await t.store.getOutboxMessage(old1!), undefined);
+      assert.equal(await t.store.getOutboxMessage(old2!), undefined);
+      assert.equal((await t.store.getOutboxMessage(pending!))?.state, 'pending', 'an undelivered message is never forgotten');
+      assert.equal((await t.store.getOutboxMessage(recent!))?.state, 'delivered', 'a recent delivery is kept');
+      assert.equal(await t.store.outboxDepth('c7'), 1);
+    });
+
     it('keeps content byte-exact, streamed in and out, and forgets it on remove', async () => {
       const bytes = randomBytes(3 * 1024 * 1024 + 12_345);
       const written = await t.content.write(Readable.from([bytes.subarray(0, 700_000), bytes.subarray(700_000)]));

@@ -24,7 +24,7 @@ const toMessage = (row: Omit<OutboxTable, 'attempts'> & { attempts: number }): O
 
 type OutboxQueries = Pick<
   Store,
-  'claimDue' | 'markDelivered' | 'markFailed' | 'getOutboxMessage' | 'listDeadLetters' | 'replayDeadLetters' | 'outboxDepth' | 'releasableContent'
+  'claimDue' | 'markDelivered' | 'markFailed' | 'getOutboxMessage' | 'listDeadLetters' | 'replayDeadLetters' | 'outboxDepth' | 'releasableContent' | 'forgetDelivered'
 >;
 
 export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilities): OutboxQueries {
@@ -124,6 +124,11 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
         }
       });
       return rows.map((row) => row.raw_ref!).filter(Boolean);
+    },
+    async forgetDelivered(before, limit) {
+      const old = db.selectFrom('outbox').select('id').where('state', '=', 'delivered').where('delivered_at', '<', before).limit(limit);
+      const result = await db.deleteFrom('outbox').where('id', 'in', old).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }

@@ -46,7 +46,8 @@ const FORGET_BATCH = 1_000;
 const FORGET_STATEMENTS = 10;
 /** ... one sweep a minute at most. */
 const FORGET_EVERY_MS = 60_000;
-export const DEFAULT_KEEP_DELIVERED_MS = 7 * 86_400_000;
+/** The config default (`outbox.keepDelivered: 7d`), for loops built without it. */
+const DEFAULT_KEEP_DELIVERED_MS = 7 * 86_400_000;
 
 export interface DeliveryDeps {
   store: Store;

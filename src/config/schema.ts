@@ -15,6 +15,7 @@ export const DEFAULT_POLLING_INTERVAL = '60s';
 
 /** Undelivered pipeline messages per connection before intake pauses: hours of a busy mailbox, a few GB at most. */
 export const DEFAULT_OUTBOX_MAX_PENDING = 10_000;
+export const DEFAULT_KEEP_DELIVERED = '7d';
 
 /** YAML (and a whole-value ${ENV}) reads `password: 12345` as a number: take it as the text it is. */
 const text = z.union([z.string(), z.number()]).transform(String);
@@ -197,7 +198,7 @@ export const configSchema = z
          * A delivered pipeline message's row (its envelope; the content is already gone) is
          * deleted this long after delivery, so the store does not grow for ever.
          */
-        keepDelivered: duration.prefault('7d'),
+        keepDelivered: duration.prefault(DEFAULT_KEEP_DELIVERED),
       })
       .strict()
       .prefault({}),

@@ -46,8 +46,6 @@ const FORGET_BATCH = 1_000;
 const FORGET_STATEMENTS = 10;
 /** ... one sweep a minute at most. */
 const FORGET_EVERY_MS = 60_000;
-/** The config default (`outbox.keepDelivered: 7d`), for loops built without it. */
-const DEFAULT_KEEP_DELIVERED_MS = 7 * 86_400_000;
 
 export interface DeliveryDeps {
   store: Store;
@@ -58,7 +56,7 @@ export interface DeliveryDeps {
   holder: string;
   deadLetterSchedule: number[];
   /** How long a delivered message's outbox row is kept (the API can still show it) before it is deleted. */
-  keepDeliveredMs?: number;
+  keepDeliveredMs: number;
   /** Called after each attempt, for metrics. */
   onOutcome?: (outcome: 'delivered' | 'retry' | 'dead', message: OutboxMessage) => void;
 }
@@ -270,7 +268,7 @@ export class DeliveryLoop extends EventEmitter {
     const now = this.deps.clock.now();
     if (now - this.lastForgotten < FORGET_EVERY_MS) return;
     this.lastForgotten = now;
-    const before = now - (this.deps.keepDeliveredMs ?? DEFAULT_KEEP_DELIVERED_MS);
+    const before = now - this.deps.keepDeliveredMs;
     for (let statement = 0; statement < FORGET_STATEMENTS; statement += 1) {
       if ((await this.deps.store.forgetDelivered(before, FORGET_BATCH)) < FORGET_BATCH) return;
     }

@@ -8,7 +8,8 @@ import { Readable } from 'node:stream';
 import type { Clock } from '../../src/engine/clock.ts';
 import { DeliveryLoop } from '../../src/engine/delivery.ts';
 import { pipelineMessageId, type Envelope } from '../../src/engine/envelope.ts';
-import { destinationSchema } from '../../src/config/schema.ts';
+import { parseDuration } from '../../src/config/duration.ts';
+import { DEFAULT_KEEP_DELIVERED, destinationSchema } from '../../src/config/schema.ts';
 import type { Destination } from '../../src/destinations/destination.ts';
 import { destinationType } from '../../src/destinations/registry.ts';
 import { sourceKeyString, type SourceKey } from '../../src/sources/source.ts';
@@ -104,6 +105,7 @@ export async function outbox(clock: ManualClock = manualClock()): Promise<Outbox
         log: quietLog,
         holder: 'test-worker',
         deadLetterSchedule: DEAD_LETTER_SCHEDULE,
+        keepDeliveredMs: parseDuration(DEFAULT_KEEP_DELIVERED),
         ...options,
       });
       loops.push(loop);

@@ -35,7 +35,7 @@ it('keeps a message out of the dead letters and its attempts at zero however lon
   };
   const lease = (await t.store.acquireLease('c', 'w', 60_000, now))!;
   await t.store.commitEmail(lease, { connection: 'c', sourceKey: 'imap:INBOX:1:1', key: envelope.source, fingerprint: null, messageId: '<m@x>', rawSha256: 'r', rawRef: content.ref, messages: [{ envelope, destination: 'mail', contentRef: content.ref }], now });
-  const loop = new DeliveryLoop({ store: t.store, contents: t.content, destinations: new Map([['mail', destination]]), clock, log, holder: 'w', deadLetterSchedule: [60_000] });
+  const loop = new DeliveryLoop({ store: t.store, contents: t.content, destinations: new Map([['mail', destination]]), clock, log, holder: 'w', deadLetterSchedule: [60_000], keepDeliveredMs: 86_400_000 });
 
   // The sending account is throttled (the destination reads the real clock) for longer than
   // the loop's quick retries would last on its own clock.

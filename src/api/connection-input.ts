@@ -3,7 +3,7 @@
  * (connectionSchema), checked against the configured destinations, with write-only secrets
  * carried over from the stored version when an update leaves them out.
  */
-import { connectionSchema, type ConnectionConfig } from '../config/schema.ts';
+import { connectionSchema, defaultPort, graphConnectionSchema, type ConnectionConfig } from '../config/schema.ts';
 import { RequestInvalid, isPlainObject, issuesOf } from './validation.ts';
 
 /** Fields that hold a secret: never sent back, kept when an update leaves them out. */
@@ -39,24 +39,113 @@ export function validateConnection(body: unknown, destinations: readonly string[
   return { config, input, enabled: config.enabled };
 }
 
-/**
- * Carries each secret the body leaves out over from `stored` (PUT without a password keeps the
- * stored one), where the body's shape still has room for it.
- */
-export function keepStoredSecrets(body: unknown, stored: Record<string, unknown>): unknown {
-  if (!isPlainObject(body)) return body;
-  const out: Record<string, unknown> = { ...body };
-  const hostType = out.hostType ?? stored.hostType;
+interface LeftOut {
+  /** Where the secret sits, as written in postroom.yaml: `password`, `oauth2.refreshToken`. */
+  path: string;
+  value: unknown;
+  put(into: Record<string, unknown>): void;
+}
+
+/** The stored secrets a body leaves out, where the body's shape still has room for them. */
+function secretsLeftOut(body: Record<string, unknown>, stored: Record<string, unknown>): LeftOut[] {
+  const found: LeftOut[] = [];
+  const hostType = body.hostType ?? stored.hostType;
+  if (body.hostType !== undefined && stored.hostType !== undefined && body.hostType !== stored.hostType) return found;
   const usesPassword = hostType === 'imap' || hostType === 'pop3';
-  if (usesPassword && out.password === undefined && out.oauth2 === undefined && stored.password !== undefined) out.password = stored.password;
-  if (hostType === 'graph' && out.clientSecret === undefined && stored.clientSecret !== undefined) out.clientSecret = stored.clientSecret;
+  if (usesPassword && body.password === undefined && body.oauth2 === undefined && stored.password !== undefined) {
+    found.push({ path: 'password', value: stored.password, put: (into) => (into.password = stored.password) });
+  }
+  if (hostType === 'graph' && body.clientSecret === undefined && stored.clientSecret !== undefined) {
+    found.push({ path: 'clientSecret', value: stored.clientSecret, put: (into) => (into.clientSecret = stored.clientSecret) });
+  }
   for (const nested of ['oauth2', 'certificate'] as const) {
-    const mine = out[nested];
+    const mine = body[nested];
     const theirs = stored[nested];
     if (!isPlainObject(mine) || !isPlainObject(theirs)) continue;
-    const merged: Record<string, unknown> = { ...mine };
-    for (const [key, value] of Object.entries(theirs)) if (isSecretKey(key) && merged[key] === undefined) merged[key] = value;
-    out[nested] = merged;
+    for (const [key, value] of Object.entries(theirs)) {
+      if (!isSecretKey(key) || mine[key] !== undefined || value === undefined) continue;
+      found.push({ path: `${nested}.${key}`, value, put: (into) => (into[nested] = { ...(into[nested] as Record<string, unknown>), [key]: value }) });
+    }
   }
+  return found;
+}
+
+const lower = (value: unknown): string => (value === undefined ? '' : String(value).trim().toLowerCase());
+/** Host names compare without case, a trailing dot or IPv6 brackets. */
+const hostName = (value: unknown): string => lower(value).replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+/** URLs compare as parsed (case of the host, default port, a trailing slash); an invalid one as written. */
+function url(value: unknown, fallback = ''): string {
+  const text = value === undefined ? fallback : String(value).trim();
+  try {
+    return new URL(text).href;
+  } catch {
+    return text;
+  }
+}
+
+const GRAPH_DEFAULTS = graphConnectionSchema.shape;
+
+/**
+ * Every setting that decides where a secret is sent, normalised so that writing a default out
+ * (port 993, useSsl: true) or in another case is no change. `useSsl` and `tls.*` count too: they
+ * decide who can read the secret on the way.
+ */
+function targetOf(connection: Record<string, unknown>): Record<string, string> {
+  const hostType = String(connection.hostType ?? '');
+  const tls = isPlainObject(connection.tls) ? connection.tls : {};
+  const target: Record<string, string> = {
+    hostType,
+    'tls.rejectUnauthorized': String(tls.rejectUnauthorized ?? true),
+    'tls.ca': String(tls.ca ?? '').trim(),
+    'tls.servername': hostName(tls.servername),
+  };
+  if (hostType === 'graph') {
+    target.tenantId = lower(connection.tenantId);
+    target.authorityHost = url(connection.authorityHost, GRAPH_DEFAULTS.authorityHost.parse(undefined));
+    target.graphEndpoint = url(connection.graphEndpoint, GRAPH_DEFAULTS.graphEndpoint.parse(undefined));
+    return target;
+  }
+  const useSsl = connection.useSsl ?? true;
+  target.host = hostName(connection.host);
+  target.port = String(connection.port ?? (hostType === 'imap' || hostType === 'pop3' ? defaultPort(hostType, useSsl === true) : ''));
+  target.useSsl = String(useSsl);
+  target.startTls = String(connection.startTls ?? false);
+  const oauth2 = isPlainObject(connection.oauth2) ? connection.oauth2 : {};
+  target['oauth2.tokenUrl'] = url(oauth2.tokenUrl);
+  target['oauth2.tenantId'] = lower(oauth2.tenantId);
+  return target;
+}
+
+/** The target settings that differ between the body and the stored connection. */
+export function changedTarget(body: Record<string, unknown>, stored: Record<string, unknown>): string[] {
+  const mine = targetOf(body);
+  const theirs = targetOf(stored);
+  return Object.keys({ ...mine, ...theirs }).filter((key) => mine[key] !== theirs[key]);
+}
+
+/**
+ * Carries each secret the body leaves out over from `stored` (PUT without a password keeps the
+ * stored one), but only while every setting that says where the secret goes is unchanged: a
+ * secret is never sent to a host, port, token endpoint or authority it was not given for. When
+ * something changed, or the stored connection comes from postroom.yaml (`fromFile`), the body must
+ * give the secret itself: RequestInvalid names each one and why.
+ */
+export function keepStoredSecrets(body: unknown, stored: Record<string, unknown>, options: { fromFile?: boolean } = {}): unknown {
+  if (!isPlainObject(body)) return body;
+  const leftOut = secretsLeftOut(body, stored);
+  if (!leftOut.length) return body;
+  if (options.fromFile) {
+    throw new RequestInvalid(
+      leftOut.map(({ path }) => ({ path, message: `give the ${path} in the body: the secrets of a connection from postroom.yaml are never merged into a request (test it without a body to use them)` })),
+    );
+  }
+  const changed = changedTarget(body, stored);
+  if (changed.length) {
+    throw new RequestInvalid(
+      leftOut.map(({ path }) => ({ path, message: `give the ${path} again because ${changed.join(', ')} changed: a stored secret is only sent where it was saved for` })),
+    );
+  }
+  const out: Record<string, unknown> = { ...body };
+  for (const secret of leftOut) secret.put(out);
   return out;
 }

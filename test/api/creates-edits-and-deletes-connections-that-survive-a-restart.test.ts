@@ -49,7 +49,13 @@ describe('connections through the REST API', () => {
 
   it('replaces the settings with PUT and keeps the stored password when none is sent', async () => {
     const { password: _left, ...withoutPassword } = orders;
-    const put = await api.app.inject({ method: 'PUT', url: '/api/connections/orders', headers: AUTH, payload: { ...withoutPassword, host: 'imap2.example.com', useSsl: false } });
+    // A new host needs the password again: a stored secret only goes where it was saved for.
+    const moved = await api.app.inject({ method: 'PUT', url: '/api/connections/orders', headers: AUTH, payload: { ...withoutPassword, host: 'imap2.example.com', useSsl: false } });
+    assert.equal(moved.statusCode, 400, moved.body);
+    assert.equal(moved.json().issues[0].path, 'password');
+    const withPassword = await api.app.inject({ method: 'PUT', url: '/api/connections/orders', headers: AUTH, payload: { ...orders, host: 'imap2.example.com', useSsl: false } });
+    assert.equal(withPassword.statusCode, 200, withPassword.body);
+    const put = await api.app.inject({ method: 'PUT', url: '/api/connections/orders', headers: AUTH, payload: { ...withoutPassword, host: 'imap2.example.com', useSsl: false, port: 143 } });
     assert.equal(put.statusCode, 200, put.body);
     assert.equal(put.json().host, 'imap2.example.com');
     assert.equal(put.json().port, 143, 'IMAP without SSL defaults to 143');

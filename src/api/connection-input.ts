@@ -4,6 +4,7 @@
  * carried over from the stored version when an update leaves them out.
  */
 import { connectionSchema, defaultPort, graphConnectionSchema, type ConnectionConfig } from '../config/schema.ts';
+import { isSealed, sealedKeyId } from '../store/secret-box.ts';
 import { RequestInvalid, isPlainObject, issuesOf } from './validation.ts';
 
 /** Fields that hold a secret: never sent back, kept when an update leaves them out. */
@@ -12,6 +13,30 @@ export type SecretKey = (typeof SECRET_KEYS)[number];
 
 export function isSecretKey(key: string): key is SecretKey {
   return (SECRET_KEYS as readonly string[]).includes(key);
+}
+
+/**
+ * A copy of a connection input with `change` applied to each secret in it (top level, and in the
+ * oauth2 / certificate blocks): how secrets are sealed before they are stored and opened after.
+ */
+export function mapSecrets(input: Record<string, unknown>, change: (value: string, path: string) => string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (isSecretKey(key) && (typeof value === 'string' || typeof value === 'number')) out[key] = change(String(value), key);
+    else if ((key === 'oauth2' || key === 'certificate') && isPlainObject(value)) out[key] = mapSecrets(value, (inner, path) => change(inner, `${key}.${path}`));
+    else out[key] = value;
+  }
+  return out;
+}
+
+/** Every secret in a connection input, with its path. */
+export function secretsOf(input: Record<string, unknown>): Array<{ path: string; value: string }> {
+  const found: Array<{ path: string; value: string }> = [];
+  mapSecrets(input, (value, path) => {
+    found.push({ path, value });
+    return value;
+  });
+  return found;
 }
 
 export interface ValidConnection {
@@ -134,6 +159,10 @@ export function keepStoredSecrets(body: unknown, stored: Record<string, unknown>
   if (!isPlainObject(body)) return body;
   const leftOut = secretsLeftOut(body, stored);
   if (!leftOut.length) return body;
+  const locked = leftOut.filter(({ value }) => isSealed(value));
+  if (locked.length) {
+    throw new RequestInvalid(locked.map(({ path, value }) => ({ path, message: `give the ${path} again: the stored one is encrypted with key id ${sealedKeyId(value as string)}, which is not set` })));
+  }
   if (options.fromFile) {
     throw new RequestInvalid(
       leftOut.map(({ path }) => ({ path, message: `give the ${path} in the body: the secrets of a connection from postroom.yaml are never merged into a request (test it without a body to use them)` })),

@@ -7,8 +7,9 @@ import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
 import type { Clock } from '../engine/clock.ts';
 import { PostroomError, errorMessage } from '../errors.ts';
+import { SECRET_KEY_ENV, isSealed, secretBoxFromEnv, type SecretBox } from '../store/secret-box.ts';
 import type { ManagedConnection, Store } from '../store/store.ts';
-import { keepStoredSecrets, validateConnection } from './connection-input.ts';
+import { keepStoredSecrets, mapSecrets, secretsOf, validateConnection } from './connection-input.ts';
 import { RequestInvalid, isPlainObject } from './validation.ts';
 
 /** How often stored connections are re-read, so a connection added on another worker is polled here too. */
@@ -22,7 +23,7 @@ export interface ConnectionEntry {
   enabled: boolean;
   /** The validated connection; absent when a stored one no longer validates (see `problem`). */
   config?: ConnectionConfig;
-  /** As written: the stored input (API) or the parsed config (file). Holds secrets: never send it out. */
+  /** As written: the stored input (API, secrets opened) or the parsed config (file). Holds secrets: never send it out. */
   input: Record<string, unknown>;
   problem?: string;
 }
@@ -32,6 +33,8 @@ export interface ConnectionRegistryDeps {
   config: Config;
   log: Logger;
   clock: Clock;
+  /** Seals secrets before they are stored and opens them after; default: the keys in POSTROOM_SECRET_KEY(_PREVIOUS). */
+  secrets?: SecretBox;
 }
 
 export class ConnectionRegistry {
@@ -39,8 +42,10 @@ export class ConnectionRegistry {
   private stored = new Map<string, ConnectionEntry>();
   private polled: ConnectionConfig[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private readonly secrets: SecretBox;
 
   private constructor(private readonly deps: ConnectionRegistryDeps) {
+    this.secrets = deps.secrets ?? secretBoxFromEnv();
     this.fromFile = new Map(
       deps.config.connections.map((config) => [config.name, { name: config.name, source: 'config' as const, enabled: config.enabled, config, input: config as Record<string, unknown> }]),
     );
@@ -48,6 +53,7 @@ export class ConnectionRegistry {
 
   static async open(deps: ConnectionRegistryDeps): Promise<ConnectionRegistry> {
     const registry = new ConnectionRegistry(deps);
+    await registry.sealStoredSecrets();
     await registry.refresh();
     return registry;
   }
@@ -70,10 +76,50 @@ export class ConnectionRegistry {
     return Object.keys(this.deps.config.destinations);
   }
 
+  /** The input with each secret sealed, as it is stored; refused (SECRET_KEY_MISSING) while no key is set. */
+  private sealed(input: Record<string, unknown>): Record<string, unknown> {
+    return mapSecrets(input, (value) => this.secrets.seal(value));
+  }
+
+  /**
+   * Start-up pass: rows whose secrets are plain text (stored before encryption) or sealed under
+   * the previous key are written again under the current key. Without a key, says how many rows
+   * keep plain-text secrets.
+   */
+  private async sealStoredSecrets(): Promise<void> {
+    const rows = await this.deps.store.listManagedConnections();
+    let sealed = 0;
+    let plain = 0;
+    for (const row of rows) {
+      const secrets = secretsOf(row.config);
+      if (!this.secrets.canSeal) {
+        if (secrets.some(({ value }) => !isSealed(value))) plain++;
+        continue;
+      }
+      if (!secrets.some(({ value }) => this.secrets.needsReseal(value))) continue;
+      let next: Record<string, unknown>;
+      try {
+        next = mapSecrets(row.config, (value) => this.secrets.seal(this.secrets.open(value)));
+      } catch {
+        continue; // sealed under a key that is not set: the entry shows the problem
+      }
+      // Same updated_at: re-encrypting is not an edit. Only if nobody changed the row meanwhile.
+      if (await this.deps.store.updateManagedConnection(row.name, { config: next, ifConfig: row.config }, row.updatedAt)) sealed++;
+    }
+    if (sealed) this.deps.log.info({ connections: sealed }, 'stored connection secrets encrypted under the current POSTROOM_SECRET_KEY');
+    if (plain) this.deps.log.warn({ connections: plain }, `stored connections keep secrets in plain text: set ${SECRET_KEY_ENV} (e.g. openssl rand -hex 32) to encrypt them`);
+  }
+
   private entryOf(row: ManagedConnection): ConnectionEntry {
     const entry: ConnectionEntry = { name: row.name, source: 'api', enabled: row.enabled, input: row.config };
     try {
-      const valid = validateConnection({ ...row.config, enabled: row.enabled }, this.destinations());
+      entry.input = mapSecrets(row.config, (value) => this.secrets.open(value));
+    } catch (error) {
+      entry.problem = `its secrets cannot be read: ${errorMessage(error)}`;
+      return entry;
+    }
+    try {
+      const valid = validateConnection({ ...entry.input, enabled: row.enabled }, this.destinations());
       entry.config = valid.config;
     } catch (error) {
       entry.problem = error instanceof RequestInvalid ? error.issues.map((i) => `${i.path}: ${i.message}`).join('; ') : errorMessage(error);
@@ -124,7 +170,7 @@ export class ConnectionRegistry {
     const name = valid.config.name;
     if (this.fromFile.has(name)) throw new RequestInvalid([{ path: 'name', message: `"${name}" is already defined in postroom.yaml; choose another name` }]);
     const now = this.deps.clock.now();
-    const inserted = await this.deps.store.insertManagedConnection({ name, config: valid.input, enabled: valid.enabled, createdAt: now, updatedAt: now });
+    const inserted = await this.deps.store.insertManagedConnection({ name, config: this.sealed(valid.input), enabled: valid.enabled, createdAt: now, updatedAt: now });
     if (!inserted) throw new PostroomError('CONNECTION_EXISTS', `"${name}"`, { hint: 'Edit it, or choose another name.' });
     const entry: ConnectionEntry = { name, source: 'api', enabled: valid.enabled, config: valid.config, input: valid.input };
     this.stored.set(name, entry);
@@ -143,7 +189,7 @@ export class ConnectionRegistry {
     const enabledGiven = isPlainObject(body) && body.enabled !== undefined;
     const valid = validateConnection(enabledGiven ? merged : { ...(merged as Record<string, unknown>), enabled: current.enabled }, this.destinations());
     const now = this.deps.clock.now();
-    const updated = await this.deps.store.updateManagedConnection(name, { config: valid.input, enabled: valid.enabled }, now);
+    const updated = await this.deps.store.updateManagedConnection(name, { config: this.sealed(valid.input), enabled: valid.enabled }, now);
     if (!updated) throw new PostroomError('CONNECTION_NOT_FOUND', `"${name}"`);
     // New settings take effect at once: poll it now rather than at the old schedule.
     await this.deps.store.setNextDue(name, now);

@@ -10,10 +10,13 @@ import { systemClock, type Clock } from '../../src/engine/clock.ts';
 import { QUICK_ATTEMPTS } from '../../src/engine/delivery.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import type { OpenedStore } from '../../src/store/open-store.ts';
+import { secretBoxFromEnv } from '../../src/store/secret-box.ts';
 import type { Dovecot, DovecotUser } from '../support/dovecot.ts';
 import { imapConnection, openWorkspaceStore, quietLog, testConfig, type Workspace } from '../support/postroom.ts';
 
 export const TOKEN = 'test-token-4f1c9a';
+/** POSTROOM_SECRET_KEY of the test service: API-created connections' secrets are stored encrypted under it. */
+export const TEST_SECRET_KEY = 'a3f1c9e07b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a4c6e8b0d1f3a';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 export interface ApiHarness {
@@ -27,11 +30,15 @@ export interface ApiHarness {
 }
 
 /** An API server (not listening; use inject, or app.listen) over the workspace's store. */
-export async function startApi(ws: Workspace, options: { connections?: ConnectionInput[]; extra?: Partial<ConfigInput>; worker?: boolean; clock?: Clock } = {}): Promise<ApiHarness> {
+export async function startApi(
+  ws: Workspace,
+  options: { connections?: ConnectionInput[]; extra?: Partial<ConfigInput>; worker?: boolean; clock?: Clock; /** The environment the secret keys come from; default: POSTROOM_SECRET_KEY=TEST_SECRET_KEY. */ secretEnv?: NodeJS.ProcessEnv } = {},
+): Promise<ApiHarness> {
   const config = testConfig(ws, options.connections ?? [], { api: { token: TOKEN }, ...options.extra });
   const opened = await openWorkspaceStore(config);
   const clock = options.clock ?? systemClock;
-  const connections = await ConnectionRegistry.open({ store: opened.store, config, log: quietLog, clock });
+  const secrets = secretBoxFromEnv(options.secretEnv ?? { POSTROOM_SECRET_KEY: TEST_SECRET_KEY });
+  const connections = await ConnectionRegistry.open({ store: opened.store, config, log: quietLog, clock, secrets });
   const metrics = new PostroomMetrics({ processMetrics: false });
   const worker = options.worker
     ? new Worker({ config, opened, log: quietLog, clock, connections: () => connections.all(), onPoll: metrics.onPoll, onDelivery: metrics.onDelivery })

@@ -5,7 +5,7 @@
  */
 import { connectionSchema, defaultPort, graphConnectionSchema, type ConnectionConfig } from '../config/schema.ts';
 import { isSealed, sealedKeyId } from '../store/secret-box.ts';
-import { RequestInvalid, isPlainObject, issuesOf } from './validation.ts';
+import { RequestInvalid, isPlainObject, issuesOf, type FieldIssue } from './validation.ts';
 
 /** Fields that hold a secret: never sent back, kept when an update leaves them out. */
 export const SECRET_KEYS = Object.freeze(['password', 'clientSecret', 'refreshToken', 'accessToken', 'privateKey'] as const);
@@ -46,6 +46,25 @@ export interface ValidConnection {
   enabled: boolean;
 }
 
+const PEM = '-----BEGIN';
+
+/**
+ * Through the API, certificates and keys are PEM text only: a path would make Postroom read any
+ * file it can open (postroom.yaml may still name files; the operator wrote it).
+ */
+function pemOnlyIssues(input: Record<string, unknown>): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const tls = isPlainObject(input.tls) ? input.tls : {};
+  if (typeof tls.ca === 'string' && tls.ca.trim() && !tls.ca.includes(PEM)) {
+    issues.push({ path: 'tls.ca', message: 'give the CA certificate as PEM text (-----BEGIN CERTIFICATE----- ...); a file path is only read from postroom.yaml' });
+  }
+  const certificate = isPlainObject(input.certificate) ? input.certificate : {};
+  if (typeof certificate.privateKey === 'string' && !certificate.privateKey.includes(PEM)) {
+    issues.push({ path: 'certificate.privateKey', message: 'give the private key as PEM text (-----BEGIN PRIVATE KEY----- ...); a file path is only read from postroom.yaml' });
+  }
+  return issues;
+}
+
 /** Validates a connection body; `destinations` are the names defined in postroom.yaml. */
 export function validateConnection(body: unknown, destinations: readonly string[]): ValidConnection {
   if (!isPlainObject(body)) throw new RequestInvalid([{ path: '', message: 'send the connection as a JSON object' }]);
@@ -59,6 +78,7 @@ export function validateConnection(body: unknown, destinations: readonly string[
   } else if (typeof input.destination === 'string' && !destinations.includes(input.destination)) {
     issues.push({ path: 'destination', message: `no destination is named "${input.destination}"; defined: ${destinations.join(', ') || 'none'}` });
   }
+  issues.push(...pemOnlyIssues(input));
   if (!parsed.success || issues.length) throw new RequestInvalid(issues);
   const config = { ...parsed.data, destination: input.destination as string } as ConnectionConfig;
   return { config, input, enabled: config.enabled };

@@ -10,6 +10,7 @@ import { PostroomError, errorMessage } from '../errors.ts';
 import { SECRET_KEY_ENV, isSealed, secretBoxFromEnv, type SecretBox } from '../store/secret-box.ts';
 import type { ManagedConnection, Store } from '../store/store.ts';
 import { keepStoredSecrets, mapSecrets, secretsOf, validateConnection } from './connection-input.ts';
+import { hostPolicyIssues, type HostPolicy } from './host-policy.ts';
 import { RequestInvalid, isPlainObject } from './validation.ts';
 
 /** How often stored connections are re-read, so a connection added on another worker is polled here too. */
@@ -70,6 +71,16 @@ export class ConnectionRegistry {
 
   get(name: string): ConnectionEntry | undefined {
     return this.fromFile.get(name) ?? this.stored.get(name);
+  }
+
+  private get policy(): HostPolicy {
+    return { allowHosts: this.deps.config.api.allowHosts, allowPrivateHosts: this.deps.config.api.allowPrivateHosts };
+  }
+
+  /** Refuses (400, naming the field) a connection from the API that would reach a host the policy keeps out. */
+  private async assertAllowed(config: ConnectionConfig): Promise<void> {
+    const issues = await hostPolicyIssues(config, this.policy);
+    if (issues.length) throw new RequestInvalid(issues);
   }
 
   private destinations(): string[] {
@@ -138,6 +149,12 @@ export class ConnectionRegistry {
     const next = new Map<string, ConnectionEntry>();
     for (const row of rows) {
       const entry = this.entryOf(row);
+      // The policy may have changed since it was stored: literal addresses and allowHosts are checked on every read (no DNS here).
+      const blocked = entry.config ? await hostPolicyIssues(entry.config, this.policy, async () => []) : [];
+      if (blocked.length) {
+        delete entry.config;
+        entry.problem = blocked.map((i) => `${i.path}: ${i.message}`).join('; ');
+      }
       if (entry.problem && !this.stored.get(row.name)?.problem) this.deps.log.warn({ connection: row.name, problem: entry.problem }, 'stored connection is not valid any more: not polled until it is fixed');
       next.set(row.name, entry);
     }
@@ -168,6 +185,7 @@ export class ConnectionRegistry {
   async create(body: unknown): Promise<ConnectionEntry> {
     const valid = validateConnection(body, this.destinations());
     const name = valid.config.name;
+    await this.assertAllowed(valid.config);
     if (this.fromFile.has(name)) throw new RequestInvalid([{ path: 'name', message: `"${name}" is already defined in postroom.yaml; choose another name` }]);
     const now = this.deps.clock.now();
     const inserted = await this.deps.store.insertManagedConnection({ name, config: this.sealed(valid.input), enabled: valid.enabled, createdAt: now, updatedAt: now });
@@ -188,6 +206,7 @@ export class ConnectionRegistry {
     const merged = keepStoredSecrets(withName, current.input);
     const enabledGiven = isPlainObject(body) && body.enabled !== undefined;
     const valid = validateConnection(enabledGiven ? merged : { ...(merged as Record<string, unknown>), enabled: current.enabled }, this.destinations());
+    await this.assertAllowed(valid.config);
     const now = this.deps.clock.now();
     const updated = await this.deps.store.updateManagedConnection(name, { config: this.sealed(valid.input), enabled: valid.enabled }, now);
     if (!updated) throw new PostroomError('CONNECTION_NOT_FOUND', `"${name}"`);
@@ -222,14 +241,18 @@ export class ConnectionRegistry {
    * with secrets left out taken from the saved connection of that name while the body still points
    * where they were saved for (never from postroom.yaml: a body must bring its own secrets there).
    */
-  forCheck(name: string, body?: unknown): ConnectionConfig {
+  async forCheck(name: string, body?: unknown): Promise<{ config: ConnectionConfig; input: Record<string, unknown> }> {
     const current = this.get(name);
     if (body === undefined || (isPlainObject(body) && Object.keys(body).length === 0)) {
       if (!current) throw new PostroomError('CONNECTION_NOT_FOUND', `"${name}"`);
       if (!current.config) throw new PostroomError('CONFIG_INVALID', `"${name}": ${current.problem ?? 'not valid'}`);
-      return current.config;
+      // postroom.yaml's own connections are the operator's: only API ones are held to the host policy.
+      if (current.source === 'api') await this.assertAllowed(current.config);
+      return { config: current.config, input: current.input };
     }
     const withName = isPlainObject(body) ? { ...body, name } : body;
-    return validateConnection(current ? keepStoredSecrets(withName, current.input, { fromFile: current.source === 'config' }) : withName, this.destinations()).config;
+    const valid = validateConnection(current ? keepStoredSecrets(withName, current.input, { fromFile: current.source === 'config' }) : withName, this.destinations());
+    await this.assertAllowed(valid.config);
+    return { config: valid.config, input: valid.input };
   }
 }

@@ -23,6 +23,7 @@ export const connectionViewSchema = z
     problem: z.string().optional().meta({ description: 'Why a stored connection is not polled (it no longer validates)' }),
     passwordSet: z.boolean().optional().meta({ description: 'A password is stored; passwords are never sent back' }),
     clientSecretSet: z.boolean().optional(),
+    warnings: z.array(z.string()).optional().meta({ description: 'On create and update: settings that work but are most likely not meant (as `postroom validate` warns)' }),
   })
   .catchall(z.unknown())
   .meta({ id: 'Connection', description: 'A connection with every setting except secrets' });
@@ -34,6 +35,7 @@ export const checkResultSchema = z
     connection: z.string(),
     ok: z.boolean(),
     steps: z.array(z.object({ step: z.string(), ok: z.boolean(), detail: z.string() })),
+    warnings: z.array(z.string()).meta({ description: 'Settings that work but are most likely not meant (as `postroom validate` warns): a password without TLS, certificate checks off' }),
   })
   .meta({ id: 'CheckResult' });
 

@@ -7,7 +7,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
 import { PostroomError } from '../errors.ts';
-import { configSchema, type Config } from './schema.ts';
+import { configSchema, type Config, type ConnectionConfig } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILES = ['postroom.yaml', 'postroom.yml'];
 
@@ -72,21 +72,29 @@ export function formatProblems(problems: ConfigProblem[], file?: string): string
   return problems.map((p) => `  ${file ? `${file}${p.line ? `:${p.line}` : ''}: ` : ''}${p.path || '(top level)'}: ${p.message}`).join('\n');
 }
 
+/**
+ * Warnings about one connection: things that work but that the user most likely did not mean.
+ * `original` is the connection as written (before defaults); `at` the place in the file
+ * (`connections[1]`), left out for the API, where the request names the connection.
+ */
+export function connectionWarnings(connection: ConnectionConfig, original: Record<string, unknown> = {}, at?: string): string[] {
+  const warnings: string[] = [];
+  const field = (name: string) => (at ? `${at}.${name}: ` : `${name}: `);
+  const whole = at ? `${at} (${connection.name}): ` : '';
+  if (connection.hostType === 'pop3' && original.deleteMessages === false) {
+    warnings.push(`${field('deleteMessages')}POP3 always deletes emails after pickup (the protocol has no read flag); the setting is ignored`);
+  }
+  if (connection.hostType !== 'graph') {
+    if (!connection.useSsl && !connection.startTls) warnings.push(`${whole}useSsl and startTls are off, so the password travels unencrypted`);
+    if (!connection.tls.rejectUnauthorized) warnings.push(`${whole}tls.rejectUnauthorized is off, so the server's certificate is not checked`);
+  }
+  return warnings;
+}
+
 /** Warnings: things that work but that the user most likely did not mean. */
 export function configWarnings(raw: unknown, config: Config): string[] {
-  const warnings: string[] = [];
   const rawConnections = (raw as { connections?: Array<Record<string, unknown>> } | null)?.connections ?? [];
-  config.connections.forEach((connection, index) => {
-    const original = rawConnections[index] ?? {};
-    if (connection.hostType === 'pop3' && original.deleteMessages === false) {
-      warnings.push(`connections[${index}].deleteMessages: POP3 always deletes emails after pickup (the protocol has no read flag); the setting is ignored`);
-    }
-    if (connection.hostType !== 'graph') {
-      if (!connection.useSsl && !connection.startTls) warnings.push(`connections[${index}] (${connection.name}): useSsl and startTls are off, so the password travels unencrypted`);
-      if (!connection.tls.rejectUnauthorized) warnings.push(`connections[${index}] (${connection.name}): tls.rejectUnauthorized is off, so the server's certificate is not checked`);
-    }
-  });
-  return warnings;
+  return config.connections.flatMap((connection, index) => connectionWarnings(connection, rawConnections[index] ?? {}, `connections[${index}]`));
 }
 
 export function parseConfigText(text: string, options: { file?: string; env?: NodeJS.ProcessEnv } = {}): { config: Config; warnings: string[] } {

@@ -163,6 +163,10 @@ export const apiSchema = z
     listen: z.string().default('127.0.0.1:8025'),
     token: z.string().optional(),
     enabled: z.boolean().default(true),
+    /** Host names (globs: `*` is any characters) that connections made through the API may reach; unset: any. */
+    allowHosts: z.array(z.string().min(1)).optional(),
+    /** Let connections made through the API reach loopback, link-local and private addresses (off, so the API cannot probe the internal network). */
+    allowPrivateHosts: z.boolean().default(false),
   })
   .strict();
 

@@ -3,10 +3,10 @@
  * TCP, and (for implicit TLS) complete a verified handshake, saying which step failed and why.
  */
 import { lookup } from 'node:dns/promises';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { errorMessage } from '../errors.ts';
+import { PostroomError, errorMessage } from '../errors.ts';
 import { classifyNetworkError } from './network-errors.ts';
 import type { CheckStep } from './source.ts';
 
@@ -18,10 +18,29 @@ export interface ProbeTarget {
   timeoutMs: number;
 }
 
-/** tls.ca may be PEM text or a path to a PEM file. */
+/** A CA bundle is a few KiB (the whole Mozilla root store is ~250 KiB); anything near this is not one. */
+export const MAX_CA_FILE_BYTES = 1024 * 1024;
+
+/**
+ * tls.ca may be PEM text or a path to a PEM file (a path only ever comes from postroom.yaml: the
+ * API takes PEM text). Only a regular file up to MAX_CA_FILE_BYTES is read: it is opened
+ * non-blocking and checked with fstat, so a FIFO cannot stall the process and /dev/zero cannot
+ * fill its memory.
+ */
 export function resolveCa(ca: string | undefined): string | undefined {
   if (!ca) return undefined;
-  return ca.includes('-----BEGIN') ? ca : readFileSync(ca, 'utf8');
+  if (ca.includes('-----BEGIN')) return ca;
+  const fd = openSync(ca, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new PostroomError('CONFIG_INVALID', `tls.ca ${ca} is not a regular file`, { hint: 'Name a PEM file, or give the PEM text itself.' });
+    if (stat.size > MAX_CA_FILE_BYTES) throw new PostroomError('CONFIG_INVALID', `tls.ca ${ca} is larger than ${MAX_CA_FILE_BYTES / 1024 / 1024} MiB, too large for a CA bundle`, { hint: 'Name the PEM file of the CA certificate(s) only.' });
+    const buffer = Buffer.alloc(stat.size);
+    const read = readSync(fd, buffer, 0, stat.size, 0);
+    return buffer.subarray(0, read).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function describe(error: unknown, target: ProbeTarget): string {

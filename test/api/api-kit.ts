@@ -34,7 +34,8 @@ export async function startApi(
   ws: Workspace,
   options: { connections?: ConnectionInput[]; extra?: Partial<ConfigInput>; worker?: boolean; clock?: Clock; /** The environment the secret keys come from; default: POSTROOM_SECRET_KEY=TEST_SECRET_KEY. */ secretEnv?: NodeJS.ProcessEnv } = {},
 ): Promise<ApiHarness> {
-  const config = testConfig(ws, options.connections ?? [], { api: { token: TOKEN }, ...options.extra });
+  // The tests' mail servers listen on 127.0.0.1: let API-made connections reach loopback, as a local setup would.
+  const config = testConfig(ws, options.connections ?? [], { api: { token: TOKEN, allowPrivateHosts: true }, ...options.extra });
   const opened = await openWorkspaceStore(config);
   const clock = options.clock ?? systemClock;
   const secrets = secretBoxFromEnv(options.secretEnv ?? { POSTROOM_SECRET_KEY: TEST_SECRET_KEY });

@@ -15,7 +15,8 @@ export interface Catcher {
   close(): Promise<void>;
 }
 
-export type CatcherKind = 'pop3' | 'http' | { banner: string };
+/** `banner`: sends it on connect and `reply` to every line (an arbitrary TCP service). */
+export type CatcherKind = 'pop3' | 'http' | { banner: string; reply: string };
 
 export async function startCatcher(kind: CatcherKind): Promise<Catcher> {
   let received = '';
@@ -30,6 +31,8 @@ export async function startCatcher(kind: CatcherKind): Promise<Catcher> {
       received += chunk.toString('latin1');
       if (kind === 'pop3') {
         for (const line of chunk.toString('latin1').split('\r\n').filter(Boolean)) socket.write(/^USER /i.test(line) ? '+OK\r\n' : '-ERR no\r\n');
+      } else if (typeof kind === 'object') {
+        socket.write(kind.reply);
       } else if (kind === 'http' && received.includes('\r\n\r\n')) {
         const body = '{"error":"invalid_client"}';
         socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);

@@ -1,3 +1,4 @@
+import { connectionWarnings } from '../../config/load-config.ts';
 import { connectionSchema } from '../../config/schema.ts';
 import { toConnectionView } from '../connection-view.ts';
 import { defineRoute } from '../route.ts';
@@ -17,6 +18,6 @@ export const createConnection = defineRoute({
   async handle(request, reply, { connections }) {
     const entry = await connections.create(request.body);
     reply.code(201).header('location', `/api/connections/${encodeURIComponent(entry.name)}`);
-    return toConnectionView(entry);
+    return { ...toConnectionView(entry), warnings: entry.config ? connectionWarnings(entry.config, entry.input) : [] };
   },
 });

@@ -1,3 +1,4 @@
+import { connectionWarnings } from '../../config/load-config.ts';
 import { connectionSchema } from '../../config/schema.ts';
 import { toConnectionView } from '../connection-view.ts';
 import { defineRoute, param } from '../route.ts';
@@ -16,6 +17,7 @@ export const updateConnection = defineRoute({
     409: { description: 'The connection comes from postroom.yaml and is read-only here', schema: errorSchema },
   },
   async handle(request, _reply, { connections }) {
-    return toConnectionView(await connections.update(param(request, 'name'), request.body));
+    const entry = await connections.update(param(request, 'name'), request.body);
+    return { ...toConnectionView(entry), warnings: entry.config ? connectionWarnings(entry.config, entry.input) : [] };
   },
 });

@@ -173,7 +173,8 @@ export class ConnectionRegistry {
 
   /**
    * The connection to test: the saved one, or (from the dialog, before saving) the body given,
-   * with secrets left out taken from the saved connection of that name.
+   * with secrets left out taken from the saved connection of that name when the body still sends
+   * them to the same server (never from a postroom.yaml connection).
    */
   forCheck(name: string, body?: unknown): ConnectionConfig {
     const current = this.get(name);
@@ -183,6 +184,6 @@ export class ConnectionRegistry {
       return current.config;
     }
     const withName = isPlainObject(body) ? { ...body, name } : body;
-    return validateConnection(current ? keepStoredSecrets(withName, current.input) : withName, this.destinations()).config;
+    return validateConnection(current ? keepStoredSecrets(withName, current.input, { carry: current.source === 'api' }) : withName, this.destinations()).config;
   }
 }

@@ -17,6 +17,10 @@ export const DEFAULT_POLLING_INTERVAL = '60s';
 export const DEFAULT_OUTBOX_MAX_PENDING = 10_000;
 export const DEFAULT_KEEP_DELIVERED = '7d';
 
+/** Microsoft's global cloud; national clouds (and tests) set their own. */
+export const DEFAULT_GRAPH_ENDPOINT = 'https://graph.microsoft.com';
+export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
+
 /** YAML (and a whole-value ${ENV}) reads `password: 12345` as a number: take it as the text it is. */
 const text = z.union([z.string(), z.number()]).transform(String);
 
@@ -103,8 +107,8 @@ export const graphConnectionSchema = z
     mailbox: z.string().min(1),
     folder: z.string().min(1).default('inbox'),
     moveTo: z.string().min(1).optional(),
-    graphEndpoint: z.string().url().default('https://graph.microsoft.com'),
-    authorityHost: z.string().url().default('https://login.microsoftonline.com'),
+    graphEndpoint: z.string().url().default(DEFAULT_GRAPH_ENDPOINT),
+    authorityHost: z.string().url().default(DEFAULT_AUTHORITY_HOST),
     tls: tlsSchema.prefault({}),
   })
   .strict();

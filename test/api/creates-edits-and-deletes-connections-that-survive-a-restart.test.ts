@@ -49,6 +49,12 @@ describe('connections through the REST API', () => {
 
   it('replaces the settings with PUT and keeps the stored password when none is sent', async () => {
     const { password: _left, ...withoutPassword } = orders;
+    // A saved password goes only to the server it was saved for: a new host needs it again.
+    const moved = await api.app.inject({ method: 'PUT', url: '/api/connections/orders', headers: AUTH, payload: { ...withoutPassword, host: 'imap2.example.com', useSsl: false } });
+    assert.equal(moved.statusCode, 400, moved.body);
+    assert.equal(moved.json().issues[0].path, 'password');
+    const first = await api.app.inject({ method: 'PUT', url: '/api/connections/orders', headers: AUTH, payload: { ...orders, host: 'imap2.example.com', useSsl: false } });
+    assert.equal(first.statusCode, 200, first.body);
     const put = await api.app.inject({ method: 'PUT', url: '/api/connections/orders', headers: AUTH, payload: { ...withoutPassword, host: 'imap2.example.com', useSsl: false } });
     assert.equal(put.statusCode, 200, put.body);
     assert.equal(put.json().host, 'imap2.example.com');

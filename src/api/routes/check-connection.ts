@@ -8,7 +8,7 @@ export const checkConnection = defineRoute({
   url: '/api/connections/:name/check',
   tag: 'connections',
   summary: 'Test a connection step by step (DNS, TCP, TLS, login, folder), as `postroom check` does',
-  description: 'Without a body, tests the saved connection. With one (the dialog, before saving), tests those settings; a password left out is taken from the saved connection of that name.',
+  description: 'Without a body, tests the saved connection. With one (the dialog, before saving), tests those settings; a secret left out is taken from the saved connection of that name only while every field that says where it goes (host, port, useSsl, startTls, tls, tenantId, authorityHost, graphEndpoint, oauth2.tokenUrl) is unchanged, and never from a postroom.yaml connection.',
   body: { schema: connectionSchema, required: false },
   responses: {
     200: { description: 'The steps and whether all passed; a failed step is an answer, not an error', schema: checkResultSchema },

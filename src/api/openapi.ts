@@ -46,7 +46,7 @@ export function buildOpenApi(routes: readonly ApiRoute[], info: OpenApiInfo): Js
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const { path, params } = openApiPath(route.url);
-    const secured = route.url.startsWith('/api/');
+    const secured = !route.public;
     const parameters: JsonSchema[] = params.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
     if (route.query) {
       const query = components.add(route.query, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };

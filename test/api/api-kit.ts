@@ -121,3 +121,24 @@ export function sampleEmail(subject: string): string {
     '',
   ].join('\r\n');
 }
+
+/**
+ * One HTTP/1.1 request written byte for byte on a plain socket, so nothing (fetch, undici, the
+ * URL parser) normalises the request target on the way. Returns the status and the body.
+ */
+export async function rawRequest(port: number, head: string, body = ''): Promise<{ status: number; text: string }> {
+  const { connect } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
+      resolve({ status, text: text.slice(text.indexOf('\r\n\r\n') + 4) });
+    });
+    const lines = head.split('\n').map((line) => line.trim()).filter(Boolean);
+    socket.end(`${lines.join('\r\n')}\r\nConnection: close\r\n${body ? `Content-Length: ${Buffer.byteLength(body)}\r\n` : ''}\r\n${body}`);
+  });
+}

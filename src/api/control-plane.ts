@@ -39,8 +39,8 @@ export async function openControlPlane(options: { config: Config; opened: Opened
       // Build the UI now rather than on the first page load.
       uiAssets().catch((error: unknown) => options.log.error({ err: error }, 'the web UI could not be built; the REST API still works'));
       const bound = app.server.address();
-      const url = urlOf({ host: address.host, port: typeof bound === 'object' && bound ? bound.port : address.port });
-      options.log.info({ url, auth: options.config.api.token ? 'bearer token' : 'none (loopback only)' }, `web UI and REST API at ${url}`);
+      const url = urlOf({ host: address.host, port: typeof bound === 'object' && bound ? bound.port : address.port }, options.config.api.tls ? 'https' : 'http');
+      options.log.info({ url, auth: options.config.api.token ? 'bearer token' : 'none (loopback only)', tls: options.config.api.tls !== undefined }, `web UI and REST API at ${url}`);
       return {
         url,
         async close() {

@@ -45,7 +45,7 @@ export function resolveListen(listen: string, token: string | undefined): Listen
   return { host: '127.0.0.1', port, note: `api.token is not set, so the API listens on loopback only (127.0.0.1:${port}) instead of ${listen}; set api.token to listen on ${host}` };
 }
 
-export function urlOf(address: { host: string; port: number }): string {
+export function urlOf(address: { host: string; port: number }, scheme: 'http' | 'https' = 'http'): string {
   const host = address.host === '0.0.0.0' || address.host === '::' ? 'localhost' : address.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}/`;
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${address.port}/`;
 }

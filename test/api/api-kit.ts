@@ -36,7 +36,13 @@ export async function startApi(ws: Workspace, options: { connections?: Connectio
   const worker = options.worker
     ? new Worker({ config, opened, log: quietLog, clock, connections: () => connections.all(), onPoll: metrics.onPoll, onDelivery: metrics.onDelivery })
     : undefined;
-  const app = createApiServer({ config, opened, log: quietLog, connections, metrics, clock, ...(worker ? { worker } : {}) });
+  let app: FastifyInstance;
+  try {
+    app = createApiServer({ config, opened, log: quietLog, connections, metrics, clock, ...(worker ? { worker } : {}) });
+  } catch (error) {
+    await opened.store.close();
+    throw error;
+  }
   worker?.start();
   return {
     app,

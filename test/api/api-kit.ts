@@ -2,6 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import type { Config, ConfigInput, ConnectionInput } from '../../src/config/schema.ts';
 import { ConnectionRegistry } from '../../src/api/connection-registry.ts';
 import { PostroomMetrics } from '../../src/api/metrics.ts';
@@ -27,7 +28,7 @@ export interface ApiHarness {
 }
 
 /** An API server (not listening; use inject, or app.listen) over the workspace's store. */
-export async function startApi(ws: Workspace, options: { connections?: ConnectionInput[]; extra?: Partial<ConfigInput>; worker?: boolean; clock?: Clock } = {}): Promise<ApiHarness> {
+export async function startApi(ws: Workspace, options: { connections?: ConnectionInput[]; extra?: Partial<ConfigInput>; worker?: boolean; clock?: Clock; log?: Logger } = {}): Promise<ApiHarness> {
   const config = testConfig(ws, options.connections ?? [], { api: { token: TOKEN }, ...options.extra });
   const opened = await openWorkspaceStore(config);
   const clock = options.clock ?? systemClock;
@@ -38,7 +39,7 @@ export async function startApi(ws: Workspace, options: { connections?: Connectio
     : undefined;
   let app: FastifyInstance;
   try {
-    app = createApiServer({ config, opened, log: quietLog, connections, metrics, clock, ...(worker ? { worker } : {}) });
+    app = createApiServer({ config, opened, log: options.log ?? quietLog, connections, metrics, clock, ...(worker ? { worker } : {}) });
   } catch (error) {
     await opened.store.close();
     throw error;

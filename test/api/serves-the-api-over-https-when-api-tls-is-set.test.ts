@@ -15,7 +15,7 @@ import { isPostroomError } from '../../src/errors.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { generateTestCertificate, type TestCertificate } from '../support/fake-certificate.ts';
 import { openWorkspaceStore, quietLog, workspace, type Workspace } from '../support/postroom.ts';
-import { AUTH, startApi } from './api-kit.ts';
+import { AUTH, TOKEN, startApi } from './api-kit.ts';
 
 function get(url: string, options: { ca?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; certificate?: string }> {
   return new Promise((resolve, reject) => {
@@ -70,7 +70,7 @@ describe('the API over HTTPS', () => {
 
   it('says https:// when postroom run starts, and reads relative paths from the config file\'s directory', async () => {
     const file = join(ws.dir, 'postroom.yaml');
-    await writeFile(file, `store: ${ws.dataDir}\ndestinations:\n  out: { type: directory, path: ${ws.outDir} }\napi:\n  listen: 127.0.0.1:0\n  tls: { cert: api-cert.pem, key: api-key.pem }\n`);
+    await writeFile(file, `store: ${ws.dataDir}\ndestinations:\n  out: { type: directory, path: ${ws.outDir} }\napi:\n  listen: 127.0.0.1:0\n  token: ${TOKEN}\n  tls: { cert: api-cert.pem, key: api-key.pem }\n`);
     const { config } = loadConfig(file, {});
     assert.equal(config.api.tls?.cert, certPath);
     const opened = await openWorkspaceStore(config);
@@ -79,7 +79,7 @@ describe('the API over HTTPS', () => {
     const server = await plane.listen(worker);
     try {
       assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+\/$/);
-      assert.equal((await get(`${server.url}api/connections`, { ca: cert.certPem })).status, 200, 'on loopback without a token');
+      assert.equal((await get(`${server.url}api/connections`, { ca: cert.certPem, headers: AUTH })).status, 200);
     } finally {
       await server.close();
       await worker.stop();

@@ -16,6 +16,8 @@ import { imapConnection, openWorkspaceStore, quietLog, testConfig, type Workspac
 
 export const TOKEN = 'test-token-4f1c9a';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
+/** AUTH plus the header the web UI sends: a bodiless POST or DELETE needs it (or a JSON body). */
+export const MUTATE = { ...AUTH, 'x-postroom-request': '1' };
 
 export interface ApiHarness {
   app: FastifyInstance;

@@ -117,7 +117,8 @@ function resolvePaths(config: Config, baseDir: string): Config {
     Object.entries(config.destinations).map(([name, options]) => [name, typeof options.path === 'string' ? { ...options, path: absolute(options.path) } : options]),
   );
   const store = /^postgres(ql)?:\/\//.test(config.store) ? config.store : absolute(config.store);
-  return { ...config, store, ...(config.contentDir ? { contentDir: absolute(config.contentDir) } : {}), destinations };
+  const api = config.api.tls ? { api: { ...config.api, tls: { cert: absolute(config.api.tls.cert), key: absolute(config.api.tls.key) } } } : {};
+  return { ...config, store, ...(config.contentDir ? { contentDir: absolute(config.contentDir) } : {}), destinations, ...api };
 }
 
 export function findConfigFile(explicit?: string, cwd = process.cwd()): string {

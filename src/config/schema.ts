@@ -167,6 +167,8 @@ export const apiSchema = z
     listen: z.string().default('127.0.0.1:8025'),
     token: z.string().optional(),
     enabled: z.boolean().default(true),
+    /** Serve the API over HTTPS: paths to PEM files, read at start (relative to postroom.yaml). */
+    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AUTH, startApi, type ApiHarness } from './api-kit.ts';
+import { AUTH, MUTATE, startApi, type ApiHarness } from './api-kit.ts';
 import { workspace, type Workspace } from '../support/postroom.ts';
 
 const orders = { name: 'orders', hostType: 'imap', host: 'imap.example.com', username: 'orders@example.com', password: 'pw-orders-1', pollingInterval: '2m' };
@@ -77,17 +77,17 @@ describe('connections through the REST API', () => {
       ['DELETE', '/api/connections/from-file'],
       ['POST', '/api/connections/from-file/disable'],
     ] as const) {
-      const response = await api.app.inject({ method, url, headers: AUTH, ...(method === 'PUT' ? { payload: { ...orders, name: 'from-file' } } : {}) });
+      const response = await api.app.inject({ method, url, headers: MUTATE, ...(method === 'PUT' ? { payload: { ...orders, name: 'from-file' } } : {}) });
       assert.equal(response.statusCode, 409, `${method} ${url}`);
       assert.equal(response.json().error, 'CONNECTION_READ_ONLY');
     }
   });
 
   it('disables and enables a stored connection', async () => {
-    const off = await api.app.inject({ method: 'POST', url: '/api/connections/orders/disable', headers: AUTH });
+    const off = await api.app.inject({ method: 'POST', url: '/api/connections/orders/disable', headers: MUTATE });
     assert.equal(off.json().enabled, false);
     assert.equal(api.connections.all().find((c) => c.name === 'orders')?.enabled, false, 'the worker skips it');
-    const on = await api.app.inject({ method: 'POST', url: '/api/connections/orders/enable', headers: AUTH });
+    const on = await api.app.inject({ method: 'POST', url: '/api/connections/orders/enable', headers: MUTATE });
     assert.equal(on.json().enabled, true);
   });
 
@@ -99,7 +99,7 @@ describe('connections through the REST API', () => {
     assert.equal(got.json().host, 'imap2.example.com');
     assert.ok(api.connections.all().some((c) => c.name === 'orders'), 'a restarted worker polls it');
 
-    const deleted = await api.app.inject({ method: 'DELETE', url: '/api/connections/orders', headers: AUTH });
+    const deleted = await api.app.inject({ method: 'DELETE', url: '/api/connections/orders', headers: MUTATE });
     assert.equal(deleted.statusCode, 204);
     const gone = await api.app.inject({ method: 'GET', url: '/api/connections/orders', headers: AUTH });
     assert.equal(gone.statusCode, 404);

@@ -9,6 +9,8 @@ import type { Clock } from '../engine/clock.ts';
 import { PostroomError, errorMessage } from '../errors.ts';
 import type { ManagedConnection, Store } from '../store/store.ts';
 import { keepStoredSecrets, validateConnection } from './connection-input.ts';
+import { needsResealing, openSecrets, sealSecrets, secretsOf } from './connection-secrets.ts';
+import { SECRET_KEY_HINT, SecretBox } from '../store/secret-box.ts';
 import { RequestInvalid, isPlainObject } from './validation.ts';
 
 /** How often stored connections are re-read, so a connection added on another worker is polled here too. */
@@ -32,6 +34,8 @@ export interface ConnectionRegistryDeps {
   config: Config;
   log: Logger;
   clock: Clock;
+  /** Seals secrets at rest; from POSTROOM_SECRET_KEY by default. */
+  secrets?: SecretBox;
 }
 
 export class ConnectionRegistry {
@@ -39,8 +43,10 @@ export class ConnectionRegistry {
   private stored = new Map<string, ConnectionEntry>();
   private polled: ConnectionConfig[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private readonly box: SecretBox;
 
   private constructor(private readonly deps: ConnectionRegistryDeps) {
+    this.box = deps.secrets ?? SecretBox.fromEnv();
     this.fromFile = new Map(
       deps.config.connections.map((config) => [config.name, { name: config.name, source: 'config' as const, enabled: config.enabled, config, input: config as Record<string, unknown> }]),
     );
@@ -48,6 +54,7 @@ export class ConnectionRegistry {
 
   static async open(deps: ConnectionRegistryDeps): Promise<ConnectionRegistry> {
     const registry = new ConnectionRegistry(deps);
+    await registry.sealPlainRows();
     await registry.refresh();
     return registry;
   }
@@ -70,10 +77,41 @@ export class ConnectionRegistry {
     return Object.keys(this.deps.config.destinations);
   }
 
+  /**
+   * Rows written before secrets were sealed (or under a previous key) are sealed under the current
+   * key once, when the store is opened with one.
+   */
+  private async sealPlainRows(): Promise<void> {
+    if (!this.box.canSeal) return;
+    let sealed = 0;
+    for (const row of await this.deps.store.listManagedConnections()) {
+      if (!needsResealing(row.config, this.box)) continue;
+      try {
+        await this.deps.store.updateManagedConnection(row.name, { config: sealSecrets(row.config, this.box) }, row.updatedAt);
+        sealed += 1;
+      } catch (error) {
+        this.deps.log.warn({ connection: row.name, err: error }, 'could not encrypt the stored secrets of a connection');
+      }
+    }
+    if (sealed) this.deps.log.info({ connections: sealed, keyId: this.box.keyId }, 'encrypted the stored secrets of connections with POSTROOM_SECRET_KEY');
+  }
+
+  /** What to write to the store: the input with its secrets sealed (refused when there is a secret and no key). */
+  private toStored(input: Record<string, unknown>): Record<string, unknown> {
+    if (secretsOf(input).length > 0 && !this.box.canSeal) throw new PostroomError('SECRET_KEY_MISSING', 'a connection with a password or secret was not saved', { hint: SECRET_KEY_HINT });
+    return sealSecrets(input, this.box);
+  }
+
   private entryOf(row: ManagedConnection): ConnectionEntry {
     const entry: ConnectionEntry = { name: row.name, source: 'api', enabled: row.enabled, input: row.config };
     try {
-      const valid = validateConnection({ ...row.config, enabled: row.enabled }, this.destinations());
+      entry.input = openSecrets(row.config, this.box);
+    } catch (error) {
+      entry.problem = `${errorMessage(error)}: not polled until that key is set`;
+      return entry;
+    }
+    try {
+      const valid = validateConnection({ ...entry.input, enabled: row.enabled }, this.destinations());
       entry.config = valid.config;
     } catch (error) {
       entry.problem = error instanceof RequestInvalid ? error.issues.map((i) => `${i.path}: ${i.message}`).join('; ') : errorMessage(error);
@@ -124,7 +162,7 @@ export class ConnectionRegistry {
     const name = valid.config.name;
     if (this.fromFile.has(name)) throw new RequestInvalid([{ path: 'name', message: `"${name}" is already defined in postroom.yaml; choose another name` }]);
     const now = this.deps.clock.now();
-    const inserted = await this.deps.store.insertManagedConnection({ name, config: valid.input, enabled: valid.enabled, createdAt: now, updatedAt: now });
+    const inserted = await this.deps.store.insertManagedConnection({ name, config: this.toStored(valid.input), enabled: valid.enabled, createdAt: now, updatedAt: now });
     if (!inserted) throw new PostroomError('CONNECTION_EXISTS', `"${name}"`, { hint: 'Edit it, or choose another name.' });
     const entry: ConnectionEntry = { name, source: 'api', enabled: valid.enabled, config: valid.config, input: valid.input };
     this.stored.set(name, entry);
@@ -143,7 +181,7 @@ export class ConnectionRegistry {
     const enabledGiven = isPlainObject(body) && body.enabled !== undefined;
     const valid = validateConnection(enabledGiven ? merged : { ...(merged as Record<string, unknown>), enabled: current.enabled }, this.destinations());
     const now = this.deps.clock.now();
-    const updated = await this.deps.store.updateManagedConnection(name, { config: valid.input, enabled: valid.enabled }, now);
+    const updated = await this.deps.store.updateManagedConnection(name, { config: this.toStored(valid.input), enabled: valid.enabled }, now);
     if (!updated) throw new PostroomError('CONNECTION_NOT_FOUND', `"${name}"`);
     // New settings take effect at once: poll it now rather than at the old schedule.
     await this.deps.store.setNextDue(name, now);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SecretBox } from '../../src/store/secret-box.ts';
 import { AUTH, MUTATE, startApi, type ApiHarness } from './api-kit.ts';
 import { workspace, type Workspace } from '../support/postroom.ts';
 
@@ -61,7 +62,7 @@ describe('connections through the REST API', () => {
     assert.equal(put.json().port, 143, 'IMAP without SSL defaults to 143');
     assert.equal(put.json().passwordSet, true);
     const stored = await api.opened.store.getManagedConnection('orders');
-    assert.equal(stored?.config.password, 'pw-orders-1', 'the stored password is kept');
+    assert.equal(SecretBox.fromEnv().open(String(stored?.config.password)), 'pw-orders-1', 'the stored password is kept');
     const polled = api.connections.all().find((c) => c.name === 'orders');
     assert.equal(polled?.hostType === 'imap' ? polled.host : undefined, 'imap2.example.com', 'the worker polls the new settings');
     assert.equal(polled?.hostType === 'imap' ? polled.password : undefined, 'pw-orders-1', 'with the kept password');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SecretBox } from '../../src/store/secret-box.ts';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { AUTH, MUTATE, startApi, type ApiHarness } from './api-kit.ts';
 import { workspace, type Workspace } from '../support/postroom.ts';
@@ -62,6 +63,6 @@ describe('secrets are write-only', () => {
     const view = JSON.parse(bodies.find((b) => b.what === 'get')!.body.split('\n').slice(1).join('\n'));
     assert.equal(view.passwordSet, true, 'says a password is stored');
     assert.equal('password' in view, false);
-    assert.equal((await api.opened.store.getManagedConnection('secret'))?.config.password, PASSWORD, 'the PUT without a password kept it');
+    assert.equal(SecretBox.fromEnv().open(String((await api.opened.store.getManagedConnection('secret'))?.config.password)), PASSWORD, 'the PUT without a password kept it');
   });
 });

@@ -4,6 +4,7 @@
  * carried over from the stored version when an update leaves them out.
  */
 import { DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT, connectionSchema, defaultPort, type ConnectionConfig } from '../config/schema.ts';
+import { isPemText } from '../config/ca-file.ts';
 import { RequestInvalid, isPlainObject, issuesOf } from './validation.ts';
 
 /** Fields that hold a secret: never sent back, kept when an update leaves them out. */
@@ -33,6 +34,10 @@ export function validateConnection(body: unknown, destinations: readonly string[
     issues.push({ path: 'destination', message: destinations.length ? `say which destination to use: one of ${destinations.join(', ')}` : 'no destination is defined in postroom.yaml; add one under destinations:' });
   } else if (typeof input.destination === 'string' && !destinations.includes(input.destination)) {
     issues.push({ path: 'destination', message: `no destination is named "${input.destination}"; defined: ${destinations.join(', ') || 'none'}` });
+  }
+  const tls = isPlainObject(input.tls) ? input.tls : undefined;
+  if (typeof tls?.ca === 'string' && !isPemText(tls.ca)) {
+    issues.push({ path: 'tls.ca', message: 'through the API give the PEM text of the CA certificate (-----BEGIN CERTIFICATE-----…); a file path is read only from postroom.yaml' });
   }
   if (!parsed.success || issues.length) throw new RequestInvalid(issues);
   const config = { ...parsed.data, destination: input.destination as string } as ConnectionConfig;

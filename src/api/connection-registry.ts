@@ -9,6 +9,7 @@ import type { Clock } from '../engine/clock.ts';
 import { PostroomError, errorMessage } from '../errors.ts';
 import type { ManagedConnection, Store } from '../store/store.ts';
 import { keepStoredSecrets, validateConnection } from './connection-input.ts';
+import { checkHostsAllowed } from './host-guard.ts';
 import { needsResealing, openSecrets, sealSecrets, secretsOf } from './connection-secrets.ts';
 import { SECRET_KEY_HINT, SecretBox } from '../store/secret-box.ts';
 import { RequestInvalid, isPlainObject } from './validation.ts';
@@ -71,6 +72,11 @@ export class ConnectionRegistry {
 
   get(name: string): ConnectionEntry | undefined {
     return this.fromFile.get(name) ?? this.stored.get(name);
+  }
+
+  /** API connections may point only where api.allowPrivateHosts / api.allowHosts say. */
+  private async checkHosts(input: Record<string, unknown>): Promise<void> {
+    await checkHostsAllowed(input, this.deps.config.api);
   }
 
   private destinations(): string[] {
@@ -159,6 +165,7 @@ export class ConnectionRegistry {
 
   async create(body: unknown): Promise<ConnectionEntry> {
     const valid = validateConnection(body, this.destinations());
+    await this.checkHosts(valid.input);
     const name = valid.config.name;
     if (this.fromFile.has(name)) throw new RequestInvalid([{ path: 'name', message: `"${name}" is already defined in postroom.yaml; choose another name` }]);
     const now = this.deps.clock.now();
@@ -180,6 +187,7 @@ export class ConnectionRegistry {
     const merged = keepStoredSecrets(withName, current.input);
     const enabledGiven = isPlainObject(body) && body.enabled !== undefined;
     const valid = validateConnection(enabledGiven ? merged : { ...(merged as Record<string, unknown>), enabled: current.enabled }, this.destinations());
+    await this.checkHosts(valid.input);
     const now = this.deps.clock.now();
     const updated = await this.deps.store.updateManagedConnection(name, { config: this.toStored(valid.input), enabled: valid.enabled }, now);
     if (!updated) throw new PostroomError('CONNECTION_NOT_FOUND', `"${name}"`);
@@ -214,7 +222,7 @@ export class ConnectionRegistry {
    * with secrets left out taken from the saved connection of that name when the body still sends
    * them to the same server (never from a postroom.yaml connection).
    */
-  forCheck(name: string, body?: unknown): ConnectionConfig {
+  async forCheck(name: string, body?: unknown): Promise<ConnectionConfig> {
     const current = this.get(name);
     if (body === undefined || (isPlainObject(body) && Object.keys(body).length === 0)) {
       if (!current) throw new PostroomError('CONNECTION_NOT_FOUND', `"${name}"`);
@@ -222,6 +230,8 @@ export class ConnectionRegistry {
       return current.config;
     }
     const withName = isPlainObject(body) ? { ...body, name } : body;
-    return validateConnection(current ? keepStoredSecrets(withName, current.input, { carry: current.source === 'api' }) : withName, this.destinations()).config;
+    const valid = validateConnection(current ? keepStoredSecrets(withName, current.input, { carry: current.source === 'api' }) : withName, this.destinations());
+    await this.checkHosts(valid.input);
+    return valid.config;
   }
 }

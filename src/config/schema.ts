@@ -169,6 +169,10 @@ export const apiSchema = z
     enabled: z.boolean().default(true),
     /** Serve the API over HTTPS: paths to PEM files, read at start (relative to postroom.yaml). */
     tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+    /** Let connections created or tested through the API use loopback, link-local and private addresses (a mail server on the LAN). */
+    allowPrivateHosts: z.boolean().default(false),
+    /** When set, API connections may only use these hosts (globs, e.g. "*.example.com"). */
+    allowHosts: z.array(z.string().min(1)).optional(),
   })
   .strict();
 

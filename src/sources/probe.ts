@@ -3,9 +3,9 @@
  * TCP, and (for implicit TLS) complete a verified handshake, saying which step failed and why.
  */
 import { lookup } from 'node:dns/promises';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
+import { isPemText, readCaFile } from '../config/ca-file.ts';
 import { errorMessage } from '../errors.ts';
 import { classifyNetworkError } from './network-errors.ts';
 import type { CheckStep } from './source.ts';
@@ -18,10 +18,14 @@ export interface ProbeTarget {
   timeoutMs: number;
 }
 
-/** tls.ca may be PEM text or a path to a PEM file. */
+/**
+ * tls.ca may be PEM text or a path to a PEM file. The config loader has already read the files
+ * the config file names; a path that is left is read the same careful way (regular files only,
+ * size-capped). The API takes PEM text only.
+ */
 export function resolveCa(ca: string | undefined): string | undefined {
   if (!ca) return undefined;
-  return ca.includes('-----BEGIN') ? ca : readFileSync(ca, 'utf8');
+  return isPemText(ca) ? ca : readCaFile(ca);
 }
 
 function describe(error: unknown, target: ProbeTarget): string {

@@ -31,7 +31,7 @@ export interface ApiHarness {
 
 /** An API server (not listening; use inject, or app.listen) over the workspace's store. */
 export async function startApi(ws: Workspace, options: { connections?: ConnectionInput[]; extra?: Partial<ConfigInput>; worker?: boolean; clock?: Clock; log?: Logger } = {}): Promise<ApiHarness> {
-  const config = testConfig(ws, options.connections ?? [], { api: { token: TOKEN }, ...options.extra });
+  const config = testConfig(ws, options.connections ?? [], { api: { token: TOKEN, allowPrivateHosts: true }, ...options.extra });
   const opened = await openWorkspaceStore(config);
   const clock = options.clock ?? systemClock;
   const connections = await ConnectionRegistry.open({ store: opened.store, config, log: quietLog, clock });

@@ -17,7 +17,7 @@ export const checkConnection = defineRoute({
   },
   async handle(request, _reply, { connections, log }): Promise<CheckResult> {
     const name = param(request, 'name');
-    const connection = connections.forCheck(name, request.body ?? undefined);
+    const connection = await connections.forCheck(name, request.body ?? undefined);
     const steps = await sourceFor(connection.hostType).check(connection, { log: log.child({ connection: name }) });
     return { connection: name, ok: steps.every((step) => step.ok), steps };
   },

@@ -30,9 +30,11 @@ export const ERRORS = Object.freeze({
   UNAUTHORIZED: spec('A valid bearer token is required', false, 401),
   CONNECTION_EXISTS: spec('A connection with that name already exists', false, 409),
   CONNECTION_READ_ONLY: spec('The connection comes from the config file and can only be changed there', false, 409),
-  SECRET_KEY_MISSING: spec('No key is set to encrypt secrets at rest (POSTROOM_SECRET_KEY)', false, 409),
-  SECRET_KEY_UNKNOWN: spec('A stored secret is encrypted with a key that is not set', false, 409),
   TOO_MANY_ATTEMPTS: spec('Too many failed logins from this address; wait and try again', true, 429),
+  /** Host, Origin or a simple (form-like) mutation that a page on another site could have sent. */
+  REQUEST_REFUSED: spec('The request was refused because another site could have sent it', false, 403),
+  SECRET_KEY_MISSING: spec('No key is set to encrypt secrets at rest, so the API does not store them', false, 400),
+  SECRET_KEY_UNKNOWN: spec('A stored secret was encrypted with a key that is not set', false, 500),
 
   // Reaching a mail server
   DNS_FAILED: spec('The host name could not be resolved', true, 502),

@@ -7,10 +7,11 @@ import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
 import type { Clock } from '../engine/clock.ts';
 import { PostroomError, errorMessage } from '../errors.ts';
-import { SECRET_KEY_ENV, isSealed, secretBoxFromEnv, type SecretBox } from '../store/secret-box.ts';
 import type { ManagedConnection, Store } from '../store/store.ts';
-import { keepStoredSecrets, mapSecrets, secretsOf, validateConnection } from './connection-input.ts';
-import { hostPolicyIssues, type HostPolicy } from './host-policy.ts';
+import { keepStoredSecrets, validateConnection } from './connection-input.ts';
+import { checkHostsAllowed } from './host-guard.ts';
+import { needsResealing, openSecrets, sealSecrets, secretsOf } from './connection-secrets.ts';
+import { SECRET_KEY_HINT, SecretBox } from '../store/secret-box.ts';
 import { RequestInvalid, isPlainObject } from './validation.ts';
 
 /** How often stored connections are re-read, so a connection added on another worker is polled here too. */
@@ -24,7 +25,7 @@ export interface ConnectionEntry {
   enabled: boolean;
   /** The validated connection; absent when a stored one no longer validates (see `problem`). */
   config?: ConnectionConfig;
-  /** As written: the stored input (API, secrets opened) or the parsed config (file). Holds secrets: never send it out. */
+  /** As written: the stored input (API) or the parsed config (file). Holds secrets: never send it out. */
   input: Record<string, unknown>;
   problem?: string;
 }
@@ -34,7 +35,7 @@ export interface ConnectionRegistryDeps {
   config: Config;
   log: Logger;
   clock: Clock;
-  /** Seals secrets before they are stored and opens them after; default: the keys in POSTROOM_SECRET_KEY(_PREVIOUS). */
+  /** Seals secrets at rest; from POSTROOM_SECRET_KEY by default. */
   secrets?: SecretBox;
 }
 
@@ -43,10 +44,10 @@ export class ConnectionRegistry {
   private stored = new Map<string, ConnectionEntry>();
   private polled: ConnectionConfig[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly secrets: SecretBox;
+  private readonly box: SecretBox;
 
   private constructor(private readonly deps: ConnectionRegistryDeps) {
-    this.secrets = deps.secrets ?? secretBoxFromEnv();
+    this.box = deps.secrets ?? SecretBox.fromEnv();
     this.fromFile = new Map(
       deps.config.connections.map((config) => [config.name, { name: config.name, source: 'config' as const, enabled: config.enabled, config, input: config as Record<string, unknown> }]),
     );
@@ -54,7 +55,7 @@ export class ConnectionRegistry {
 
   static async open(deps: ConnectionRegistryDeps): Promise<ConnectionRegistry> {
     const registry = new ConnectionRegistry(deps);
-    await registry.sealStoredSecrets();
+    await registry.sealPlainRows();
     await registry.refresh();
     return registry;
   }
@@ -73,60 +74,46 @@ export class ConnectionRegistry {
     return this.fromFile.get(name) ?? this.stored.get(name);
   }
 
-  private get policy(): HostPolicy {
-    return { allowHosts: this.deps.config.api.allowHosts, allowPrivateHosts: this.deps.config.api.allowPrivateHosts };
-  }
-
-  /** Refuses (400, naming the field) a connection from the API that would reach a host the policy keeps out. */
-  private async assertAllowed(config: ConnectionConfig): Promise<void> {
-    const issues = await hostPolicyIssues(config, this.policy);
-    if (issues.length) throw new RequestInvalid(issues);
+  /** API connections may point only where api.allowPrivateHosts / api.allowHosts say. */
+  private async checkHosts(input: Record<string, unknown>): Promise<void> {
+    await checkHostsAllowed(input, this.deps.config.api);
   }
 
   private destinations(): string[] {
     return Object.keys(this.deps.config.destinations);
   }
 
-  /** The input with each secret sealed, as it is stored; refused (SECRET_KEY_MISSING) while no key is set. */
-  private sealed(input: Record<string, unknown>): Record<string, unknown> {
-    return mapSecrets(input, (value) => this.secrets.seal(value));
+  /**
+   * Rows written before secrets were sealed (or under a previous key) are sealed under the current
+   * key once, when the store is opened with one.
+   */
+  private async sealPlainRows(): Promise<void> {
+    if (!this.box.canSeal) return;
+    let sealed = 0;
+    for (const row of await this.deps.store.listManagedConnections()) {
+      if (!needsResealing(row.config, this.box)) continue;
+      try {
+        await this.deps.store.updateManagedConnection(row.name, { config: sealSecrets(row.config, this.box) }, row.updatedAt);
+        sealed += 1;
+      } catch (error) {
+        this.deps.log.warn({ connection: row.name, err: error }, 'could not encrypt the stored secrets of a connection');
+      }
+    }
+    if (sealed) this.deps.log.info({ connections: sealed, keyId: this.box.keyId }, 'encrypted the stored secrets of connections with POSTROOM_SECRET_KEY');
   }
 
-  /**
-   * Start-up pass: rows whose secrets are plain text (stored before encryption) or sealed under
-   * the previous key are written again under the current key. Without a key, says how many rows
-   * keep plain-text secrets.
-   */
-  private async sealStoredSecrets(): Promise<void> {
-    const rows = await this.deps.store.listManagedConnections();
-    let sealed = 0;
-    let plain = 0;
-    for (const row of rows) {
-      const secrets = secretsOf(row.config);
-      if (!this.secrets.canSeal) {
-        if (secrets.some(({ value }) => !isSealed(value))) plain++;
-        continue;
-      }
-      if (!secrets.some(({ value }) => this.secrets.needsReseal(value))) continue;
-      let next: Record<string, unknown>;
-      try {
-        next = mapSecrets(row.config, (value) => this.secrets.seal(this.secrets.open(value)));
-      } catch {
-        continue; // sealed under a key that is not set: the entry shows the problem
-      }
-      // Same updated_at: re-encrypting is not an edit. Only if nobody changed the row meanwhile.
-      if (await this.deps.store.updateManagedConnection(row.name, { config: next, ifConfig: row.config }, row.updatedAt)) sealed++;
-    }
-    if (sealed) this.deps.log.info({ connections: sealed }, 'stored connection secrets encrypted under the current POSTROOM_SECRET_KEY');
-    if (plain) this.deps.log.warn({ connections: plain }, `stored connections keep secrets in plain text: set ${SECRET_KEY_ENV} (e.g. openssl rand -hex 32) to encrypt them`);
+  /** What to write to the store: the input with its secrets sealed (refused when there is a secret and no key). */
+  private toStored(input: Record<string, unknown>): Record<string, unknown> {
+    if (secretsOf(input).length > 0 && !this.box.canSeal) throw new PostroomError('SECRET_KEY_MISSING', 'a connection with a password or secret was not saved', { hint: SECRET_KEY_HINT });
+    return sealSecrets(input, this.box);
   }
 
   private entryOf(row: ManagedConnection): ConnectionEntry {
     const entry: ConnectionEntry = { name: row.name, source: 'api', enabled: row.enabled, input: row.config };
     try {
-      entry.input = mapSecrets(row.config, (value) => this.secrets.open(value));
+      entry.input = openSecrets(row.config, this.box);
     } catch (error) {
-      entry.problem = `its secrets cannot be read: ${errorMessage(error)}`;
+      entry.problem = `${errorMessage(error)}: not polled until that key is set`;
       return entry;
     }
     try {
@@ -149,12 +136,6 @@ export class ConnectionRegistry {
     const next = new Map<string, ConnectionEntry>();
     for (const row of rows) {
       const entry = this.entryOf(row);
-      // The policy may have changed since it was stored: literal addresses and allowHosts are checked on every read (no DNS here).
-      const blocked = entry.config ? await hostPolicyIssues(entry.config, this.policy, async () => []) : [];
-      if (blocked.length) {
-        delete entry.config;
-        entry.problem = blocked.map((i) => `${i.path}: ${i.message}`).join('; ');
-      }
       if (entry.problem && !this.stored.get(row.name)?.problem) this.deps.log.warn({ connection: row.name, problem: entry.problem }, 'stored connection is not valid any more: not polled until it is fixed');
       next.set(row.name, entry);
     }
@@ -184,11 +165,11 @@ export class ConnectionRegistry {
 
   async create(body: unknown): Promise<ConnectionEntry> {
     const valid = validateConnection(body, this.destinations());
+    await this.checkHosts(valid.input);
     const name = valid.config.name;
-    await this.assertAllowed(valid.config);
     if (this.fromFile.has(name)) throw new RequestInvalid([{ path: 'name', message: `"${name}" is already defined in postroom.yaml; choose another name` }]);
     const now = this.deps.clock.now();
-    const inserted = await this.deps.store.insertManagedConnection({ name, config: this.sealed(valid.input), enabled: valid.enabled, createdAt: now, updatedAt: now });
+    const inserted = await this.deps.store.insertManagedConnection({ name, config: this.toStored(valid.input), enabled: valid.enabled, createdAt: now, updatedAt: now });
     if (!inserted) throw new PostroomError('CONNECTION_EXISTS', `"${name}"`, { hint: 'Edit it, or choose another name.' });
     const entry: ConnectionEntry = { name, source: 'api', enabled: valid.enabled, config: valid.config, input: valid.input };
     this.stored.set(name, entry);
@@ -206,9 +187,9 @@ export class ConnectionRegistry {
     const merged = keepStoredSecrets(withName, current.input);
     const enabledGiven = isPlainObject(body) && body.enabled !== undefined;
     const valid = validateConnection(enabledGiven ? merged : { ...(merged as Record<string, unknown>), enabled: current.enabled }, this.destinations());
-    await this.assertAllowed(valid.config);
+    await this.checkHosts(valid.input);
     const now = this.deps.clock.now();
-    const updated = await this.deps.store.updateManagedConnection(name, { config: this.sealed(valid.input), enabled: valid.enabled }, now);
+    const updated = await this.deps.store.updateManagedConnection(name, { config: this.toStored(valid.input), enabled: valid.enabled }, now);
     if (!updated) throw new PostroomError('CONNECTION_NOT_FOUND', `"${name}"`);
     // New settings take effect at once: poll it now rather than at the old schedule.
     await this.deps.store.setNextDue(name, now);
@@ -238,21 +219,19 @@ export class ConnectionRegistry {
 
   /**
    * The connection to test: the saved one, or (from the dialog, before saving) the body given,
-   * with secrets left out taken from the saved connection of that name while the body still points
-   * where they were saved for (never from postroom.yaml: a body must bring its own secrets there).
+   * with secrets left out taken from the saved connection of that name when the body still sends
+   * them to the same server (never from a postroom.yaml connection).
    */
-  async forCheck(name: string, body?: unknown): Promise<{ config: ConnectionConfig; input: Record<string, unknown> }> {
+  async forCheck(name: string, body?: unknown): Promise<ConnectionConfig> {
     const current = this.get(name);
     if (body === undefined || (isPlainObject(body) && Object.keys(body).length === 0)) {
       if (!current) throw new PostroomError('CONNECTION_NOT_FOUND', `"${name}"`);
       if (!current.config) throw new PostroomError('CONFIG_INVALID', `"${name}": ${current.problem ?? 'not valid'}`);
-      // postroom.yaml's own connections are the operator's: only API ones are held to the host policy.
-      if (current.source === 'api') await this.assertAllowed(current.config);
-      return { config: current.config, input: current.input };
+      return current.config;
     }
     const withName = isPlainObject(body) ? { ...body, name } : body;
-    const valid = validateConnection(current ? keepStoredSecrets(withName, current.input, { fromFile: current.source === 'config' }) : withName, this.destinations());
-    await this.assertAllowed(valid.config);
-    return { config: valid.config, input: valid.input };
+    const valid = validateConnection(current ? keepStoredSecrets(withName, current.input, { carry: current.source === 'api' }) : withName, this.destinations());
+    await this.checkHosts(valid.input);
+    return valid.config;
   }
 }

@@ -1,13 +1,15 @@
 /**
  * What `postroom run` needs from the control plane: the connections to poll (postroom.yaml plus
- * stored ones), the metrics hooks for the worker, and the HTTP server on `api.listen`.
+ * stored ones), the metrics hooks for the worker, and the HTTP server on `api.listen` (with
+ * api.token, or one made in the data directory for a SQLite store: generated-token.ts).
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { systemClock, type Clock } from '../engine/clock.ts';
 import type { Worker, WorkerOptions } from '../engine/worker.ts';
-import type { OpenedStore } from '../store/open-store.ts';
+import { isPostgresUrl, type OpenedStore } from '../store/open-store.ts';
 import { ConnectionRegistry } from './connection-registry.ts';
+import { loadOrCreateApiToken } from './generated-token.ts';
 import { resolveListen, urlOf } from './listen-address.ts';
 import { PostroomMetrics } from './metrics.ts';
 import { createApiServer } from './server.ts';
@@ -31,16 +33,24 @@ export async function openControlPlane(options: { config: Config; opened: Opened
     metrics,
     workerOptions: { connections: () => connections.all(), onPoll: metrics.onPoll, onDelivery: metrics.onDelivery },
     async listen(worker) {
-      const address = resolveListen(options.config.api.listen, options.config.api.token || undefined);
+      const configured = options.config.api.token || undefined;
+      // The listen address follows the configured token only: a made one never widens it.
+      const address = resolveListen(options.config.api.listen, configured);
       if (address.note) options.log.warn(address.note);
-      const app = createApiServer({ config: options.config, opened: options.opened, worker, log: options.log, connections, metrics, clock });
+      const generated = configured === undefined && !isPostgresUrl(options.config.store) ? await loadOrCreateApiToken(options.opened.dataDir) : undefined;
+      if (generated) {
+        options.log.info({ tokenFile: generated.path }, `${generated.created ? 'made an API token' : 'the API token is'} in ${generated.path}: log in to the web UI with it, or send Authorization: Bearer <the file's contents>; set api.token to choose your own`);
+      }
+      const config = generated ? { ...options.config, api: { ...options.config.api, token: generated.token } } : options.config;
+      const app = createApiServer({ config, opened: options.opened, worker, log: options.log, connections, metrics, clock });
       await app.listen({ host: address.host, port: address.port });
       connections.startRefreshing();
       // Build the UI now rather than on the first page load.
       uiAssets().catch((error: unknown) => options.log.error({ err: error }, 'the web UI could not be built; the REST API still works'));
       const bound = app.server.address();
-      const url = urlOf({ host: address.host, port: typeof bound === 'object' && bound ? bound.port : address.port });
-      options.log.info({ url, auth: options.config.api.token ? 'bearer token' : 'none (loopback only)' }, `web UI and REST API at ${url}`);
+      const url = urlOf({ host: address.host, port: typeof bound === 'object' && bound ? bound.port : address.port }, options.config.api.tls ? 'https' : 'http');
+      const auth = configured ? 'bearer token' : generated ? `bearer token (made, in ${generated.path})` : 'none (loopback only)';
+      options.log.info({ url, auth, tls: options.config.api.tls !== undefined }, `web UI and REST API at ${url}`);
       return {
         url,
         async close() {

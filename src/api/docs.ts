@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { PUBLIC_ROUTE } from './auth.ts';
 
 /** The only swagger-ui-dist files served, with their types. */
 const SWAGGER_FILES: Record<string, string> = {
@@ -43,10 +44,10 @@ function swaggerDir(): string {
 export function registerDocs(app: FastifyInstance, document: Record<string, unknown>): void {
   const body = JSON.stringify(document);
   const dir = swaggerDir();
-  app.get('/openapi.json', async (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
-  app.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', DOCS_CSP).send(DOCS_HTML));
-  app.get('/docs/init.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(DOCS_INIT));
-  app.get('/docs/assets/:file', async (request, reply) => {
+  app.get('/openapi.json', { config: PUBLIC_ROUTE }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
+  app.get('/docs', { config: PUBLIC_ROUTE }, async (_request, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', DOCS_CSP).send(DOCS_HTML));
+  app.get('/docs/init.js', { config: PUBLIC_ROUTE }, async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(DOCS_INIT));
+  app.get('/docs/assets/:file', { config: PUBLIC_ROUTE }, async (request, reply) => {
     const file = (request.params as { file: string }).file;
     const type = SWAGGER_FILES[file];
     if (!type) return reply.code(404).send({ error: 'NOT_FOUND', message: `no such file: ${file}` });

@@ -46,7 +46,7 @@ export function buildOpenApi(routes: readonly ApiRoute[], info: OpenApiInfo): Js
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const { path, params } = openApiPath(route.url);
-    const secured = route.url.startsWith('/api/');
+    const secured = !route.public;
     const parameters: JsonSchema[] = params.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
     if (route.query) {
       const query = components.add(route.query, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
@@ -65,6 +65,9 @@ export function buildOpenApi(routes: readonly ApiRoute[], info: OpenApiInfo): Js
     if (secured) {
       responses['401'] ??= { description: 'No valid bearer token', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
       responses['429'] ??= { description: 'Too many failed logins from this address', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    }
+    if (route.method !== 'GET') {
+      responses['403'] ??= { description: 'Refused as possibly cross-site: send a JSON body or X-Postroom-Request: 1, from no other Origin', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
     }
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = {
@@ -88,7 +91,7 @@ export function buildOpenApi(routes: readonly ApiRoute[], info: OpenApiInfo): Js
   }
   return {
     openapi: '3.1.0',
-    info: { title: info.title, version: info.version, description: 'Postroom turns email accounts into a stream of pipeline messages. Every /api route needs `Authorization: Bearer <api.token>`.' },
+    info: { title: info.title, version: info.version, description: 'Postroom turns email accounts into a stream of pipeline messages. Every /api route needs `Authorization: Bearer <api.token>`; every POST, PUT and DELETE a JSON body or `X-Postroom-Request: 1`.' },
     paths,
     components: { schemas: components.schemas, securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'api.token from postroom.yaml' } } },
   };

@@ -37,6 +37,8 @@ export interface ApiRoute {
   summary: string;
   description?: string;
   tag: string;
+  /** Callable without the token (health, metrics). Absent: the token is required (deny by default). */
+  public?: true;
   /** The request body's schema, for the document; handlers validate with it (or a stricter path). */
   body?: { schema: z.ZodType; required: boolean; description?: string };
   query?: z.ZodObject;

@@ -1,8 +1,10 @@
 /**
- * The control plane's HTTP server (Fastify): the REST API under /api (bearer token), the web UI
- * at /, the OpenAPI document and docs, /healthz and /metrics. CORS is off (no CORS headers are
- * ever sent, so browsers keep other origins out), bodies are size-limited, failed logins are
- * rate limited, and errors come back as `{ error, message, issues? }`.
+ * The control plane's HTTP server (Fastify, HTTPS with api.tls): the REST API under /api (bearer
+ * token, checked on the matched route), the web UI at /, the OpenAPI document and docs, /healthz
+ * and /metrics. CORS is off (no CORS headers are ever sent, so browsers keep other origins out),
+ * Host, Origin and simple mutations are checked (request-guard.ts), bodies are size-limited,
+ * failed logins are rate limited, mutations and refusals are logged (audit-log.ts), and errors
+ * come back as `{ error, message, issues? }`.
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -11,14 +13,17 @@ import { systemClock, type Clock } from '../engine/clock.ts';
 import type { Worker } from '../engine/worker.ts';
 import { PostroomError } from '../errors.ts';
 import type { OpenedStore } from '../store/open-store.ts';
-import { authorize, isApiPath } from './auth.ts';
+import { logMutation, logRefusal, recordCaller } from './audit-log.ts';
+import { authorize, isPublicRoute, PUBLIC_ROUTE } from './auth.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
 import { registerDocs } from './docs.ts';
 import { LoginLimiter } from './login-limiter.ts';
 import { PostroomMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import type { ApiContext } from './route.ts';
+import { guardMutation, guardOrigin } from './request-guard.ts';
 import { ROUTES } from './routes/index.ts';
+import { readTlsFiles } from './tls-files.ts';
 import { registerUi } from './ui/serve-ui.ts';
 import { RequestInvalid } from './validation.ts';
 
@@ -59,15 +64,32 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   };
   const token = options.config.api.token || undefined;
   const limiter = new LoginLimiter(clock);
-  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: BODY_LIMIT_BYTES, trustProxy: false });
+  const tls = readTlsFiles(options.config.api.tls);
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: false,
+    ...(tls ? { https: tls } : {}),
+  }) as unknown as FastifyInstance;
 
+  // Runs after routing, so it sees the route that matched, however the path was spelled.
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(SECURITY_HEADERS);
-    if (isApiPath(request.url)) {
-      reply.header('cache-control', 'no-store');
-      authorize(request, token, limiter);
+    try {
+      guardOrigin(request, token !== undefined);
+      if (!isPublicRoute(request)) {
+        reply.header('cache-control', 'no-store');
+        authorize(request, token, limiter);
+      }
+      guardMutation(request);
+      recordCaller(request, token !== undefined);
+    } catch (error) {
+      if (error instanceof PostroomError) logRefusal(request, error);
+      throw error;
     }
   });
+  app.addHook('onResponse', async (request, reply) => logMutation(request, reply));
 
   app.setErrorHandler((error: FastifyError | PostroomError, request, reply) => {
     if (error instanceof RequestInvalid) return reply.code(400).send({ error: error.code, message: error.message, issues: error.issues });
@@ -87,7 +109,7 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }));
 
   for (const route of ROUTES) {
-    app.route({ method: route.method, url: route.url, handler: (request, reply) => route.handle(request, reply, context) });
+    app.route({ method: route.method, url: route.url, ...(route.public ? { config: PUBLIC_ROUTE } : {}), handler: (request, reply) => route.handle(request, reply, context) });
   }
   registerDocs(app, buildOpenApi(ROUTES, { title: 'Postroom', version: API_VERSION }));
   registerUi(app);

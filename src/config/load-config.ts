@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
+import { isPemText, readCaFile } from './ca-file.ts';
 import { PostroomError } from '../errors.ts';
 import { configSchema, type Config, type ConnectionConfig } from './schema.ts';
 
@@ -125,7 +126,29 @@ function resolvePaths(config: Config, baseDir: string): Config {
     Object.entries(config.destinations).map(([name, options]) => [name, typeof options.path === 'string' ? { ...options, path: absolute(options.path) } : options]),
   );
   const store = /^postgres(ql)?:\/\//.test(config.store) ? config.store : absolute(config.store);
-  return { ...config, store, ...(config.contentDir ? { contentDir: absolute(config.contentDir) } : {}), destinations };
+  const api = config.api.tls ? { api: { ...config.api, tls: { cert: absolute(config.api.tls.cert), key: absolute(config.api.tls.key) } } } : {};
+  const readCas = <T,>(value: T, field: string): T => withCaFilesRead(value, field, absolute);
+  return {
+    ...config,
+    store,
+    ...(config.contentDir ? { contentDir: absolute(config.contentDir) } : {}),
+    destinations: readCas(destinations, 'destinations'),
+    connections: config.connections.map((connection, index) => readCas(connection, `connections[${index}]`)),
+    ...api,
+  };
+}
+
+/** A copy with every `tls.ca` that names a file replaced by the file's PEM text, read once, here. */
+function withCaFilesRead<T>(value: T, field: string, absolute: (path: string) => string): T {
+  if (Array.isArray(value)) return value.map((item, index) => withCaFilesRead(item, `${field}[${index}]`, absolute)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    const path = `${field}.${key}`;
+    if (key === 'ca' && field.endsWith('tls') && typeof item === 'string' && !isPemText(item)) out[key] = readCaFile(absolute(item), path);
+    else out[key] = withCaFilesRead(item, path, absolute);
+  }
+  return out as T;
 }
 
 export function findConfigFile(explicit?: string, cwd = process.cwd()): string {

@@ -17,6 +17,10 @@ export const DEFAULT_POLLING_INTERVAL = '60s';
 export const DEFAULT_OUTBOX_MAX_PENDING = 10_000;
 export const DEFAULT_KEEP_DELIVERED = '7d';
 
+/** Microsoft's global cloud; national clouds (and tests) set their own. */
+export const DEFAULT_GRAPH_ENDPOINT = 'https://graph.microsoft.com';
+export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
+
 /** YAML (and a whole-value ${ENV}) reads `password: 12345` as a number: take it as the text it is. */
 const text = z.union([z.string(), z.number()]).transform(String);
 
@@ -103,8 +107,8 @@ export const graphConnectionSchema = z
     mailbox: z.string().min(1),
     folder: z.string().min(1).default('inbox'),
     moveTo: z.string().min(1).optional(),
-    graphEndpoint: z.string().url().default('https://graph.microsoft.com'),
-    authorityHost: z.string().url().default('https://login.microsoftonline.com'),
+    graphEndpoint: z.string().url().default(DEFAULT_GRAPH_ENDPOINT),
+    authorityHost: z.string().url().default(DEFAULT_AUTHORITY_HOST),
     tls: tlsSchema.prefault({}),
   })
   .strict();
@@ -163,10 +167,12 @@ export const apiSchema = z
     listen: z.string().default('127.0.0.1:8025'),
     token: z.string().optional(),
     enabled: z.boolean().default(true),
-    /** Host names (globs: `*` is any characters) that connections made through the API may reach; unset: any. */
-    allowHosts: z.array(z.string().min(1)).optional(),
-    /** Let connections made through the API reach loopback, link-local and private addresses (off, so the API cannot probe the internal network). */
+    /** Serve the API over HTTPS: paths to PEM files, read at start (relative to postroom.yaml). */
+    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+    /** Let connections created or tested through the API use loopback, link-local and private addresses (a mail server on the LAN). */
     allowPrivateHosts: z.boolean().default(false),
+    /** When set, API connections may only use these hosts (globs, e.g. "*.example.com"). */
+    allowHosts: z.array(z.string().min(1)).optional(),
   })
   .strict();
 

@@ -3,10 +3,10 @@
  * TCP, and (for implicit TLS) complete a verified handshake, saying which step failed and why.
  */
 import { lookup } from 'node:dns/promises';
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { PostroomError, errorMessage } from '../errors.ts';
+import { isPemText, readCaFile } from '../config/ca-file.ts';
+import { errorMessage } from '../errors.ts';
 import { classifyNetworkError } from './network-errors.ts';
 import type { CheckStep } from './source.ts';
 
@@ -18,29 +18,14 @@ export interface ProbeTarget {
   timeoutMs: number;
 }
 
-/** A CA bundle is a few KiB (the whole Mozilla root store is ~250 KiB); anything near this is not one. */
-export const MAX_CA_FILE_BYTES = 1024 * 1024;
-
 /**
- * tls.ca may be PEM text or a path to a PEM file (a path only ever comes from postroom.yaml: the
- * API takes PEM text). Only a regular file up to MAX_CA_FILE_BYTES is read: it is opened
- * non-blocking and checked with fstat, so a FIFO cannot stall the process and /dev/zero cannot
- * fill its memory.
+ * tls.ca may be PEM text or a path to a PEM file. The config loader has already read the files
+ * the config file names; a path that is left is read the same careful way (regular files only,
+ * size-capped). The API takes PEM text only.
  */
 export function resolveCa(ca: string | undefined): string | undefined {
   if (!ca) return undefined;
-  if (ca.includes('-----BEGIN')) return ca;
-  const fd = openSync(ca, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new PostroomError('CONFIG_INVALID', `tls.ca ${ca} is not a regular file`, { hint: 'Name a PEM file, or give the PEM text itself.' });
-    if (stat.size > MAX_CA_FILE_BYTES) throw new PostroomError('CONFIG_INVALID', `tls.ca ${ca} is larger than ${MAX_CA_FILE_BYTES / 1024 / 1024} MiB, too large for a CA bundle`, { hint: 'Name the PEM file of the CA certificate(s) only.' });
-    const buffer = Buffer.alloc(stat.size);
-    const read = readSync(fd, buffer, 0, stat.size, 0);
-    return buffer.subarray(0, read).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
+  return isPemText(ca) ? ca : readCaFile(ca);
 }
 
 function describe(error: unknown, target: ProbeTarget): string {

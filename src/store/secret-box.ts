@@ -1,114 +1,96 @@
 /**
  * Secrets at rest: the passwords, client secrets, refresh tokens and private keys of connections
- * created through the API are stored encrypted with AES-256-GCM under a key from the environment
- * (POSTROOM_SECRET_KEY), never in the store itself. Each value carries the id of its key, so a
- * key can be rotated: set the new key, keep the old one in POSTROOM_SECRET_KEY_PREVIOUS for one
- * start (rows are re-encrypted under the new key then), and drop it.
- *
- * A sealed value is one string: `enc:v1:<key id>:<iv>:<auth tag>:<ciphertext>` (base64url).
+ * created through the API are sealed with AES-256-GCM before they reach the store, under a key
+ * from the environment (`POSTROOM_SECRET_KEY`, 32 bytes as 64 hex digits or base64). Each sealed
+ * value names the key it was sealed with (the first 8 hex digits of the key's SHA-256), so a key
+ * can be rotated: set the new key, and the old one as `POSTROOM_SECRET_KEY_PREVIOUS` until every
+ * row has been re-sealed (Postroom re-seals rows under the current key when it opens the store).
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { PostroomError } from '../errors.ts';
 
-export const SECRET_KEY_ENV = 'POSTROOM_SECRET_KEY';
-export const PREVIOUS_SECRET_KEY_ENV = 'POSTROOM_SECRET_KEY_PREVIOUS';
-/** What to tell a user who has no key yet. */
-export const MAKE_A_KEY = `set ${SECRET_KEY_ENV} to 32 random bytes, e.g. export ${SECRET_KEY_ENV}=$(openssl rand -hex 32), and restart Postroom (keep the key: stored secrets cannot be read without it)`;
-
-/** AES-256 takes a 256-bit key. */
+/** What a sealed value starts with; anything else in a secret field is plain text from before encryption. */
+export const SEALED_PREFIX = 'enc:v1:';
 const KEY_BYTES = 32;
-/** GCM's standard 96-bit nonce, random per value: far below the 2^32 values per key where random nonces start to risk a repeat. */
+/** 96-bit nonces, GCM's native size; random per value, so the same password seals differently each time. */
 const IV_BYTES = 12;
-const SEALED = /^enc:v1:([0-9a-f]{8}):([A-Za-z0-9_-]+):([A-Za-z0-9_-]+):([A-Za-z0-9_-]*)$/;
-const ALGORITHM = 'aes-256-gcm';
+
+export const SECRET_KEY_HINT = 'Set POSTROOM_SECRET_KEY to 32 random bytes, e.g. `export POSTROOM_SECRET_KEY=$(openssl rand -hex 32)`, and keep it with your other secrets: without it the stored secrets cannot be read.';
 
 interface Key {
   id: string;
   bytes: Buffer;
 }
 
-/** The id stored with each value: the first 8 hex digits of the key's SHA-256 (names the key, reveals nothing usable). */
-export function keyIdOf(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex').slice(0, 8);
-}
-
-function parseKey(variable: string, text: string): Key {
+function parseKey(name: string, text: string): Key {
   const trimmed = text.trim();
-  let bytes: Buffer | undefined;
-  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) bytes = Buffer.from(trimmed, 'hex');
-  else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed)) bytes = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-  if (!bytes || bytes.length !== KEY_BYTES) {
-    throw new PostroomError('CONFIG_INVALID', `${variable} must be 32 bytes written as 64 hex digits or as base64 (44 characters)`, { hint: 'Make one with: openssl rand -hex 32' });
+  const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
+  if (bytes.length !== KEY_BYTES) {
+    throw new PostroomError('CONFIG_INVALID', `${name} must be 32 bytes, as 64 hex digits or base64 (it is ${bytes.length} bytes)`, { hint: SECRET_KEY_HINT });
   }
-  return { id: keyIdOf(bytes), bytes };
+  return { id: createHash('sha256').update(bytes).digest('hex').slice(0, 8), bytes };
 }
 
 export function isSealed(value: unknown): value is string {
-  return typeof value === 'string' && SEALED.test(value);
+  return typeof value === 'string' && value.startsWith(SEALED_PREFIX);
 }
 
 /** The key id a sealed value needs. */
-export function sealedKeyId(value: string): string | undefined {
-  return SEALED.exec(value)?.[1];
+export function keyIdOf(sealed: string): string {
+  return sealed.slice(SEALED_PREFIX.length).split(':')[0] ?? '';
 }
 
 export class SecretBox {
-  private readonly keys: Key[];
+  private readonly keys: Map<string, Key>;
 
-  constructor(
+  private constructor(
     private readonly current: Key | undefined,
-    previous?: Key,
+    previous: Key | undefined,
   ) {
-    this.keys = [current, previous].filter((key): key is Key => key !== undefined);
+    this.keys = new Map([current, previous].filter((key): key is Key => key !== undefined).map((key) => [key.id, key]));
   }
 
-  /** The key ids that can be read, current first. */
-  get keyIds(): string[] {
-    return this.keys.map((key) => key.id);
+  /** From POSTROOM_SECRET_KEY (and POSTROOM_SECRET_KEY_PREVIOUS); without one, `canSeal` is false. */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): SecretBox {
+    const current = env.POSTROOM_SECRET_KEY ? parseKey('POSTROOM_SECRET_KEY', env.POSTROOM_SECRET_KEY) : undefined;
+    const previous = env.POSTROOM_SECRET_KEY_PREVIOUS ? parseKey('POSTROOM_SECRET_KEY_PREVIOUS', env.POSTROOM_SECRET_KEY_PREVIOUS) : undefined;
+    return new SecretBox(current, previous);
   }
 
   get canSeal(): boolean {
     return this.current !== undefined;
   }
 
-  seal(plain: string): string {
-    if (!this.current) throw new PostroomError('SECRET_KEY_MISSING', 'a secret cannot be stored without a key', { hint: MAKE_A_KEY });
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv(ALGORITHM, this.current.bytes, iv);
-    const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-    return `enc:v1:${this.current.id}:${iv.toString('base64url')}:${cipher.getAuthTag().toString('base64url')}:${data.toString('base64url')}`;
+  /** The current key's id, for messages. */
+  get keyId(): string | undefined {
+    return this.current?.id;
   }
 
-  /** The plain text of a sealed value; a value that is not sealed (a row from before encryption) is returned as is. */
+  /** True when the value must be re-sealed under the current key (plain text, or an older key). */
+  needsSealing(value: string): boolean {
+    return this.current !== undefined && (!isSealed(value) || keyIdOf(value) !== this.current.id);
+  }
+
+  seal(plain: string): string {
+    if (!this.current) throw new PostroomError('SECRET_KEY_MISSING', undefined, { hint: SECRET_KEY_HINT });
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.current.bytes, iv);
+    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+    return `${SEALED_PREFIX}${this.current.id}:${iv.toString('base64')}:${cipher.getAuthTag().toString('base64')}:${body.toString('base64')}`;
+  }
+
+  /** Plain text as it is (a row from before encryption); a sealed value opened with the key it names. */
   open(value: string): string {
-    const parts = SEALED.exec(value);
-    if (!parts) return value;
-    const [, id, iv, tag, data] = parts as unknown as [string, string, string, string, string];
-    const key = this.keys.find((k) => k.id === id);
-    if (!key) {
-      throw new PostroomError('SECRET_KEY_UNKNOWN', `it needs the key with id ${id}; ${this.keys.length ? `the keys set have id ${this.keyIds.join(', ')}` : `${SECRET_KEY_ENV} is not set`}`, {
-        hint: `Set ${SECRET_KEY_ENV} (or ${PREVIOUS_SECRET_KEY_ENV} while rotating) to the key it was stored with, or give the secret again.`,
+    if (!isSealed(value)) return value;
+    const [id, iv, tag, body] = value.slice(SEALED_PREFIX.length).split(':');
+    const key = this.keys.get(id ?? '');
+    if (!key || iv === undefined || tag === undefined || body === undefined) {
+      throw new PostroomError('SECRET_KEY_UNKNOWN', `the secret was sealed with key ${id}; the key given is ${this.current?.id ?? 'none'}`, {
+        hint: 'Set POSTROOM_SECRET_KEY (or POSTROOM_SECRET_KEY_PREVIOUS while rotating) to the key the secrets were stored with.',
       });
     }
-    try {
-      const decipher = createDecipheriv(ALGORITHM, key.bytes, Buffer.from(iv, 'base64url'));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
-    } catch (error) {
-      throw new PostroomError('SECRET_KEY_UNKNOWN', `a value sealed with key ${id} does not decrypt (altered in the store?)`, { cause: error, hint: 'Give the secret again.' });
-    }
+    const decipher = createDecipheriv('aes-256-gcm', key.bytes, Buffer.from(iv, 'base64'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64'));
+    return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
   }
-
-  /** True when the value should be written again: plain text, or sealed under a key that is not the current one. */
-  needsReseal(value: string): boolean {
-    return this.current !== undefined && sealedKeyId(value) !== this.current.id;
-  }
-}
-
-/** The box for POSTROOM_SECRET_KEY (and POSTROOM_SECRET_KEY_PREVIOUS); a malformed key is an error at start-up. */
-export function secretBoxFromEnv(env: NodeJS.ProcessEnv = process.env): SecretBox {
-  const current = env[SECRET_KEY_ENV] ? parseKey(SECRET_KEY_ENV, env[SECRET_KEY_ENV]) : undefined;
-  const previous = env[PREVIOUS_SECRET_KEY_ENV] ? parseKey(PREVIOUS_SECRET_KEY_ENV, env[PREVIOUS_SECRET_KEY_ENV]) : undefined;
-  if (previous && !current) throw new PostroomError('CONFIG_INVALID', `${PREVIOUS_SECRET_KEY_ENV} is set but ${SECRET_KEY_ENV} is not`, { hint: 'Set the new key in POSTROOM_SECRET_KEY; the previous one is only for reading old rows.' });
-  return new SecretBox(current, previous);
 }

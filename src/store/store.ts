@@ -129,13 +129,6 @@ export interface ManagedConnection {
   updatedAt: number;
 }
 
-export interface ManagedConnectionChange {
-  config?: Record<string, unknown>;
-  enabled?: boolean;
-  /** Only when the stored config is still exactly this one (a re-encryption must not undo a concurrent edit). */
-  ifConfig?: Record<string, unknown>;
-}
-
 /** One minute (or other bucket) of poll history, summed over every connection. */
 export interface ActivityBucket {
   /** Start of the bucket, epoch ms. */
@@ -240,7 +233,7 @@ export interface Store {
   /** Returns false when a stored connection already has that name. */
   insertManagedConnection(connection: ManagedConnection): Promise<boolean>;
   /** Returns false when no stored connection has that name. */
-  updateManagedConnection(name: string, change: ManagedConnectionChange, now: number): Promise<boolean>;
+  updateManagedConnection(name: string, change: { config?: Record<string, unknown>; enabled?: boolean }, now: number): Promise<boolean>;
   /** Returns false when no stored connection has that name. */
   deleteManagedConnection(name: string): Promise<boolean>;
 }

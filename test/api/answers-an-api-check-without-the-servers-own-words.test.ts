@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AUTH, startApi, type ApiHarness } from './api-kit.ts';
+import { MUTATE, startApi, type ApiHarness } from './api-kit.ts';
 import { startCatcher, type Catcher } from './catcher.ts';
 import { workspace, type Workspace } from '../support/postroom.ts';
 
@@ -19,7 +19,7 @@ describe('an API check against a server that is not what it seems', () => {
   let ssh: Catcher;
   let pop3: Catcher;
   const check = (port: number) =>
-    api.app.inject({ method: 'POST', url: '/api/connections/probe/check', headers: AUTH, payload: { hostType: 'pop3', host: '127.0.0.1', port, useSsl: false, username: 'u', password: 'pw' } });
+    api.app.inject({ method: 'POST', url: '/api/connections/probe/check', headers: MUTATE, payload: { hostType: 'pop3', host: '127.0.0.1', port, useSsl: false, username: 'u', password: 'pw' } });
 
   before(async () => {
     ws = await workspace();

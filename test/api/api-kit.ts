@@ -2,6 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import type { Config, ConfigInput, ConnectionInput } from '../../src/config/schema.ts';
 import { ConnectionRegistry } from '../../src/api/connection-registry.ts';
 import { PostroomMetrics } from '../../src/api/metrics.ts';
@@ -10,14 +11,13 @@ import { systemClock, type Clock } from '../../src/engine/clock.ts';
 import { QUICK_ATTEMPTS } from '../../src/engine/delivery.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import type { OpenedStore } from '../../src/store/open-store.ts';
-import { secretBoxFromEnv } from '../../src/store/secret-box.ts';
 import type { Dovecot, DovecotUser } from '../support/dovecot.ts';
 import { imapConnection, openWorkspaceStore, quietLog, testConfig, type Workspace } from '../support/postroom.ts';
 
 export const TOKEN = 'test-token-4f1c9a';
-/** POSTROOM_SECRET_KEY of the test service: API-created connections' secrets are stored encrypted under it. */
-export const TEST_SECRET_KEY = 'a3f1c9e07b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a1c3e5b7d9f2a4c6e8b0d1f3a';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
+/** AUTH plus the header the web UI sends: a bodiless POST or DELETE needs it (or a JSON body). */
+export const MUTATE = { ...AUTH, 'x-postroom-request': '1' };
 
 export interface ApiHarness {
   app: FastifyInstance;
@@ -30,21 +30,22 @@ export interface ApiHarness {
 }
 
 /** An API server (not listening; use inject, or app.listen) over the workspace's store. */
-export async function startApi(
-  ws: Workspace,
-  options: { connections?: ConnectionInput[]; extra?: Partial<ConfigInput>; worker?: boolean; clock?: Clock; /** The environment the secret keys come from; default: POSTROOM_SECRET_KEY=TEST_SECRET_KEY. */ secretEnv?: NodeJS.ProcessEnv } = {},
-): Promise<ApiHarness> {
-  // The tests' mail servers listen on 127.0.0.1: let API-made connections reach loopback, as a local setup would.
+export async function startApi(ws: Workspace, options: { connections?: ConnectionInput[]; extra?: Partial<ConfigInput>; worker?: boolean; clock?: Clock; log?: Logger } = {}): Promise<ApiHarness> {
   const config = testConfig(ws, options.connections ?? [], { api: { token: TOKEN, allowPrivateHosts: true }, ...options.extra });
   const opened = await openWorkspaceStore(config);
   const clock = options.clock ?? systemClock;
-  const secrets = secretBoxFromEnv(options.secretEnv ?? { POSTROOM_SECRET_KEY: TEST_SECRET_KEY });
-  const connections = await ConnectionRegistry.open({ store: opened.store, config, log: quietLog, clock, secrets });
+  const connections = await ConnectionRegistry.open({ store: opened.store, config, log: quietLog, clock });
   const metrics = new PostroomMetrics({ processMetrics: false });
   const worker = options.worker
     ? new Worker({ config, opened, log: quietLog, clock, connections: () => connections.all(), onPoll: metrics.onPoll, onDelivery: metrics.onDelivery })
     : undefined;
-  const app = createApiServer({ config, opened, log: quietLog, connections, metrics, clock, ...(worker ? { worker } : {}) });
+  let app: FastifyInstance;
+  try {
+    app = createApiServer({ config, opened, log: options.log ?? quietLog, connections, metrics, clock, ...(worker ? { worker } : {}) });
+  } catch (error) {
+    await opened.store.close();
+    throw error;
+  }
   worker?.start();
   return {
     app,
@@ -128,4 +129,25 @@ export function sampleEmail(subject: string): string {
     '--b1--',
     '',
   ].join('\r\n');
+}
+
+/**
+ * One HTTP/1.1 request written byte for byte on a plain socket, so nothing (fetch, undici, the
+ * URL parser) normalises the request target on the way. Returns the status and the body.
+ */
+export async function rawRequest(port: number, head: string, body = ''): Promise<{ status: number; text: string }> {
+  const { connect } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
+      resolve({ status, text: text.slice(text.indexOf('\r\n\r\n') + 4) });
+    });
+    const lines = head.split('\n').map((line) => line.trim()).filter(Boolean);
+    socket.end(`${lines.join('\r\n')}\r\nConnection: close\r\n${body ? `Content-Length: ${Buffer.byteLength(body)}\r\n` : ''}\r\n${body}`);
+  });
 }

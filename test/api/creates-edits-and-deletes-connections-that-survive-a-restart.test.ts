@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AUTH, startApi, type ApiHarness } from './api-kit.ts';
+import { SecretBox } from '../../src/store/secret-box.ts';
+import { AUTH, MUTATE, startApi, type ApiHarness } from './api-kit.ts';
 import { workspace, type Workspace } from '../support/postroom.ts';
 
 const orders = { name: 'orders', hostType: 'imap', host: 'imap.example.com', username: 'orders@example.com', password: 'pw-orders-1', pollingInterval: '2m' };
@@ -49,19 +50,19 @@ describe('connections through the REST API', () => {
 
   it('replaces the settings with PUT and keeps the stored password when none is sent', async () => {
     const { password: _left, ...withoutPassword } = orders;
-    // A new host needs the password again: a stored secret only goes where it was saved for.
+    // A saved password goes only to the server it was saved for: a new host needs it again.
     const moved = await api.app.inject({ method: 'PUT', url: '/api/connections/orders', headers: AUTH, payload: { ...withoutPassword, host: 'imap2.example.com', useSsl: false } });
     assert.equal(moved.statusCode, 400, moved.body);
     assert.equal(moved.json().issues[0].path, 'password');
-    const withPassword = await api.app.inject({ method: 'PUT', url: '/api/connections/orders', headers: AUTH, payload: { ...orders, host: 'imap2.example.com', useSsl: false } });
-    assert.equal(withPassword.statusCode, 200, withPassword.body);
-    const put = await api.app.inject({ method: 'PUT', url: '/api/connections/orders', headers: AUTH, payload: { ...withoutPassword, host: 'imap2.example.com', useSsl: false, port: 143 } });
+    const first = await api.app.inject({ method: 'PUT', url: '/api/connections/orders', headers: AUTH, payload: { ...orders, host: 'imap2.example.com', useSsl: false } });
+    assert.equal(first.statusCode, 200, first.body);
+    const put = await api.app.inject({ method: 'PUT', url: '/api/connections/orders', headers: AUTH, payload: { ...withoutPassword, host: 'imap2.example.com', useSsl: false } });
     assert.equal(put.statusCode, 200, put.body);
     assert.equal(put.json().host, 'imap2.example.com');
     assert.equal(put.json().port, 143, 'IMAP without SSL defaults to 143');
     assert.equal(put.json().passwordSet, true);
-    const stored = api.connections.get('orders')?.config;
-    assert.equal(stored?.hostType === 'imap' ? stored.password : undefined, 'pw-orders-1', 'the stored password is kept');
+    const stored = await api.opened.store.getManagedConnection('orders');
+    assert.equal(SecretBox.fromEnv().open(String(stored?.config.password)), 'pw-orders-1', 'the stored password is kept');
     const polled = api.connections.all().find((c) => c.name === 'orders');
     assert.equal(polled?.hostType === 'imap' ? polled.host : undefined, 'imap2.example.com', 'the worker polls the new settings');
     assert.equal(polled?.hostType === 'imap' ? polled.password : undefined, 'pw-orders-1', 'with the kept password');
@@ -77,17 +78,17 @@ describe('connections through the REST API', () => {
       ['DELETE', '/api/connections/from-file'],
       ['POST', '/api/connections/from-file/disable'],
     ] as const) {
-      const response = await api.app.inject({ method, url, headers: AUTH, ...(method === 'PUT' ? { payload: { ...orders, name: 'from-file' } } : {}) });
+      const response = await api.app.inject({ method, url, headers: MUTATE, ...(method === 'PUT' ? { payload: { ...orders, name: 'from-file' } } : {}) });
       assert.equal(response.statusCode, 409, `${method} ${url}`);
       assert.equal(response.json().error, 'CONNECTION_READ_ONLY');
     }
   });
 
   it('disables and enables a stored connection', async () => {
-    const off = await api.app.inject({ method: 'POST', url: '/api/connections/orders/disable', headers: AUTH });
+    const off = await api.app.inject({ method: 'POST', url: '/api/connections/orders/disable', headers: MUTATE });
     assert.equal(off.json().enabled, false);
     assert.equal(api.connections.all().find((c) => c.name === 'orders')?.enabled, false, 'the worker skips it');
-    const on = await api.app.inject({ method: 'POST', url: '/api/connections/orders/enable', headers: AUTH });
+    const on = await api.app.inject({ method: 'POST', url: '/api/connections/orders/enable', headers: MUTATE });
     assert.equal(on.json().enabled, true);
   });
 
@@ -99,7 +100,7 @@ describe('connections through the REST API', () => {
     assert.equal(got.json().host, 'imap2.example.com');
     assert.ok(api.connections.all().some((c) => c.name === 'orders'), 'a restarted worker polls it');
 
-    const deleted = await api.app.inject({ method: 'DELETE', url: '/api/connections/orders', headers: AUTH });
+    const deleted = await api.app.inject({ method: 'DELETE', url: '/api/connections/orders', headers: MUTATE });
     assert.equal(deleted.statusCode, 204);
     const gone = await api.app.inject({ method: 'GET', url: '/api/connections/orders', headers: AUTH });
     assert.equal(gone.statusCode, 404);

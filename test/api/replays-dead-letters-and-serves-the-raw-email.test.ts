@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { QUICK_ATTEMPTS } from '../../src/engine/delivery.ts';
-import { AUTH, makeDeadLetters, sampleEmail, startApi, type ApiHarness } from './api-kit.ts';
+import { AUTH, MUTATE, makeDeadLetters, sampleEmail, startApi, type ApiHarness } from './api-kit.ts';
 import { parsePrometheus, valueOf } from './prometheus-text.ts';
 import { startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { imapConnection, readDelivered, workspace, type Workspace } from '../support/postroom.ts';
@@ -68,18 +68,18 @@ describe('dead letters through the REST API', () => {
       assert.equal(missing.statusCode, 404, url);
       assert.equal(missing.json().error, 'DEAD_LETTER_NOT_FOUND');
     }
-    const replayMissing = await api.app.inject({ method: 'POST', url: '/api/dead-letters/nope/replay', headers: AUTH });
+    const replayMissing = await api.app.inject({ method: 'POST', url: '/api/dead-letters/nope/replay', headers: MUTATE });
     assert.equal(replayMissing.statusCode, 404);
   });
 
   it('replays one, then all, and the running worker delivers them', async () => {
     const [first, second] = (await api.app.inject({ method: 'GET', url: '/api/dead-letters', headers: AUTH })).json() as Array<{ id: string }>;
-    const one = await api.app.inject({ method: 'POST', url: `/api/dead-letters/${first!.id}/replay`, headers: AUTH });
+    const one = await api.app.inject({ method: 'POST', url: `/api/dead-letters/${first!.id}/replay`, headers: MUTATE });
     assert.deepEqual(one.json(), { replayed: 1 });
     for (let i = 0; i < 100 && (await readDelivered(ws.outDir)).length < 1; i++) await delay(100);
     assert.deepEqual((await readDelivered(ws.outDir)).map((d) => d.envelope.id), [first!.id]);
 
-    const all = await api.app.inject({ method: 'POST', url: '/api/dead-letters/replay-all', headers: AUTH });
+    const all = await api.app.inject({ method: 'POST', url: '/api/dead-letters/replay-all', headers: MUTATE });
     assert.deepEqual(all.json(), { replayed: 1 });
     for (let i = 0; i < 100 && (await readDelivered(ws.outDir)).length < 2; i++) await delay(100);
     assert.deepEqual((await readDelivered(ws.outDir)).map((d) => d.envelope.id).sort(), [first!.id, second!.id].sort());

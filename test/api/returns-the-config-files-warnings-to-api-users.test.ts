@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AUTH, startApi, type ApiHarness } from './api-kit.ts';
+import { MUTATE, startApi, type ApiHarness } from './api-kit.ts';
 import { workspace, type Workspace } from '../support/postroom.ts';
 
 describe('warnings for API users', () => {
@@ -23,19 +23,19 @@ describe('warnings for API users', () => {
   });
 
   it('warns on create, update and check, in the words of postroom validate', async () => {
-    const created = await api.app.inject({ method: 'POST', url: '/api/connections', headers: AUTH, payload: plain });
+    const created = await api.app.inject({ method: 'POST', url: '/api/connections', headers: MUTATE, payload: plain });
     assert.equal(created.statusCode, 201, created.body);
     assert.deepEqual(created.json().warnings, [
       'deleteMessages: POP3 always deletes emails after pickup (the protocol has no read flag); the setting is ignored',
       'useSsl and startTls are off, so the password travels unencrypted',
     ]);
-    const updated = await api.app.inject({ method: 'PUT', url: '/api/connections/plain', headers: AUTH, payload: { ...plain, deleteMessages: true, useSsl: true, port: 9, password: 'pw', tls: { rejectUnauthorized: false } } });
+    const updated = await api.app.inject({ method: 'PUT', url: '/api/connections/plain', headers: MUTATE, payload: { ...plain, deleteMessages: true, useSsl: true, port: 9, password: 'pw', tls: { rejectUnauthorized: false } } });
     assert.equal(updated.statusCode, 200, updated.body);
     assert.deepEqual(updated.json().warnings, ["tls.rejectUnauthorized is off, so the server's certificate is not checked"]);
-    const checked = await api.app.inject({ method: 'POST', url: '/api/connections/plain/check', headers: AUTH, payload: plain });
+    const checked = await api.app.inject({ method: 'POST', url: '/api/connections/plain/check', headers: MUTATE, payload: plain });
     assert.equal(checked.statusCode, 200, checked.body);
     assert.ok(checked.json().warnings.includes('useSsl and startTls are off, so the password travels unencrypted'));
-    const safe = await api.app.inject({ method: 'POST', url: '/api/connections', headers: AUTH, payload: { ...plain, name: 'safe', useSsl: true, deleteMessages: true } });
+    const safe = await api.app.inject({ method: 'POST', url: '/api/connections', headers: MUTATE, payload: { ...plain, name: 'safe', useSsl: true, deleteMessages: true } });
     assert.deepEqual(safe.json().warnings, []);
   });
 

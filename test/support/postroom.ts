@@ -10,6 +10,13 @@ import { Worker } from '../../src/engine/worker.ts';
 import { openStore, type OpenedStore } from '../../src/store/open-store.ts';
 import type { Dovecot } from './dovecot.ts';
 
+/**
+ * The key that seals secrets at rest in every test store (and in the CLI children the tests start,
+ * which inherit the environment): the API refuses to store a password without one.
+ */
+export const TEST_SECRET_KEY = '6f0c2a9d4b8e13f75a2c9e0d4b6f8a1c3e5d7f9b0a2c4e6f8d0b2a4c6e8f0a1b';
+process.env.POSTROOM_SECRET_KEY ??= TEST_SECRET_KEY;
+
 export const quietLog = pino({ level: process.env.POSTROOM_TEST_LOG ?? 'silent' });
 
 export interface Workspace {

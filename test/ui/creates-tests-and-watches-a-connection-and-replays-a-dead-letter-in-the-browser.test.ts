@@ -11,6 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { TOKEN, makeDeadLetters, sampleEmail, startApi, type ApiHarness } from '../api/api-kit.ts';
 import { startDovecot, type Dovecot, type DovecotUser } from '../support/dovecot.ts';
 import { imapConnection, readDelivered, workspace, type Workspace } from '../support/postroom.ts';
+import { SecretBox } from '../../src/store/secret-box.ts';
 
 const SCREENSHOTS = join(process.cwd(), 'test-output');
 /** A laptop screen. */
@@ -108,7 +109,7 @@ describe('the web UI', () => {
     await dialog.waitFor({ state: 'detached' });
     await page.getByRole('row', { name: /shop/ }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'ui-2-connections.png') });
-    assert.equal((await api.opened.store.getManagedConnection('shop'))?.config.password, shop.password, 'stored for the worker');
+    assert.equal(SecretBox.fromEnv().open(String((await api.opened.store.getManagedConnection('shop'))?.config.password)), shop.password, 'stored (sealed) for the worker');
   });
 
   it('closes a dialog with Esc', async () => {

@@ -12,8 +12,8 @@ export const createConnection = defineRoute({
   body: { schema: connectionSchema, required: true, description: 'The same fields as a connection in postroom.yaml' },
   responses: {
     201: { description: 'Created', schema: connectionViewSchema },
-    400: { description: 'A field is invalid or the host is not allowed; `issues` names each one', schema: errorSchema },
-    409: { description: 'A connection with that name already exists, or no POSTROOM_SECRET_KEY is set to store its secret', schema: errorSchema },
+    400: { description: 'A field is invalid; `issues` names each one', schema: errorSchema },
+    409: { description: 'A connection with that name already exists', schema: errorSchema },
   },
   async handle(request, reply, { connections }) {
     const entry = await connections.create(request.body);

@@ -6,6 +6,7 @@ export const healthz = defineRoute({
   method: 'GET',
   url: '/healthz',
   tag: 'operations',
+  public: true,
   summary: 'Liveness: the process is up and the store answers (no token needed)',
   responses: { 200: { description: 'Healthy', schema: healthSchema }, 503: { description: 'The store does not answer', schema: healthSchema } },
   async handle(_request, reply, { opened, log }) {

@@ -4,6 +4,7 @@ export const metrics = defineRoute({
   method: 'GET',
   url: '/metrics',
   tag: 'operations',
+  public: true,
   summary: 'Prometheus metrics, labelled by connection (no token needed)',
   responses: { 200: { description: 'Prometheus text format', contentType: 'text/plain; version=0.0.4' } },
   async handle(_request, reply, context) {

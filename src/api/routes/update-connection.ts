@@ -8,13 +8,13 @@ export const updateConnection = defineRoute({
   method: 'PUT',
   url: '/api/connections/:name',
   tag: 'connections',
-  summary: 'Replace a stored connection\'s settings; a secret left out (password) keeps its stored value',
-  body: { schema: connectionSchema, required: true, description: 'Every setting; leave `password` out to keep the stored one (only while host, port, TLS and token endpoint are unchanged: else give it again)' },
+  summary: 'Replace a stored connection\'s settings; a secret left out (password) keeps its stored value while the server it goes to is unchanged',
+  body: { schema: connectionSchema, required: true, description: 'Every setting; leave `password` out to keep the stored one' },
   responses: {
     200: { description: 'Updated', schema: connectionViewSchema },
-    400: { description: 'A field is invalid, a secret must be given again, or the host is not allowed; `issues` names each one', schema: errorSchema },
+    400: { description: 'A field is invalid; `issues` names each one', schema: errorSchema },
     404: { description: 'No connection has that name', schema: errorSchema },
-    409: { description: 'The connection comes from postroom.yaml and is read-only here, or no POSTROOM_SECRET_KEY is set to store its secret', schema: errorSchema },
+    409: { description: 'The connection comes from postroom.yaml and is read-only here', schema: errorSchema },
   },
   async handle(request, _reply, { connections }) {
     const entry = await connections.update(param(request, 'name'), request.body);

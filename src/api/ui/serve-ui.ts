@@ -1,5 +1,6 @@
 /** Serves the web UI: one HTML page, its script and its stylesheet, all from this process. */
 import type { FastifyInstance } from 'fastify';
+import { PUBLIC_ROUTE } from '../auth.ts';
 import { uiAssets } from './bundle.ts';
 
 /** Everything comes from this origin; the page talks only to its own API. */
@@ -23,7 +24,7 @@ const PAGE = `<!doctype html>
 `;
 
 export function registerUi(app: FastifyInstance): void {
-  app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', UI_CSP).header('cache-control', 'no-cache').send(PAGE));
-  app.get('/ui/app.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send((await uiAssets()).js));
-  app.get('/ui/app.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send((await uiAssets()).css));
+  app.get('/', { config: PUBLIC_ROUTE }, async (_request, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', UI_CSP).header('cache-control', 'no-cache').send(PAGE));
+  app.get('/ui/app.js', { config: PUBLIC_ROUTE }, async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send((await uiAssets()).js));
+  app.get('/ui/app.css', { config: PUBLIC_ROUTE }, async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send((await uiAssets()).css));
 }

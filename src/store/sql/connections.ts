@@ -1,4 +1,4 @@
-/** Connections created through the REST API: one row each, the accepted input kept as JSON (its secrets sealed by the registry, see secret-box.ts). */
+/** Connections created through the REST API: one row each, the accepted input kept as JSON. */
 import type { Kysely } from 'kysely';
 import type { ManagedConnection, Store } from '../store.ts';
 import type { ManagedConnectionsTable, Tables } from './tables.ts';
@@ -41,16 +41,15 @@ export function connectionQueries(db: Kysely<Tables>): ConnectionQueries {
       return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
     },
     async updateManagedConnection(name, change, now) {
-      let query = db
+      const result = await db
         .updateTable('managed_connections')
         .set({
           updated_at: now,
           ...(change.config ? { config_json: JSON.stringify(change.config) } : {}),
           ...(change.enabled === undefined ? {} : { enabled: change.enabled ? 1 : 0 }),
         })
-        .where('name', '=', name);
-      if (change.ifConfig) query = query.where('config_json', '=', JSON.stringify(change.ifConfig));
-      const result = await query.executeTakeFirst();
+        .where('name', '=', name)
+        .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     },
     async deleteManagedConnection(name) {

@@ -1,4 +1,4 @@
-/** Log in with the API token (api.token in postroom.yaml). */
+/** Log in with the API token (api.token in postroom.yaml, or the one made in the data directory). */
 import { h } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError, api } from './api.ts';
@@ -29,7 +29,7 @@ export function Login(props: { onLoggedIn: () => void }) {
       'form',
       { class: 'card', onSubmit: submit },
       h('h1', {}, 'Postroom'),
-      h('p', { class: 'muted' }, 'Log in with the API token (api.token in postroom.yaml).'),
+      h('p', { class: 'muted' }, 'Log in with the API token: api.token in postroom.yaml, or the api-token file in the data directory (made on the first run).'),
       h('label', { for: 'token' }, 'API token'),
       h('input', { id: 'token', type: 'password', autocomplete: 'current-password', required: true, value: token, autofocus: true, onInput: (e: Event) => setToken((e.target as HTMLInputElement).value) }),
       error ? h('p', { class: 'error', role: 'alert' }, error) : null,

@@ -9,30 +9,39 @@ import type { Worker, WorkerOptions } from '../engine/worker.ts';
 import type { OpenedStore } from '../store/open-store.ts';
 import { ConnectionRegistry } from './connection-registry.ts';
 import { resolveListen, urlOf } from './listen-address.ts';
-import { PostroomMetrics } from './metrics.ts';
-import { createApiServer } from './server.ts';
-import { uiAssets } from './ui/bundle.ts';
+import type { PostroomMetrics } from './metrics.ts';
 
 export interface ControlPlane {
   connections: ConnectionRegistry;
-  metrics: PostroomMetrics;
+  /** Absent when opened `withoutMetrics`. */
+  metrics: PostroomMetrics | undefined;
   /** Spread into the Worker's options. */
   workerOptions: Pick<WorkerOptions, 'connections' | 'onPoll' | 'onDelivery'>;
   /** Starts the HTTP server; resolves with the address to print. */
   listen(worker: Worker): Promise<{ url: string; close(): Promise<void> }>;
 }
 
-export async function openControlPlane(options: { config: Config; opened: OpenedStore; log: Logger; clock?: Clock }): Promise<ControlPlane> {
+export async function openControlPlane(options: {
+  config: Config;
+  opened: OpenedStore;
+  log: Logger;
+  clock?: Clock;
+  /** For `run --once`: nothing serves metrics, so none are kept (and the metrics library is not loaded); listen() is refused. */
+  withoutMetrics?: boolean;
+}): Promise<ControlPlane> {
   const clock = options.clock ?? systemClock;
   const connections = await ConnectionRegistry.open({ store: options.opened.store, config: options.config, log: options.log, clock });
-  const metrics = new PostroomMetrics();
+  const metrics = options.withoutMetrics ? undefined : new (await import('./metrics.ts')).PostroomMetrics();
   return {
     connections,
     metrics,
-    workerOptions: { connections: () => connections.all(), onPoll: metrics.onPoll, onDelivery: metrics.onDelivery },
+    workerOptions: { connections: () => connections.all(), ...(metrics ? { onPoll: metrics.onPoll, onDelivery: metrics.onDelivery } : {}) },
     async listen(worker) {
+      if (!metrics) throw new Error('this control plane was opened without metrics, for run --once: it does not serve the API');
       const address = resolveListen(options.config.api.listen, options.config.api.token || undefined);
       if (address.note) options.log.warn(address.note);
+      // The HTTP server and the UI load only when the API is served (not for `run --once`).
+      const [{ createApiServer }, { uiAssets }] = await Promise.all([import('./server.ts'), import('./ui/bundle.ts')]);
       const app = createApiServer({ config: options.config, opened: options.opened, worker, log: options.log, connections, metrics, clock });
       await app.listen({ host: address.host, port: address.port });
       connections.startRefreshing();

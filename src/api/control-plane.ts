@@ -41,12 +41,12 @@ export async function openControlPlane(options: {
       const address = resolveListen(options.config.api.listen, options.config.api.token || undefined);
       if (address.note) options.log.warn(address.note);
       // The HTTP server and the UI load only when the API is served (not for `run --once`).
-      const [{ createApiServer }, { uiAssets }] = await Promise.all([import('./server.ts'), import('./ui/bundle.ts')]);
+      const [{ createApiServer }, { uiAssets }] = await Promise.all([import('./server.ts'), import('./ui/ui-assets.ts')]);
       const app = createApiServer({ config: options.config, opened: options.opened, worker, log: options.log, connections, metrics, clock });
       await app.listen({ host: address.host, port: address.port });
       connections.startRefreshing();
       // Build the UI now rather than on the first page load.
-      uiAssets().catch((error: unknown) => options.log.error({ err: error }, 'the web UI could not be built; the REST API still works'));
+      uiAssets().catch((error: unknown) => options.log.error({ err: error }, 'the web UI could not be loaded; the REST API still works'));
       const bound = app.server.address();
       const url = urlOf({ host: address.host, port: typeof bound === 'object' && bound ? bound.port : address.port });
       options.log.info({ url, auth: options.config.api.token ? 'bearer token' : 'none (loopback only)' }, `web UI and REST API at ${url}`);

@@ -64,7 +64,7 @@ if (takeLock()) {
     rmSync(stampPath(root), { force: true });
     step('tsc', [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
     step('the web UI bundle', [join(root, 'scripts', 'build-ui.mjs')]);
-    writeFileSync(stampPath(root), `${stamp}\n`);
+    writeFileSync(stampPath(root), stamp);
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
-// What a build was made from: every file under src/ (path, size, mtime) plus the build's own
-// settings, hashed. `npm run build` writes it to dist/.build-stamp; bin/postroom.js and `npm start`
-// compare it with the checkout to tell a stale build. A stat walk of ~200 files takes a few ms.
-import { createHash } from 'node:crypto';
+// What a build was made from: one line per file under src/ (path, size, mtime) plus the build's
+// own settings. `npm run build` writes it to dist/.build-stamp; bin/postroom.js and `npm start`
+// compare it with the checkout to tell a stale build. A stat walk of ~200 files takes a few ms;
+// the list is kept as text (no hash: loading node:crypto and ICU collation cost more than the walk).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -13,22 +13,22 @@ export function stampPath(root) {
 }
 
 export function sourceStamp(root) {
-  const hash = createHash('sha256');
-  const add = (path) => {
-    const { size, mtimeMs } = statSync(path);
-    hash.update(`${relative(root, path)}\0${size}\0${mtimeMs}\n`);
-  };
-  for (const entry of readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true }).sort((a, b) => join(a.parentPath ?? a.path, a.name).localeCompare(join(b.parentPath ?? b.path, b.name)))) {
-    if (entry.isFile()) add(join(entry.parentPath ?? entry.path, entry.name));
-  }
-  for (const input of BUILD_INPUTS) add(join(root, input));
-  return hash.digest('hex');
+  const files = readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...files, ...BUILD_INPUTS.map((input) => join(root, input))]
+    .map((path) => {
+      const { size, mtimeMs } = statSync(path);
+      return `${relative(root, path)} ${size} ${mtimeMs}\n`;
+    })
+    .join('');
 }
 
 /** True when dist/ was built from exactly the sources the checkout has now. */
 export function buildIsCurrent(root) {
   try {
-    return readFileSync(stampPath(root), 'utf8').trim() === sourceStamp(root);
+    return readFileSync(stampPath(root), 'utf8') === sourceStamp(root);
   } catch {
     return false;
   }

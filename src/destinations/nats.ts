@@ -18,44 +18,17 @@
  * a closed connection is opened again on the next delivery.
  */
 import { connect, headers as natsHeaders, nanos, NatsError, type JetStreamClient, type NatsConnection } from 'nats';
-import { z } from 'zod';
-import { duration } from '../config/duration.ts';
+import type { NatsOptions } from './nats-options.ts';
 import type { Envelope } from '../engine/envelope.ts';
 import { PostroomError } from '../errors.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
 
-/** Waiting for the PubAck (and for the connection); past it the attempt is retried. */
-const DEFAULT_ACK_TIMEOUT = '30s';
-/** Duplicate window for a stream this destination creates: well past the one-minute claim expiry. */
-const DEFAULT_DUPLICATE_WINDOW = '1h';
 /** What a header value may hold; an email can declare any bytes as its content type (it is in the envelope too). */
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 /** NATS' JetStream API answers 400 for a publish the stream will never take as it is. */
 const JS_BAD_REQUEST = 400;
 
-export const natsOptions = z
-  .object({
-    type: z.literal('nats'),
-    /** One server or several, e.g. nats://127.0.0.1:4222. */
-    servers: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-    /** Subject to publish on; {connection} and {kind} are replaced by the message's. */
-    subject: z.string().min(1).regex(/^[^\s*>]+$/, 'a subject has no spaces and no wildcards (* or >)'),
-    /** The stream expected to store the messages (its name is checked on every PubAck). */
-    stream: z.string().min(1).optional(),
-    /** Create `stream` (file storage, subjects from `subject`) when it does not exist. */
-    createStream: z.boolean().default(false),
-    duplicateWindow: duration.prefault(DEFAULT_DUPLICATE_WINDOW),
-    /** Largest message to publish; the server's max_payload caps it too. */
-    maxMessageBytes: z.number().int().positive().optional(),
-    username: z.string().min(1).optional(),
-    password: z.string().min(1).optional(),
-    token: z.string().min(1).optional(),
-    timeout: duration.prefault(DEFAULT_ACK_TIMEOUT),
-  })
-  .strict()
-  .refine((o) => !o.createStream || o.stream !== undefined, { message: 'createStream needs stream: the name of the stream to create', path: ['stream'] });
-
-export type NatsOptions = z.infer<typeof natsOptions>;
+export { natsOptions, type NatsOptions } from './nats-options.ts';
 
 function subjectFor(template: string, envelope: Envelope): string {
   return template.replaceAll('{connection}', envelope.connection.replaceAll('.', '_')).replaceAll('{kind}', envelope.kind);

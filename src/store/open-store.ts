@@ -1,9 +1,10 @@
-/** Chooses the store from the config's `store:` value: a postgres:// URL, or a data directory. */
+/**
+ * Chooses the store from the config's `store:` value: a postgres:// URL, or a data directory. Each
+ * backend is loaded only when chosen (SQLite never loads the PostgreSQL client, and back).
+ */
 import { join, resolve } from 'node:path';
 import type { ContentStore } from './content/content-store.ts';
 import { createFsContentStore } from './content/fs-content-store.ts';
-import { openPostgresStore } from './postgres/open-postgres.ts';
-import { openSqliteStore } from './sqlite/open-sqlite.ts';
 import type { Store } from './store.ts';
 
 export interface OpenedStore {
@@ -21,6 +22,7 @@ export async function openStore(location: string, options: { contentDir?: string
   const base = options.baseDir ?? process.cwd();
   if (isPostgresUrl(location)) {
     const dataDir = resolve(base, options.contentDir ?? './data');
+    const { openPostgresStore } = await import('./postgres/open-postgres.ts');
     const { store, content } = await openPostgresStore(location);
     await store.migrate();
     // Content in the database by default, so workers on several machines share it; a contentDir
@@ -28,6 +30,7 @@ export async function openStore(location: string, options: { contentDir?: string
     return { store, content: options.contentDir ? createFsContentStore(resolve(base, options.contentDir)) : content, dataDir };
   }
   const dataDir = resolve(base, location);
+  const { openSqliteStore } = await import('./sqlite/open-sqlite.ts');
   const store = openSqliteStore(dataDir);
   await store.migrate();
   return { store, content: createFsContentStore(resolve(base, options.contentDir ?? join(dataDir, 'content'))), dataDir };

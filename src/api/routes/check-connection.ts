@@ -1,5 +1,5 @@
 import { connectionSchema } from '../../config/schema.ts';
-import { sourceFor } from '../../sources/registry.ts';
+import { loadSource } from '../../sources/registry.ts';
 import { defineRoute, param } from '../route.ts';
 import { checkResultSchema, errorSchema, type CheckResult } from '../schemas.ts';
 
@@ -18,7 +18,7 @@ export const checkConnection = defineRoute({
   async handle(request, _reply, { connections, log }): Promise<CheckResult> {
     const name = param(request, 'name');
     const connection = await connections.forCheck(name, request.body ?? undefined);
-    const steps = await sourceFor(connection.hostType).check(connection, { log: log.child({ connection: name }) });
+    const steps = await (await loadSource(connection.hostType)).check(connection, { log: log.child({ connection: name }) });
     return { connection: name, ok: steps.every((step) => step.ok), steps };
   },
 });

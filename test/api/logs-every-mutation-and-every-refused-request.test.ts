@@ -44,7 +44,7 @@ describe('the audit trail', () => {
     });
     const log = pino({ level: 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, sink);
     api = await startApi(ws, { log });
-    open = await startApi(ws, { log, extra: { api: {} } });
+    open = await startApi(ws, { log, extra: { api: { allowPrivateHosts: true } } });
   });
   after(async () => {
     await api?.close();

@@ -22,7 +22,7 @@ describe('requests another site could have sent', () => {
 
   before(async () => {
     ws = await workspace();
-    open = await startApi(ws, { extra: { api: {} } });
+    open = await startApi(ws, { extra: { api: { allowPrivateHosts: true } } });
     port = Number(new URL(await open.app.listen({ host: '127.0.0.1', port: 0 })).port);
     guarded = await startApi(ws);
     guardedPort = Number(new URL(await guarded.app.listen({ host: '127.0.0.1', port: 0 })).port);

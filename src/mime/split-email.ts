@@ -96,6 +96,8 @@ function attachmentHandler(options: SplitOptions, content: ContentStore, emitted
 
 /** winmail.dat larger than this is kept whole only: unpacking reads it into memory. */
 const MAX_TNEF_BYTES = 64 * 1024 * 1024;
+/** The piece size the content store is handed unpacked files in: what a file read gives at a time. */
+const WRITE_SLICE_BYTES = 64 * 1024;
 /** Unpacked files are numbered after their winmail.dat's own index: 3 -> 30001, 30002, ... */
 const TNEF_CHILD_BASE = 10_000;
 
@@ -109,14 +111,14 @@ async function unpackTnef(part: SplitPart, content: ContentStore): Promise<Split
   for await (const chunk of content.open(part.contentRef)) chunks.push(chunk as Buffer);
   let files;
   try {
-    files = parseTnef(Buffer.concat(chunks));
+    files = await parseTnef(Buffer.concat(chunks));
   } catch (error) {
     if (error instanceof TnefError) return [];
     throw error;
   }
   const parts: SplitPart[] = [];
   for (const [index, file] of files.entries()) {
-    const written = await content.write(Readable.from([file.data]));
+    const written = await content.write(Readable.from(slices(file.data)));
     parts.push({
       kind: 'attachment',
       partIndex: part.partIndex * TNEF_CHILD_BASE + index + 1,
@@ -128,6 +130,11 @@ async function unpackTnef(part: SplitPart, content: ContentStore): Promise<Split
     });
   }
   return parts;
+}
+
+/** Hands a large buffer to the content store in pieces, so hashing it never holds the event loop for long. */
+function* slices(data: Buffer): Generator<Buffer> {
+  for (let at = 0; at < data.length; at += WRITE_SLICE_BYTES) yield data.subarray(at, at + WRITE_SLICE_BYTES);
 }
 
 /** A parser that found nothing in an email that has content has misread it; keep it whole. */

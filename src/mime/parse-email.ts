@@ -11,6 +11,7 @@ import type { AttachmentStream, MailParser, MessageText } from 'mailparser';
 import type { EnvelopeEmail } from '../engine/envelope.ts';
 import { createEmailParser } from './email-parser.ts';
 import { envelopeEmail } from './envelope-email.ts';
+import { BareCrLineEnds } from './line-endings.ts';
 import { RawShape, type RawShapeReport } from './raw-shape.ts';
 
 export interface ParsedEmail {
@@ -47,7 +48,7 @@ export async function parseEmail(raw: Readable, onAttachment: AttachmentHandler)
   const failures: Failures = {};
   raw.once('error', (error: unknown) => (failures.source ??= error));
   parser.once('error', (error: unknown) => (failures.parser ??= error));
-  const fed = pipeline(raw, shape, parser).catch((error: unknown) => error);
+  const fed = pipeline(raw, new BareCrLineEnds(), shape, parser).catch((error: unknown) => error);
 
   let text: MessageText | undefined;
   let attachmentCount = 0;

@@ -137,10 +137,16 @@ function* slices(data: Buffer): Generator<Buffer> {
   for (let at = 0; at < data.length; at += WRITE_SLICE_BYTES) yield data.subarray(at, at + WRITE_SLICE_BYTES);
 }
 
-/** A parser that found nothing in an email that has content has misread it; keep it whole. */
+/**
+ * A parser that found nothing has misread the email, unless the raw bytes are plainly headers
+ * only: header fields, an empty line, nothing but whitespace after it. Anything else (content
+ * the parser did not see, a header block that never ends) is kept whole, never dropped.
+ */
 function requireSomethingFound(parsed: ParsedEmail): void {
   const found = parsed.text !== undefined || parsed.html !== undefined || parsed.attachmentCount > 0;
-  if (found || !(parsed.shape.bodyHasContent || parsed.shape.strayHeaderLine)) return;
+  const { shape } = parsed;
+  const headersOnly = shape.headerBlockEnded && !shape.bodyHasContent && !shape.strayHeaderLine;
+  if (found || headersOnly) return;
   throw new MimeParseError('no body or attachment could be found in the email', parsed.email);
 }
 

@@ -60,7 +60,7 @@ import type { SplitOptions, SplitPart, SplitResult } from './split-part.ts';
 
 export type { SplitOptions, SplitPart, SplitResult } from './split-part.ts';
 
-/** Parts per email when the connection does not say: far more than real emails have, few enough to bound the outbox. */
+/** Parts per email when the caller does not say (the config default, limits.maxPartsPerEmail, is the same): far more than real emails have, few enough to bound the outbox. */
 export const DEFAULT_MAX_PARTS_PER_EMAIL = 500;
 
 /** What the parser's handler has written so far. */

@@ -33,7 +33,7 @@ function record(level: number, id: number, data: Buffer): Buffer {
 function winmailWith(files: number): Buffer {
   const start = Buffer.alloc(6);
   start.writeUInt32LE(0x223e9f78, 0);
-  const records = [start];
+  const records: Buffer[] = [start];
   for (let index = 1; index <= files; index += 1) {
     records.push(record(2, 0x00069002, Buffer.alloc(14)), record(2, 0x00018010, Buffer.from(`t${index}.txt\u0000`, 'latin1')), record(2, 0x0006800f, Buffer.from(`inside ${index}`)));
   }

@@ -24,9 +24,15 @@
  * faster on small emails (~0.5 ms against ~1.3 ms each), which does not matter next to fetching
  * an email and fsyncing its parts (splitEmail+fs: ~3 ms an email).
  *
- * Memory: attachments stream; the body (text/plain or HTML) is held whole, because mailparser
- * decodes its charset in one piece. A body of hundreds of MB would need that much memory (and
- * over ~512 MB exceeds V8's string limit), which is what a size limit on emails is for.
+ * Memory: attachments stream. The body (text/plain or HTML) of an email up to
+ * TEXT_IN_MEMORY_BYTES is decoded in memory by mailparser, which holds it a few times over; a
+ * larger email's text parts are streamed into the content store and decoded there
+ * (streamed-text.ts): a 50 MB one-line HTML body peaks at ~120 MB resident instead of 330 MB.
+ * Emails over the connection's maxEmailBytes never get here (src/engine/ingest-email.ts).
+ *
+ * Hostile input is bounded: at most `maxParts` parts (TNEF children included; beyond it the
+ * original is kept as well), TNEF counts checked against its bytes and unpacked a few
+ * milliseconds at a time, bare-CR line endings read as line ends (line-endings.ts).
  *
  * Malformed input never throws out of here and never loses the email:
  * - missing closing boundary, truncated part, broken base64/quoted-printable, bare LF line
@@ -38,7 +44,8 @@
  * - no part found although the email has content (a multipart without a usable boundary, a
  *   base64 body that decodes to nothing, bytes that are not an email at all): kept whole as
  *   'original' as well;
- * - headers only (no body): no parts, which is correct, not a loss.
+ * - a header block that never ends (line endings the parser does not know): 'original';
+ * - headers only (header fields, an empty line, nothing after it): no parts, which is correct, not a loss.
  * Errors of the raw stream (the fetch) and of the content store are thrown: the email was
  * not read or could not be stored, and the caller retries.
  */

@@ -16,6 +16,10 @@ export const DEFAULT_POLLING_INTERVAL = '60s';
 /** Undelivered pipeline messages per connection before intake pauses: hours of a busy mailbox, a few GB at most. */
 export const DEFAULT_OUTBOX_MAX_PENDING = 10_000;
 export const DEFAULT_KEEP_DELIVERED = '7d';
+/** Emails larger than this are kept whole (kind original), not split: far above real email, bounded for the parser. */
+export const DEFAULT_MAX_EMAIL_BYTES = 100 * 1024 * 1024;
+/** Parts split out of one email (body, attachments, TNEF children); the original is kept too beyond it. */
+export const DEFAULT_MAX_PARTS_PER_EMAIL = 500;
 
 /** Microsoft's global cloud; national clouds (and tests) set their own. */
 export const DEFAULT_GRAPH_ENDPOINT = 'https://graph.microsoft.com';
@@ -58,6 +62,10 @@ const common = {
   throttlePatternMode: z.enum(['extend', 'replace']).default('extend'),
   /** A fixed wait when throttled without a wait from the server; else exponential backoff. */
   throttleLatency: duration.optional(),
+  /** Bytes; a larger email is kept whole as kind original, not split. Default: limits.maxEmailBytes. */
+  maxEmailBytes: z.number().int().positive().optional(),
+  /** Parts split out of one email at most; beyond it the original is kept as well. Default: limits.maxPartsPerEmail. */
+  maxPartsPerEmail: z.number().int().positive().optional(),
 };
 
 const mailServer = {
@@ -226,6 +234,14 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Defaults of the per-connection limits on what one (possibly hostile) email may cost. */
+    limits: z
+      .object({
+        maxEmailBytes: z.number().int().positive().default(DEFAULT_MAX_EMAIL_BYTES),
+        maxPartsPerEmail: z.number().int().positive().default(DEFAULT_MAX_PARTS_PER_EMAIL),
+      })
+      .strict()
+      .prefault({}),
     api: apiSchema.prefault({}),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).strict().prefault({}),
   })
@@ -248,7 +264,12 @@ export const configSchema = z
   .transform((config) => {
     // A connection without a destination uses the only one there is.
     const only = Object.keys(config.destinations).length === 1 ? Object.keys(config.destinations)[0] : undefined;
-    return { ...config, connections: config.connections.map((c) => ({ ...c, destination: c.destination ?? only! })) };
+    // A connection without its own limits has the global ones.
+    const { maxEmailBytes, maxPartsPerEmail } = config.limits;
+    return {
+      ...config,
+      connections: config.connections.map((c) => ({ ...c, destination: c.destination ?? only!, maxEmailBytes: c.maxEmailBytes ?? maxEmailBytes, maxPartsPerEmail: c.maxPartsPerEmail ?? maxPartsPerEmail })),
+    };
   });
 
 export type ConfigInput = z.input<typeof configSchema>;

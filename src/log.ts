@@ -16,6 +16,9 @@ const MAX_LOG_DEPTH = 12;
  */
 const SECRET_NAME = /(password|passwd|passphrase|pass|pwd|secret|token|authorization|cookie|privatekey|apikey|accesskey|credentials?)$/;
 
+/** `scheme://user:password@`: a password inside a URL, wherever a URL is written into a string. */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*:[^\s/?#@]*@/gi;
+
 export function isSecretName(key: string): boolean {
   return SECRET_NAME.test(key.toLowerCase().replace(/[-_]/g, ''));
 }
@@ -47,6 +50,7 @@ export const REDACTED_PATHS = [
 
 /** A copy of `value` with every secret-named key masked; cycle-safe and bounded in depth. */
 export function redactSecrets(value: unknown, depth = 0, ancestors = new Set<object>()): unknown {
+  if (typeof value === 'string') return value.includes('@') ? value.replace(URL_USERINFO, '$1[redacted]@') : value;
   if (value === null || typeof value !== 'object') return value;
   if (Buffer.isBuffer(value) || ArrayBuffer.isView(value) || value instanceof Date || value instanceof RegExp) return value;
   if (depth >= MAX_LOG_DEPTH) return '[too deep]';

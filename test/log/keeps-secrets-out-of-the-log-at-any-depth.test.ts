@@ -2,7 +2,7 @@
  * Whatever a call site logs (a config, an HTTP request, an error carrying the options it was
  * made with), no secret reaches the log: any key that names a secret is masked, whatever its
  * case or depth, inside arrays, in an Error's own properties and in its cause, and in a child
- * logger's bindings. What is not a secret stays readable.
+ * logger's bindings, and a password inside a URL. What is not a secret stays readable.
  */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -37,12 +37,13 @@ describe('the log keeps secrets out', () => {
     const cyclic: Record<string, unknown> = { name: 'loop', secret: 's3cret-cyclic' };
     cyclic.self = cyclic;
     log.info({ cyclic }, 'a cycle');
+    log.warn({ servers: 'nats://postroom:s3cret-in-url@127.0.0.1:4222', error: 'could not reach postgres://app:s3cret-pg@db/postroom' }, 'urls');
 
     const out = text();
     for (const secret of [...secrets, 's3cret-cyclic']) assert.ok(!out.includes(secret), `${secret} appears in the log:\n${out}`);
     assert.ok(!out.includes('s3cret'), out);
     // What is not secret stays.
-    for (const kept of ['login failed', 'AUTH_FAILED', 'AB12', '"user":"me"', 'poll failed', 'inner', '"name":"inbox"', 'from a child']) assert.ok(out.includes(kept), `${kept} is missing:\n${out}`);
-    assert.equal(out.trim().split('\n').length, 9, 'one line per call');
+    for (const kept of ['login failed', 'AUTH_FAILED', 'AB12', '"user":"me"', 'poll failed', 'inner', '"name":"inbox"', 'from a child', 'nats://[redacted]@127.0.0.1:4222']) assert.ok(out.includes(kept), `${kept} is missing:\n${out}`);
+    assert.equal(out.trim().split('\n').length, 10, 'one line per call');
   });
 });

@@ -146,7 +146,9 @@ export class Pop3Connection {
     this.checkOpen();
     const plain = this.socket;
     this.detach(plain);
-    const secure = tls.connect({ ...options, socket: plain });
+    // `host` is what the certificate is checked against when there is no servername (an IP
+    // address may not be one): without it Node checks against "localhost".
+    const secure = tls.connect({ host: this.endpoint.host, ...options, socket: plain });
     this.socket = secure;
     try {
       await new Promise<void>((resolve, reject) => {

@@ -21,5 +21,5 @@ export function loadContext(command: Command): CommandContext {
 
 export async function openContextStore(context: CommandContext): Promise<OpenedStore> {
   const { config, baseDir } = context.loaded;
-  return openStore(config.store, { baseDir, ...(config.contentDir ? { contentDir: config.contentDir } : {}) });
+  return openStore(config.store, { baseDir, log: context.log, ...(config.contentDir ? { contentDir: config.contentDir } : {}) });
 }

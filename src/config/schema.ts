@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DESTINATION_TYPES, destinationType } from '../destinations/registry.ts';
 import { oauth2Schema } from '../auth/oauth2-schema.ts';
 import { duration } from './duration.ts';
+import { singleLine } from './single-line.ts';
 
 /** Seed 000: a failed poll is due again after 60 s, whatever the polling interval. */
 export const DEFAULT_RETRY_INTERVAL = '60s';
@@ -43,7 +44,7 @@ const tlsSchema = z
     rejectUnauthorized: z.boolean().default(true),
     /** Extra CA certificate(s), PEM text or a path to a PEM file. */
     ca: z.string().optional(),
-    servername: z.string().optional(),
+    servername: singleLine(z.string(), 'servername').optional(),
   })
   .strict();
 
@@ -69,13 +70,13 @@ const common = {
 };
 
 const mailServer = {
-  host: z.string().min(1, 'give the mail server host name, e.g. imap.example.com'),
+  host: singleLine(z.string().min(1, 'give the mail server host name, e.g. imap.example.com'), 'host'),
   port: z.number().int().min(1).max(65535).optional(),
   useSsl: z.boolean().default(true),
   /** Upgrade a plain connection with STARTTLS / STLS. Ignored when useSsl is on. */
   startTls: z.boolean().default(false),
-  username: text.pipe(z.string().min(1)),
-  password: text.optional(),
+  username: text.pipe(singleLine(z.string().min(1), 'username')),
+  password: text.pipe(singleLine(z.string(), 'password')).optional(),
   oauth2: oauth2Schema.optional(),
   tls: tlsSchema.prefault({}),
   connectTimeout: duration.prefault('30s'),
@@ -86,9 +87,9 @@ export const imapConnectionSchema = z
     ...common,
     hostType: z.literal('imap'),
     ...mailServer,
-    folder: z.string().min(1).default('INBOX'),
+    folder: singleLine(z.string().min(1), 'folder').default('INBOX'),
     /** Move acknowledged emails into this folder instead of only flagging them. */
-    moveTo: z.string().min(1).optional(),
+    moveTo: singleLine(z.string().min(1), 'moveTo').optional(),
     /** Wake on new mail with IMAP IDLE where the server has it (polling stays the fallback). */
     idle: z.boolean().default(true),
     /** Re-issue IDLE this often: well under RFC 2177's 29 minutes and the shorter cut-offs some servers and NATs use. */
@@ -108,13 +109,13 @@ export const graphConnectionSchema = z
   .object({
     ...common,
     hostType: z.literal('graph'),
-    tenantId: z.string().min(1),
-    clientId: z.string().min(1),
-    clientSecret: z.string().optional(),
-    certificate: z.object({ thumbprint: z.string(), privateKey: z.string() }).strict().optional(),
-    mailbox: z.string().min(1),
-    folder: z.string().min(1).default('inbox'),
-    moveTo: z.string().min(1).optional(),
+    tenantId: singleLine(z.string().min(1), 'tenantId'),
+    clientId: singleLine(z.string().min(1), 'clientId'),
+    clientSecret: singleLine(z.string(), 'clientSecret').optional(),
+    certificate: z.object({ thumbprint: singleLine(z.string(), 'thumbprint'), privateKey: z.string() }).strict().optional(),
+    mailbox: singleLine(z.string().min(1), 'mailbox'),
+    folder: singleLine(z.string().min(1), 'folder').default('inbox'),
+    moveTo: singleLine(z.string().min(1), 'moveTo').optional(),
     graphEndpoint: z.string().url().default(DEFAULT_GRAPH_ENDPOINT),
     authorityHost: z.string().url().default(DEFAULT_AUTHORITY_HOST),
     tls: tlsSchema.prefault({}),

@@ -1,6 +1,7 @@
 /** The email destination's options: validating a config loads this, not the SMTP client. */
 import { z } from 'zod';
 import { oauth2Schema } from '../auth/oauth2-schema.ts';
+import { singleLine } from '../config/single-line.ts';
 
 const tlsOptions = z
   .object({
@@ -14,13 +15,13 @@ const addresses = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]
 
 const smtpOptions = z
   .object({
-    host: z.string().min(1),
+    host: singleLine(z.string().min(1), 'host'),
     port: z.number().int().min(1).max(65535).optional(),
     /** Implicit TLS (port 465); otherwise STARTTLS is required on the plain port unless startTls is false. */
     secure: z.boolean().default(false),
     startTls: z.boolean().default(true),
-    username: z.string().min(1).optional(),
-    password: z.union([z.string(), z.number()]).transform(String).optional(),
+    username: singleLine(z.string().min(1), 'username').optional(),
+    password: z.union([z.string(), z.number()]).transform(String).pipe(singleLine(z.string(), 'password')).optional(),
     oauth2: oauth2Schema.optional(),
     tls: tlsOptions.prefault({}),
   })
@@ -28,12 +29,12 @@ const smtpOptions = z
 
 const graphOptions = z
   .object({
-    tenantId: z.string().min(1),
-    clientId: z.string().min(1),
-    clientSecret: z.string().optional(),
+    tenantId: singleLine(z.string().min(1), 'tenantId'),
+    clientId: singleLine(z.string().min(1), 'clientId'),
+    clientSecret: singleLine(z.string(), 'clientSecret').optional(),
     certificate: z.object({ thumbprint: z.string(), privateKey: z.string() }).strict().optional(),
     /** The mailbox that sends (needs the Mail.Send application permission). */
-    mailbox: z.string().min(1),
+    mailbox: singleLine(z.string().min(1), 'mailbox'),
     graphEndpoint: z.string().url().default('https://graph.microsoft.com'),
     authorityHost: z.string().url().default('https://login.microsoftonline.com'),
     tls: tlsOptions.prefault({}),

@@ -24,6 +24,20 @@ export const natsOptions = z
     username: z.string().min(1).optional(),
     password: z.string().min(1).optional(),
     token: z.string().min(1).optional(),
+    /** Require TLS: true, or the CA to trust (PEM text or a file) and whether to verify the certificate. */
+    tls: z
+      .union([
+        z.literal(true),
+        z
+          .object({
+            /** Extra CA certificate(s), PEM text or a path to a PEM file. */
+            ca: z.string().min(1).optional(),
+            /** Verify the server certificate (default). Turn off only for a server you trust on a network you trust. */
+            rejectUnauthorized: z.boolean().default(true),
+          })
+          .strict(),
+      ])
+      .optional(),
     timeout: duration.prefault(DEFAULT_ACK_TIMEOUT),
   })
   .strict()

@@ -16,11 +16,17 @@
  * max_payload (1 MB unless configured); a bigger one is refused for good (DELIVERY_REJECTED).
  * One connection is shared by every delivery; the client reconnects by itself after a drop and
  * a closed connection is opened again on the next delivery.
+ *
+ * Credentials may be written into a server URL (nats://user:password@host, nats://token@host):
+ * they are taken out for the login and the URL is shown without them, in errors and logs.
+ * `tls` (true, or { ca, rejectUnauthorized }) makes TLS required: a server that does not offer
+ * it is refused, never used in plain text.
  */
-import { connect, headers as natsHeaders, nanos, NatsError, type JetStreamClient, type NatsConnection } from 'nats';
+import { connect, ErrorCode, headers as natsHeaders, nanos, NatsError, type JetStreamClient, type NatsConnection } from 'nats';
 import type { NatsOptions } from './nats-options.ts';
 import type { Envelope } from '../engine/envelope.ts';
 import { PostroomError } from '../errors.ts';
+import { resolveCa } from '../sources/probe.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
 
 /** What a header value may hold; an email can declare any bytes as its content type (it is in the envelope too). */
@@ -50,8 +56,47 @@ async function readCapped(message: OutgoingMessage, max: number): Promise<Buffer
   return Buffer.concat(chunks, total);
 }
 
+/** `[scheme://][userinfo@]rest`: what a NATS server address may look like. */
+const SERVER_WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)?([^@/]*)@(.*)$/i;
+
+interface ServerCredentials {
+  user?: string;
+  pass?: string;
+  token?: string;
+}
+
+/** Takes `user:password@` (or `token@`) out of a server address: the login gets them, the address shown does not. */
+export function splitServerUrl(server: string): { server: string; credentials: ServerCredentials } {
+  const match = SERVER_WITH_USERINFO.exec(server);
+  if (!match) return { server, credentials: {} };
+  const [, scheme = '', userinfo = '', rest = ''] = match;
+  const colon = userinfo.indexOf(':');
+  const decode = (text: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const credentials: ServerCredentials = colon === -1 ? { token: decode(userinfo) } : { user: decode(userinfo.slice(0, colon)), pass: decode(userinfo.slice(colon + 1)) };
+  return { server: `${scheme}${rest}`, credentials };
+}
+
+/** The nats client's `tls`: TLS required, the CA resolved from a file if need be. */
+function natsTls(tls: NonNullable<NatsOptions['tls']>): Record<string, unknown> {
+  if (tls === true) return {};
+  const ca = resolveCa(tls.ca);
+  return { rejectUnauthorized: tls.rejectUnauthorized, ...(ca ? { ca } : {}) };
+}
+
 export function createNatsDestination(name: string, options: NatsOptions, context: DestinationContext): Destination {
-  const servers = Array.isArray(options.servers) ? options.servers : [options.servers];
+  const split = (Array.isArray(options.servers) ? options.servers : [options.servers]).map(splitServerUrl);
+  const servers = split.map((entry) => entry.server);
+  // Given options win over a URL's; the first URL with credentials supplies the rest.
+  const fromUrl = split.find((entry) => Object.keys(entry.credentials).length > 0)?.credentials ?? {};
+  const user = options.username ?? fromUrl.user;
+  const pass = options.password ?? fromUrl.pass;
+  const token = options.token ?? fromUrl.token;
   const where = servers.join(', ');
   let connection: Promise<{ nc: NatsConnection; js: JetStreamClient }> | undefined;
 
@@ -62,9 +107,10 @@ export function createNatsDestination(name: string, options: NatsOptions, contex
         name: `postroom:${name}`,
         timeout: options.timeout,
         maxReconnectAttempts: -1,
-        ...(options.username ? { user: options.username } : {}),
-        ...(options.password ? { pass: options.password } : {}),
-        ...(options.token ? { token: options.token } : {}),
+        ...(user ? { user } : {}),
+        ...(pass ? { pass } : {}),
+        ...(token ? { token } : {}),
+        ...(options.tls ? { tls: natsTls(options.tls) } : {}),
       });
       void nc.closed().then(() => {
         if (connection === opening) connection = undefined;
@@ -101,6 +147,12 @@ export function createNatsDestination(name: string, options: NatsOptions, contex
         client = await (connection ??= open());
       } catch (error) {
         if (error instanceof PostroomError) throw error;
+        if (options.tls && error instanceof NatsError && error.code === ErrorCode.ServerOptionNotAvailable && error.message === 'tls') {
+          throw new PostroomError('DELIVERY_FAILED', `NATS at ${where} does not offer TLS, and tls is set: Postroom does not connect without it`, {
+            cause: error,
+            hint: 'enable TLS on the NATS server (tls { cert_file, key_file }), or check that servers points at the right one; the message is retried',
+          });
+        }
         throw new PostroomError('DELIVERY_FAILED', `could not reach NATS JetStream at ${where}: ${(error as Error).message}`, { cause: error });
       }
       const max = Math.min(options.maxMessageBytes ?? Number.POSITIVE_INFINITY, client.nc.info?.max_payload ?? Number.POSITIVE_INFINITY);

@@ -137,7 +137,7 @@ function withCaFilesRead<T>(value: T, field: string, absolute: (path: string) =>
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
     const path = `${field}.${key}`;
-    if (key === 'ca' && field.endsWith('tls') && typeof item === 'string' && !isPemText(item)) out[key] = readCaFile(absolute(item), path);
+    if (key === 'ca' && field.endsWith('tls') && typeof item === 'string' && item !== '' && !isPemText(item)) out[key] = readCaFile(absolute(item), path);
     else out[key] = withCaFilesRead(item, path, absolute);
   }
   return out as T;

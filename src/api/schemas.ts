@@ -21,6 +21,7 @@ export const connectionViewSchema = z
     source: z.enum(['config', 'api']).meta({ description: 'config: from postroom.yaml (read-only here); api: stored, editable' }),
     readOnly: z.boolean(),
     problem: z.string().optional().meta({ description: 'Why a stored connection is not polled (it no longer validates)' }),
+    warnings: z.array(z.string()).meta({ description: 'What is risky though valid, as `postroom validate` says it: a password sent unencrypted, certificate checks off' }),
     passwordSet: z.boolean().optional().meta({ description: 'A password is stored; passwords are never sent back' }),
     clientSecretSet: z.boolean().optional(),
   })

@@ -8,7 +8,7 @@ import { LineCounter, parseDocument, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
 import { isPemText, readCaFile } from './ca-file.ts';
 import { PostroomError } from '../errors.ts';
-import { configSchema, type Config } from './schema.ts';
+import { configSchema, type Config, type ConnectionConfig } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILES = ['postroom.yaml', 'postroom.yml'];
 
@@ -74,20 +74,25 @@ export function formatProblems(problems: ConfigProblem[], file?: string): string
 }
 
 /** Warnings: things that work but that the user most likely did not mean. */
-export function configWarnings(raw: unknown, config: Config): string[] {
+/**
+ * What is risky about one connection though valid: said by `validate` and `run` for the file, and
+ * returned by the API with every connection it shows. `label` names it in the text.
+ */
+export function connectionWarnings(connection: ConnectionConfig, original: Record<string, unknown>, label: string): string[] {
   const warnings: string[] = [];
-  const rawConnections = (raw as { connections?: Array<Record<string, unknown>> } | null)?.connections ?? [];
-  config.connections.forEach((connection, index) => {
-    const original = rawConnections[index] ?? {};
-    if (connection.hostType === 'pop3' && original.deleteMessages === false) {
-      warnings.push(`connections[${index}].deleteMessages: POP3 always deletes emails after pickup (the protocol has no read flag); the setting is ignored`);
-    }
-    if (connection.hostType !== 'graph') {
-      if (!connection.useSsl && !connection.startTls) warnings.push(`connections[${index}] (${connection.name}): useSsl and startTls are off, so the password travels unencrypted`);
-      if (!connection.tls.rejectUnauthorized) warnings.push(`connections[${index}] (${connection.name}): tls.rejectUnauthorized is off, so the server's certificate is not checked`);
-    }
-  });
+  if (connection.hostType === 'pop3' && original.deleteMessages === false) {
+    warnings.push(`${label}.deleteMessages: POP3 always deletes emails after pickup (the protocol has no read flag); the setting is ignored`);
+  }
+  if (connection.hostType !== 'graph') {
+    if (!connection.useSsl && !connection.startTls) warnings.push(`${label} (${connection.name}): useSsl and startTls are off, so the password travels unencrypted`);
+    if (!connection.tls.rejectUnauthorized) warnings.push(`${label} (${connection.name}): tls.rejectUnauthorized is off, so the server's certificate is not checked`);
+  }
   return warnings;
+}
+
+export function configWarnings(raw: unknown, config: Config): string[] {
+  const rawConnections = (raw as { connections?: Array<Record<string, unknown>> } | null)?.connections ?? [];
+  return config.connections.flatMap((connection, index) => connectionWarnings(connection, rawConnections[index] ?? {}, `connections[${index}]`));
 }
 
 export function parseConfigText(text: string, options: { file?: string; env?: NodeJS.ProcessEnv } = {}): { config: Config; warnings: string[] } {

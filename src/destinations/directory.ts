@@ -13,11 +13,12 @@
  * envelopes: every write goes to a temp name with random bytes in it, created exclusively
  * (O_EXCL, O_NOFOLLOW: a planted symlink or file there makes the attempt fail, it is never
  * followed), and is renamed over the final name (rename replaces a planted link, never writes
- * through it). `.data` and `.json` get `fileMode` (default 0640) whatever the umask.
+ * through it). `.data` and `.json` get `fileMode` (default 0640) whatever the umask. Temp files
+ * a killed process left are removed when the destination is first used.
  */
 import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
-import { chmod, link, lstat, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
@@ -36,6 +37,8 @@ export const DEFAULT_FILE_MODE = 0o640;
 const EXCLUSIVE_CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 /** Random bytes in a temp name: 2^64 names, so a name cannot be planted in advance. */
 const TEMP_NAME_BYTES = 8;
+/** Our temp names (`.<id>.<random hex>.tmp`), and the fixed ones earlier versions used. */
+const TEMP_NAME = /^\..+\.(?:[0-9a-f]{16}|data|json)\.tmp$/;
 
 /** A file mode as octal text ("0640", "640") or a number (0o640 in YAML 1.2, 416). */
 const fileMode = z
@@ -92,10 +95,12 @@ export function createDirectoryDestination(name: string, options: DirectoryOptio
     async deliver(message: OutgoingMessage): Promise<void> {
       // Made once, but a failure is not remembered: the next delivery tries again, so fixing
       // the directory (permissions, a full disk) needs no restart.
-      ready ??= mkdir(options.path, { recursive: true, mode: directoryMode(mode) }).catch((error: unknown) => {
-        ready = undefined;
-        throw error;
-      });
+      ready ??= mkdir(options.path, { recursive: true, mode: directoryMode(mode) })
+        .then(() => removeAbandonedTemps(options.path))
+        .catch((error: unknown) => {
+          ready = undefined;
+          throw error;
+        });
       await ready;
       const { id } = message.envelope;
       const dataPath = join(options.path, `${id}.data`);
@@ -132,6 +137,18 @@ export function createDirectoryDestination(name: string, options: DirectoryOptio
     },
     async close(): Promise<void> {},
   };
+}
+
+/**
+ * Temp files a killed process left (random names are not found again by a redelivery): removed
+ * once, when the destination is first used. One another worker is writing right now goes too;
+ * its rename then fails and the outbox retries that message, so nothing is lost. Removing a
+ * planted symlink removes the link, never its target.
+ */
+async function removeAbandonedTemps(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (TEMP_NAME.test(name)) await rm(join(dir, name), { force: true }).catch(() => {});
+  }
 }
 
 /** A directory's mode for files of `mode`: whoever may read the files may list and enter it. */

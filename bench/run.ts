@@ -179,9 +179,9 @@ async function buildCli(): Promise<boolean> {
 
 /** The POP3 source is being finished elsewhere: bench it only once it is registered. */
 async function hasPop3Source(): Promise<boolean> {
-  const { sourceFor } = await import('../src/sources/registry.ts');
+  const { loadSource } = await import('../src/sources/registry.ts');
   try {
-    return sourceFor('pop3').protocol === 'pop3';
+    return (await loadSource('pop3')).protocol === 'pop3';
   } catch {
     return false;
   }

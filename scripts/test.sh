@@ -28,6 +28,9 @@ done
 echo "test: typecheck"
 npx tsc -p tsconfig.json --noEmit
 
+# The tests run the TypeScript sources; a few run the built CLI, so build it when src/ changed.
+node scripts/build.mjs --if-stale
+
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 if [ "$#" -gt 0 ]; then files=("$@"); fi
 echo "test: ${#files[@]} test files"

@@ -4,6 +4,7 @@
  * receiving it. Durations are shown as they are written in postroom.yaml ("60s", "5m").
  */
 import { formatDuration } from '../config/duration.ts';
+import { connectionWarnings } from '../config/load-config.ts';
 import { isSecretKey } from './connection-input.ts';
 import type { ConnectionEntry } from './connection-registry.ts';
 import type { ConnectionView } from './schemas.ts';
@@ -38,5 +39,6 @@ export function toConnectionView(entry: ConnectionEntry): ConnectionView {
     source: entry.source,
     readOnly: entry.source === 'config',
     ...(entry.problem ? { problem: entry.problem } : {}),
+    warnings: entry.config ? connectionWarnings(entry.config, entry.input, 'connection') : [],
   } as ConnectionView;
 }

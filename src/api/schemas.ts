@@ -21,9 +21,9 @@ export const connectionViewSchema = z
     source: z.enum(['config', 'api']).meta({ description: 'config: from postroom.yaml (read-only here); api: stored, editable' }),
     readOnly: z.boolean(),
     problem: z.string().optional().meta({ description: 'Why a stored connection is not polled (it no longer validates)' }),
+    warnings: z.array(z.string()).meta({ description: 'What is risky though valid, as `postroom validate` says it: a password sent unencrypted, certificate checks off' }),
     passwordSet: z.boolean().optional().meta({ description: 'A password is stored; passwords are never sent back' }),
     clientSecretSet: z.boolean().optional(),
-    warnings: z.array(z.string()).optional().meta({ description: 'On create and update: settings that work but are most likely not meant (as `postroom validate` warns)' }),
   })
   .catchall(z.unknown())
   .meta({ id: 'Connection', description: 'A connection with every setting except secrets' });
@@ -35,7 +35,6 @@ export const checkResultSchema = z
     connection: z.string(),
     ok: z.boolean(),
     steps: z.array(z.object({ step: z.string(), ok: z.boolean(), detail: z.string() })),
-    warnings: z.array(z.string()).meta({ description: 'Settings that work but are most likely not meant (as `postroom validate` warns): a password without TLS, certificate checks off' }),
   })
   .meta({ id: 'CheckResult' });
 

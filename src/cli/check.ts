@@ -1,13 +1,14 @@
 /** `postroom check [name]`: test connections step by step and say exactly what is wrong. */
 import type { Command } from 'commander';
+import { summaryOf } from './commands.ts';
 import { PostroomError } from '../errors.ts';
-import { sourceFor } from '../sources/registry.ts';
+import { loadSource } from '../sources/registry.ts';
 import { EXIT, loadContext, runCommand } from './context.ts';
 
 export function registerCheck(program: Command): void {
   program
     .command('check [name]')
-    .description('test a connection (or all): DNS, TCP, TLS, login, folder')
+    .description(summaryOf('check'))
     .action(async (name: string | undefined, _options: unknown, command: Command) =>
       runCommand(async () => {
         const context = loadContext(command);
@@ -18,7 +19,7 @@ export function registerCheck(program: Command): void {
         }
         let failed = false;
         for (const connection of connections) {
-          const steps = await sourceFor(connection.hostType).check(connection, { log: context.log });
+          const steps = await (await loadSource(connection.hostType)).check(connection, { log: context.log });
           const ok = steps.every((step) => step.ok);
           failed ||= !ok;
           process.stdout.write(`${connection.name} (${connection.hostType}): ${ok ? 'OK' : 'FAILED'}\n`);

@@ -1,5 +1,6 @@
 /** `postroom run [--once]`: the service, or one poll of every connection and a full delivery. */
 import type { Command } from 'commander';
+import { summaryOf } from './commands.ts';
 import { openControlPlane } from '../api/control-plane.ts';
 import { Worker } from '../engine/worker.ts';
 import type { PollOutcome } from '../engine/poll-connection.ts';
@@ -25,14 +26,14 @@ function describeOutcome(name: string, outcome: PollOutcome): string {
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run the service: poll every connection on its schedule and deliver pipeline messages')
+    .description(summaryOf('run'))
     .option('--once', 'poll every connection once, deliver everything, and exit (non-zero on failure)')
     .action(async (options: { once?: boolean }, command: Command) =>
       runCommand(async () => {
         const context = loadContext(command);
         const opened = await openContextStore(context);
         // Connections from postroom.yaml plus those stored through the API; metrics hooks.
-        const plane = await openControlPlane({ config: context.loaded.config, opened, log: context.log });
+        const plane = await openControlPlane({ config: context.loaded.config, opened, log: context.log, withoutMetrics: options.once === true });
         const worker = new Worker({ config: context.loaded.config, opened, log: context.log, ...plane.workerOptions });
         if (options.once) {
           const progress = createProgress();

@@ -4,6 +4,7 @@
  * when the line is throttling, 1 when it is not, 2 on bad usage.
  */
 import type { Command } from 'commander';
+import { summaryOf } from './commands.ts';
 import { formatDuration } from '../config/duration.ts';
 import { PostroomError } from '../errors.ts';
 import { classify } from '../throttle/classify.ts';
@@ -25,7 +26,7 @@ function findsConfig(): boolean {
 export function registerThrottleCheck(program: Command): void {
   program
     .command('throttle-check <line>')
-    .description('tell whether a server response line counts as throttling (exit 0 yes, 1 no, 2 bad usage); put -- before a line that starts with -, e.g. throttle-check -- "-ERR [IN-USE] locked"')
+    .description(summaryOf('throttle-check'))
     .option('--connection <name>', "use this connection's throttlePattern and latency")
     .option('--protocol <protocol>', 'imap, pop3 or smtp (default: guessed from the line)')
     .action(async (line: string, options: { connection?: string; protocol?: string }, command: Command) =>

@@ -1,13 +1,14 @@
 /** `postroom validate`: check the config file without touching any server. */
 import type { Command } from 'commander';
+import { summaryOf } from './commands.ts';
 import { formatDuration } from '../config/duration.ts';
-import { EXIT, globalOptions, runCommand } from './context.ts';
+import { EXIT, globalOptions, runCommand } from './run-command.ts';
 import { loadConfig } from '../config/load-config.ts';
 
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('check the configuration file and print what it means')
+    .description(summaryOf('validate'))
     .action(async (_options: unknown, command: Command) =>
       runCommand(async () => {
         const loaded = loadConfig(globalOptions(command).config);

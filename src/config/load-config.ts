@@ -73,26 +73,23 @@ export function formatProblems(problems: ConfigProblem[], file?: string): string
   return problems.map((p) => `  ${file ? `${file}${p.line ? `:${p.line}` : ''}: ` : ''}${p.path || '(top level)'}: ${p.message}`).join('\n');
 }
 
+/** Warnings: things that work but that the user most likely did not mean. */
 /**
- * Warnings about one connection: things that work but that the user most likely did not mean.
- * `original` is the connection as written (before defaults); `at` the place in the file
- * (`connections[1]`), left out for the API, where the request names the connection.
+ * What is risky about one connection though valid: said by `validate` and `run` for the file, and
+ * returned by the API with every connection it shows. `label` names it in the text.
  */
-export function connectionWarnings(connection: ConnectionConfig, original: Record<string, unknown> = {}, at?: string): string[] {
+export function connectionWarnings(connection: ConnectionConfig, original: Record<string, unknown>, label: string): string[] {
   const warnings: string[] = [];
-  const field = (name: string) => (at ? `${at}.${name}: ` : `${name}: `);
-  const whole = at ? `${at} (${connection.name}): ` : '';
   if (connection.hostType === 'pop3' && original.deleteMessages === false) {
-    warnings.push(`${field('deleteMessages')}POP3 always deletes emails after pickup (the protocol has no read flag); the setting is ignored`);
+    warnings.push(`${label}.deleteMessages: POP3 always deletes emails after pickup (the protocol has no read flag); the setting is ignored`);
   }
   if (connection.hostType !== 'graph') {
-    if (!connection.useSsl && !connection.startTls) warnings.push(`${whole}useSsl and startTls are off, so the password travels unencrypted`);
-    if (!connection.tls.rejectUnauthorized) warnings.push(`${whole}tls.rejectUnauthorized is off, so the server's certificate is not checked`);
+    if (!connection.useSsl && !connection.startTls) warnings.push(`${label} (${connection.name}): useSsl and startTls are off, so the password travels unencrypted`);
+    if (!connection.tls.rejectUnauthorized) warnings.push(`${label} (${connection.name}): tls.rejectUnauthorized is off, so the server's certificate is not checked`);
   }
   return warnings;
 }
 
-/** Warnings: things that work but that the user most likely did not mean. */
 export function configWarnings(raw: unknown, config: Config): string[] {
   const rawConnections = (raw as { connections?: Array<Record<string, unknown>> } | null)?.connections ?? [];
   return config.connections.flatMap((connection, index) => connectionWarnings(connection, rawConnections[index] ?? {}, `connections[${index}]`));
@@ -145,7 +142,7 @@ function withCaFilesRead<T>(value: T, field: string, absolute: (path: string) =>
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
     const path = `${field}.${key}`;
-    if (key === 'ca' && field.endsWith('tls') && typeof item === 'string' && !isPemText(item)) out[key] = readCaFile(absolute(item), path);
+    if (key === 'ca' && field.endsWith('tls') && typeof item === 'string' && item !== '' && !isPemText(item)) out[key] = readCaFile(absolute(item), path);
     else out[key] = withCaFilesRead(item, path, absolute);
   }
   return out as T;

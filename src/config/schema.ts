@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DESTINATION_TYPES, destinationType } from '../destinations/registry.ts';
 import { oauth2Schema } from '../auth/oauth2-schema.ts';
 import { duration } from './duration.ts';
+import { singleLine } from './single-line.ts';
 
 /** Seed 000: a failed poll is due again after 60 s, whatever the polling interval. */
 export const DEFAULT_RETRY_INTERVAL = '60s';
@@ -16,6 +17,10 @@ export const DEFAULT_POLLING_INTERVAL = '60s';
 /** Undelivered pipeline messages per connection before intake pauses: hours of a busy mailbox, a few GB at most. */
 export const DEFAULT_OUTBOX_MAX_PENDING = 10_000;
 export const DEFAULT_KEEP_DELIVERED = '7d';
+/** Emails larger than this are kept whole (kind original), not split: far above real email, bounded for the parser. */
+export const DEFAULT_MAX_EMAIL_BYTES = 100 * 1024 * 1024;
+/** Parts split out of one email (body, attachments, TNEF children); the original is kept too beyond it. */
+export const DEFAULT_MAX_PARTS_PER_EMAIL = 500;
 
 /** Microsoft's global cloud; national clouds (and tests) set their own. */
 export const DEFAULT_GRAPH_ENDPOINT = 'https://graph.microsoft.com';
@@ -39,7 +44,7 @@ const tlsSchema = z
     rejectUnauthorized: z.boolean().default(true),
     /** Extra CA certificate(s), PEM text or a path to a PEM file. */
     ca: z.string().optional(),
-    servername: z.string().optional(),
+    servername: singleLine(z.string(), 'servername').optional(),
   })
   .strict();
 
@@ -58,16 +63,20 @@ const common = {
   throttlePatternMode: z.enum(['extend', 'replace']).default('extend'),
   /** A fixed wait when throttled without a wait from the server; else exponential backoff. */
   throttleLatency: duration.optional(),
+  /** Bytes; a larger email is kept whole as kind original, not split. Default: limits.maxEmailBytes. */
+  maxEmailBytes: z.number().int().positive().optional(),
+  /** Parts split out of one email at most; beyond it the original is kept as well. Default: limits.maxPartsPerEmail. */
+  maxPartsPerEmail: z.number().int().positive().optional(),
 };
 
 const mailServer = {
-  host: z.string().min(1, 'give the mail server host name, e.g. imap.example.com'),
+  host: singleLine(z.string().min(1, 'give the mail server host name, e.g. imap.example.com'), 'host'),
   port: z.number().int().min(1).max(65535).optional(),
   useSsl: z.boolean().default(true),
   /** Upgrade a plain connection with STARTTLS / STLS. Ignored when useSsl is on. */
   startTls: z.boolean().default(false),
-  username: text.pipe(z.string().min(1)),
-  password: text.optional(),
+  username: text.pipe(singleLine(z.string().min(1), 'username')),
+  password: text.pipe(singleLine(z.string(), 'password')).optional(),
   oauth2: oauth2Schema.optional(),
   tls: tlsSchema.prefault({}),
   connectTimeout: duration.prefault('30s'),
@@ -78,9 +87,9 @@ export const imapConnectionSchema = z
     ...common,
     hostType: z.literal('imap'),
     ...mailServer,
-    folder: z.string().min(1).default('INBOX'),
+    folder: singleLine(z.string().min(1), 'folder').default('INBOX'),
     /** Move acknowledged emails into this folder instead of only flagging them. */
-    moveTo: z.string().min(1).optional(),
+    moveTo: singleLine(z.string().min(1), 'moveTo').optional(),
     /** Wake on new mail with IMAP IDLE where the server has it (polling stays the fallback). */
     idle: z.boolean().default(true),
     /** Re-issue IDLE this often: well under RFC 2177's 29 minutes and the shorter cut-offs some servers and NATs use. */
@@ -100,13 +109,13 @@ export const graphConnectionSchema = z
   .object({
     ...common,
     hostType: z.literal('graph'),
-    tenantId: z.string().min(1),
-    clientId: z.string().min(1),
-    clientSecret: z.string().optional(),
-    certificate: z.object({ thumbprint: z.string(), privateKey: z.string() }).strict().optional(),
-    mailbox: z.string().min(1),
-    folder: z.string().min(1).default('inbox'),
-    moveTo: z.string().min(1).optional(),
+    tenantId: singleLine(z.string().min(1), 'tenantId'),
+    clientId: singleLine(z.string().min(1), 'clientId'),
+    clientSecret: singleLine(z.string(), 'clientSecret').optional(),
+    certificate: z.object({ thumbprint: singleLine(z.string(), 'thumbprint'), privateKey: z.string() }).strict().optional(),
+    mailbox: singleLine(z.string().min(1), 'mailbox'),
+    folder: singleLine(z.string().min(1), 'folder').default('inbox'),
+    moveTo: singleLine(z.string().min(1), 'moveTo').optional(),
     graphEndpoint: z.string().url().default(DEFAULT_GRAPH_ENDPOINT),
     authorityHost: z.string().url().default(DEFAULT_AUTHORITY_HOST),
     tls: tlsSchema.prefault({}),
@@ -226,6 +235,14 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Defaults of the per-connection limits on what one (possibly hostile) email may cost. */
+    limits: z
+      .object({
+        maxEmailBytes: z.number().int().positive().default(DEFAULT_MAX_EMAIL_BYTES),
+        maxPartsPerEmail: z.number().int().positive().default(DEFAULT_MAX_PARTS_PER_EMAIL),
+      })
+      .strict()
+      .prefault({}),
     api: apiSchema.prefault({}),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).strict().prefault({}),
   })
@@ -248,7 +265,12 @@ export const configSchema = z
   .transform((config) => {
     // A connection without a destination uses the only one there is.
     const only = Object.keys(config.destinations).length === 1 ? Object.keys(config.destinations)[0] : undefined;
-    return { ...config, connections: config.connections.map((c) => ({ ...c, destination: c.destination ?? only! })) };
+    // A connection without its own limits has the global ones.
+    const { maxEmailBytes, maxPartsPerEmail } = config.limits;
+    return {
+      ...config,
+      connections: config.connections.map((c) => ({ ...c, destination: c.destination ?? only!, maxEmailBytes: c.maxEmailBytes ?? maxEmailBytes, maxPartsPerEmail: c.maxPartsPerEmail ?? maxPartsPerEmail })),
+    };
   });
 
 export type ConfigInput = z.input<typeof configSchema>;

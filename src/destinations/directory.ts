@@ -8,9 +8,17 @@
  * the file is already on disk. Elsewhere (another file system, content in PostgreSQL) the bytes
  * are copied and fsynced. The directory itself is fsynced once per delivery round (`flush`),
  * which makes the new names durable before the outbox records the messages delivered.
+ *
+ * The directory may be writable by other local users, and ids can be worked out from earlier
+ * envelopes: every write goes to a temp name with random bytes in it, created exclusively
+ * (O_EXCL, O_NOFOLLOW: a planted symlink or file there makes the attempt fail, it is never
+ * followed), and is renamed over the final name (rename replaces a planted link, never writes
+ * through it). `.data` and `.json` get `fileMode` (default 0640) whatever the umask. Temp files
+ * a killed process left are removed when the destination is first used.
  */
-import { createWriteStream } from 'node:fs';
-import { link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants, createWriteStream } from 'node:fs';
+import { chmod, link, lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
@@ -20,11 +28,29 @@ import type { Destination, DestinationContext, OutgoingMessage } from './destina
 
 /** link(2) errors that mean "not here": copy instead, and stop trying for this destination. */
 const CANNOT_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);
+/**
+ * Owner read-write, group read, others nothing: a pipeline that reads as another user in the
+ * group (the usual hand-off) still can, a local user outside it cannot read the emails.
+ */
+export const DEFAULT_FILE_MODE = 0o640;
+/** Create a new file only, and never through a symlink (O_NOFOLLOW is 0 where the OS lacks it). */
+const EXCLUSIVE_CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+/** Random bytes in a temp name: 2^64 names, so a name cannot be planted in advance. */
+const TEMP_NAME_BYTES = 8;
+/** Our temp names (`.<id>.<random hex>.tmp`), and the fixed ones earlier versions used. */
+const TEMP_NAME = /^\..+\.(?:[0-9a-f]{16}|data|json)\.tmp$/;
+
+/** A file mode as octal text ("0640", "640") or a number (0o640 in YAML 1.2, 416). */
+const fileMode = z
+  .union([z.number().int(), z.string().regex(/^0?o?[0-7]{3}$/, 'give fileMode as octal text, e.g. "0640"').transform((text) => Number.parseInt(text.replace(/^0?o?/, ''), 8))])
+  .refine((mode) => mode >= 0 && mode <= 0o777, 'fileMode is a permission mode from 0 to 0777, e.g. "0640"');
 
 export const directoryOptions = z
   .object({
     type: z.literal('directory'),
     path: z.string().min(1, 'give the directory to write pipeline messages into'),
+    /** Mode of `.data` and `.json` (default 0640); a directory Postroom creates gets the matching x bits. */
+    fileMode: fileMode.optional(),
   })
   .strict();
 
@@ -32,25 +58,35 @@ export type DirectoryOptions = z.infer<typeof directoryOptions>;
 
 
 export function createDirectoryDestination(name: string, options: DirectoryOptions, _context: DestinationContext): Destination {
+  const mode = options.fileMode ?? DEFAULT_FILE_MODE;
   let ready: Promise<unknown> | undefined;
   /** False once link(2) has said this directory cannot share files with the content store. */
   let linking = true;
   /** Names were added since the directory was last fsynced. */
   let unflushed = false;
+  const tempName = (id: string): string => join(options.path, `.${id}.${randomBytes(TEMP_NAME_BYTES).toString('hex')}.tmp`);
 
   /** `.data`: a hard link to the content file when possible, else a fsynced copy. */
-  async function writeData(message: OutgoingMessage, dataPath: string, dataTemp: string): Promise<void> {
+  async function writeData(message: OutgoingMessage, dataPath: string, temps: string[]): Promise<void> {
     if (message.contentFile && linking) {
       try {
-        await linkInPlace(message.contentFile, dataPath, dataTemp);
+        await linkInPlace(message.contentFile, dataPath, tempName(message.envelope.id), mode, temps);
         return;
       } catch (error) {
         if (!CANNOT_LINK.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
         linking = false;
       }
     }
-    await pipeline(message.openContent(), createWriteStream(dataTemp, { flush: true }));
-    await rename(dataTemp, dataPath);
+    const temp = tempName(message.envelope.id);
+    temps.push(temp);
+    const handle = await open(temp, EXCLUSIVE_CREATE, mode);
+    await handle.chmod(mode).catch(async (error: unknown) => {
+      await handle.close();
+      throw error;
+    });
+    // `flush`: fsync before close, on the same descriptor.
+    await pipeline(message.openContent(), createWriteStream('', { fd: handle, flush: true }));
+    await rename(temp, dataPath);
   }
 
   return {
@@ -59,20 +95,24 @@ export function createDirectoryDestination(name: string, options: DirectoryOptio
     async deliver(message: OutgoingMessage): Promise<void> {
       // Made once, but a failure is not remembered: the next delivery tries again, so fixing
       // the directory (permissions, a full disk) needs no restart.
-      ready ??= mkdir(options.path, { recursive: true }).catch((error: unknown) => {
-        ready = undefined;
-        throw error;
-      });
+      ready ??= mkdir(options.path, { recursive: true, mode: directoryMode(mode) })
+        .then(() => removeAbandonedTemps(options.path))
+        .catch((error: unknown) => {
+          ready = undefined;
+          throw error;
+        });
       await ready;
       const { id } = message.envelope;
       const dataPath = join(options.path, `${id}.data`);
       const jsonPath = join(options.path, `${id}.json`);
-      const dataTemp = join(options.path, `.${id}.data.tmp`);
-      const jsonTemp = join(options.path, `.${id}.json.tmp`);
+      const temps: string[] = [];
       try {
-        await writeData(message, dataPath, dataTemp);
-        const handle = await open(jsonTemp, 'w');
+        await writeData(message, dataPath, temps);
+        const jsonTemp = tempName(id);
+        temps.push(jsonTemp);
+        const handle = await open(jsonTemp, EXCLUSIVE_CREATE, mode);
         try {
+          await handle.chmod(mode);
           await handle.writeFile(`${JSON.stringify(message.envelope, null, 2)}\n`);
           await handle.sync();
         } finally {
@@ -81,8 +121,7 @@ export function createDirectoryDestination(name: string, options: DirectoryOptio
         await rename(jsonTemp, jsonPath);
         unflushed = true;
       } catch (error) {
-        await rm(dataTemp, { force: true });
-        await rm(jsonTemp, { force: true });
+        await Promise.all(temps.map((temp) => rm(temp, { force: true })));
         throw new PostroomError('DELIVERY_FAILED', `could not write ${id} into ${options.path}: ${(error as Error).message}`, { cause: error });
       }
     },
@@ -100,17 +139,35 @@ export function createDirectoryDestination(name: string, options: DirectoryOptio
   };
 }
 
-/** Links `file` as `path`; a `path` left by an earlier delivery of the same id is replaced atomically. */
-async function linkInPlace(file: string, path: string, temp: string): Promise<void> {
-  try {
-    await link(file, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    const [ours, theirs] = await Promise.all([stat(file), stat(path)]);
-    // Already this very file (delivered before a crash): rename(2) would do nothing and leave the temp.
-    if (ours.ino === theirs.ino && ours.dev === theirs.dev) return;
-    await rm(temp, { force: true });
-    await link(file, temp);
-    await rename(temp, path);
+/**
+ * Temp files a killed process left (random names are not found again by a redelivery): removed
+ * once, when the destination is first used. One another worker is writing right now goes too;
+ * its rename then fails and the outbox retries that message, so nothing is lost. Removing a
+ * planted symlink removes the link, never its target.
+ */
+async function removeAbandonedTemps(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (TEMP_NAME.test(name)) await rm(join(dir, name), { force: true }).catch(() => {});
   }
+}
+
+/** A directory's mode for files of `mode`: whoever may read the files may list and enter it. */
+function directoryMode(mode: number): number {
+  return mode | ((mode & 0o444) >> 2) | 0o700;
+}
+
+/**
+ * Links `file` as `path` through a random temp name and a rename, so whatever sits at `path` (an
+ * earlier delivery of the same id, a planted link) is replaced, never written through. The
+ * content file gets the destination's mode first: the two names are one inode, and the content
+ * file's own directory (0700) keeps it private there.
+ */
+async function linkInPlace(file: string, path: string, temp: string, mode: number, temps: string[]): Promise<void> {
+  const [ours, theirs] = await Promise.all([stat(file), lstat(path).catch(() => undefined)]);
+  // Already this very file (delivered before a crash): rename(2) would do nothing and leave the temp.
+  if (theirs && ours.ino === theirs.ino && ours.dev === theirs.dev) return;
+  if ((ours.mode & 0o777) !== mode) await chmod(file, mode);
+  await link(file, temp);
+  temps.push(temp);
+  await rename(temp, path);
 }

@@ -16,46 +16,25 @@
  * max_payload (1 MB unless configured); a bigger one is refused for good (DELIVERY_REJECTED).
  * One connection is shared by every delivery; the client reconnects by itself after a drop and
  * a closed connection is opened again on the next delivery.
+ *
+ * Credentials may be written into a server URL (nats://user:password@host, nats://token@host):
+ * they are taken out for the login and the URL is shown without them, in errors and logs.
+ * `tls` (true, or { ca, rejectUnauthorized }) makes TLS required: a server that does not offer
+ * it is refused, never used in plain text.
  */
-import { connect, headers as natsHeaders, nanos, NatsError, type JetStreamClient, type NatsConnection } from 'nats';
-import { z } from 'zod';
-import { duration } from '../config/duration.ts';
+import { connect, ErrorCode, headers as natsHeaders, nanos, NatsError, type JetStreamClient, type NatsConnection } from 'nats';
+import type { NatsOptions } from './nats-options.ts';
 import type { Envelope } from '../engine/envelope.ts';
 import { PostroomError } from '../errors.ts';
+import { resolveCa } from '../sources/probe.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
 
-/** Waiting for the PubAck (and for the connection); past it the attempt is retried. */
-const DEFAULT_ACK_TIMEOUT = '30s';
-/** Duplicate window for a stream this destination creates: well past the one-minute claim expiry. */
-const DEFAULT_DUPLICATE_WINDOW = '1h';
 /** What a header value may hold; an email can declare any bytes as its content type (it is in the envelope too). */
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 /** NATS' JetStream API answers 400 for a publish the stream will never take as it is. */
 const JS_BAD_REQUEST = 400;
 
-export const natsOptions = z
-  .object({
-    type: z.literal('nats'),
-    /** One server or several, e.g. nats://127.0.0.1:4222. */
-    servers: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-    /** Subject to publish on; {connection} and {kind} are replaced by the message's. */
-    subject: z.string().min(1).regex(/^[^\s*>]+$/, 'a subject has no spaces and no wildcards (* or >)'),
-    /** The stream expected to store the messages (its name is checked on every PubAck). */
-    stream: z.string().min(1).optional(),
-    /** Create `stream` (file storage, subjects from `subject`) when it does not exist. */
-    createStream: z.boolean().default(false),
-    duplicateWindow: duration.prefault(DEFAULT_DUPLICATE_WINDOW),
-    /** Largest message to publish; the server's max_payload caps it too. */
-    maxMessageBytes: z.number().int().positive().optional(),
-    username: z.string().min(1).optional(),
-    password: z.string().min(1).optional(),
-    token: z.string().min(1).optional(),
-    timeout: duration.prefault(DEFAULT_ACK_TIMEOUT),
-  })
-  .strict()
-  .refine((o) => !o.createStream || o.stream !== undefined, { message: 'createStream needs stream: the name of the stream to create', path: ['stream'] });
-
-export type NatsOptions = z.infer<typeof natsOptions>;
+export { natsOptions, type NatsOptions } from './nats-options.ts';
 
 function subjectFor(template: string, envelope: Envelope): string {
   return template.replaceAll('{connection}', envelope.connection.replaceAll('.', '_')).replaceAll('{kind}', envelope.kind);
@@ -77,8 +56,47 @@ async function readCapped(message: OutgoingMessage, max: number): Promise<Buffer
   return Buffer.concat(chunks, total);
 }
 
+/** `[scheme://][userinfo@]rest`: what a NATS server address may look like. */
+const SERVER_WITH_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)?([^@/]*)@(.*)$/i;
+
+interface ServerCredentials {
+  user?: string;
+  pass?: string;
+  token?: string;
+}
+
+/** Takes `user:password@` (or `token@`) out of a server address: the login gets them, the address shown does not. */
+export function splitServerUrl(server: string): { server: string; credentials: ServerCredentials } {
+  const match = SERVER_WITH_USERINFO.exec(server);
+  if (!match) return { server, credentials: {} };
+  const [, scheme = '', userinfo = '', rest = ''] = match;
+  const colon = userinfo.indexOf(':');
+  const decode = (text: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const credentials: ServerCredentials = colon === -1 ? { token: decode(userinfo) } : { user: decode(userinfo.slice(0, colon)), pass: decode(userinfo.slice(colon + 1)) };
+  return { server: `${scheme}${rest}`, credentials };
+}
+
+/** The nats client's `tls`: TLS required, the CA resolved from a file if need be. */
+function natsTls(tls: NonNullable<NatsOptions['tls']>): Record<string, unknown> {
+  if (tls === true) return {};
+  const ca = resolveCa(tls.ca);
+  return { rejectUnauthorized: tls.rejectUnauthorized, ...(ca ? { ca } : {}) };
+}
+
 export function createNatsDestination(name: string, options: NatsOptions, context: DestinationContext): Destination {
-  const servers = Array.isArray(options.servers) ? options.servers : [options.servers];
+  const split = (Array.isArray(options.servers) ? options.servers : [options.servers]).map(splitServerUrl);
+  const servers = split.map((entry) => entry.server);
+  // Given options win over a URL's; the first URL with credentials supplies the rest.
+  const fromUrl = split.find((entry) => Object.keys(entry.credentials).length > 0)?.credentials ?? {};
+  const user = options.username ?? fromUrl.user;
+  const pass = options.password ?? fromUrl.pass;
+  const token = options.token ?? fromUrl.token;
   const where = servers.join(', ');
   let connection: Promise<{ nc: NatsConnection; js: JetStreamClient }> | undefined;
 
@@ -89,9 +107,10 @@ export function createNatsDestination(name: string, options: NatsOptions, contex
         name: `postroom:${name}`,
         timeout: options.timeout,
         maxReconnectAttempts: -1,
-        ...(options.username ? { user: options.username } : {}),
-        ...(options.password ? { pass: options.password } : {}),
-        ...(options.token ? { token: options.token } : {}),
+        ...(user ? { user } : {}),
+        ...(pass ? { pass } : {}),
+        ...(token ? { token } : {}),
+        ...(options.tls ? { tls: natsTls(options.tls) } : {}),
       });
       void nc.closed().then(() => {
         if (connection === opening) connection = undefined;
@@ -128,6 +147,12 @@ export function createNatsDestination(name: string, options: NatsOptions, contex
         client = await (connection ??= open());
       } catch (error) {
         if (error instanceof PostroomError) throw error;
+        if (options.tls && error instanceof NatsError && error.code === ErrorCode.ServerOptionNotAvailable && error.message === 'tls') {
+          throw new PostroomError('DELIVERY_FAILED', `NATS at ${where} does not offer TLS, and tls is set: Postroom does not connect without it`, {
+            cause: error,
+            hint: 'enable TLS on the NATS server (tls { cert_file, key_file }), or check that servers points at the right one; the message is retried',
+          });
+        }
         throw new PostroomError('DELIVERY_FAILED', `could not reach NATS JetStream at ${where}: ${(error as Error).message}`, { cause: error });
       }
       const max = Math.min(options.maxMessageBytes ?? Number.POSITIVE_INFINITY, client.nc.info?.max_payload ?? Number.POSITIVE_INFINITY);

@@ -20,16 +20,11 @@
  * bigger one is refused for good (DELIVERY_REJECTED) with the reason, before anything is read.
  */
 import { connect, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
-import { z } from 'zod';
-import { duration } from '../config/duration.ts';
+import type { RabbitmqOptions } from './rabbitmq-options.ts';
 import type { Envelope } from '../engine/envelope.ts';
 import { PostroomError } from '../errors.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
 
-/** RabbitMQ's own max_message_size default (3.8 to 3.13); above it a broker refuses the message anyway. */
-export const DEFAULT_RABBITMQ_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
-/** Waiting for the broker's confirm; past it the connection is treated as dead and opened again. */
-const DEFAULT_CONFIRM_TIMEOUT = '30s';
 /**
  * amqplib holds each message whole: concurrent deliveries together hold at most this many bytes
  * of content in memory (one message of maxMessageBytes, or many small ones).
@@ -52,26 +47,7 @@ function memoryBudget(maxBytes: number): { take(bytes: number): Promise<void>; g
 /** AMQP short strings (content-type) hold at most 255 bytes. */
 const SHORTSTR_MAX = 255;
 
-export const rabbitmqOptions = z
-  .object({
-    type: z.literal('rabbitmq'),
-    /** amqp:// or amqps:// URL, credentials included (e.g. amqp://user:${RABBIT_PASSWORD}@host:5672/vhost). */
-    url: z.string().regex(/^amqps?:\/\//, 'give an amqp:// or amqps:// URL, e.g. amqp://guest:guest@127.0.0.1:5672'),
-    /** The exchange to publish to; '' is the default exchange (routing key = queue name). */
-    exchange: z.string().default(''),
-    /** Routing key; {connection} and {kind} are replaced by the message's. */
-    routingKey: z.string().optional(),
-    /** Shorthand for exchange '' and routingKey = this queue. */
-    queue: z.string().min(1).optional(),
-    maxMessageBytes: z.number().int().positive().default(DEFAULT_RABBITMQ_MAX_MESSAGE_BYTES),
-    /** How long to wait for the broker to confirm a message. */
-    timeout: duration.prefault(DEFAULT_CONFIRM_TIMEOUT),
-  })
-  .strict()
-  .refine((o) => (o.queue === undefined) !== (o.routingKey === undefined), { message: 'give either queue, or routingKey (with exchange)', path: ['routingKey'] })
-  .refine((o) => o.queue === undefined || o.exchange === '', { message: 'queue publishes through the default exchange: leave exchange out', path: ['exchange'] });
-
-export type RabbitmqOptions = z.infer<typeof rabbitmqOptions>;
+export { DEFAULT_RABBITMQ_MAX_MESSAGE_BYTES, rabbitmqOptions, type RabbitmqOptions } from './rabbitmq-options.ts';
 
 function fill(template: string, envelope: Envelope): string {
   return template.replaceAll('{connection}', envelope.connection).replaceAll('{kind}', envelope.kind);

@@ -12,11 +12,14 @@
  *   - `Idempotency-Key`: envelope.id, the same on every attempt: the outbox delivers at least
  *     once, a receiver that keeps the keys it has seen gets each message exactly once.
  *   - with `secret`: `Postroom-Timestamp: <unix seconds>` and
- *     `Postroom-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body bytes>")>`.
- *     A receiver recomputes it over the timestamp header, a dot, and the raw body, compares in
- *     constant time, and refuses timestamps too far from its clock (replay). The envelope header
- *     is not signed. Signing the body before sending it means reading the content twice (once to
- *     sign, once to send), which keeps memory flat for large attachments.
+ *     `Postroom-Signature: v2=<hex HMAC-SHA256(secret, "<timestamp>.<idempotency key>.<envelope
+ *     header>.<body bytes>")>`: everything a receiver relies on (none of the three headers can
+ *     hold a dot, so the string is unambiguous). A receiver recomputes it from the headers as
+ *     received and the raw body, compares in constant time, and refuses timestamps too far from
+ *     its clock (replay). Signing the body before sending it means reading the content twice
+ *     (once to sign, once to send), which keeps memory flat for large attachments.
+ *   - plain http:// only to loopback, unless `allowInsecureHttp: true`: emails (and the signed
+ *     requests a man in the middle could replay) do not cross a network unencrypted by accident.
  *
  * The answer: 2xx delivered; 408, 429 and 5xx (and timeouts, refused or dropped connections)
  * are retried (DELIVERY_FAILED) honouring Retry-After in seconds or as an HTTP date; any other
@@ -29,6 +32,7 @@ import https from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { duration } from '../config/duration.ts';
+import { isLoopback } from '../auth/https.ts';
 import type { Envelope } from '../engine/envelope.ts';
 import { PostroomError } from '../errors.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
@@ -59,8 +63,19 @@ export const webhookOptions = z
       .refine((headers) => !Object.keys(headers).some((name) => OWN_HEADERS.includes(name.toLowerCase())), `headers may not set ${OWN_HEADERS.join(', ')}: Postroom sets those`),
     /** Longest silence from the receiver during an attempt (connecting, sending, waiting for the answer). */
     timeout: duration.prefault(DEFAULT_WEBHOOK_TIMEOUT),
+    /** Allow plain http:// to a host that is not loopback (emails then cross the network unencrypted). */
+    allowInsecureHttp: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine((options) => options.allowInsecureHttp || !isPlainHttpOffLoopback(options.url), {
+    path: ['url'],
+    message: 'plain http:// is allowed only to loopback (127.0.0.1, ::1, localhost): use https://, or set allowInsecureHttp: true to send emails unencrypted',
+  });
+
+function isPlainHttpOffLoopback(url: string): boolean {
+  const parsed = new URL(url);
+  return parsed.protocol === 'http:' && !isLoopback(parsed.hostname.replace(/^\[(.*)\]$/, '$1'));
+}
 
 export type WebhookOptions = z.infer<typeof webhookOptions>;
 
@@ -78,10 +93,11 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-async function signBody(secret: string, timestamp: string, message: OutgoingMessage): Promise<string> {
-  const hmac = createHmac('sha256', secret).update(`${timestamp}.`);
+/** The v2 signature: HMAC-SHA256 over "<timestamp>.<idempotency key>.<envelope header>.<body>". */
+async function sign(secret: string, timestamp: string, idempotencyKey: string, envelopeHeader: string, message: OutgoingMessage): Promise<string> {
+  const hmac = createHmac('sha256', secret).update(`${timestamp}.${idempotencyKey}.${envelopeHeader}.`);
   for await (const chunk of message.openContent()) hmac.update(chunk as Buffer);
-  return `sha256=${hmac.digest('hex')}`;
+  return `v2=${hmac.digest('hex')}`;
 }
 
 interface WebhookAnswer {
@@ -150,7 +166,7 @@ export function createWebhookDestination(name: string, options: WebhookOptions, 
       if (options.secret) {
         const timestamp = String(Math.floor(Date.now() / 1000));
         headers['postroom-timestamp'] = timestamp;
-        headers['postroom-signature'] = await signBody(options.secret, timestamp, message);
+        headers['postroom-signature'] = await sign(options.secret, timestamp, envelope.id, headers['postroom-envelope'] as string, message);
       }
       let answer: WebhookAnswer;
       try {

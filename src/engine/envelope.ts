@@ -14,8 +14,11 @@ export type EnvelopeSource = SourceKey;
 export interface EnvelopeEmail {
   messageId: string | null;
   from: string | null;
+  /** At most MAX_ENVELOPE_RECIPIENTS (src/mime/envelope-email.ts) each; toCount / ccCount say how many there were when cut. */
   to: string[];
   cc: string[];
+  toCount?: number;
+  ccCount?: number;
   subject: string | null;
   date: string | null;
 }

@@ -13,7 +13,7 @@
  */
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/schema.ts';
-import { sourceFor } from '../sources/registry.ts';
+import { loadedSource } from '../sources/registry.ts';
 import type { SourceWatcher, WakeReason } from '../sources/source.ts';
 import type { Lease } from '../store/store.ts';
 import type { PollOutcome } from './poll-connection.ts';
@@ -73,7 +73,8 @@ export class IdleWatchers {
 
   private ensure(connection: ConnectionConfig): void {
     if (this.stopped || this.watching.has(connection.name)) return;
-    const watcher = sourceFor(connection.hostType).watch?.(connection, { log: this.deps.log, onMail: (reason) => this.deps.onMail(connection.name, reason) });
+    // Called after a poll that read the mailbox, so that poll has loaded the source.
+    const watcher = loadedSource(connection.hostType)?.watch?.(connection, { log: this.deps.log, onMail: (reason) => this.deps.onMail(connection.name, reason) });
     if (!watcher) return;
     this.watching.set(connection.name, { watcher, config: JSON.stringify(connection) });
     watcher.start();

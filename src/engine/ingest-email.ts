@@ -6,7 +6,9 @@
  * (for a whole group of emails at once) before committing.
  */
 import type { Readable } from 'node:stream';
-import type { ConnectionConfig } from '../config/schema.ts';
+import { DEFAULT_MAX_EMAIL_BYTES, DEFAULT_MAX_PARTS_PER_EMAIL, type ConnectionConfig } from '../config/schema.ts';
+import { NO_EMAIL_FIELDS } from '../mime/envelope-email.ts';
+import { originalPart } from '../mime/keep-original.ts';
 import { splitEmail, type SplitResult } from '../mime/split-email.ts';
 import type { ListedEmail } from '../sources/source.ts';
 import { sourceKeyString } from '../sources/source.ts';
@@ -33,17 +35,24 @@ export async function ingestEmail(
 
 async function ingestInto(connection: ConnectionConfig, email: ListedEmail, content: Readable, contents: ContentStore, now: number): Promise<IngestedEmail> {
   const raw = await contents.write(content);
+  // Connections from the config file have the global limits filled in; these cover the others.
+  const maxEmailBytes = connection.maxEmailBytes ?? DEFAULT_MAX_EMAIL_BYTES;
   let split: SplitResult;
   try {
-    split = await splitEmail(
-      contents.open(raw.ref),
-      {
-        sendMessageBody: connection.sendMessageBody,
-        sendAttachments: connection.sendAttachments,
-        reopen: () => contents.open(raw.ref),
-      },
-      contents,
-    );
+    split =
+      raw.size > maxEmailBytes
+        ? await keepOversized(raw, maxEmailBytes, contents)
+        : await splitEmail(
+            contents.open(raw.ref),
+            {
+              sendMessageBody: connection.sendMessageBody,
+              sendAttachments: connection.sendAttachments,
+              reopen: () => contents.open(raw.ref),
+              size: raw.size,
+              maxParts: connection.maxPartsPerEmail ?? DEFAULT_MAX_PARTS_PER_EMAIL,
+            },
+            contents,
+          );
   } catch (error) {
     await contents.remove(raw.ref);
     throw error;
@@ -86,6 +95,13 @@ async function ingestInto(connection: ConnectionConfig, email: ListedEmail, cont
   };
   if (email.cursorAfter) commit.cursor = email.cursorAfter;
   return { raw, split, commit };
+}
+
+/** An email over maxEmailBytes is not parsed at all: it is delivered whole, and the envelope says why. */
+async function keepOversized(raw: WrittenContent, maxEmailBytes: number, contents: ContentStore): Promise<SplitResult> {
+  const copy = await contents.write(contents.open(raw.ref));
+  const reason = `the email is ${raw.size} bytes, over the ${maxEmailBytes}-byte limit (maxEmailBytes): it is kept whole, not split; raise maxEmailBytes on the connection (or limits.maxEmailBytes) to split emails this large`;
+  return { email: NO_EMAIL_FIELDS, parts: [originalPart(copy, reason)] };
 }
 
 /** Removes the content files of an email that will not be committed. */

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
 import { PostroomError, errorMessage, isPostroomError } from '../errors.ts';
-import { sourceFor } from '../sources/registry.ts';
+import { loadSource } from '../sources/registry.ts';
 import type { ContentStore } from '../store/content/content-store.ts';
 import type { Store } from '../store/store.ts';
 import { throttleAccount } from '../throttle/account.ts';
@@ -69,7 +69,7 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
       contents: deps.contents,
       clock,
       log,
-      source: sourceFor(connection.hostType),
+      source: await loadSource(connection.hostType),
       ...(deps.signal ? { signal: deps.signal } : {}),
       ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
       ...(deps.onCommitted ? { onCommitted: deps.onCommitted } : {}),

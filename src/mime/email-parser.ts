@@ -2,7 +2,8 @@
  * The configured MailParser: streams attachments, keeps forwarded emails whole, and does none
  * of the display work (HTML to text, linkifying, checksums) Postroom would throw away.
  */
-import { MailParser, type MailParserOptions } from 'mailparser';
+import { MailParser, type Headers, type MailParserOptions } from 'mailparser';
+import type { StreamedTextInfo } from './streamed-text.ts';
 
 const PARSER_OPTIONS: MailParserOptions = Object.freeze({
   // A message/rfc822 part is one attachment (the whole .eml), not a tree to split further.
@@ -21,16 +22,22 @@ const PARSER_OPTIONS: MailParserOptions = Object.freeze({
 /** The slice of mailparser's internal tree node this module reads and adjusts. */
 interface InternalNode {
   isAttachment?: boolean;
+  contentType?: string;
+  charset?: string;
+  headers?: Headers;
 }
 
 /** The slice of mailsplit's MIME node (the argument of createNode) this module reads. */
 interface SplitNode {
   root?: boolean;
+  flowed?: boolean;
+  delSp?: boolean;
   filename?: string | false;
   parentNode?: { contentType?: string | false } | false;
 }
 
 type CreateNode = (this: MailParser, node: SplitNode) => InternalNode;
+type OwnCreateNode = (this: AttachmentAwareParser, node: SplitNode) => InternalNode;
 
 /**
  * mailparser joins every inline text/plain or text/html part into the body, even one that names
@@ -40,16 +47,30 @@ type CreateNode = (this: MailParser, node: SplitNode) => InternalNode;
  * decision in its internal createNode, which is wrapped here; the corpus email inline-text-file
  * pins the behaviour in case a mailparser update renames it.
  */
-class AttachmentAwareParser extends MailParser {}
+class AttachmentAwareParser extends MailParser {
+  /**
+   * Set for a large email: every text part mailparser would decode in memory is handed out as
+   * an attachment stream instead, and described here by its headers (see streamed-text.ts).
+   */
+  streamedText: WeakMap<Headers, StreamedTextInfo> | undefined;
+}
 
 const internal = MailParser.prototype as unknown as { createNode?: CreateNode };
 const createNode = internal.createNode;
 if (typeof createNode === 'function') {
-  (AttachmentAwareParser.prototype as unknown as { createNode: CreateNode }).createNode = function (node) {
+  (AttachmentAwareParser.prototype as unknown as { createNode: OwnCreateNode }).createNode = function (node) {
     const created = createNode.call(this, node);
     if (created.isAttachment === false && isNamedTextPart(node)) created.isAttachment = true;
+    else if (created.isAttachment === false && this.streamedText && created.headers && isBodyText(created.contentType)) {
+      created.isAttachment = true;
+      this.streamedText.set(created.headers, { contentType: created.contentType, charset: created.charset, flowed: node.flowed === true, delSp: node.delSp === true });
+    }
     return created;
   };
+}
+
+function isBodyText(type: string | undefined): type is StreamedTextInfo['contentType'] {
+  return type === 'text/plain' || type === 'text/html';
 }
 
 function isNamedTextPart(node: SplitNode): boolean {
@@ -58,6 +79,14 @@ function isNamedTextPart(node: SplitNode): boolean {
   return parentType !== 'multipart/alternative';
 }
 
-export function createEmailParser(): MailParser {
-  return new AttachmentAwareParser({ ...PARSER_OPTIONS });
+export interface EmailParser {
+  parser: MailParser;
+  /** The body text parts handed out as streams (only with `streamText`), by their headers. */
+  streamedText: WeakMap<Headers, StreamedTextInfo> | undefined;
+}
+
+export function createEmailParser(options: { streamText?: boolean } = {}): EmailParser {
+  const parser = new AttachmentAwareParser({ ...PARSER_OPTIONS });
+  if (options.streamText) parser.streamedText = new WeakMap();
+  return { parser, streamedText: parser.streamedText };
 }

@@ -8,12 +8,20 @@ import { ORIGINAL_NAME } from './file-names.ts';
 import type { SplitPart } from './split-part.ts';
 
 export const ORIGINAL_PART_INDEX = 0;
+/**
+ * The whole email kept in addition to the parts split out of it (more parts than the cap): an
+ * index no split part can have (attachments count from 1, TNEF children stay below 2^31), the
+ * largest a 32-bit integer column holds, so its pipeline message id is its own.
+ */
+export const ORIGINAL_ALONGSIDE_PART_INDEX = 2_147_483_647;
 const ORIGINAL_CONTENT_TYPE = 'message/rfc822';
 
 /** Where the original comes from if it is needed, and how to let go of it if it is not. */
 export interface OriginalSource {
   /** The raw email to parse: the caller's stream, or a fresh read of the spooled copy. */
   readonly input: Readable;
+  /** The raw email's size, when it is known before parsing (it was spooled). */
+  readonly size: number | undefined;
   keep(): Promise<WrittenContent>;
   discard(): Promise<void>;
 }
@@ -29,20 +37,21 @@ export async function originalSource(
   content: ContentStore,
 ): Promise<OriginalSource> {
   if (reopen) {
-    return { input: raw, keep: () => content.write(reopen()), discard: async () => {} };
+    return { input: raw, size: undefined, keep: () => content.write(reopen()), discard: async () => {} };
   }
   const spooled = await content.write(raw);
   return {
     input: content.open(spooled.ref),
+    size: spooled.size,
     keep: async () => spooled,
     discard: () => content.remove(spooled.ref),
   };
 }
 
-export function originalPart(written: WrittenContent, parseError: string): SplitPart {
+export function originalPart(written: WrittenContent, parseError: string, partIndex = ORIGINAL_PART_INDEX): SplitPart {
   return {
     kind: 'original',
-    partIndex: ORIGINAL_PART_INDEX,
+    partIndex,
     filename: ORIGINAL_NAME,
     contentType: ORIGINAL_CONTENT_TYPE,
     contentRef: written.ref,

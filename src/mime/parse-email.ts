@@ -10,7 +10,9 @@ import { pipeline } from 'node:stream/promises';
 import type { AttachmentStream, MailParser, MessageText } from 'mailparser';
 import type { EnvelopeEmail } from '../engine/envelope.ts';
 import { createEmailParser } from './email-parser.ts';
+import type { StreamedTextInfo } from './streamed-text.ts';
 import { envelopeEmail } from './envelope-email.ts';
+import { BareCrLineEnds } from './line-endings.ts';
 import { RawShape, type RawShapeReport } from './raw-shape.ts';
 
 export interface ParsedEmail {
@@ -22,7 +24,8 @@ export interface ParsedEmail {
   shape: RawShapeReport;
 }
 
-export type AttachmentHandler = (attachment: AttachmentStream) => Promise<void>;
+/** `text` is set for a body text part handed out as a stream (parseEmail's `streamText`). */
+export type AttachmentHandler = (attachment: AttachmentStream, text: StreamedTextInfo | undefined) => Promise<void>;
 
 /** The MIME could not be parsed; `email` holds whatever the top headers gave before that. */
 export class MimeParseError extends Error {
@@ -41,13 +44,13 @@ interface Failures {
   handler?: unknown;
 }
 
-export async function parseEmail(raw: Readable, onAttachment: AttachmentHandler): Promise<ParsedEmail> {
-  const parser = createEmailParser();
+export async function parseEmail(raw: Readable, onAttachment: AttachmentHandler, options: { streamText?: boolean } = {}): Promise<ParsedEmail> {
+  const { parser, streamedText } = createEmailParser(options);
   const shape = new RawShape();
   const failures: Failures = {};
   raw.once('error', (error: unknown) => (failures.source ??= error));
   parser.once('error', (error: unknown) => (failures.parser ??= error));
-  const fed = pipeline(raw, shape, parser).catch((error: unknown) => error);
+  const fed = pipeline(raw, new BareCrLineEnds(), shape, parser).catch((error: unknown) => error);
 
   let text: MessageText | undefined;
   let attachmentCount = 0;
@@ -58,7 +61,7 @@ export async function parseEmail(raw: Readable, onAttachment: AttachmentHandler)
         continue;
       }
       attachmentCount += 1;
-      await handOut(parser, data, onAttachment, failures);
+      await handOut(parser, data, streamedText?.get(data.headers), onAttachment, failures);
     }
   } catch (error) {
     // A handler failure is already recorded; anything else thrown here came from the parser.
@@ -83,6 +86,7 @@ export async function parseEmail(raw: Readable, onAttachment: AttachmentHandler)
 async function handOut(
   parser: MailParser,
   attachment: AttachmentStream,
+  text: StreamedTextInfo | undefined,
   onAttachment: AttachmentHandler,
   failures: Failures,
 ): Promise<void> {
@@ -98,7 +102,7 @@ async function handOut(
   // still gets the error: it finds the stream destroyed with it.
   attachment.content.on('error', ignoreUntilRead);
   try {
-    await onAttachment(attachment);
+    await onAttachment(attachment, text);
   } catch (error) {
     failures.handler = error;
     throw error;

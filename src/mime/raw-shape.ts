@@ -22,12 +22,19 @@ export interface RawShapeReport {
   readonly strayHeaderLine: boolean;
   /** Something other than whitespace follows the top header block. */
   readonly bodyHasContent: boolean;
+  /** The top header block ended with an empty line (else the whole email read as headers). */
+  readonly headerBlockEnded: boolean;
 }
 
 export class RawShape extends Transform implements RawShapeReport {
   strayHeaderLine = false;
   bodyHasContent = false;
   #inBody = false;
+
+  get headerBlockEnded(): boolean {
+    return this.#inBody;
+  }
+
   #lineNumber = 0;
   /** Bytes of the current header line, counted up to the first colon or MAX_FIELD_NAME_BYTES. */
   #lineLength = 0;

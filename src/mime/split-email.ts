@@ -24,9 +24,15 @@
  * faster on small emails (~0.5 ms against ~1.3 ms each), which does not matter next to fetching
  * an email and fsyncing its parts (splitEmail+fs: ~3 ms an email).
  *
- * Memory: attachments stream; the body (text/plain or HTML) is held whole, because mailparser
- * decodes its charset in one piece. A body of hundreds of MB would need that much memory (and
- * over ~512 MB exceeds V8's string limit), which is what a size limit on emails is for.
+ * Memory: attachments stream. The body (text/plain or HTML) of an email up to
+ * TEXT_IN_MEMORY_BYTES is decoded in memory by mailparser, which holds it a few times over; a
+ * larger email's text parts are streamed into the content store and decoded there
+ * (streamed-text.ts): a 50 MB one-line HTML body peaks at ~120 MB resident instead of 330 MB.
+ * Emails over the connection's maxEmailBytes never get here (src/engine/ingest-email.ts).
+ *
+ * Hostile input is bounded: at most `maxParts` parts (TNEF children included; beyond it the
+ * original is kept as well), TNEF counts checked against its bytes and unpacked a few
+ * milliseconds at a time, bare-CR line endings read as line ends (line-endings.ts).
  *
  * Malformed input never throws out of here and never loses the email:
  * - missing closing boundary, truncated part, broken base64/quoted-printable, bare LF line
@@ -38,7 +44,8 @@
  * - no part found although the email has content (a multipart without a usable boundary, a
  *   base64 body that decodes to nothing, bytes that are not an email at all): kept whole as
  *   'original' as well;
- * - headers only (no body): no parts, which is correct, not a loss.
+ * - a header block that never ends (line endings the parser does not know): 'original';
+ * - headers only (header fields, an empty line, nothing after it): no parts, which is correct, not a loss.
  * Errors of the raw stream (the fetch) and of the content store are thrown: the email was
  * not read or could not be stored, and the caller retries.
  */
@@ -52,25 +59,48 @@ import { chooseBody, writeBody } from './body-part.ts';
 import { cidReferences } from './cid-references.ts';
 import { cleanFileName, fallbackAttachmentName } from './file-names.ts';
 import { TnefError, isTnef, parseTnef } from './tnef.ts';
-import { originalPart, originalSource } from './keep-original.ts';
+import { ORIGINAL_ALONGSIDE_PART_INDEX, originalPart, originalSource } from './keep-original.ts';
+import { streamedBody, type StreamedText } from './streamed-body.ts';
+import { decodeText, TEXT_IN_MEMORY_BYTES, type StreamedTextInfo } from './streamed-text.ts';
 import { MimeParseError, parseEmail, type AttachmentHandler, type ParsedEmail } from './parse-email.ts';
 import type { SplitOptions, SplitPart, SplitResult } from './split-part.ts';
 
 export type { SplitOptions, SplitPart, SplitResult } from './split-part.ts';
 
+/** Parts per email when the caller does not say (the config default, limits.maxPartsPerEmail, is the same): far more than real emails have, few enough to bound the outbox. */
+export const DEFAULT_MAX_PARTS_PER_EMAIL = 500;
+
+/** What the parser's handler has written so far. */
+interface Written {
+  attachments: SplitPart[];
+  texts: StreamedText[];
+  /** Parts beyond maxParts were not split out. */
+  truncated: boolean;
+}
+
 /** Streams `raw` (an RFC 822 email) and writes each emitted part into `content`. */
 export async function splitEmail(raw: Readable, options: SplitOptions, content: ContentStore): Promise<SplitResult> {
   const original = await originalSource(raw, options.reopen, content);
-  const attachments: SplitPart[] = [];
+  const size = options.size ?? original.size;
+  const maxParts = options.maxParts ?? DEFAULT_MAX_PARTS_PER_EMAIL;
+  const written: Written = { attachments: [], texts: [], truncated: false };
   try {
-    const parsed = await parseEmail(original.input, attachmentHandler(options, content, attachments));
+    const streamText = size !== undefined && size > TEXT_IN_MEMORY_BYTES;
+    const parsed = await parseEmail(original.input, attachmentHandler(options, content, written, maxParts), { streamText });
     requireSomethingFound(parsed);
-    const parts = [...(await bodyParts(parsed, options, content)), ...markInline(attachments, parsed.html)];
+    const body = await bodyParts(parsed, written.texts, options, content);
+    written.texts = [];
+    const parts = [...body.parts, ...markInline(written.attachments, body.cids)];
+    if (written.truncated) {
+      // Nothing is lost: the whole email goes along with the parts that were split out.
+      parts.push(originalPart(await original.keep(), tooManyParts(maxParts), ORIGINAL_ALONGSIDE_PART_INDEX));
+      return { email: parsed.email, parts };
+    }
     // The parts are safely stored; a spooled copy left behind only wastes space.
     await original.discard().catch(() => undefined);
     return { email: parsed.email, parts };
   } catch (error) {
-    await removeQuietly(content, attachments);
+    await removeQuietly(content, [...written.attachments.map((part) => part.contentRef), ...written.texts.map((text) => text.written.ref)]);
     if (!(error instanceof MimeParseError)) {
       await original.discard();
       throw error;
@@ -79,23 +109,43 @@ export async function splitEmail(raw: Readable, options: SplitOptions, content: 
   }
 }
 
-/** Writes each attachment as it comes (or just reads past it), numbering them 1..N in MIME order. */
-function attachmentHandler(options: SplitOptions, content: ContentStore, emitted: SplitPart[]): AttachmentHandler {
+function tooManyParts(maxParts: number): string {
+  return `the email has more than ${maxParts} parts (maxPartsPerEmail): the first ones are split out, the rest only in this original; raise maxPartsPerEmail on the connection (or limits.maxPartsPerEmail) to split them all`;
+}
+
+/**
+ * Writes each attachment as it comes (or just reads past it), numbering them 1..N in MIME order;
+ * at most `maxParts` parts in all (the body counts as one, TNEF children too).
+ */
+function attachmentHandler(options: SplitOptions, content: ContentStore, written: Written, maxParts: number): AttachmentHandler {
   let partIndex = 0;
-  return async (attachment: AttachmentStream): Promise<void> => {
+  const room = (): number => maxParts - (options.sendMessageBody ? 1 : 0) - written.attachments.length;
+  return async (attachment: AttachmentStream, text: StreamedTextInfo | undefined): Promise<void> => {
+    if (text) {
+      const decoded = decodeText(attachment.content, text);
+      const stored = await content.write(decoded);
+      written.texts.push({ info: text, written: stored, blank: decoded.blank, cids: decoded.cids });
+      return;
+    }
     partIndex += 1;
-    if (!options.sendAttachments) {
+    if (!options.sendAttachments || room() <= 0) {
+      if (options.sendAttachments) written.truncated = true;
       await finished(attachment.content.resume());
       return;
     }
     const part = await writeAttachment(attachment, partIndex, content);
-    emitted.push(part);
-    if (isTnef(part.contentType, part.filename)) emitted.push(...(await unpackTnef(part, content)));
+    written.attachments.push(part);
+    if (!isTnef(part.contentType, part.filename)) return;
+    const unpacked = await unpackTnef(part, content, room());
+    written.attachments.push(...unpacked.parts);
+    if (unpacked.truncated) written.truncated = true;
   };
 }
 
 /** winmail.dat larger than this is kept whole only: unpacking reads it into memory. */
 const MAX_TNEF_BYTES = 64 * 1024 * 1024;
+/** The piece size the content store is handed unpacked files in: what a file read gives at a time. */
+const WRITE_SLICE_BYTES = 64 * 1024;
 /** Unpacked files are numbered after their winmail.dat's own index: 3 -> 30001, 30002, ... */
 const TNEF_CHILD_BASE = 10_000;
 
@@ -103,20 +153,21 @@ const TNEF_CHILD_BASE = 10_000;
  * Outlook's winmail.dat: each file inside becomes its own part as well (the original stays,
  * so nothing is lost if a reader downstream wants it). One it cannot read is only kept whole.
  */
-async function unpackTnef(part: SplitPart, content: ContentStore): Promise<SplitPart[]> {
-  if (part.size > MAX_TNEF_BYTES) return [];
+async function unpackTnef(part: SplitPart, content: ContentStore, room: number): Promise<{ parts: SplitPart[]; truncated: boolean }> {
+  if (part.size > MAX_TNEF_BYTES) return { parts: [], truncated: false };
   const chunks: Buffer[] = [];
   for await (const chunk of content.open(part.contentRef)) chunks.push(chunk as Buffer);
   let files;
   try {
-    files = parseTnef(Buffer.concat(chunks));
+    // One more than there is room for tells whether some were left out.
+    files = await parseTnef(Buffer.concat(chunks), room + 1);
   } catch (error) {
-    if (error instanceof TnefError) return [];
+    if (error instanceof TnefError) return { parts: [], truncated: false };
     throw error;
   }
   const parts: SplitPart[] = [];
-  for (const [index, file] of files.entries()) {
-    const written = await content.write(Readable.from([file.data]));
+  for (const [index, file] of files.slice(0, room).entries()) {
+    const written = await content.write(Readable.from(slices(file.data)));
     parts.push({
       kind: 'attachment',
       partIndex: part.partIndex * TNEF_CHILD_BASE + index + 1,
@@ -127,31 +178,51 @@ async function unpackTnef(part: SplitPart, content: ContentStore): Promise<Split
       sha256: written.sha256,
     });
   }
-  return parts;
+  return { parts, truncated: files.length > room };
 }
 
-/** A parser that found nothing in an email that has content has misread it; keep it whole. */
+/** Hands a large buffer to the content store in pieces, so hashing it never holds the event loop for long. */
+function* slices(data: Buffer): Generator<Buffer> {
+  for (let at = 0; at < data.length; at += WRITE_SLICE_BYTES) yield data.subarray(at, at + WRITE_SLICE_BYTES);
+}
+
+/**
+ * A parser that found nothing has misread the email, unless the raw bytes are plainly headers
+ * only: header fields, an empty line, nothing but whitespace after it. Anything else (content
+ * the parser did not see, a header block that never ends) is kept whole, never dropped.
+ */
 function requireSomethingFound(parsed: ParsedEmail): void {
   const found = parsed.text !== undefined || parsed.html !== undefined || parsed.attachmentCount > 0;
-  if (found || !(parsed.shape.bodyHasContent || parsed.shape.strayHeaderLine)) return;
+  const { shape } = parsed;
+  const headersOnly = shape.headerBlockEnded && !shape.bodyHasContent && !shape.strayHeaderLine;
+  if (found || headersOnly) return;
   throw new MimeParseError('no body or attachment could be found in the email', parsed.email);
 }
 
-async function bodyParts(parsed: ParsedEmail, options: SplitOptions, content: ContentStore): Promise<SplitPart[]> {
+async function bodyParts(parsed: ParsedEmail, texts: readonly StreamedText[], options: SplitOptions, content: ContentStore): Promise<{ parts: SplitPart[]; cids: ReadonlySet<string> }> {
+  if (texts.length) {
+    // A large email: its text parts were streamed, never held.
+    const cids = new Set(texts.flatMap((text) => [...text.cids]));
+    if (!options.sendMessageBody) {
+      await removeQuietly(content, texts.map((text) => text.written.ref));
+      return { parts: [], cids };
+    }
+    const body = await streamedBody(texts, content);
+    return { parts: body ? [body] : [], cids };
+  }
   const body = options.sendMessageBody ? chooseBody(parsed.text, parsed.html) : undefined;
-  return body ? [await writeBody(body, content)] : [];
+  return { parts: body ? [await writeBody(body, content)] : [], cids: cidReferences(parsed.html) };
 }
 
 /** Known only now: the HTML arrives at the end, after the images it shows. */
-function markInline(attachments: SplitPart[], html: string | undefined): SplitPart[] {
-  const referenced = cidReferences(html);
+function markInline(attachments: SplitPart[], referenced: ReadonlySet<string>): SplitPart[] {
   return attachments.map((part) => ({
     ...part,
     inline: part.contentId !== undefined && referenced.has(part.contentId),
   }));
 }
 
-async function removeQuietly(content: ContentStore, parts: readonly SplitPart[]): Promise<void> {
+async function removeQuietly(content: ContentStore, refs: readonly string[]): Promise<void> {
   // Best effort: a leftover content file wastes space, while failing here would hide the real error.
-  await Promise.allSettled(parts.map((part) => content.remove(part.contentRef)));
+  await Promise.allSettled(refs.map((ref) => content.remove(ref)));
 }

@@ -14,6 +14,10 @@ export interface SplitOptions {
    * into the content store so that it still has it then.
    */
   reopen?: () => Readable;
+  /** The raw email's size in bytes, when known: a large email's body is streamed rather than held. */
+  size?: number;
+  /** At most this many parts (the body and TNEF children included); beyond it the original is kept as well. Default 500. */
+  maxParts?: number;
 }
 
 export interface SplitPart {

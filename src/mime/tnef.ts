@@ -8,7 +8,13 @@
  * Written here because the one npm library (node-tnef) patches String.prototype, logs to stdout
  * and has length bugs. Anything this reader does not understand makes it give up; the caller
  * then keeps winmail.dat whole, so nothing is lost.
+ *
+ * The file is hostile input: every count and length in it is checked against the bytes actually
+ * left before it is used, so no loop runs more often than the file has bytes for, and the reader
+ * yields to the event loop every few milliseconds (polls, deliveries, the API and lease renewals
+ * go on while a large winmail.dat is read).
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 const SIGNATURE = 0x223e9f78;
 const LEVEL_ATTACHMENT = 0x02;
@@ -22,6 +28,14 @@ const PT_STRING8 = 0x001e;
 const PT_UNICODE = 0x001f;
 /** A record header is level (1) + id (4) + length (4); the checksum follows the data (2). */
 const RECORD_OVERHEAD = 11;
+/** Each MAPI property starts with type (2) + id (2): a block of n bytes holds at most n / 4 of them. */
+const PROPERTY_HEADER_BYTES = 4;
+/** Longest the reader works without letting other work run; well under a lease renewal or an API reply. */
+const MAX_BUSY_MS = 5;
+/** Checksum this many bytes between looks at the clock (a few hundred microseconds of work). */
+const CHECKSUM_SLICE_BYTES = 256 * 1024;
+/** Properties skipped between looks at the clock. */
+const PROPERTY_SLICE = 4096;
 
 export interface TnefAttachment {
   filename: string;
@@ -34,11 +48,25 @@ export function isTnef(contentType: string, filename: string): boolean {
   return /^application\/(vnd\.)?ms-tnef\b/i.test(contentType) || filename.toLowerCase() === 'winmail.dat';
 }
 
-export function parseTnef(buffer: Buffer): TnefAttachment[] {
+/** Yields to the event loop once the reader has worked for MAX_BUSY_MS since it last did. */
+class Pacer {
+  #since = performance.now();
+
+  async pause(): Promise<void> {
+    if (performance.now() - this.#since < MAX_BUSY_MS) return;
+    await nextTurn();
+    this.#since = performance.now();
+  }
+}
+
+/** Reads at most `maxAttachments` attachments; the caller keeps winmail.dat whole in any case. */
+export async function parseTnef(buffer: Buffer, maxAttachments = Number.POSITIVE_INFINITY): Promise<TnefAttachment[]> {
   if (buffer.length < 6 || buffer.readUInt32LE(0) !== SIGNATURE) throw new TnefError('not TNEF: the signature is missing');
+  const pacer = new Pacer();
   const attachments: Array<{ title?: string; longName?: string; data?: Buffer }> = [];
   let offset = 6; // signature + legacy key
   while (offset < buffer.length) {
+    await pacer.pause();
     if (offset + RECORD_OVERHEAD > buffer.length) throw new TnefError(`truncated record at byte ${offset}`);
     const level = buffer.readUInt8(offset);
     const id = buffer.readUInt32LE(offset + 1);
@@ -47,16 +75,20 @@ export function parseTnef(buffer: Buffer): TnefAttachment[] {
     const end = start + length;
     if (end + 2 > buffer.length) throw new TnefError(`record at byte ${offset} runs past the end`);
     const data = buffer.subarray(start, end);
-    if (checksum(data) !== buffer.readUInt16LE(end)) throw new TnefError(`bad checksum at byte ${offset}`);
+    if ((await checksum(data, pacer)) !== buffer.readUInt16LE(end)) throw new TnefError(`bad checksum at byte ${offset}`);
     offset = end + 2;
     if (level !== LEVEL_ATTACHMENT) continue;
-    if (id === ATT_ATTACH_REND_DATA) attachments.push({});
+    if (id === ATT_ATTACH_REND_DATA) {
+      // Beyond the cap nothing more is unpacked; what came before is complete.
+      if (attachments.length >= maxAttachments) break;
+      attachments.push({});
+    }
     const current = attachments[attachments.length - 1];
     if (!current) continue;
     if (id === ATT_ATTACH_TITLE) current.title = cString(data, 'latin1');
     else if (id === ATT_ATTACH_DATA) current.data = data;
     else if (id === ATT_ATTACHMENT) {
-      const longName = longFilename(data);
+      const longName = await longFilename(data, pacer);
       if (longName) current.longName = longName;
     }
   }
@@ -65,9 +97,13 @@ export function parseTnef(buffer: Buffer): TnefAttachment[] {
     .map((a, index) => ({ filename: a.longName || a.title || `attachment-${index + 1}.bin`, data: Buffer.from(a.data) }));
 }
 
-function checksum(data: Buffer): number {
+async function checksum(data: Buffer, pacer: Pacer): Promise<number> {
   let sum = 0;
-  for (const byte of data) sum = (sum + byte) & 0xffff;
+  for (let start = 0; start < data.length; start += CHECKSUM_SLICE_BYTES) {
+    const end = Math.min(start + CHECKSUM_SLICE_BYTES, data.length);
+    for (let index = start; index < end; index += 1) sum = (sum + data[index]!) & 0xffff;
+    await pacer.pause();
+  }
   return sum;
 }
 
@@ -78,12 +114,15 @@ function cString(data: Buffer, encoding: 'latin1' | 'utf16le'): string {
 }
 
 /** PR_ATTACH_LONG_FILENAME from an attAttachment MAPI property block, or undefined. */
-function longFilename(block: Buffer): string | undefined {
+async function longFilename(block: Buffer, pacer: Pacer): Promise<string | undefined> {
   try {
     let at = 0;
     const count = block.readUInt32LE(at);
     at += 4;
+    // The count comes from the file: no more properties than the block has bytes for.
+    if (count > (block.length - at) / PROPERTY_HEADER_BYTES) return undefined;
     for (let i = 0; i < count; i++) {
+      if (i % PROPERTY_SLICE === 0) await pacer.pause();
       const type = block.readUInt16LE(at);
       const pid = block.readUInt16LE(at + 2);
       at += 4;
@@ -92,18 +131,24 @@ function longFilename(block: Buffer): string | undefined {
       const base = type & 0x0fff;
       const values = multi ? block.readUInt32LE(at) : 1;
       if (multi) at += 4;
+      const fixed = FIXED_SIZES.get(base);
+      if (fixed !== undefined) {
+        if (pid === PID_ATTACH_LONG_FILENAME) return undefined;
+        // Fixed-size values are skipped in one step, and only if the block holds them all.
+        if (values * fixed > block.length - at) return undefined;
+        at += values * fixed;
+        continue;
+      }
+      if (!VARIABLE_TYPES.has(base)) return undefined; // a type this reader does not know
+      // Each variable-size value takes at least its 4-byte length.
+      if (values > (block.length - at) / 4) return undefined;
       for (let v = 0; v < values; v++) {
-        const fixed = FIXED_SIZES.get(base);
-        if (fixed !== undefined) {
-          if (pid === PID_ATTACH_LONG_FILENAME) return undefined;
-          at += fixed;
-          continue;
-        }
-        if (!VARIABLE_TYPES.has(base)) return undefined; // a type this reader does not know
+        if (v % PROPERTY_SLICE === PROPERTY_SLICE - 1) await pacer.pause();
         // Variable-size values: a count (1 unless multi-valued), then length-prefixed, padded data.
         if (!multi) at += 4;
         const size = block.readUInt32LE(at);
         at += 4;
+        if (size > block.length - at) return undefined;
         const value = block.subarray(at, at + size);
         at += size + ((4 - (size % 4)) % 4);
         if (pid === PID_ATTACH_LONG_FILENAME && !multi) {

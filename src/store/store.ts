@@ -208,6 +208,8 @@ export interface Store {
   outboxDepth(connection?: string, states?: readonly OutboxState[]): Promise<number>;
   /** Content refs no longer needed (raw emails fully delivered and acknowledged); clears them. */
   releasableContent(limit: number): Promise<string[]>;
+  /** Of `refs`, those a ledger or outbox row (any state, dead letters included) still refers to. */
+  referencedContent(refs: readonly string[]): Promise<Set<string>>;
   /** Deletes up to `limit` rows of messages delivered before `before`; returns how many. */
   forgetDelivered(before: number, limit: number): Promise<number>;
 

@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { AUTH, sampleEmail, startApi, type ApiHarness } from './api-kit.ts';
 import { parsePrometheus, valueOf } from './prometheus-text.ts';
 import { startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { imapConnection, readDelivered, workspace, type Workspace } from '../support/postroom.ts';
+import { waitForValue } from '../support/wait-for.ts';
 
 /** Long enough for a first poll and delivery on a busy 2-core machine. */
 const WAIT_MS = 30_000;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + WAIT_MS;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(200);
-  }
-}
+/** Each probe reads files or the store: a few times a second is enough. */
+const PROBE_EVERY_MS = 200;
 
 describe('a connection added through the API on a running worker', () => {
   let dovecot: Dovecot;
@@ -51,10 +44,10 @@ describe('a connection added through the API on a running worker', () => {
     const created = await fetch(`${base}/api/connections`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     assert.equal(created.status, 201, await created.clone().text());
 
-    const delivered = await until('4 pipeline messages', async () => {
+    const delivered = await waitForValue('4 pipeline messages', async () => {
       const found = await readDelivered(ws.outDir);
       return found.length >= 4 ? found : undefined;
-    });
+    }, WAIT_MS, PROBE_EVERY_MS);
     assert.deepEqual(delivered.map((d) => `${d.envelope.email.subject}/${d.envelope.kind}`).sort(), ['first order/attachment', 'first order/body', 'second order/attachment', 'second order/body']);
     assert.ok(delivered.every((d) => d.envelope.connection === 'intake'));
     const onServer = await dovecot.listMessages(user.name);
@@ -62,12 +55,12 @@ describe('a connection added through the API on a running worker', () => {
   });
 
   it('shows the first poll on the status board and in the per-minute activity', async () => {
-    const row = await until('a recorded poll', async () => {
+    const row = await waitForValue('a recorded poll', async () => {
       const response = await fetch(`${base}/api/status`, { headers: AUTH });
       const status = (await response.json()) as { connections: Array<{ name: string; state: string; lastPoll: { ok: boolean; emails: number } | null; emailsTotal: number; nextPollAt: string | null; outbox: number }>; activity: { emails: number[]; messages: number[] } };
       const found = status.connections.find((c) => c.name === 'intake');
       return found?.lastPoll ? { found, status } : undefined;
-    });
+    }, WAIT_MS, PROBE_EVERY_MS);
     assert.equal(row.found.state, 'ok');
     assert.equal(row.found.lastPoll?.ok, true);
     assert.equal(row.found.emailsTotal, 2, 'both emails (the first poll took them; IDLE may have polled again since)');

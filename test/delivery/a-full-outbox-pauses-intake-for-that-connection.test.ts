@@ -7,17 +7,13 @@ import { ROOM_CHECK_MS } from '../../src/engine/outbox-room.ts';
 import { makeEmail } from '../support/corpus.ts';
 import { startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { imapConnection, openWorkspaceStore, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { waitFor } from '../support/wait-for.ts';
 
 const EMAILS = 6;
 const MAX_PENDING = 2;
 
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await delay(25);
-  }
-}
+/** Long enough for a poll and a few deliveries on a busy machine. */
+const WAIT_MS = 20_000;
 
 describe('backpressure', () => {
   let dovecot: Dovecot;
@@ -49,7 +45,7 @@ describe('backpressure', () => {
       const poll = worker.poll(config.connections[0]!).finally(() => {
         finished = true;
       });
-      await until(async () => pauses() === 1, 'intake pauses');
+      await waitFor('intake to pause', () => pauses() === 1, WAIT_MS, 25);
       assert.equal(await opened.store.outboxDepth('inbox'), MAX_PENDING, 'paused at the bound');
       await delay(3 * ROOM_CHECK_MS);
       assert.equal(finished, false, 'still paused');
@@ -64,7 +60,7 @@ describe('backpressure', () => {
       assert.equal(outcome.status, 'done', JSON.stringify(outcome));
       assert.ok(resumes() >= 1, 'intake resumed');
       assert.equal(resumes(), pauses(), 'each pause is followed by one resume line');
-      await until(async () => (await readDelivered(ws.outDir)).length === EMAILS, 'everything is delivered');
+      await waitFor('every email to be delivered', async () => (await readDelivered(ws.outDir)).length === EMAILS, WAIT_MS, 25);
       assert.equal((await dovecot.listMessages(user.name)).filter((m) => m.flags.includes('\\Seen')).length, EMAILS, 'every email read and acknowledged in the end');
     } finally {
       await worker.stop();

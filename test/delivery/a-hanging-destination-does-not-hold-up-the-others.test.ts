@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/engine/clock.ts';
 import type { ManualClock } from './delivery-kit.ts';
 import { makeDestination, outbox, type Outbox } from './delivery-kit.ts';
+import { holdsWithin } from '../support/wait-for.ts';
 import { startReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
 /** More messages for the hanging webhook than a lane has slots, all due before the file. */
@@ -43,8 +44,7 @@ describe('a destination that hangs', () => {
 
     const loop = box.loop({ slow, files });
     loop.start();
-    const deadline = Date.now() + WAIT_FOR_FILE_MS;
-    while ((await box.opened.store.getOutboxMessage(file!.id))?.state !== 'delivered' && Date.now() < deadline) await delay(50);
+    await holdsWithin(async () => (await box.opened.store.getOutboxMessage(file!.id))?.state === 'delivered', WAIT_FOR_FILE_MS, 50);
 
     assert.equal((await box.opened.store.getOutboxMessage(file!.id))?.state, 'delivered', 'the directory destination got its message while the webhook hung');
     assert.ok((await readdir(dir)).includes(`${file!.id}.json`));

@@ -68,12 +68,17 @@ export async function startReceiver(): Promise<WebhookReceiver> {
   };
 }
 
-/** What a receiver does: recompute the signature over "<timestamp>.<body>" and compare in constant time. */
+/**
+ * What a receiver does (the README's recipe): recompute the v2 signature over
+ * "<timestamp>.<idempotency key>.<envelope header>.<body>" and compare in constant time.
+ */
 export function signatureVerifies(request: ReceivedRequest, secret: string): boolean {
   const timestamp = request.headers['postroom-timestamp'];
   const signature = request.headers['postroom-signature'];
-  if (typeof timestamp !== 'string' || typeof signature !== 'string') return false;
-  const expected = `sha256=${createHmac('sha256', secret).update(`${timestamp}.`).update(request.body).digest('hex')}`;
+  const key = request.headers['idempotency-key'];
+  const envelope = request.headers['postroom-envelope'];
+  if (typeof timestamp !== 'string' || typeof signature !== 'string' || typeof key !== 'string' || typeof envelope !== 'string') return false;
+  const expected = `v2=${createHmac('sha256', secret).update(`${timestamp}.${key}.${envelope}.`).update(request.body).digest('hex')}`;
   return expected.length === signature.length && timingSafeEqual(Buffer.from(expected), Buffer.from(signature));
 }
 

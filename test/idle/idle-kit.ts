@@ -29,14 +29,8 @@ export async function startWorker(config: Config): Promise<RunningWorker> {
   };
 }
 
-/** Polls `condition` every `everyMs` until it holds; throws with `what` after `timeoutMs`. */
-export async function until(what: string, condition: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
+/** The IDLE tests' name for the shared waitFor (same arguments). */
+export { waitFor as until } from '../support/wait-for.ts';
 
 /** How many complete pipeline messages carry this subject. */
 export async function deliveredWithSubject(outDir: string, subject: string): Promise<number> {

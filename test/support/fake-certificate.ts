@@ -30,3 +30,19 @@ export function generateTestCertificate(): Promise<TestCertificate> {
   })();
   return made;
 }
+
+/** A self-signed certificate for exactly the names given (e.g. 'DNS:mail.example.test' or 'IP:127.0.0.1'), to test name checks. */
+export async function generateCertificateFor(commonName: string, subjectAltNames: string[]): Promise<TestCertificate> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'pr-named-cert-'));
+  try {
+    const certPath = path.join(dir, 'cert.pem');
+    const keyPath = path.join(dir, 'key.pem');
+    await promisify(execFile)('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${commonName}`,
+      '-addext', `subjectAltName=${subjectAltNames.join(',')}`, '-keyout', keyPath, '-out', certPath,
+    ]);
+    return { certPem: await readFile(certPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8') };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

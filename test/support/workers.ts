@@ -1,6 +1,7 @@
 /** Worker processes (`postroom run`) for cluster and crash tests: real processes, killed for real. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CLI } from './cli.ts';
+import { holdsWithin } from './wait-for.ts';
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -23,12 +24,10 @@ export function spawnWorker(configPath: string, args: string[] = ['run'], env: N
   return { child, pid: child.pid!, output: () => output, exited, kill: (signal = 'SIGTERM') => child.kill(signal) };
 }
 
+/** Worker processes are slow to change anything: asking four times a second is plenty. */
+const WORKER_POLL_MS = 250;
+
 /** Polls `condition` until it holds or `timeoutMs` passes; returns whether it held. */
-export async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = 250): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
+export function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = WORKER_POLL_MS): Promise<boolean> {
+  return holdsWithin(condition, timeoutMs, everyMs);
 }

@@ -1,4 +1,3 @@
-import { connectionWarnings } from '../../config/load-config.ts';
 import { connectionSchema } from '../../config/schema.ts';
 import { toConnectionView } from '../connection-view.ts';
 import { defineRoute } from '../route.ts';
@@ -18,6 +17,6 @@ export const createConnection = defineRoute({
   async handle(request, reply, { connections }) {
     const entry = await connections.create(request.body);
     reply.code(201).header('location', `/api/connections/${encodeURIComponent(entry.name)}`);
-    return { ...toConnectionView(entry), warnings: entry.config ? connectionWarnings(entry.config, entry.input) : [] };
+    return toConnectionView(entry);
   },
 });

@@ -1,4 +1,3 @@
-import { connectionWarnings } from '../../config/load-config.ts';
 import { connectionSchema } from '../../config/schema.ts';
 import { toConnectionView } from '../connection-view.ts';
 import { defineRoute, param } from '../route.ts';
@@ -17,7 +16,6 @@ export const updateConnection = defineRoute({
     409: { description: 'The connection comes from postroom.yaml and is read-only here', schema: errorSchema },
   },
   async handle(request, _reply, { connections }) {
-    const entry = await connections.update(param(request, 'name'), request.body);
-    return { ...toConnectionView(entry), warnings: entry.config ? connectionWarnings(entry.config, entry.input) : [] };
+    return toConnectionView(await connections.update(param(request, 'name'), request.body));
   },
 });

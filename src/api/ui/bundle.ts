@@ -1,6 +1,7 @@
 /**
  * Builds the web UI (TypeScript + Preact under client/) into one JS and one CSS file with esbuild,
- * in memory, once per process. No build step to forget, nothing fetched from the network.
+ * in memory: `npm run build` writes the result into dist/ui/ (scripts/build-ui.mjs), and the
+ * server running from the TypeScript sources (tests, tsx) builds it once per process.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +22,7 @@ function entryPoint(): string {
   return found;
 }
 
-async function buildUi(): Promise<UiAssets> {
+export async function buildUi(): Promise<UiAssets> {
   const result = await build({
     entryPoints: [entryPoint()],
     bundle: true,

@@ -1,7 +1,7 @@
 /** Serves the web UI: one HTML page, its script and its stylesheet, all from this process. */
 import type { FastifyInstance } from 'fastify';
 import { PUBLIC_ROUTE } from '../auth.ts';
-import { uiAssets } from './bundle.ts';
+import { uiAssets } from './ui-assets.ts';
 
 /** Everything comes from this origin; the page talks only to its own API. */
 const UI_CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";

@@ -13,6 +13,7 @@
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import tls from 'node:tls';
+import { PostroomError } from '../../errors.ts';
 import { MultilineDecoder } from './multiline-decoder.ts';
 import { Pop3ProtocolError, Pop3ReplyError, parseReply, type Pop3Reply } from './pop3-reply.ts';
 
@@ -20,6 +21,8 @@ import { Pop3ProtocolError, Pop3ReplyError, parseReply, type Pop3Reply } from '.
 const MAX_STATUS_LINE_BYTES = 8 * 1024;
 /** Buffer of a streamed body before the socket is paused: a few socket chunks. */
 const STREAM_HIGH_WATER_BYTES = 256 * 1024;
+/** In a command's arguments, these would end the line early and start another command (or cut it). */
+const LINE_BREAK_OR_NUL = /[\r\n\0]/;
 
 export type Expect = 'single' | 'multi' | 'stream';
 
@@ -143,7 +146,9 @@ export class Pop3Connection {
     this.checkOpen();
     const plain = this.socket;
     this.detach(plain);
-    const secure = tls.connect({ ...options, socket: plain });
+    // `host` is what the certificate is checked against when there is no servername (an IP
+    // address may not be one): without it Node checks against "localhost".
+    const secure = tls.connect({ host: this.endpoint.host, ...options, socket: plain });
     this.socket = secure;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -194,6 +199,12 @@ export class Pop3Connection {
     return new Promise((resolve, reject) => {
       if (this.failure) {
         reject(this.failure);
+        return;
+      }
+      // Defence in depth behind the config's own check: a CR/LF in a username or password must
+      // never put a second command (DELE, QUIT) on the wire. The line itself may hold a secret.
+      if (line !== undefined && LINE_BREAK_OR_NUL.test(line)) {
+        reject(new PostroomError('CONFIG_INVALID', `refusing to send the POP3 ${verb} command: a value in it contains a line break (CR, LF) or NUL`, { hint: 'remove the line break from the username or password in the connection settings' }));
         return;
       }
       this.queue.push({ verb, line, expect, sent, resolve, reject });

@@ -5,6 +5,7 @@
  * row holds it, and rows are committed only after the file is complete and durable, so a file
  * cut short by a crash is an orphan nobody reads (no temporary name and rename needed). The
  * fsync happens as the file is closed, or later for many files at once (`makeDurable`).
+ * Directories are 0700 and files 0600: they hold whole emails.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -13,9 +14,10 @@ import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fsyncFile } from '../../fsync-file.ts';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private-files.ts';
 import type { ContentStore, WrittenContent } from './content-store.ts';
 
-const REF = /^[0-9a-f]{2}\/[0-9a-f-]{36}$/;
+export const REF = /^[0-9a-f]{2}\/[0-9a-f-]{36}$/;
 
 export function createFsContentStore(root: string): ContentStore {
   const made = new Map<string, Promise<unknown>>();
@@ -29,7 +31,7 @@ export function createFsContentStore(root: string): ContentStore {
       const id = randomUUID();
       const ref = `${id.slice(0, 2)}/${id}`;
       const dir = join(root, id.slice(0, 2));
-      if (!made.has(dir)) made.set(dir, mkdir(dir, { recursive: true }));
+      if (!made.has(dir)) made.set(dir, mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE }));
       await made.get(dir);
       const path = join(root, ref);
       const hash = createHash('sha256');
@@ -43,7 +45,7 @@ export function createFsContentStore(root: string): ContentStore {
       });
       try {
         // `flush`: fsync before close, on the same descriptor.
-        await pipeline(source, measure, createWriteStream(path, { flags: 'wx', flush: options.durable !== false }));
+        await pipeline(source, measure, createWriteStream(path, { flags: 'wx', mode: PRIVATE_FILE_MODE, flush: options.durable !== false }));
       } catch (error) {
         await rm(path, { force: true });
         throw error;

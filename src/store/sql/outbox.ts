@@ -22,9 +22,12 @@ const toMessage = (row: Omit<OutboxTable, 'attempts'> & { attempts: number }): O
   deliveredAt: row.delivered_at === null ? null : Number(row.delivered_at),
 });
 
+/** Bind parameters per query: well under SQLite's and PostgreSQL's limits. */
+const REFS_PER_QUERY = 500;
+
 type OutboxQueries = Pick<
   Store,
-  'claimDue' | 'markDelivered' | 'markFailed' | 'getOutboxMessage' | 'listDeadLetters' | 'replayDeadLetters' | 'outboxDepth' | 'releasableContent' | 'forgetDelivered'
+  'claimDue' | 'markDelivered' | 'markFailed' | 'getOutboxMessage' | 'listDeadLetters' | 'replayDeadLetters' | 'outboxDepth' | 'releasableContent' | 'forgetDelivered' | 'referencedContent'
 >;
 
 export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilities): OutboxQueries {
@@ -124,6 +127,20 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
         }
       });
       return rows.map((row) => row.raw_ref!).filter(Boolean);
+    },
+    async referencedContent(refs) {
+      const found = new Set<string>();
+      for (let start = 0; start < refs.length; start += REFS_PER_QUERY) {
+        const batch = refs.slice(start, start + REFS_PER_QUERY);
+        const rows = await db
+          .selectFrom('ledger')
+          .select('raw_ref as ref')
+          .where('raw_ref', 'in', batch)
+          .unionAll(db.selectFrom('outbox').select('content_ref as ref').where('content_ref', 'in', batch))
+          .execute();
+        for (const row of rows) if (row.ref) found.add(row.ref);
+      }
+      return found;
     },
     async forgetDelivered(before, limit) {
       const old = db.selectFrom('outbox').select('id').where('state', '=', 'delivered').where('delivered_at', '<', before).limit(limit);

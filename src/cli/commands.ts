@@ -1,0 +1,32 @@
+/**
+ * Every command, one line each: how `postroom --help` lists it, and its module, loaded only when
+ * the command is invoked (so `--help` and every command load only what they use). Adding a
+ * command touches its own file and one line here.
+ */
+import type { Command } from 'commander';
+
+export interface CommandEntry {
+  /** The command as the help lists it: name, [options] when it has any, arguments. */
+  term: string;
+  summary: string;
+  /** The command's module: it adds the command, its arguments, options and action to `program`. */
+  load(): Promise<(program: Command) => void>;
+}
+
+export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  run: { term: 'run [options]', summary: 'run the service: poll every connection on its schedule and deliver pipeline messages', load: async () => (await import('./run.ts')).registerRun },
+  check: { term: 'check [name]', summary: 'test a connection (or all): DNS, TCP, TLS, login, folder', load: async () => (await import('./check.ts')).registerCheck },
+  validate: { term: 'validate', summary: 'check the configuration file and print what it means', load: async () => (await import('./validate.ts')).registerValidate },
+  status: { term: 'status [options]', summary: 'show what every connection is doing', load: async () => (await import('./status.ts')).registerStatus },
+  'dead-letters': { term: 'dead-letters', summary: 'pipeline messages that could not be delivered (catastrophic retry)', load: async () => (await import('./dead-letters.ts')).registerDeadLetters },
+  'throttle-check': {
+    term: 'throttle-check [options] <line>',
+    summary: 'tell whether a server response line counts as throttling (exit 0 yes, 1 no, 2 bad usage); put -- before a line that starts with -, e.g. throttle-check -- "-ERR [IN-USE] locked"',
+    load: async () => (await import('./throttle-check.ts')).registerThrottleCheck,
+  },
+};
+
+/** The summary of a command, for its own `.description()`. */
+export function summaryOf(name: string): string {
+  return COMMANDS[name]?.summary ?? '';
+}

@@ -47,8 +47,11 @@ export const pop3Source: Source = {
     try {
       const connected = await step(steps, 'greeting', async () => {
         client = await connectPop3(connection);
-        const capabilities = client.capabilities.size ? [...client.capabilities.keys()].join(' ') : 'none (the server has no CAPA)';
-        return `${client.greeting.line.slice(0, 200)}; capabilities: ${capabilities}`;
+        // Only protocol tokens, never the server's own words: a check must not echo whatever a
+        // host answers (that would make it a banner-grabbing scanner).
+        const names = [...client.capabilities.keys()].filter((name) => /^[A-Z0-9-]{1,32}$/i.test(name));
+        const capabilities = names.length ? names.join(' ') : 'none (the server has no CAPA)';
+        return `the server answered +OK; capabilities: ${capabilities}`;
       });
       if (!connected || !client) return steps;
       const pop3 = client;

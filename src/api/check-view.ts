@@ -1,9 +1,9 @@
 /**
  * What the API says of a check's steps. The API can point a check at any host the policy allows,
- * so until the login has succeeded a step never carries the server's own words (a banner, an
- * error reply): that would make the check a tool to read any TCP service's first line. A failed
- * step says which step failed and the catalogue's short reason; `postroom check` on the server
- * still prints everything.
+ * so until the login has succeeded a failed step never carries the server's own words (a banner,
+ * an error reply): that would make the check a tool to read any TCP service's first line. It says
+ * which step failed and the catalogue's short reason; `postroom check` on the server still prints
+ * everything. (Passed steps are already in Postroom's words: the POP3 greeting names tokens only.)
  */
 import { ERRORS } from '../errors.ts';
 import type { CheckStep } from '../sources/source.ts';
@@ -20,11 +20,9 @@ function shortReason(detail: string): string {
   return REASONS.find((message) => detail.startsWith(message)) ?? 'the server did not answer as expected';
 }
 
-/** Details made by Postroom itself before any server reply: kept. */
+/** Details in Postroom's own words: a passed step (the sources name protocol tokens only), and DNS or TCP failures. */
 function ownWords(step: CheckStep): string | undefined {
-  if (step.step === 'dns' || step.step === 'tcp') return step.detail;
-  if (step.step === 'tls' && step.ok) return step.detail;
-  if (step.step === 'greeting' && step.ok) return 'the server greeted as expected';
+  if (step.ok || step.step === 'dns' || step.step === 'tcp') return step.detail;
   return undefined;
 }
 
@@ -36,7 +34,7 @@ export function apiCheckSteps(steps: CheckStep[]): CheckStep[] {
       signedIn = true;
       return step;
     }
-    const detail = ownWords(step) ?? (step.ok ? `${step.step} passed` : `${step.step} failed: ${shortReason(step.detail)} (the server's reply is not shown through the API; \`postroom check\` shows it)`);
+    const detail = ownWords(step) ?? `${step.step} failed: ${shortReason(step.detail)} (the server's reply is not shown through the API; \`postroom check\` shows it)`;
     return { ...step, detail };
   });
 }

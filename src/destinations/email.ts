@@ -97,8 +97,9 @@ function smtpSender(options: NonNullable<EmailOptions['smtp']>): Sender {
   };
 }
 
-function graphSender(options: NonNullable<EmailOptions['graph']>): Sender {
-  const client = new GraphClient(options, graphTokenProvider(options));
+function graphSender(options: NonNullable<EmailOptions['graph']>, store: Store | undefined): Sender {
+  // Sending counts against the mailbox's request budget too, in the store every worker shares.
+  const client = new GraphClient(options, graphTokenProvider(options), store ? { requests: store } : {});
   return {
     async send(mail) {
       // MIME sendMail: the body is the base64 of the whole message (learn.microsoft.com "Send Outlook messages in MIME format").
@@ -149,7 +150,7 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
       if (options.graph && envelope.size > GRAPH_SENDMAIL_MAX_CONTENT_BYTES) {
         throw new PostroomError('DELIVERY_REJECTED', `${envelope.filename} (${envelope.size} bytes) is larger than Graph sendMail takes (4 MB per request)`, { hint: 'Send large files through smtp: instead of graph:.' });
       }
-      sender ??= options.graph ? graphSender(options.graph) : smtpSender(options.smtp!);
+      sender ??= options.graph ? graphSender(options.graph, store) : smtpSender(options.smtp!);
       const mail = composeMail(envelope, message.openContent(), { from: options.from, to: options.to, cc: options.cc ?? [], subject: options.subject });
       try {
         await sender.send(mail);

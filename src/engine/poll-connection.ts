@@ -15,10 +15,55 @@ import type { Clock } from './clock.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { runPickup, type PickupDeps, type PickupResult } from './pickup.ts';
 
+/** What a poll's earlier pages picked up, by the error that stopped a later one. */
+const pickedUpBefore = new WeakMap<object, PickupResult>();
+
+/**
+ * A source that takes a mailbox a page at a time (Graph) says when more is waiting: the poll
+ * goes on with the next page under the same lease, each page committed and acknowledged before
+ * the next is listed, so a throttle, crash or handover costs at most the page in hand. It stops
+ * when the source has no more, another worker's throttle pauses the account, the worker stops,
+ * or a page brought nothing new (emails that keep failing must not make it list forever).
+ */
+async function pickUpPageByPage(connection: ConnectionConfig, keeper: LeaseKeeper, deps: PickupDeps, account: string): Promise<PickupResult> {
+  let total: PickupResult | undefined;
+  for (;;) {
+    let page: PickupResult;
+    try {
+      page = await runPickup(connection, keeper, deps);
+    } catch (error) {
+      // What earlier pages committed stands; the poll reports it with what stopped it.
+      if (total && typeof error === 'object' && error !== null) pickedUpBefore.set(error, total);
+      throw error;
+    }
+    if (page.backlog !== undefined) await deps.store.recordBacklog(connection.name, page.backlog, deps.clock.now());
+    total = total ? sumPickups(total, page) : page;
+    if (!page.more || page.emails === 0 || page.throttledUntil !== undefined || deps.signal?.aborted) return total;
+    const throttle = await deps.store.getThrottle(account);
+    if (throttle && throttle.until > deps.clock.now()) return { ...total, throttledUntil: throttle.until };
+  }
+}
+
+/** Two pickups of one connection as one (pages of a poll, polls of a run). */
+export function sumPickups(total: PickupResult, page: PickupResult): PickupResult {
+  return {
+    listed: total.listed + page.listed,
+    emails: total.emails + page.emails,
+    messages: total.messages + page.messages,
+    alreadyEmitted: total.alreadyEmitted + page.alreadyEmitted,
+    remapped: total.remapped + page.remapped,
+    acknowledged: total.acknowledged + page.acknowledged,
+    failures: [...total.failures, ...page.failures],
+    ...(page.throttledUntil !== undefined ? { throttledUntil: page.throttledUntil } : {}),
+    ...(page.more ? { more: true } : {}),
+    ...(page.backlog !== undefined ? { backlog: page.backlog } : {}),
+  };
+}
+
 export type PollOutcome =
   | { status: 'done'; result: PickupResult }
   | { status: 'failed'; error: PostroomError; result?: PickupResult }
-  | { status: 'throttled'; until: number; reason: string }
+  | { status: 'throttled'; until: number; reason: string; result?: PickupResult }
   | { status: 'leased-elsewhere'; holder: string; until: number };
 
 export interface PollDeps {
@@ -64,7 +109,7 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
   };
 
   try {
-    const result = await runPickup(connection, keeper, {
+    const pickupDeps: PickupDeps = {
       store,
       contents: deps.contents,
       clock,
@@ -74,7 +119,8 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
       ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
       ...(deps.onCommitted ? { onCommitted: deps.onCommitted } : {}),
       ...(deps.waitForRoom ? { waitForRoom: deps.waitForRoom } : {}),
-    });
+    };
+    const result = await pickUpPageByPage(connection, keeper, pickupDeps, account);
     if (throttle) {
       await store.clearThrottle(account);
       log.info({ connection: connection.name, account, throttledSince: new Date(throttle.since).toISOString() }, 'throttling ended: reading resumed');
@@ -84,6 +130,7 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
     return { status: 'done', result };
   } catch (caught) {
     const error = isPostroomError(caught) ? caught : new PostroomError('FETCH_FAILED', errorMessage(caught), { cause: caught });
+    const partial = typeof caught === 'object' && caught !== null ? pickedUpBefore.get(caught) : undefined;
     if (error.code === 'LEASE_LOST') {
       // Not a fault: the run outlived its lease and another worker is reading the mailbox now
       // (seed 000). What this run committed stands; the new holder schedules the next poll.
@@ -103,13 +150,13 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
       log.warn({ connection: connection.name, account, protocol: connection.hostType, reason: decision.reason, until: new Date(until).toISOString() }, 'account throttled by the provider: every worker pauses reading it');
       log.debug({ connection: connection.name, account, at: new Date(clock.now()).toISOString(), retryIntervalMs: decision.waitMs, waitSource: decision.waitSource }, 'throttling info');
       // Throttled waits are not failures: the poll is recorded as ok, due again after the wait.
-      await record(true, undefined, `throttled: ${decision.reason}`, until);
-      return { status: 'throttled', until, reason: decision.reason };
+      await record(true, partial, `throttled: ${decision.reason}`, until);
+      return { status: 'throttled', until, reason: decision.reason, ...(partial ? { result: partial } : {}) };
     }
     const nextDueAt = clock.now() + deps.config.retry.interval;
-    await record(false, undefined, error.explain(), nextDueAt, error.code);
+    await record(false, partial, error.explain(), nextDueAt, error.code);
     log.error({ connection: connection.name, code: error.code, err: error, nextPollAt: new Date(nextDueAt).toISOString() }, `poll failed: ${error.explain()}`);
-    return { status: 'failed', error };
+    return { status: 'failed', error, ...(partial ? { result: partial } : {}) };
   } finally {
     await keeper.finish(startedAt, connection.pollingInterval);
   }

@@ -70,6 +70,14 @@ export interface Listing {
   remap: boolean;
   /** Every key the server still lists (POP3), so the ledger can be pruned. */
   presentKeys?: SourceKey[];
+  /**
+   * The server holds more new emails than this listing: once these are committed and
+   * acknowledged, list again (Graph takes a folder a page at a time, so progress is kept as it
+   * is made).
+   */
+  more?: boolean;
+  /** How many new emails the server said it holds in all, when it said (the status board's backlog). */
+  backlog?: number;
 }
 
 export interface FetchedEmail {
@@ -96,13 +104,31 @@ export interface SourceSession {
   acknowledge(keys: SourceKey[]): Promise<void>;
   /** Ends the session. Resolving means every acknowledgement made is durable on the server. */
   close(): Promise<void>;
+  /**
+   * The acknowledgements the server has already confirmed, for a session that ends without
+   * close() (throttled, failed): the engine records them so they are not sent again.
+   */
+  acknowledgedSoFar?(): SourceKey[];
   /** Drops the connection without committing anything (used on lease loss and shutdown). */
   abort(): void;
+}
+
+/**
+ * Requests sent to one account, counted in the store so that every worker sees the same sum
+ * (Graph allows an app 10,000 requests per mailbox per 10 minutes). Counts go into buckets of
+ * `bucketMs`; the store implements it.
+ */
+export interface RequestCounter {
+  countRequests(account: string, requests: number, now: number, bucketMs: number): Promise<void>;
+  /** Buckets starting at or after `since`, oldest first. */
+  requestBuckets(account: string, since: number): Promise<Array<{ at: number; requests: number }>>;
 }
 
 export interface SourceContext {
   log: Logger;
   signal?: AbortSignal;
+  /** Where a source with a request budget (Graph) counts its requests; without it, per process only. */
+  requests?: RequestCounter;
 }
 
 /** One step of a connection check, as `postroom check` prints it. */

@@ -9,7 +9,7 @@
  * - acquireLease is a single atomic statement; each grant gets a higher token than the last.
  */
 import type { Envelope } from '../engine/envelope.ts';
-import type { SourceCursor, SourceKey } from '../sources/source.ts';
+import type { RequestCounter, SourceCursor, SourceKey } from '../sources/source.ts';
 
 export const LEDGER_STATES = Object.freeze(['emitted', 'acknowledged'] as const);
 export type LedgerState = (typeof LEDGER_STATES)[number];
@@ -117,6 +117,9 @@ export interface ConnectionState {
   lastPoll: PollRecord | null;
   emailsTotal: number;
   messagesTotal: number;
+  /** New emails the source said it held at the last listing (null: never said), and when. */
+  backlog: number | null;
+  backlogAt: number | null;
 }
 
 /** A connection created through the REST API (config-file connections are never stored). */
@@ -153,7 +156,7 @@ export interface StoreCapabilities {
   skipLocked: boolean;
 }
 
-export interface Store {
+export interface Store extends RequestCounter {
   readonly capabilities: StoreCapabilities;
   /** Creates or upgrades the schema; safe when several workers start at once. */
   migrate(): Promise<void>;
@@ -218,6 +221,12 @@ export interface Store {
   setThrottle(state: ThrottleState): Promise<void>;
   clearThrottle(account: string): Promise<void>;
   listThrottles(): Promise<ThrottleState[]>;
+
+  // Request budgets (countRequests, requestBuckets: see RequestCounter) and progress
+  /** The backlog a listing saw, for status. */
+  recordBacklog(connection: string, backlog: number, now: number): Promise<void>;
+  /** Emails emitted (committed) since `since`, per connection. */
+  emailsSince(since: number): Promise<Map<string, number>>;
 
   // Scheduling and status
   recordPoll(poll: PollRecord, nextDueAt: number): Promise<void>;

@@ -432,7 +432,7 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
     if (fault && 'status' in fault) {
       if (fault.retryAfter !== undefined) mailbox.limits.startPenalty(now, Number(fault.retryAfter));
       const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {};
-      return errorReply(fault.status, fault.code ?? 'ApplicationThrottled', fault.message ?? 'Application is over its MailboxConcurrency limit.', headers);
+      return errorReply(fault.status, fault.code ?? 'ApplicationThrottled', fault.message ?? 'Application is over its RequestRate limit.', headers);
     }
     if (options.latencyMs) await sleep(options.latencyMs);
     const reply = await resource(mailbox, request);

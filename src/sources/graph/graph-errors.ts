@@ -9,7 +9,7 @@ import { parseJson } from '../../auth/https.ts';
 
 export type GraphStage = 'mailbox' | 'folder' | 'list' | 'fetch' | 'acknowledge' | 'send';
 
-/** Error codes Graph uses for throttling (THROTTLING.md). */
+/** Error codes Graph uses for throttling (https://learn.microsoft.com/en-us/graph/throttling, https://learn.microsoft.com/en-us/graph/errors). */
 const THROTTLE_CODES = new Set(['TooManyRequests', 'ApplicationThrottled', 'throttledRequest', 'activityLimitReached', 'MailboxConcurrency']);
 const THROTTLE_WORDS = /MailboxConcurrency|IncomingBytes limit|throttl/i;
 
@@ -29,6 +29,15 @@ export function graphErrorWords(text: string): { code?: string; message?: string
   if (typeof body?.error?.code === 'string') out.code = body.error.code;
   if (typeof body?.error?.message === 'string') out.message = body.error.message;
   return out;
+}
+
+/**
+ * 429 "Application is over its MailboxConcurrency limit.": too many of this app's requests are in
+ * flight to the mailbox. Not time-based: its Retry-After of 1 means "once one of yours ends"
+ * (https://learn.microsoft.com/en-us/answers/questions/2143058).
+ */
+export function isMailboxConcurrency(status: number, text: string): boolean {
+  return status === 429 && /MailboxConcurrency/i.test(graphErrorWords(text).message ?? text);
 }
 
 export function isGraphThrottling(status: number, headers: Record<string, string | undefined>, text: string): boolean {

@@ -245,10 +245,14 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
   } catch (error) {
     session.abort();
     await recordAcknowledgedSoFar(session, connection, lease, deps);
-    if (isPostroomError(error)) throw error;
-    throw new PostroomError('FETCH_FAILED', errorMessage(error), { cause: error });
+    const thrown = isPostroomError(error) ? error : new PostroomError('FETCH_FAILED', errorMessage(error), { cause: error });
+    pickedUpBefore.set(thrown, result);
+    throw thrown;
   }
 }
+
+/** What a run that threw had committed before it stopped (it stands), by the error it threw. */
+export const pickedUpBefore = new WeakMap<object, PickupResult>();
 
 /**
  * A run that ends without close() (throttled, failed) still records what the server confirmed,

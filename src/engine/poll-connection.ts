@@ -13,10 +13,7 @@ import { throttleAccount } from '../throttle/account.ts';
 import { throttleDecision } from '../throttle/throttle-decision.ts';
 import type { Clock } from './clock.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
-import { runPickup, type PickupDeps, type PickupResult } from './pickup.ts';
-
-/** What a poll's earlier pages picked up, by the error that stopped a later one. */
-const pickedUpBefore = new WeakMap<object, PickupResult>();
+import { pickedUpBefore, runPickup, type PickupDeps, type PickupResult } from './pickup.ts';
 
 /**
  * A source that takes a mailbox a page at a time (Graph) says when more is waiting: the poll
@@ -32,8 +29,11 @@ async function pickUpPageByPage(connection: ConnectionConfig, keeper: LeaseKeepe
     try {
       page = await runPickup(connection, keeper, deps);
     } catch (error) {
-      // What earlier pages committed stands; the poll reports it with what stopped it.
-      if (total && typeof error === 'object' && error !== null) pickedUpBefore.set(error, total);
+      // What this and earlier pages committed stands; the poll reports it with what stopped it.
+      const partial = typeof error === 'object' && error !== null ? pickedUpBefore.get(error) : undefined;
+      if (partial?.backlog !== undefined) await deps.store.recordBacklog(connection.name, partial.backlog, deps.clock.now());
+      const sum = total && partial ? sumPickups(total, partial) : (total ?? partial);
+      if (sum && typeof error === 'object' && error !== null) pickedUpBefore.set(error, sum);
       throw error;
     }
     if (page.backlog !== undefined) await deps.store.recordBacklog(connection.name, page.backlog, deps.clock.now());

@@ -168,6 +168,8 @@ export class Worker {
       .then((outcome) => {
         this.options.onPoll?.(connection.name, outcome, this.clock.now() - startedAt);
         if (this.started && !this.stopped) this.watchers.afterPoll(connection, outcome);
+        // Reading resumes the moment a throttle ends, not at the next tick after it.
+        if (this.started && !this.stopped && outcome.status === 'throttled') setTimeout(() => void this.tick(), Math.max(0, outcome.until - this.clock.now()) + 1).unref();
         return outcome;
       })
       .finally(() => {

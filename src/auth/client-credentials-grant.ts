@@ -11,7 +11,7 @@
  * Certificates are signed with node:crypto (client-assertion.ts).
  */
 import { clientAssertion, CLIENT_ASSERTION_TYPE } from './client-assertion.ts';
-import type { HttpTls } from './https.ts';
+import type { HttpTls } from '../net/https.ts';
 import { requestToken } from './token-endpoint.ts';
 import type { IssuedToken, TokenGrant } from './token-provider.ts';
 

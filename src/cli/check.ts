@@ -1,7 +1,7 @@
 /** `postroom check [name]`: test connections step by step and say exactly what is wrong. */
 import type { Command } from 'commander';
 import { summaryOf } from './commands.ts';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 import { loadSource } from '../sources/registry.ts';
 import { EXIT, loadContext, runCommand } from './context.ts';
 

@@ -1,7 +1,7 @@
 /** `postroom dead-letters list | replay <id...> | replay --all`: catastrophic retry by hand. */
 import type { Command } from 'commander';
 import { summaryOf } from './commands.ts';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 import { EXIT, loadContext, openContextStore, runCommand } from './context.ts';
 
 export function registerDeadLetters(program: Command): void {

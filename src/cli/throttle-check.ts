@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { summaryOf } from './commands.ts';
 import { formatDuration } from '../config/duration.ts';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 import { classify } from '../throttle/classify.ts';
 import { signalFromLine } from '../throttle/line.ts';
 import { throttlePolicyPatterns } from '../throttle/throttle-decision.ts';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DESTINATION_TYPES, destinationType } from '../destinations/registry.ts';
-import { oauth2Schema } from '../auth/oauth2-schema.ts';
+import { oauth2Schema } from './oauth2-schema.ts';
 import { duration } from './duration.ts';
 import { singleLine } from './single-line.ts';
 
@@ -36,7 +36,7 @@ const connectionName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash and underscore, starting with a letter or digit');
 
 /** The `oauth2:` block lives in auth/ so destinations can use it without importing this file. */
-export { oauth2Schema } from '../auth/oauth2-schema.ts';
+export { oauth2Schema } from './oauth2-schema.ts';
 
 const tlsSchema = z
   .object({

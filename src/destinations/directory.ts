@@ -22,9 +22,9 @@ import { chmod, link, lstat, mkdir, open, readdir, rename, rm, stat } from 'node
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { PostroomError } from '../errors.ts';
-import { fsyncFile } from '../fsync-file.ts';
-import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
+import { PostroomError } from '../model/errors.ts';
+import { fsyncFile } from '../model/fsync-file.ts';
+import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
 
 /** link(2) errors that mean "not here": copy instead, and stop trying for this destination. */
 const CANNOT_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);

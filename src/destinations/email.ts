@@ -17,15 +17,15 @@ import { Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { graphTokenProvider, oauth2TokenProvider } from '../auth/provider-for.ts';
-import type { EmailOptions } from './email-options.ts';
-import { PostroomError, errorMessage, isPostroomError } from '../errors.ts';
-import { resolveCa } from '../sources/probe.ts';
+import type { EmailOptions } from '../config/destinations/email-options.ts';
+import { PostroomError, errorMessage, isPostroomError } from '../model/errors.ts';
+import { resolveCa } from '../net/probe.ts';
 import { GraphClient } from '../sources/graph/graph-client.ts';
 import { classify, type ThrottleSignal } from '../throttle/classify.ts';
 import { compileThrottlePatterns } from '../throttle/patterns.ts';
 import type { Store } from '../store/store.ts';
 import { composeMail, type ComposedMail } from './email-compose.ts';
-import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
+import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
 
 /**
  * Graph sendMail takes at most 4 MB per request (learn.microsoft.com "user: sendMail", MIME format);
@@ -39,7 +39,7 @@ const SMTP_MAX_CONNECTIONS = 2;
 /** How long an SMTP server may stay silent (connect, greeting, any reply) before the attempt fails. */
 const SMTP_TIMEOUT_MS = 60_000;
 
-export { emailOptions, type EmailOptions } from './email-options.ts';
+export { emailOptions, type EmailOptions } from '../config/destinations/email-options.ts';
 
 interface Sender {
   send(mail: ComposedMail): Promise<void>;

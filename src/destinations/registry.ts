@@ -5,11 +5,11 @@
  * destination touches its own files and one line here.
  */
 import type { z } from 'zod';
-import type { Destination, DestinationContext } from './destination.ts';
+import type { Destination, DestinationContext } from '../model/destination.ts';
 import { directoryOptions } from './directory.ts';
-import { emailOptions } from './email-options.ts';
-import { natsOptions } from './nats-options.ts';
-import { rabbitmqOptions } from './rabbitmq-options.ts';
+import { emailOptions } from '../config/destinations/email-options.ts';
+import { natsOptions } from '../config/destinations/nats-options.ts';
+import { rabbitmqOptions } from '../config/destinations/rabbitmq-options.ts';
 import { webhookOptions } from './webhook.ts';
 
 type Create<S extends z.ZodObject> = (name: string, options: z.infer<S>, context: DestinationContext) => Destination;

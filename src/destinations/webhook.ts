@@ -32,10 +32,10 @@ import https from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { duration } from '../config/duration.ts';
-import { isLoopback } from '../auth/https.ts';
-import type { Envelope } from '../engine/envelope.ts';
-import { PostroomError } from '../errors.ts';
-import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
+import { isLoopback } from '../net/https.ts';
+import type { Envelope } from '../model/envelope.ts';
+import { PostroomError } from '../model/errors.ts';
+import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
 
 /** Silence from the receiver (nothing sent or received) before an attempt is abandoned. */
 export const DEFAULT_WEBHOOK_TIMEOUT = '30s';

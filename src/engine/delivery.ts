@@ -15,12 +15,12 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Destination } from '../destinations/destination.ts';
-import { PostroomError, errorMessage } from '../errors.ts';
-import type { ContentStore } from '../store/content/content-store.ts';
+import type { Destination } from '../model/destination.ts';
+import { PostroomError, errorMessage } from '../model/errors.ts';
+import type { ContentStore } from '../model/content-store.ts';
 import type { DeliveryLane, OutboxMessage, Store } from '../store/store.ts';
-import type { Clock } from './clock.ts';
-import { faultPoint } from './fault-points.ts';
+import type { Clock } from '../model/clock.ts';
+import { faultPoint } from '../model/fault-points.ts';
 
 /** Quick retries before a message becomes a dead letter. */
 export const QUICK_ATTEMPTS = 5;

@@ -9,9 +9,9 @@
  *   starts before it does.
  */
 import type { Logger } from 'pino';
-import { isPostroomError } from '../errors.ts';
+import { isPostroomError } from '../model/errors.ts';
 import type { Lease, Store } from '../store/store.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../model/clock.ts';
 
 /** Process-lock lease length: three missed heartbeats before another worker may take over. */
 export const PROCESS_LOCK_TTL_MS = 30_000;

@@ -17,13 +17,13 @@
  */
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/schema.ts';
-import { PostroomError, errorMessage, isPostroomError } from '../errors.ts';
+import { PostroomError, errorMessage, isPostroomError } from '../model/errors.ts';
 import { isFetchFailure, sourceKeyString, type FetchResult, type Source, type SourceKey, type SourceSession } from '../sources/source.ts';
-import type { ContentStore } from '../store/content/content-store.ts';
+import type { ContentStore } from '../model/content-store.ts';
 import type { Store } from '../store/store.ts';
 import { throttleAccount } from '../throttle/account.ts';
-import type { Clock } from './clock.ts';
-import { faultPoint } from './fault-points.ts';
+import type { Clock } from '../model/clock.ts';
+import { faultPoint } from '../model/fault-points.ts';
 import { contentRefs, discardIngested, ingestEmail, type IngestedEmail } from './ingest-email.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
 import { IngestPipeline } from './ingest-pipeline.ts';

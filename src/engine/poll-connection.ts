@@ -5,13 +5,13 @@
  */
 import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
-import { PostroomError, errorMessage, isPostroomError } from '../errors.ts';
+import { PostroomError, errorMessage, isPostroomError } from '../model/errors.ts';
 import { loadSource } from '../sources/registry.ts';
-import type { ContentStore } from '../store/content/content-store.ts';
+import type { ContentStore } from '../model/content-store.ts';
 import type { Store } from '../store/store.ts';
 import { throttleAccount } from '../throttle/account.ts';
 import { throttleDecision } from '../throttle/throttle-decision.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../model/clock.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { runPickup, type PickupDeps, type PickupResult } from './pickup.ts';
 

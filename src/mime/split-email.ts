@@ -53,7 +53,7 @@ import { Readable } from 'node:stream';
 import libmime from 'libmime';
 import { finished } from 'node:stream/promises';
 import type { AttachmentStream } from 'mailparser';
-import type { ContentStore } from '../store/content/content-store.ts';
+import type { ContentStore } from '../model/content-store.ts';
 import { writeAttachment } from './attachment-part.ts';
 import { chooseBody, writeBody } from './body-part.ts';
 import { cidReferences } from './cid-references.ts';

@@ -8,7 +8,7 @@
  *   (fencing): all of the group or none of it.
  * - acquireLease is a single atomic statement; each grant gets a higher token than the last.
  */
-import type { Envelope } from '../engine/envelope.ts';
+import type { Envelope } from '../model/envelope.ts';
 import type { SourceCursor, SourceKey } from '../sources/source.ts';
 
 export const LEDGER_STATES = Object.freeze(['emitted', 'acknowledged'] as const);

@@ -14,7 +14,7 @@
 import { backoffDelay } from './backoff.ts';
 import { matchThrottlePattern } from './patterns.ts';
 import { NOT_THROTTLING_CODES, SLOW_DOWN_CODE, THROTTLING_CODES, responseCodes } from './response-codes.ts';
-import { headerValue, parseRetryAfter, parseSuggestedBackoff } from './server-wait.ts';
+import { headerValue, parseRetryAfter, parseSuggestedBackoff } from '../net/server-wait.ts';
 
 type MailProtocol = 'imap' | 'pop3' | 'smtp';
 

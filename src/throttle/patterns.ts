@@ -4,7 +4,7 @@
  * Standard response codes, HTTP statuses and socket events are rules in classify.ts, not
  * patterns here, so replacing the patterns never turns those off.
  */
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 
 /** The default pattern set; one pattern a line, each naming where the words come from (see THROTTLING.md). */
 export const DEFAULT_THROTTLE_PATTERNS: readonly RegExp[] = Object.freeze([

@@ -7,7 +7,7 @@ import type { Config, ConfigInput, ConnectionInput } from '../../src/config/sche
 import { ConnectionRegistry } from '../../src/api/connection-registry.ts';
 import { PostroomMetrics } from '../../src/api/metrics.ts';
 import { createApiServer } from '../../src/api/server.ts';
-import { systemClock, type Clock } from '../../src/engine/clock.ts';
+import { systemClock, type Clock } from '../../src/model/clock.ts';
 import { QUICK_ATTEMPTS } from '../../src/engine/delivery.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import type { OpenedStore } from '../../src/store/open-store.ts';

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { openControlPlane } from '../../src/api/control-plane.ts';
 import { resolveListen } from '../../src/api/listen-address.ts';
 import { Worker } from '../../src/engine/worker.ts';
-import { REDACTED_PATHS } from '../../src/log.ts';
+import { REDACTED_PATHS } from '../../src/model/log.ts';
 import { openWorkspaceStore, testConfig, workspace, type Workspace } from '../support/postroom.ts';
 
 function capturingLog(): { log: pino.Logger; text: () => string } {

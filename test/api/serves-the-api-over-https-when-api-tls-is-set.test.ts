@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openControlPlane } from '../../src/api/control-plane.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { isPostroomError } from '../../src/errors.ts';
+import { isPostroomError } from '../../src/model/errors.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { generateTestCertificate, type TestCertificate } from '../support/fake-certificate.ts';
 import { openWorkspaceStore, quietLog, workspace, type Workspace } from '../support/postroom.ts';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openControlPlane } from '../../src/api/control-plane.ts';
 import { MIN_EXPOSED_TOKEN_LENGTH, resolveListen } from '../../src/api/listen-address.ts';
-import { isPostroomError } from '../../src/errors.ts';
+import { isPostroomError } from '../../src/model/errors.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { openWorkspaceStore, quietLog, testConfig, workspace, type Workspace } from '../support/postroom.ts';
 

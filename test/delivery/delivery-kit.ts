@@ -5,12 +5,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { Clock } from '../../src/engine/clock.ts';
+import type { Clock } from '../../src/model/clock.ts';
 import { DeliveryLoop } from '../../src/engine/delivery.ts';
-import { pipelineMessageId, type Envelope } from '../../src/engine/envelope.ts';
+import { pipelineMessageId, type Envelope } from '../../src/model/envelope.ts';
 import { parseDuration } from '../../src/config/duration.ts';
 import { DEFAULT_KEEP_DELIVERED, destinationSchema } from '../../src/config/schema.ts';
-import type { Destination } from '../../src/destinations/destination.ts';
+import type { Destination } from '../../src/model/destination.ts';
 import { destinationType } from '../../src/destinations/registry.ts';
 import { sourceKeyString, type SourceKey } from '../../src/sources/source.ts';
 import { quietLog } from '../support/postroom.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { createEmailDestination, emailOptions } from '../../src/destinations/email.ts';
-import { isPostroomError } from '../../src/errors.ts';
+import { isPostroomError } from '../../src/model/errors.ts';
 import { startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts';
 import { sqliteTestStore, type TestStore } from '../support/stores.ts';
 import { SENDER, SENDER_PASSWORD, outgoing, parse, sha256, smtpDestination } from './email-kit.ts';

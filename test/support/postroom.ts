@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { configSchema, type Config, type ConfigInput, type ConnectionInput } from '../../src/config/schema.ts';
-import type { Envelope } from '../../src/engine/envelope.ts';
+import type { Envelope } from '../../src/model/envelope.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { openStore, type OpenedStore } from '../../src/store/open-store.ts';
 import type { Dovecot } from './dovecot.ts';

@@ -13,10 +13,10 @@
 import { randomUUID } from 'node:crypto';
 import { finished, PassThrough, Readable } from 'node:stream';
 import type { GraphConnectionConfig } from '../../config/schema.ts';
-import { PostroomError } from '../../errors.ts';
-import { endpointOf, httpRequest, readText, type HttpResponse } from '../../auth/https.ts';
+import { PostroomError } from '../../model/errors.ts';
+import { endpointOf, httpRequest, readText, type HttpResponse } from '../../net/https.ts';
 import type { TokenProvider } from '../../auth/token-provider.ts';
-import { classifyNetworkError } from '../network-errors.ts';
+import { classifyNetworkError } from '../../net/network-errors.ts';
 import { graphError, type GraphStage } from './graph-errors.ts';
 import { mailboxGate, type MailboxGate } from './mailbox-gate.ts';
 

@@ -3,9 +3,9 @@
  * `{"error":{"code":"...","message":"..."}}`; throttling is 429 / 503 (and 504 with Retry-After),
  * or a throttling code in the body, and carries the answer as an HTTP signal for the classifier.
  */
-import { PostroomError } from '../../errors.ts';
-import { headerValue, parseRetryAfter } from '../../throttle/server-wait.ts';
-import { parseJson } from '../../auth/https.ts';
+import { PostroomError } from '../../model/errors.ts';
+import { headerValue, parseRetryAfter } from '../../net/server-wait.ts';
+import { parseJson } from '../../net/https.ts';
 
 export type GraphStage = 'mailbox' | 'folder' | 'list' | 'fetch' | 'acknowledge' | 'send';
 

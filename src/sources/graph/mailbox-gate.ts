@@ -6,7 +6,7 @@
  * Other workers are kept off by the account throttle in the store; this gate covers the requests
  * already under way in this process (background acknowledgements, the email destination).
  */
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import { backoffCeiling } from '../../throttle/backoff.ts';
 
 /** Graph's documented limit: 4 concurrent requests per app and mailbox; a fifth is answered 429 MailboxConcurrency. */

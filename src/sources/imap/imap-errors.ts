@@ -3,9 +3,9 @@
  * NO/BAD reply to LOGIN, so a connection limit ("NO [UNAVAILABLE] Maximum number of connections")
  * arrives looking like a bad password: read the response code and text, not that flag.
  */
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import type { ThrottleSignal } from '../../throttle/classify.ts';
-import { classifyNetworkError, type Endpoint } from '../network-errors.ts';
+import { classifyNetworkError, type Endpoint } from '../../net/network-errors.ts';
 import type { ThrottleNotice } from './imap-throttle-notices.ts';
 
 interface ImapFlowError {

@@ -18,7 +18,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import type { ImapConnectionConfig } from '../../config/schema.ts';
-import { errorMessage } from '../../errors.ts';
+import { errorMessage } from '../../model/errors.ts';
 import type { SourceWatcher, WatchContext } from '../source.ts';
 import { createImapClient } from './imap-client.ts';
 import { toImapError } from './imap-errors.ts';

@@ -14,7 +14,7 @@ import type { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
 import { classify } from '../../throttle/classify.ts';
 import type { ImapConnectionConfig } from '../../config/schema.ts';
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import type { FetchResult, ListedEmail, Listing, SourceCursor, SourceKey, SourceSession } from '../source.ts';
 import { toImapError } from './imap-errors.ts';
 import type { ThrottleNotices } from './imap-throttle-notices.ts';

@@ -1,7 +1,7 @@
 /** The IMAP source, through imapflow. */
 import type { ConnectionConfig, ImapConnectionConfig } from '../../config/schema.ts';
-import { errorMessage } from '../../errors.ts';
-import { probeNetwork } from '../probe.ts';
+import { errorMessage } from '../../model/errors.ts';
+import { probeNetwork } from '../../net/probe.ts';
 import type { CheckStep, Source, SourceContext, SourceSession, SourceWatcher, WatchContext } from '../source.ts';
 import { createImapClient } from './imap-client.ts';
 import { toImapError } from './imap-errors.ts';

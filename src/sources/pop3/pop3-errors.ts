@@ -4,9 +4,9 @@
  * [SYS/PERM] will not get better by itself. Socket and TLS failures go through the shared
  * network classifier. Every error carries the throttle signal the classifier reads.
  */
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import type { ThrottleSignal } from '../../throttle/classify.ts';
-import { classifyNetworkError, type Endpoint } from '../network-errors.ts';
+import { classifyNetworkError, type Endpoint } from '../../net/network-errors.ts';
 import { Pop3ProtocolError, Pop3ReplyError } from './pop3-reply.ts';
 
 export type Pop3Stage = 'connect' | 'tls' | 'login' | 'list' | 'fetch' | 'acknowledge' | 'quit';

@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import { sourceKeyString, type ListedEmail, type SourceKey } from '../source.ts';
 import type { Pop3Client } from './pop3-client.ts';
 import { Pop3ReplyError } from './pop3-reply.ts';

@@ -20,7 +20,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Pop3ConnectionConfig } from '../../config/schema.ts';
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import { sourceKeyString, type FetchResult, type ListedEmail, type Listing, type SourceCursor, type SourceKey, type SourceSession } from '../source.ts';
 import type { Pop3Client } from './pop3-client.ts';
 import { toPop3Error } from './pop3-errors.ts';

@@ -1,7 +1,7 @@
 /** The POP3 source, on Postroom's own POP3 client (see pop3-client.ts for why). */
 import type { ConnectionConfig, Pop3ConnectionConfig } from '../../config/schema.ts';
-import { errorMessage } from '../../errors.ts';
-import { probeNetwork } from '../probe.ts';
+import { errorMessage } from '../../model/errors.ts';
+import { probeNetwork } from '../../net/probe.ts';
 import type { CheckStep, Source, SourceContext, SourceSession } from '../source.ts';
 import type { Pop3Client } from './pop3-client.ts';
 import { toPop3Error } from './pop3-errors.ts';

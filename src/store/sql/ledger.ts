@@ -1,6 +1,6 @@
 /** The ledger of emails seen, the outbox rows written with them, and the source cursor. */
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { faultPoint } from '../../engine/fault-points.ts';
+import { faultPoint } from '../../model/fault-points.ts';
 import type { SourceCursor, SourceKey } from '../../sources/source.ts';
 import type { EmailCommit, Lease, LedgerEntry, LedgerState, Store } from '../store.ts';
 import { assertLeaseHeld } from './leases.ts';

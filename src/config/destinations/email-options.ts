@@ -1,7 +1,7 @@
 /** The email destination's options: validating a config loads this, not the SMTP client. */
 import { z } from 'zod';
-import { oauth2Schema } from '../auth/oauth2-schema.ts';
-import { singleLine } from '../config/single-line.ts';
+import { oauth2Schema } from '../oauth2-schema.ts';
+import { singleLine } from '../single-line.ts';
 
 const tlsOptions = z
   .object({

@@ -2,7 +2,7 @@
  * The one place where socket, DNS and TLS failures from Node (and the libraries on top of it)
  * are sorted into Postroom's error codes. Retry and throttle policy read the resulting code.
  */
-import { PostroomError, type PostroomErrorOptions } from '../errors.ts';
+import { PostroomError, type PostroomErrorOptions } from '../model/errors.ts';
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
 const REFUSED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);

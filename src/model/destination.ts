@@ -9,7 +9,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Envelope } from '../engine/envelope.ts';
+import type { Envelope } from './envelope.ts';
 import type { Store } from '../store/store.ts';
 
 export interface OutgoingMessage {

@@ -11,8 +11,8 @@ import https from 'node:https';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import tls from 'node:tls';
-import { PostroomError } from '../errors.ts';
-import { resolveCa } from '../sources/probe.ts';
+import { PostroomError } from '../model/errors.ts';
+import { resolveCa } from './probe.ts';
 
 export interface HttpTls {
   rejectUnauthorized?: boolean;

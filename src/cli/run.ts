@@ -6,6 +6,7 @@ import { Worker } from '../engine/worker.ts';
 import type { PollOutcome } from '../engine/poll-connection.ts';
 import { EXIT, loadContext, openContextStore, runCommand } from './context.ts';
 import { createProgress } from './progress.ts';
+import { createDestination } from '../destinations/registry.ts';
 
 function describeOutcome(name: string, outcome: PollOutcome): string {
   switch (outcome.status) {
@@ -34,7 +35,7 @@ export function registerRun(program: Command): void {
         const opened = await openContextStore(context);
         // Connections from postroom.yaml plus those stored through the API; metrics hooks.
         const plane = await openControlPlane({ config: context.loaded.config, opened, log: context.log, withoutMetrics: options.once === true });
-        const worker = new Worker({ config: context.loaded.config, opened, log: context.log, ...plane.workerOptions });
+        const worker = new Worker({ createDestination, config: context.loaded.config, opened, log: context.log, ...plane.workerOptions });
         if (options.once) {
           const progress = createProgress();
           try {

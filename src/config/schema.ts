@@ -4,7 +4,7 @@
  * (durations in milliseconds, defaults filled in) that the rest of the code trusts.
  */
 import { z } from 'zod';
-import { DESTINATION_TYPES, destinationType } from '../destinations/registry.ts';
+import { DESTINATION_TYPE_NAMES, destinationSchema as schemaOfDestination } from './destination-schemas.ts';
 import { oauth2Schema } from './oauth2-schema.ts';
 import { duration } from './duration.ts';
 import { singleLine } from './single-line.ts';
@@ -156,12 +156,12 @@ export const destinationSchema = z
   .object({ type: z.string() })
   .passthrough()
   .transform((value, ctx) => {
-    const entry = destinationType(value.type);
-    if (!entry) {
-      ctx.addIssue({ code: 'custom', path: ['type'], message: `unknown destination type "${value.type}"; use one of ${Object.keys(DESTINATION_TYPES).join(', ')}` });
+    const schema = schemaOfDestination(value.type);
+    if (!schema) {
+      ctx.addIssue({ code: 'custom', path: ['type'], message: `unknown destination type "${value.type}"; use one of ${DESTINATION_TYPE_NAMES.join(', ')}` });
       return z.NEVER;
     }
-    const parsed = entry.schema.safeParse(value);
+    const parsed = schema.safeParse(value);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', path: issue.path } as never);
       return z.NEVER;

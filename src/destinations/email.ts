@@ -23,7 +23,6 @@ import { resolveCa } from '../net/probe.ts';
 import { GraphClient } from '../sources/graph/graph-client.ts';
 import { classify, type ThrottleSignal } from '../throttle/classify.ts';
 import { compileThrottlePatterns } from '../throttle/patterns.ts';
-import type { Store } from '../store/store.ts';
 import { composeMail, type ComposedMail } from './email-compose.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
 
@@ -123,16 +122,12 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
   const account = options.throttleAccount ?? (options.graph ? `graph/${options.graph.mailbox.toLowerCase()}` : `${options.smtp!.host.toLowerCase()}/${(options.smtp!.username ?? '').toLowerCase()}`);
   const patterns = compileThrottlePatterns({ ...(options.throttlePattern !== undefined ? { connection: options.throttlePattern } : {}), connectionName: `destination ${name}` });
   let sender: Sender | undefined;
-  const store: Store | undefined = context.store;
+  const pause = context.accountPause;
   const now = (): number => Date.now();
 
   /** The account is throttled: record it (every worker stops reading and sending) and wait. */
   const throttled = async (waitMs: number, reason: string, cause: unknown): Promise<PostroomError> => {
-    if (store) {
-      const previous = await store.getThrottle(account);
-      const at = now();
-      await store.setThrottle({ account, until: at + waitMs, reason, since: previous && previous.until > at ? previous.since : at, consecutive: (previous?.consecutive ?? 0) + 1 });
-    }
+    await pause?.pause(account, waitMs, reason);
     context.log.warn({ destination: name, account, reason, until: new Date(now() + waitMs).toISOString() }, 'sending account throttled by the provider: sending pauses');
     return new PostroomError('THROTTLED', `${account} is throttled: ${reason}`, { cause, retryAfterMs: waitMs });
   };
@@ -142,8 +137,8 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
     type: 'email',
     async deliver(message: OutgoingMessage): Promise<void> {
       const { envelope } = message;
-      const throttle = await store?.getThrottle(account);
-      if (throttle && throttle.until > now()) {
+      const throttle = await pause?.current(account);
+      if (throttle) {
         throw new PostroomError('THROTTLED', `sending waits: ${account} is throttled until ${new Date(throttle.until).toISOString()} (${throttle.reason})`, { retryAfterMs: throttle.until - now() });
       }
       if (options.graph && envelope.size > GRAPH_SENDMAIL_MAX_CONTENT_BYTES) {
@@ -156,7 +151,7 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
       } catch (error) {
         const signal = signalOf(error);
         if (signal) {
-          const consecutive = (await store?.getThrottle(account))?.consecutive ?? 0;
+          const consecutive = (await pause?.record(account))?.consecutive ?? 0;
           const verdict = classify(signal, { patterns }, { consecutive, now: now() });
           if (verdict.throttled) {
             const wait = isPostroomError(error) && error.retryAfterMs !== undefined ? Math.max(error.retryAfterMs, verdict.waitMs) : verdict.waitMs;
@@ -171,7 +166,7 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
         for (const attachment of mail.attachments ?? []) attachment.content.destroy();
         for (const part of [mail.text, mail.html]) if (part instanceof Readable) part.destroy();
       }
-      if (throttle) await store?.clearThrottle(account);
+      if (throttle) await pause?.resume(account);
     },
     async close(): Promise<void> {
       sender?.close();

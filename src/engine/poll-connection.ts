@@ -10,6 +10,7 @@ import { loadSource } from '../sources/registry.ts';
 import type { ContentStore } from '../model/content-store.ts';
 import type { Store } from '../store/store.ts';
 import { throttleAccount } from '../throttle/account.ts';
+import { accountPause } from '../throttle/account-pause.ts';
 import { throttleDecision } from '../throttle/throttle-decision.ts';
 import type { Clock } from '../model/clock.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
@@ -40,8 +41,9 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
   const { store, clock, log, holder } = deps;
   const account = throttleAccount(connection);
   const startedAt = clock.now();
+  const pause = accountPause(store, () => clock.now());
 
-  const throttle = await store.getThrottle(account);
+  const throttle = await pause.record(account);
   if (throttle && throttle.until > startedAt) {
     await store.setNextDue(connection.name, throttle.until);
     return { status: 'throttled', until: throttle.until, reason: throttle.reason };
@@ -76,7 +78,7 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
       ...(deps.waitForRoom ? { waitForRoom: deps.waitForRoom } : {}),
     });
     if (throttle) {
-      await store.clearThrottle(account);
+      await pause.resume(account);
       log.info({ connection: connection.name, account, throttledSince: new Date(throttle.since).toISOString() }, 'throttling ended: reading resumed');
     }
     const nextDueAt = result.throttledUntil ?? clock.now() + connection.pollingInterval;
@@ -98,8 +100,7 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
       workedBefore: !!previous?.lastPoll?.ok,
     });
     if (decision.throttled) {
-      const until = clock.now() + decision.waitMs;
-      await store.setThrottle({ account, until, reason: decision.reason, since: throttle?.since ?? startedAt, consecutive: (throttle?.consecutive ?? 0) + 1 });
+      const { until } = await pause.pause(account, decision.waitMs, decision.reason);
       log.warn({ connection: connection.name, account, protocol: connection.hostType, reason: decision.reason, until: new Date(until).toISOString() }, 'account throttled by the provider: every worker pauses reading it');
       log.debug({ connection: connection.name, account, at: new Date(clock.now()).toISOString(), retryIntervalMs: decision.waitMs, waitSource: decision.waitSource }, 'throttling info');
       // Throttled waits are not failures: the poll is recorded as ok, due again after the wait.

@@ -5,7 +5,7 @@
  * read these fields; nothing else decides by parsing messages.
  */
 
-import type { ThrottleSignal } from '../throttle/classify.ts';
+import type { ThrottleSignal } from './throttle-signal.ts';
 
 export interface ErrorSpec {
   readonly message: string;

@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { isPemText, readCaFile } from './ca-file.ts';
 import { errorMessage } from '../model/errors.ts';
 import { classifyNetworkError } from './network-errors.ts';
-import type { CheckStep } from '../sources/source.ts';
+import type { CheckStep } from '../model/check-step.ts';
 
 export interface ProbeTarget {
   host: string;

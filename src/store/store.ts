@@ -8,8 +8,9 @@
  *   (fencing): all of the group or none of it.
  * - acquireLease is a single atomic statement; each grant gets a higher token than the last.
  */
+import type { ThrottleState } from '../model/account-pause.ts';
 import type { Envelope } from '../model/envelope.ts';
-import type { SourceCursor, SourceKey } from '../sources/source.ts';
+import type { SourceCursor, SourceKey } from '../model/source-key.ts';
 
 export const LEDGER_STATES = Object.freeze(['emitted', 'acknowledged'] as const);
 export type LedgerState = (typeof LEDGER_STATES)[number];
@@ -88,14 +89,6 @@ export interface DeliveryFailure {
   countAttempt?: boolean;
 }
 
-export interface ThrottleState {
-  account: string;
-  until: number;
-  reason: string;
-  since: number;
-  /** Throttles in a row, for exponential backoff. */
-  consecutive: number;
-}
 
 export interface PollRecord {
   connection: string;
@@ -152,6 +145,8 @@ export interface StoreCapabilities {
   /** Outbox claims can skip rows locked by another worker. */
   skipLocked: boolean;
 }
+
+export type { ThrottleState };
 
 export interface Store {
   readonly capabilities: StoreCapabilities;

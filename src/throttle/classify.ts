@@ -11,33 +11,13 @@
  *   4. a login refused on an account that worked before gets a few cautious retries.
  * Anything else is not throttling, and the reason says what it looks like instead.
  */
+import type { ThrottleSignal } from '../model/throttle-signal.ts';
 import { backoffDelay } from './backoff.ts';
 import { matchThrottlePattern } from './patterns.ts';
 import { NOT_THROTTLING_CODES, SLOW_DOWN_CODE, THROTTLING_CODES, responseCodes } from './response-codes.ts';
 import { headerValue, parseRetryAfter, parseSuggestedBackoff } from '../net/server-wait.ts';
 
-type MailProtocol = 'imap' | 'pop3' | 'smtp';
-
-export type ThrottleSignal =
-  | {
-      kind: 'reply';
-      protocol: MailProtocol;
-      text: string;
-      /** IMAP [CODE], POP3 [CODE] or an SMTP enhanced code like 4.7.0. */
-      responseCode?: string;
-      /** SMTP numeric reply code. */
-      status?: number;
-      command?: string;
-      /** True for an OK reply (e.g. one carrying [THROTTLED]). */
-      ok?: boolean;
-    }
-  | { kind: 'http'; status: number; headers: Record<string, string | undefined>; body?: string }
-  | {
-      kind: 'socket';
-      event: 'closed-mid-command' | 'bye' | 'folder-closed' | 'reset' | 'timeout' | 'refused' | 'dns' | 'tls';
-      text?: string;
-    }
-  | { kind: 'login-failed'; protocol: MailProtocol; text: string; responseCode?: string; workedBefore: boolean };
+export type { ThrottleSignal } from '../model/throttle-signal.ts';
 
 export interface ThrottlePolicy {
   /** Compiled patterns; see compileThrottlePatterns in patterns.ts. */

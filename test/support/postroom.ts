@@ -9,6 +9,7 @@ import type { Envelope } from '../../src/model/envelope.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { openStore, type OpenedStore } from '../../src/store/open-store.ts';
 import type { Dovecot } from './dovecot.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 /**
  * The key that seals secrets at rest in every test store (and in the CLI children the tests start,
@@ -67,7 +68,7 @@ export async function openWorkspaceStore(config: Config): Promise<OpenedStore> {
 /** `run --once` in-process: poll every connection, deliver everything, stop. */
 export async function runOnce(config: Config) {
   const opened = await openWorkspaceStore(config);
-  const worker = new Worker({ config, opened, log: quietLog });
+  const worker = new Worker({ createDestination, config, opened, log: quietLog });
   try {
     return await worker.runOnce();
   } finally {

@@ -1,7 +1,7 @@
 /** The ledger of emails seen, the outbox rows written with them, and the source cursor. */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { faultPoint } from '../../model/fault-points.ts';
-import type { SourceCursor, SourceKey } from '../../sources/source.ts';
+import type { SourceCursor, SourceKey } from '../../model/source-key.ts';
 import type { EmailCommit, Lease, LedgerEntry, LedgerState, Store } from '../store.ts';
 import { assertLeaseHeld } from './leases.ts';
 import type { LedgerTable, Tables } from './tables.ts';

@@ -137,8 +137,9 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
     type: 'email',
     async deliver(message: OutgoingMessage): Promise<void> {
       const { envelope } = message;
-      const throttle = await pause?.current(account);
-      if (throttle) {
+      // A record whose wait is over is ended by this send's success (below).
+      const throttle = await pause?.record(account);
+      if (throttle && throttle.until > now()) {
         throw new PostroomError('THROTTLED', `sending waits: ${account} is throttled until ${new Date(throttle.until).toISOString()} (${throttle.reason})`, { retryAfterMs: throttle.until - now() });
       }
       if (options.graph && envelope.size > GRAPH_SENDMAIL_MAX_CONTENT_BYTES) {

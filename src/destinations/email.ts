@@ -128,7 +128,7 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
   /** The account is throttled: record it (every worker stops reading and sending) and wait. */
   const throttled = async (waitMs: number, reason: string, cause: unknown): Promise<PostroomError> => {
     await pause?.pause(account, waitMs, reason);
-    context.log.warn({ destination: name, account, reason, until: new Date(now() + waitMs).toISOString() }, 'sending account throttled by the provider: sending pauses');
+    context.log.warn({ account, reason, until: new Date(now() + waitMs).toISOString() }, 'sending account throttled by the provider: sending pauses');
     return new PostroomError('THROTTLED', `${account} is throttled: ${reason}`, { cause, retryAfterMs: waitMs });
   };
 

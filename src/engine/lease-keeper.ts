@@ -57,7 +57,7 @@ export class LeaseKeeper {
           if (renewed) this.lease = renewed;
           else {
             this.lost = true;
-            this.log.warn({ connection: this.lease.connection, token: this.lease.token }, 'lost the process lock: another worker took the lease');
+            this.log.warn({ token: this.lease.token }, 'lost the process lock: another worker took the lease');
           }
         })
         .catch((error: unknown) => this.log.warn({ err: error }, 'could not renew the lease'));
@@ -79,7 +79,7 @@ export class LeaseKeeper {
         this.lost = true;
         throw error;
       }
-      this.log.debug({ connection: this.lease.connection, token: again.token }, 'lease ran out mid-run and was free: took it again');
+      this.log.debug({ token: again.token }, 'lease ran out mid-run and was free: took it again');
       this.lease = again;
       return write(this.lease);
     }

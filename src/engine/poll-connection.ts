@@ -79,7 +79,7 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
     });
     if (throttle) {
       await pause.resume(account);
-      log.info({ connection: connection.name, account, throttledSince: new Date(throttle.since).toISOString() }, 'throttling ended: reading resumed');
+      log.info({ account, throttledSince: new Date(throttle.since).toISOString() }, 'throttling ended: reading resumed');
     }
     const nextDueAt = result.throttledUntil ?? clock.now() + connection.pollingInterval;
     await record(true, result, result.failures.length ? `${result.failures.length} email(s) could not be fetched; first: ${result.failures[0]!.error}` : null, nextDueAt);
@@ -90,7 +90,7 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
       // Not a fault: the run outlived its lease and another worker is reading the mailbox now
       // (seed 000). What this run committed stands; the new holder schedules the next poll.
       const lease = (await store.listLeases()).find((l) => l.connection === connection.name);
-      log.info({ connection: connection.name, newHolder: lease?.holder }, 'lease handed over mid-run: another worker goes on with this mailbox');
+      log.info({ newHolder: lease?.holder }, 'lease handed over mid-run: another worker goes on with this mailbox');
       return { status: 'leased-elsewhere', holder: lease?.holder ?? 'another worker', until: lease?.expiresAt ?? clock.now() };
     }
     const previous = await store.getConnectionState(connection.name);
@@ -101,15 +101,15 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
     });
     if (decision.throttled) {
       const { until } = await pause.pause(account, decision.waitMs, decision.reason);
-      log.warn({ connection: connection.name, account, protocol: connection.hostType, reason: decision.reason, until: new Date(until).toISOString() }, 'account throttled by the provider: every worker pauses reading it');
-      log.debug({ connection: connection.name, account, at: new Date(clock.now()).toISOString(), retryIntervalMs: decision.waitMs, waitSource: decision.waitSource }, 'throttling info');
+      log.warn({ account, protocol: connection.hostType, reason: decision.reason, until: new Date(until).toISOString() }, 'account throttled by the provider: every worker pauses reading it');
+      log.debug({ account, at: new Date(clock.now()).toISOString(), retryIntervalMs: decision.waitMs, waitSource: decision.waitSource }, 'throttling info');
       // Throttled waits are not failures: the poll is recorded as ok, due again after the wait.
       await record(true, undefined, `throttled: ${decision.reason}`, until);
       return { status: 'throttled', until, reason: decision.reason };
     }
     const nextDueAt = clock.now() + deps.config.retry.interval;
     await record(false, undefined, error.explain(), nextDueAt, error.code);
-    log.error({ connection: connection.name, code: error.code, err: error, nextPollAt: new Date(nextDueAt).toISOString() }, `poll failed: ${error.explain()}`);
+    log.error({ code: error.code, err: error, nextPollAt: new Date(nextDueAt).toISOString() }, `poll failed: ${error.explain()}`);
     return { status: 'failed', error };
   } finally {
     await keeper.finish(startedAt, connection.pollingInterval);

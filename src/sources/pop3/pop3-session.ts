@@ -60,7 +60,7 @@ export class Pop3Session implements SourceSession {
 
   async list(_cursor: SourceCursor | undefined): Promise<Listing> {
     try {
-      const listing = await readListing(this.client, this.log, this.connection.name);
+      const listing = await readListing(this.client, this.log);
       this.numbers = listing.numbers;
       return { emails: listing.emails, remap: false, presentKeys: listing.emails.map((email) => email.key) };
     } catch (error) {
@@ -134,7 +134,7 @@ export class Pop3Session implements SourceSession {
 
   async acknowledge(keys: SourceKey[]): Promise<void> {
     if (!this.numbers) {
-      this.log.debug({ connection: this.connection.name, keys: keys.length }, 'POP3: acknowledgements before listing are left to the post-listing pass');
+      this.log.debug({ keys: keys.length }, 'POP3: acknowledgements before listing are left to the post-listing pass');
       return;
     }
     for (const key of keys) {

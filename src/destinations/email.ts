@@ -6,7 +6,7 @@
  * the envelope, so a retry after a lost answer sends the same email again, which receivers and
  * mail stores recognise by its Message-ID.
  *
- * Throttling (seed 002: "the system also pauses sending outgoing emails from the email account
+ * Throttling ("the system also pauses sending outgoing emails from the email account
  * that is throttled"): before sending, the account's throttle in the store is checked; while it
  * runs nothing is sent and the delivery is retried when it ends (DELIVERY_FAILED with
  * retryAfterMs). A throttling answer while sending (SMTP 421 / 450 / 451 / 454, 4.7.x, quota;

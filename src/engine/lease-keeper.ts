@@ -1,5 +1,5 @@
 /**
- * Holds one connection's lease for the length of a run (seed 000 Leasing).
+ * Holds one connection's lease for the length of a run (leasing: one worker at a time reads a mailbox).
  *
  * - Without the process lock the lease lasts the polling interval. If a run outlives it, the
  *   next fenced write fails; the keeper then tries to take the lease again, which succeeds only

@@ -202,7 +202,7 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
           break;
         }
         if (isFetchFailure(fetched)) {
-          // Throttling is about the account, not this email (seed 002): stop reading, leave the
+          // Throttling is about the account, not this email (providers throttle the account): stop reading, leave the
           // rest on the server, and let the poll pause every worker.
           if (isPostroomError(fetched.error) && fetched.error.throttling) {
             await pipeline.flush();

@@ -1,7 +1,8 @@
 /**
  * One poll of one connection, as the scheduler and `run --once` do it: respect a shared throttle,
  * take the lease, run the pickup, record the outcome and decide when the connection is due next
- * (seed 000 Retry: after a failed poll, the retry interval, whatever the polling interval).
+ * (after a failed poll the connection is due again after the retry interval, whatever its polling
+ * interval: a failing hourly connection is retried every minute until it succeeds).
  */
 import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
@@ -88,7 +89,7 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
     const error = isPostroomError(caught) ? caught : new PostroomError('FETCH_FAILED', errorMessage(caught), { cause: caught });
     if (error.code === 'LEASE_LOST') {
       // Not a fault: the run outlived its lease and another worker is reading the mailbox now
-      // (seed 000). What this run committed stands; the new holder schedules the next poll.
+      // (leasing as designed). What this run committed stands; the new holder schedules the next poll.
       const lease = (await store.listLeases()).find((l) => l.connection === connection.name);
       log.info({ newHolder: lease?.holder }, 'lease handed over mid-run: another worker goes on with this mailbox');
       return { status: 'leased-elsewhere', holder: lease?.holder ?? 'another worker', until: lease?.expiresAt ?? clock.now() };

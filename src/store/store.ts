@@ -140,8 +140,6 @@ export interface OutboxCounts {
 
 /** Backend differences as data: code branches on these flags, never on the backend's name. */
 export interface StoreCapabilities {
-  /** Several processes may share this store (leases matter across machines). */
-  shared: boolean;
   /** Outbox claims can skip rows locked by another worker. */
   skipLocked: boolean;
 }
@@ -156,7 +154,7 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 
-  // Leases (seed 000 Leasing; fencing beyond the seed)
+  // Leases (one worker at a time per connection; fenced by a token)
   acquireLease(connection: string, holder: string, ttlMs: number, now: number): Promise<Lease | null>;
   renewLease(lease: Lease, ttlMs: number, now: number): Promise<Lease | null>;
   releaseLease(lease: Lease): Promise<void>;
@@ -187,7 +185,6 @@ export interface Store {
   /** POP3: forget ledger rows the server no longer lists (acknowledged ones only). */
   pruneLedger(connection: string, keep: Set<string>, protocol: string): Promise<number>;
   getCursor(connection: string): Promise<SourceCursor | undefined>;
-  setCursor(lease: Lease, connection: string, cursor: SourceCursor, now: number): Promise<void>;
 
   // Delivery
   /** Claims due messages; `lane` narrows the claim to one destination, or to every destination but some. */

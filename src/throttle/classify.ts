@@ -1,5 +1,5 @@
 /**
- * The throttling classifier (seed 002, issue 7): is this failure the provider throttling us,
+ * The throttling classifier: is this failure the provider throttling us,
  * and how long should the account wait? Pure: no I/O, no clock (`state.now`), randomness
  * injectable (`state.random`). Every protocol's failure is first normalised into a ThrottleSignal.
  *
@@ -61,7 +61,7 @@ const MAX_QUOTED_CHARS = 200;
 /** [THROTTLED] asks for a slower pace, not a stop: a pause between commands longer than this would be a stop in disguise. */
 const SLOW_DOWN_MAX_MS = 30_000;
 
-/** Enough tries to outlast a login throttle that clears by itself (THROTTLING.md, POP3), few enough that a changed password surfaces within minutes. */
+/** Enough tries to outlast a login throttle that clears by itself (docs/throttling.md, POP3), few enough that a changed password surfaces within minutes. */
 const CAUTIOUS_LOGIN_RETRIES = 3;
 
 /** Cautious login waits start here (equal jitter: 15–30 s, then 30–60 s, 60–120 s): longer than a 2 s blip, far shorter than a 10 min penalty. */

@@ -9,7 +9,7 @@ import { parseJson } from '../../net/https.ts';
 
 export type GraphStage = 'mailbox' | 'folder' | 'list' | 'fetch' | 'acknowledge' | 'send';
 
-/** Error codes Graph uses for throttling (THROTTLING.md). */
+/** Error codes Graph uses for throttling (docs/throttling.md). */
 const THROTTLE_CODES = new Set(['TooManyRequests', 'ApplicationThrottled', 'throttledRequest', 'activityLimitReached', 'MailboxConcurrency']);
 const THROTTLE_WORDS = /MailboxConcurrency|IncomingBytes limit|throttl/i;
 

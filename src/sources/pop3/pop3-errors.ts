@@ -1,6 +1,6 @@
 /**
  * Sorts POP3 failures into Postroom's catalogue. The RFC 2449 / 3206 response codes say most:
- * [AUTH] is a refused login, [IN-USE] / [LOGIN-DELAY] / [SYS/TEMP] mean "try later" (seed 002),
+ * [AUTH] is a refused login, [IN-USE] / [LOGIN-DELAY] / [SYS/TEMP] mean "try later" (RFC 2449, RFC 3206),
  * [SYS/PERM] will not get better by itself. Socket and TLS failures go through the shared
  * network classifier. Every error carries the throttle signal the classifier reads.
  */

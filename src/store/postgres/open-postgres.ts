@@ -7,7 +7,7 @@ import type { Store, StoreCapabilities } from '../store.ts';
 import type { ContentStore } from '../../model/content-store.ts';
 import { createPgContentStore, ensureContentTable } from './pg-content-store.ts';
 
-export const POSTGRES_CAPABILITIES: StoreCapabilities = Object.freeze({ shared: true, skipLocked: true });
+export const POSTGRES_CAPABILITIES: StoreCapabilities = Object.freeze({ skipLocked: true });
 
 /** int8 columns (epoch milliseconds, tokens) fit in a double for the next 285,000 years. */
 pg.types.setTypeParser(20, (value) => Number(value));

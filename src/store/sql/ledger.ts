@@ -118,7 +118,7 @@ async function writeEmail(trx: Transaction<Tables>, lease: Lease, commit: EmailC
 
 type LedgerQueries = Pick<
   Store,
-  'findLedger' | 'findLedgerEntries' | 'findByContent' | 'commitEmail' | 'commitEmails' | 'recordAlias' | 'pendingAcknowledgements' | 'markAcknowledged' | 'pruneLedger' | 'getCursor' | 'setCursor'
+  'findLedger' | 'findLedgerEntries' | 'findByContent' | 'commitEmail' | 'commitEmails' | 'recordAlias' | 'pendingAcknowledgements' | 'markAcknowledged' | 'pruneLedger' | 'getCursor'
 >;
 
 export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
@@ -218,12 +218,6 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
     async getCursor(connection) {
       const row = await db.selectFrom('cursors').select('cursor').where('connection', '=', connection).executeTakeFirst();
       return row ? (JSON.parse(row.cursor) as Record<string, unknown>) : undefined;
-    },
-    async setCursor(lease, connection, cursor, now) {
-      await db.transaction().execute(async (trx) => {
-        await assertLeaseHeld(trx, lease, now);
-        await writeCursor(trx, connection, cursor, now);
-      });
     },
   };
 }

@@ -22,6 +22,7 @@ import { errorMessage } from '../../model/errors.ts';
 import type { SourceWatcher, WatchContext } from '../source.ts';
 import { createImapClient } from './imap-client.ts';
 import { toImapError } from './imap-errors.ts';
+import { serverEndpoint } from '../source-kit.ts';
 
 export interface IdleTimings {
   /** Re-issue IDLE this often even when the connection is busy with notifications. */
@@ -81,7 +82,7 @@ export class IdleWatcher implements SourceWatcher {
   }
 
   private get endpoint(): { host: string; port: number } {
-    return { host: this.connection.host, port: this.connection.port };
+    return serverEndpoint(this.connection);
   }
 
   /** Starts watching in the background. Calling it again does nothing. */

@@ -25,7 +25,7 @@ import { sourceKeyString, type FetchResult, type ListedEmail, type Listing, type
 import type { Pop3Client } from './pop3-client.ts';
 import { toPop3Error } from './pop3-errors.ts';
 import { readListing } from './pop3-listing.ts';
-import { endpointOf } from './pop3-login.ts';
+import { serverEndpoint } from '../source-kit.ts';
 import { Pop3ReplyError } from './pop3-reply.ts';
 import { withoutServerAddedNewline } from './server-added-newline.ts';
 
@@ -55,7 +55,7 @@ export class Pop3Session implements SourceSession {
   ) {}
 
   private get endpoint(): { host: string; port: number } {
-    return endpointOf(this.connection);
+    return serverEndpoint(this.connection);
   }
 
   async list(_cursor: SourceCursor | undefined): Promise<Listing> {

@@ -4,6 +4,7 @@
  * (durations in milliseconds, defaults filled in) that the rest of the code trusts.
  */
 import { z } from 'zod';
+import { tlsSchema } from './tls-schema.ts';
 import { DESTINATION_TYPE_NAMES, destinationSchema as schemaOfDestination } from './destination-schemas.ts';
 import { oauth2Schema } from './oauth2-schema.ts';
 import { duration } from './duration.ts';
@@ -38,15 +39,6 @@ const connectionName = z
 /** The `oauth2:` block lives in auth/ so destinations can use it without importing this file. */
 export { oauth2Schema } from './oauth2-schema.ts';
 
-const tlsSchema = z
-  .object({
-    /** Verify the server certificate (default). Turn off only for a server you trust on a network you trust. */
-    rejectUnauthorized: z.boolean().default(true),
-    /** Extra CA certificate(s), PEM text or a path to a PEM file. */
-    ca: z.string().optional(),
-    servername: singleLine(z.string(), 'servername').optional(),
-  })
-  .strict();
 
 const common = {
   name: connectionName,

@@ -114,7 +114,7 @@ export const graphConnectionSchema = z
   })
   .strict();
 
-function checkCredentials(connection: { hostType: string; password?: string; oauth2?: unknown }, ctx: z.RefinementCtx): void {
+function checkCredentials(connection: { hostType: string; password?: string | undefined; oauth2?: unknown }, ctx: z.RefinementCtx): void {
   if ((connection.hostType === 'imap' || connection.hostType === 'pop3') && !connection.password && !connection.oauth2) {
     ctx.addIssue({ code: 'custom', path: ['password'], message: 'give a password (e.g. password: ${MY_PASSWORD}) or an oauth2 block' });
   }

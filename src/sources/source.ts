@@ -32,7 +32,7 @@ export interface ListedEmail {
    */
   fingerprint?: string;
   /** Cursor to persist once this email and every one before it is committed. */
-  cursorAfter?: SourceCursor;
+  cursorAfter?: SourceCursor | undefined;
 }
 
 

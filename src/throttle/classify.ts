@@ -257,7 +257,7 @@ function isUntaggedBye(text: string): boolean {
   return /^(?:\*\s+)?BYE\b/i.test(text.trim());
 }
 
-function smtpCodes(signal: { text: string; responseCode?: string; status?: number }): { status: number | undefined; enhanced: string | undefined } {
+function smtpCodes(signal: { text: string; responseCode?: string | undefined; status?: number | undefined }): { status: number | undefined; enhanced: string | undefined } {
   const line = SMTP_LINE.exec(signal.text.trim());
   const given = signal.responseCode?.trim();
   const status = signal.status ?? (line?.[1] ? Number(line[1]) : undefined);

@@ -64,7 +64,7 @@ export function toImapError(
   const serverResponse = { ...(words ? { serverResponse: words } : {}), ...(signal ? { signal } : {}) };
 
   if (e.code === 'ETHROTTLE') {
-    return new PostroomError('THROTTLED', words ?? 'Request is throttled', { cause: error, retryAfterMs: e.throttleReset, ...serverResponse });
+    return new PostroomError('THROTTLED', words ?? 'Request is throttled', { cause: error, ...(e.throttleReset !== undefined ? { retryAfterMs: e.throttleReset } : {}), ...serverResponse });
   }
   if ((e.serverResponseCode && TRY_LATER_CODES.has(e.serverResponseCode)) || (words && CONNECTION_LIMIT_TEXT.test(words))) {
     return new PostroomError('THROTTLED', words ?? e.serverResponseCode ?? 'server asked to try later', { cause: error, ...serverResponse });

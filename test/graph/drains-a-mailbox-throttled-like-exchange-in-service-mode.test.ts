@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createDestination } from '../../src/destinations/registry.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import type { FakeGraph } from '../support/fake-graph.ts';
 import { openWorkspaceStore, quietLog, testConfig, workspace, type Workspace } from '../support/postroom.ts';
@@ -32,7 +33,7 @@ describe('a Graph mailbox throttled like Exchange Online, drained by the service
     graph.throttleLikeExchange({ every: 9, retryAfter: 1 });
     const config = testConfig(ws, [graphConnection(graph, { pollingInterval: '1s' })]);
     const opened = await openWorkspaceStore(config);
-    const worker = new Worker({ config, opened, log: quietLog });
+    const worker = new Worker({ createDestination, config, opened, log: quietLog });
     try {
       worker.start();
       await waitFor('every email read', () => graph.messages(MAILBOX).every((message) => message.isRead), DRAIN_TIMEOUT_MS, 100);

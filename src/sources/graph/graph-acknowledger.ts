@@ -14,7 +14,7 @@
  * Emails are sent 20 at a time as they are committed, in the background (bounded by the gate),
  * while the next ones download; settle() sends the rest and waits for every answer.
  */
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import type { BatchAnswer, BatchItem, GraphClient } from './graph-client.ts';
 import { GRAPH_BATCH_LIMIT } from './graph-client.ts';
 import { graphError, isMailboxConcurrency } from './graph-errors.ts';

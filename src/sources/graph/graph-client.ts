@@ -6,21 +6,17 @@
  * none during a penalty), a 429 MailboxConcurrency retried once one of our own requests ends,
  * JSON `$batch`, and `$value` handed over as a stream.
  *
- * Why no Graph SDK (@microsoft/microsoft-graph-client 3.0.7, measured on this machine): it adds
- * 3.8 MB, 30-50 ms and +8 MB RSS at start-up over node:https; its retry handler retries 429s by
- * itself, where Postroom must stop reading the whole account and let every worker pause; and a
- * custom CA (tls.ca, national clouds behind proxies, the tests) needs an undici dispatcher the
- * project does not otherwise carry. The REST shapes used here are few and documented.
+ * No Graph SDK (why, with the measurements: docs/decisions.md).
  */
 import { randomUUID } from 'node:crypto';
 import { finished, PassThrough, Readable } from 'node:stream';
 import type { GraphConnectionConfig } from '../../config/schema.ts';
-import { PostroomError } from '../../errors.ts';
-import { endpointOf, httpRequest, readText, type HttpResponse } from '../../auth/https.ts';
+import { PostroomError } from '../../model/errors.ts';
+import { endpointOf, httpRequest, readText, type HttpResponse } from '../../net/https.ts';
 import type { TokenProvider } from '../../auth/token-provider.ts';
-import { headerValue, parseRetryAfter } from '../../throttle/server-wait.ts';
-import { classifyNetworkError } from '../network-errors.ts';
-import type { RequestCounter } from '../source.ts';
+import type { RequestCounter } from '../../model/request-counter.ts';
+import { classifyNetworkError } from '../../net/network-errors.ts';
+import { headerValue, parseRetryAfter } from '../../net/server-wait.ts';
 import { graphError, isMailboxConcurrency, type GraphStage } from './graph-errors.ts';
 import { GRAPH_MAX_CONCURRENT_PER_MAILBOX, mailboxGate, type MailboxGate } from './mailbox-gate.ts';
 import { budgetAccount, GRAPH_REQUEST_BUDGET, requestBudget, type BudgetSettings, type RequestBudget } from './request-budget.ts';

@@ -13,7 +13,7 @@
  * an acknowledgement is durable once close() resolves.
  */
 import type { GraphConnectionConfig } from '../../config/schema.ts';
-import { PostroomError, isPostroomError } from '../../errors.ts';
+import { PostroomError, isPostroomError } from '../../model/errors.ts';
 import type { FetchResult, ListedEmail, Listing, SourceCursor, SourceKey, SourceSession } from '../source.ts';
 import { GraphAcknowledger, type Acknowledgement } from './graph-acknowledger.ts';
 import type { GraphClient, GraphPage } from './graph-client.ts';

@@ -4,7 +4,7 @@
  * graph-session.ts for list / fetch / acknowledge.
  */
 import type { ConnectionConfig, GraphConnectionConfig } from '../../config/schema.ts';
-import { errorMessage } from '../../errors.ts';
+import { errorMessage } from '../../model/errors.ts';
 import { freshGraphTokenProvider, graphTokenProvider } from '../../auth/provider-for.ts';
 import { readTokenClaims } from '../../auth/token-claims.ts';
 import type { CheckStep, Source, SourceContext, SourceSession } from '../source.ts';
@@ -51,7 +51,7 @@ export function graphClient(connection: GraphConnectionConfig, context: SourceCo
     ...(context.signal ? { signal: context.signal } : {}),
     budget: { requests: connection.requestBudget.requests, windowMs: connection.requestBudget.window },
     onPacing: (waitMs, used) =>
-      context.log.info({ connection: connection.name, mailbox: connection.mailbox, used, budget: connection.requestBudget.requests, waitMs }, 'Graph request budget nearly spent for this mailbox: pacing requests until the window has room'),
+      context.log.info({ mailbox: connection.mailbox, used, budget: connection.requestBudget.requests, waitMs }, 'Graph request budget nearly spent for this mailbox: pacing requests until the window has room'),
   });
 }
 

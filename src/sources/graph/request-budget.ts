@@ -13,8 +13,8 @@
  * side. Requests are counted a few at a time (one store write per chunk); a chunk is only used
  * within its own bucket, so a request is never sent later than the time it was counted for.
  */
-import { PostroomError } from '../../errors.ts';
-import type { RequestCounter } from '../source.ts';
+import { PostroomError } from '../../model/errors.ts';
+import type { RequestCounter } from '../../model/request-counter.ts';
 
 export interface BudgetSettings {
   requests: number;

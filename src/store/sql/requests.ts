@@ -1,6 +1,6 @@
 /** Requests counted per account in time buckets (a request budget every worker shares), and progress figures for status. */
 import type { Kysely } from 'kysely';
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import type { Store } from '../store.ts';
 import type { Tables } from './tables.ts';
 

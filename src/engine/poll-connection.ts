@@ -33,17 +33,22 @@ async function pickUpPageByPage(connection: ConnectionConfig, keeper: LeaseKeepe
     } catch (error) {
       // What this and earlier pages committed stands; the poll reports it with what stopped it.
       const partial = typeof error === 'object' && error !== null ? pickedUpBefore.get(error) : undefined;
-      if (partial?.backlog !== undefined) await deps.store.recordBacklog(connection.name, partial.backlog, deps.clock.now());
+      if (partial?.backlog !== undefined) await deps.store.recordBacklog(connection.name, stillWaiting(partial), deps.clock.now());
       const sum = total && partial ? sumPickups(total, partial) : (total ?? partial);
       if (sum && typeof error === 'object' && error !== null) pickedUpBefore.set(error, sum);
       throw error;
     }
-    if (page.backlog !== undefined) await deps.store.recordBacklog(connection.name, page.backlog, deps.clock.now());
+    if (page.backlog !== undefined) await deps.store.recordBacklog(connection.name, stillWaiting(page), deps.clock.now());
     total = total ? sumPickups(total, page) : page;
     if (!page.more || page.emails === 0 || page.throttledUntil !== undefined || deps.signal?.aborted) return total;
     const throttle = await paused();
     if (throttle) return { ...total, throttledUntil: throttle.until };
   }
+}
+
+/** What a listing said was waiting, less what its page then took (status shows how far behind the mailbox is). */
+function stillWaiting(page: PickupResult): number {
+  return Math.max(0, (page.backlog ?? 0) - page.emails - page.alreadyEmitted - page.remapped);
 }
 
 /** Two pickups of one connection as one (pages of a poll, polls of a run). */

@@ -112,11 +112,17 @@ export class GraphSession implements SourceSession {
   }
 
   async close(): Promise<void> {
-    await this.acks.settle();
+    try {
+      await this.acks.settle();
+    } finally {
+      await this.client.budget.release();
+    }
   }
 
   abort(): void {
     this.aborted = true;
     this.acks.stop();
+    // Best effort: a count left a few requests ahead only errs on the safe side.
+    this.client.budget.release().catch(() => undefined);
   }
 }

@@ -11,7 +11,8 @@
  * Counts live in buckets of a tenth of the window. The sum over every bucket that touches the
  * window is at least the number of requests really sent in it, so the count errs on the safe
  * side. Requests are counted a few at a time (one store write per chunk); a chunk is only used
- * within its own bucket, so a request is never sent later than the time it was counted for.
+ * within its own bucket, so a request is never sent later than the time it was counted for, and
+ * what a session leaves unused is taken back when it ends.
  */
 import { PostroomError } from '../../model/errors.ts';
 import type { RequestCounter } from '../../model/request-counter.ts';
@@ -66,10 +67,18 @@ export class RequestBudget {
     return run;
   }
 
-  /** Requests counted in the window ending now, as every worker sees it. */
-  async used(): Promise<number> {
-    const buckets = await this.counter.requestBuckets(this.account, this.windowStart(this.now()));
-    return buckets.reduce((sum, bucket) => sum + bucket.requests, 0);
+  /**
+   * Takes back requests counted ahead and not sent, while their bucket is still the current one,
+   * so the count shows what was sent (status); the next request counts afresh.
+   */
+  release(): Promise<void> {
+    const run = this.queue.then(async () => {
+      const unused = this.reserved;
+      this.reserved = 0;
+      if (unused > 0 && this.now() < this.reservedUntil) await this.counter.countRequests(this.account, -unused, this.now(), this.bucketMs);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** The oldest bucket start that still touches the window ending at `at`. */
@@ -82,15 +91,18 @@ export class RequestBudget {
       this.reserved -= requests;
       return;
     }
-    const chunk = Math.max(requests, Math.min(MAX_CHUNK, Math.floor(this.allowed / 100)));
     for (;;) {
       const at = this.now();
+      // What is left of a chunk counted in an earlier bucket is not used: sent now, it would be
+      // counted earlier than it was sent (it stays counted where it was, on the safe side).
+      if (at >= this.reservedUntil) this.reserved = 0;
+      const chunk = Math.max(requests - this.reserved, Math.min(MAX_CHUNK, Math.floor(this.allowed / 100)));
       const buckets = await this.counter.requestBuckets(this.account, this.windowStart(at));
       const used = buckets.reduce((sum, bucket) => sum + bucket.requests, 0);
       // An empty window lets even an oversized request through: waiting would never make room.
       if (used + chunk <= this.allowed || used === 0) {
         await this.counter.countRequests(this.account, chunk, at, this.bucketMs);
-        this.reserved = chunk - requests;
+        this.reserved = Math.max(0, this.reserved + chunk - requests);
         this.reservedUntil = Math.floor(at / this.bucketMs) * this.bucketMs + this.bucketMs;
         this.pacingSince = undefined;
         return;
@@ -150,6 +162,13 @@ export function memoryRequestCounter(): RequestCounter {
 
 const processCounter = memoryRequestCounter();
 const budgets = new WeakMap<RequestCounter, Map<string, RequestBudget>>();
+
+/** Requests counted against a budget in the window ending at `now` (every worker's), as the pacing sees it. */
+export async function requestsInWindow(counter: RequestCounter, account: string, settings: BudgetSettings, now: number): Promise<number> {
+  const bucketMs = Math.max(1, Math.floor(settings.windowMs / BUCKETS_PER_WINDOW));
+  const buckets = await counter.requestBuckets(account, now - settings.windowMs - bucketMs + 1);
+  return buckets.reduce((sum, bucket) => sum + bucket.requests, 0);
+}
 
 /** The app + mailbox key the budget is kept under. */
 export function budgetAccount(graphEndpoint: string, clientId: string, mailbox: string): string {

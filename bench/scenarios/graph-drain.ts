@@ -32,6 +32,10 @@ export interface GraphScenario {
   maxMs: number;
   /** Extra top-level config (e.g. throttle settings the code under test knows). */
   config?: Record<string, unknown>;
+  /** Extra fields of the Graph connection (e.g. requestBudget). */
+  connection?: Record<string, unknown>;
+  /** The fake refuses requests beyond this budget (and records them as violations). */
+  fakeBudget?: { requests: number; windowMs: number };
 }
 
 export interface GraphDrainResult {
@@ -100,6 +104,7 @@ export async function graphDrain(entry: string, scenario: GraphScenario, say: (t
     for (const email of emails) graph.deliver(MAILBOX, email.raw);
     const expected = emails.reduce((sum, email) => sum + email.parts, 0);
     if (scenario.throttle) graph.throttleLikeExchange(scenario.throttle);
+    if (scenario.fakeBudget) graph.setBudget(scenario.fakeBudget);
     const outDir = join(dir, 'out');
     await mkdir(outDir);
     const configPath = join(dir, 'postroom.yaml');
@@ -109,7 +114,7 @@ export async function graphDrain(entry: string, scenario: GraphScenario, say: (t
         store: join(dir, 'data'),
         destinations: { out: { type: 'directory', path: outDir } },
         connections: [
-          { name: 'bench', hostType: 'graph', tenantId: TENANT, clientId: APP.clientId, clientSecret: APP.clientSecret, mailbox: MAILBOX, folder: 'inbox', graphEndpoint: graph.url, authorityHost: graph.url, tls: { ca: graph.caPem }, pollingInterval: '2s', destination: 'out' },
+          { name: 'bench', hostType: 'graph', tenantId: TENANT, clientId: APP.clientId, clientSecret: APP.clientSecret, mailbox: MAILBOX, folder: 'inbox', graphEndpoint: graph.url, authorityHost: graph.url, tls: { ca: graph.caPem }, pollingInterval: '2s', destination: 'out', ...scenario.connection },
         ],
         api: { enabled: false },
         log: { level: 'warn' },

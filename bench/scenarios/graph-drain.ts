@@ -130,7 +130,7 @@ export async function graphDrain(entry: string, scenario: GraphScenario, say: (t
     const exitCodes: Record<string, number> = {};
     if (scenario.mode === 'once') {
       while (!(await done()) && performance.now() - started < scenario.maxMs) {
-        const run = await runMeasured(process.execPath, [entry, '--config', configPath, 'run', '--once'], { timeoutMs: RUN_TIMEOUT_MS });
+        const run = await runMeasured(process.execPath, [entry, '--config', configPath, 'run', '--once'], { timeoutMs: Math.max(RUN_TIMEOUT_MS, scenario.maxMs) });
         runs += 1;
         cpuMs += run.cpuMs;
         peak = Math.max(peak, run.peakRssBytes);
@@ -139,7 +139,7 @@ export async function graphDrain(entry: string, scenario: GraphScenario, say: (t
         if (runs % 10 === 0) say(`${scenario.name}: ${runs} runs, ${scenario.emails - unread()} of ${scenario.emails} read`);
       }
     } else {
-      const child = startMeasured(process.execPath, [entry, '--config', configPath, 'run'], { timeoutMs: RUN_TIMEOUT_MS });
+      const child = startMeasured(process.execPath, [entry, '--config', configPath, 'run'], { timeoutMs: Math.max(RUN_TIMEOUT_MS, scenario.maxMs) });
       runs = 1;
       while (!(await done()) && performance.now() - started < scenario.maxMs) await sleep(100);
       child.child.kill('SIGTERM');

@@ -137,7 +137,8 @@ export class GraphClient {
     const url = this.url(request.path);
     let refreshed = false;
     for (let crowded = 0; ; ) {
-      // Every attempt counts: Graph counts retries too.
+      // Every attempt counts: Graph counts retries too. One refused by a penalty is never sent, so not counted.
+      this.gate.checkOpen();
       await this.budget.take(request.cost ?? 1, this.signal);
       const release = await this.gate.acquire(request.slots ?? 1);
       let response: HttpResponse;

@@ -111,6 +111,11 @@ export class MailboxGate {
     return this.active;
   }
 
+  /** Throws THROTTLED while a penalty runs: checked before a request is counted against the budget. */
+  checkOpen(): void {
+    this.refuseDuringPenalty();
+  }
+
   private refuseDuringPenalty(): void {
     const remaining = this.pausedUntil - this.now();
     if (remaining > 0) {

@@ -10,7 +10,7 @@ import { directoryOptions } from './directory.ts';
 import { emailOptions } from './email-options.ts';
 import { natsOptions } from './nats-options.ts';
 import { rabbitmqOptions } from './rabbitmq-options.ts';
-import { webhookOptions } from './webhook.ts';
+import { webhookOptions } from './webhook-options.ts';
 
 type Create<S extends z.ZodObject> = (name: string, options: z.infer<S>, context: DestinationContext) => Destination;
 

@@ -7,17 +7,17 @@
  *     header value) and `Content-Length` envelope.size.
  *   - `Postroom-Envelope`: the envelope as JSON, base64url-encoded (a header, not multipart, so
  *     the body stays the plain content a receiver can store or hash as it is; base64url because
- *     header values must be ASCII and file names and subjects are not). Mind the receiver's
- *     header size limit (often 8-16 KB): an email with hundreds of recipients makes a big envelope.
- *   - `Idempotency-Key`: envelope.id, the same on every attempt: the outbox delivers at least
- *     once, a receiver that keeps the keys it has seen gets each message exactly once.
- *   - with `secret`: `Postroom-Timestamp: <unix seconds>` and
- *     `Postroom-Signature: v2=<hex HMAC-SHA256(secret, "<timestamp>.<idempotency key>.<envelope
- *     header>.<body bytes>")>`: everything a receiver relies on (none of the three headers can
- *     hold a dot, so the string is unambiguous). A receiver recomputes it from the headers as
- *     received and the raw body, compares in constant time, and refuses timestamps too far from
- *     its clock (replay). Signing the body before sending it means reading the content twice
- *     (once to sign, once to send), which keeps memory flat for large attachments.
+ *     header values must be ASCII and file names and subjects are not).
+ *   - `webhook-id` and `Idempotency-Key`: envelope.id, the same on every attempt: the outbox
+ *     delivers at least once, a receiver that keeps the ids it has seen gets each message once.
+ *   - Standard Webhooks (standardwebhooks.com): `webhook-timestamp: <unix seconds>` and, with
+ *     `secret`, `webhook-signature: v1,<base64 HMAC-SHA256(key, "<webhook-id>.<timestamp>.<body>")>`,
+ *     the key being the base64 after `whsec_`; one `v1,…` per configured secret, separated by
+ *     spaces (rotation: a receiver holding the old or the new secret verifies it). Any Standard
+ *     Webhooks verifier checks it and refuses timestamps more than five minutes off. The
+ *     signature covers id, timestamp and body, not the other headers. Signing the body before
+ *     sending it means reading the content twice (once to sign, once to send), which keeps
+ *     memory flat for large attachments.
  *   - plain http:// only to loopback, unless `allowInsecureHttp: true`: emails (and the signed
  *     requests a man in the middle could replay) do not cross a network unencrypted by accident.
  *
@@ -29,55 +29,20 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { z } from 'zod';
-import { duration } from '../config/duration.ts';
-import { isLoopback } from '../auth/https.ts';
 import type { Envelope } from '../engine/envelope.ts';
 import { PostroomError } from '../errors.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
+import { secretKey, webhookSecrets, type WebhookOptions } from './webhook-options.ts';
 
-/** Silence from the receiver (nothing sent or received) before an attempt is abandoned. */
-export const DEFAULT_WEBHOOK_TIMEOUT = '30s';
+export { DEFAULT_WEBHOOK_TIMEOUT, webhookOptions, type WebhookOptions } from './webhook-options.ts';
+
 /** Of an error response, this much is kept for the dead letter's reason; the rest is discarded. */
 const ERROR_BODY_CHARS = 300;
 /** What an HTTP header value may hold; an email can declare any bytes as its content type. */
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 const FALLBACK_CONTENT_TYPE = 'application/octet-stream';
-/** Headers Postroom sets itself; `headers` may not override them (the signature would lie). */
-const OWN_HEADERS = ['content-type', 'content-length', 'idempotency-key', 'postroom-envelope', 'postroom-timestamp', 'postroom-signature'];
-
-export const webhookOptions = z
-  .object({
-    type: z.literal('webhook'),
-    url: z
-      .string()
-      .url('give the URL to POST pipeline messages to, e.g. https://example.com/hooks/postroom')
-      .refine((url) => /^https?:$/.test(new URL(url).protocol), 'the webhook URL must be http:// or https://'),
-    /** Shared secret for the HMAC-SHA256 signature; no signature headers without it. */
-    secret: z.string().min(1).optional(),
-    /** Extra request headers, e.g. an Authorization header the receiver wants. */
-    headers: z
-      .record(z.string(), z.string())
-      .default({})
-      .refine((headers) => !Object.keys(headers).some((name) => OWN_HEADERS.includes(name.toLowerCase())), `headers may not set ${OWN_HEADERS.join(', ')}: Postroom sets those`),
-    /** Longest silence from the receiver during an attempt (connecting, sending, waiting for the answer). */
-    timeout: duration.prefault(DEFAULT_WEBHOOK_TIMEOUT),
-    /** Allow plain http:// to a host that is not loopback (emails then cross the network unencrypted). */
-    allowInsecureHttp: z.boolean().optional(),
-  })
-  .strict()
-  .refine((options) => options.allowInsecureHttp || !isPlainHttpOffLoopback(options.url), {
-    path: ['url'],
-    message: 'plain http:// is allowed only to loopback (127.0.0.1, ::1, localhost): use https://, or set allowInsecureHttp: true to send emails unencrypted',
-  });
-
-function isPlainHttpOffLoopback(url: string): boolean {
-  const parsed = new URL(url);
-  return parsed.protocol === 'http:' && !isLoopback(parsed.hostname.replace(/^\[(.*)\]$/, '$1'));
-}
-
-export type WebhookOptions = z.infer<typeof webhookOptions>;
 
 /** The `Postroom-Envelope` header value; receivers decode it with base64url then JSON.parse. */
 export function encodeEnvelopeHeader(envelope: Envelope): string {
@@ -93,11 +58,14 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** The v2 signature: HMAC-SHA256 over "<timestamp>.<idempotency key>.<envelope header>.<body>". */
-async function sign(secret: string, timestamp: string, idempotencyKey: string, envelopeHeader: string, message: OutgoingMessage): Promise<string> {
-  const hmac = createHmac('sha256', secret).update(`${timestamp}.${idempotencyKey}.${envelopeHeader}.`);
-  for await (const chunk of message.openContent()) hmac.update(chunk as Buffer);
-  return `v2=${hmac.digest('hex')}`;
+/**
+ * The Standard Webhooks `webhook-signature` value: `v1,<base64 HMAC-SHA256>` over
+ * "<id>.<timestamp>.<body>" for each key, space-separated, the body read once for all of them.
+ */
+async function standardSignature(keys: Buffer[], id: string, timestamp: string, body: Readable): Promise<string> {
+  const hmacs = keys.map((key) => createHmac('sha256', key).update(`${id}.${timestamp}.`));
+  for await (const chunk of body) for (const hmac of hmacs) hmac.update(chunk as Buffer);
+  return hmacs.map((hmac) => `v1,${hmac.digest('base64')}`).join(' ');
 }
 
 interface WebhookAnswer {
@@ -121,6 +89,7 @@ async function readAnswer(response: http.IncomingMessage): Promise<WebhookAnswer
 }
 
 export function createWebhookDestination(name: string, options: WebhookOptions, _context: DestinationContext): Destination {
+  const keys = webhookSecrets(options).map(secretKey);
   const url = new URL(options.url);
   // The URL's path or query may hold a token: errors and logs name the origin only.
   const where = url.origin;
@@ -163,11 +132,10 @@ export function createWebhookDestination(name: string, options: WebhookOptions, 
         'idempotency-key': envelope.id,
         'postroom-envelope': encodeEnvelopeHeader(envelope),
       };
-      if (options.secret) {
-        const timestamp = String(Math.floor(Date.now() / 1000));
-        headers['postroom-timestamp'] = timestamp;
-        headers['postroom-signature'] = await sign(options.secret, timestamp, envelope.id, headers['postroom-envelope'] as string, message);
-      }
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      headers['webhook-id'] = envelope.id;
+      headers['webhook-timestamp'] = timestamp;
+      if (keys.length > 0) headers['webhook-signature'] = await standardSignature(keys, envelope.id, timestamp, message.openContent());
       let answer: WebhookAnswer;
       try {
         answer = await post(message, headers);

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { configSchema } from '../../src/config/schema.ts';
 
+const WHSEC = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+
 function issues(destination: Record<string, unknown>): string[] {
   const parsed = configSchema.safeParse({ store: '/tmp/never-opened', destinations: { out: destination } });
   return parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -11,12 +13,12 @@ describe('destination options', () => {
   it('accepts each destination type with its defaults filled in', () => {
     const config = configSchema.parse({
       destinations: {
-        hook: { type: 'webhook', url: 'https://example.com/hook', secret: 's3cret' },
+        hook: { type: 'webhook', url: 'https://example.com/hook', secret: WHSEC },
         rabbit: { type: 'rabbitmq', url: 'amqp://guest:guest@127.0.0.1:5672', queue: 'emails' },
         stream: { type: 'nats', servers: 'nats://127.0.0.1:4222', subject: 'mail.{connection}.{kind}', stream: 'MAIL', createStream: true },
       },
     });
-    assert.deepEqual(config.destinations.hook, { type: 'webhook', url: 'https://example.com/hook', secret: 's3cret', headers: {}, timeout: 30_000 });
+    assert.deepEqual(config.destinations.hook, { type: 'webhook', url: 'https://example.com/hook', secret: WHSEC, headers: {}, timeout: 30_000 });
     assert.equal(config.destinations.rabbit?.maxMessageBytes, 128 * 1024 * 1024);
     assert.equal(config.destinations.rabbit?.exchange, '');
     assert.equal(config.destinations.stream?.duplicateWindow, 3_600_000);
@@ -27,6 +29,8 @@ describe('destination options', () => {
     assert.deepEqual(issues({ type: 'webhook', url: 'ftp://example.com/' }), ['destinations.out.url: the webhook URL must be http:// or https://']);
     assert.match(issues({ type: 'webhook', url: 'https://example.com/', headers: { 'Idempotency-Key': 'x' } })[0] ?? '', /^destinations\.out\.headers: headers may not set/);
     assert.match(issues({ type: 'webhook', url: 'https://example.com/', timeout: 'soon' })[0] ?? '', /^destinations\.out\.timeout: "soon" is not a duration/);
+    assert.match(issues({ type: 'webhook', url: 'https://example.com/', secret: 's3cret' })[0] ?? '', /^destinations\.out\.secret: a webhook secret is a Standard Webhooks secret: whsec_ .*openssl rand -base64 32/);
+    assert.match(issues({ type: 'webhook', url: 'https://example.com/', secret: 'whsec_c2hvcnQ=' })[0] ?? '', /^destinations\.out\.secret: the secret after whsec_ must decode to 24 to 64 bytes/);
     assert.deepEqual(issues({ type: 'rabbitmq', url: 'amqp://127.0.0.1' }), ['destinations.out.routingKey: give either queue, or routingKey (with exchange)']);
     assert.deepEqual(issues({ type: 'rabbitmq', url: 'http://127.0.0.1', queue: 'q' }), ['destinations.out.url: give an amqp:// or amqps:// URL, e.g. amqp://guest:guest@127.0.0.1:5672']);
     assert.deepEqual(issues({ type: 'nats', servers: 'nats://127.0.0.1:4222', subject: 'mail.>' }), ['destinations.out.subject: a subject has no spaces and no wildcards (* or >)']);

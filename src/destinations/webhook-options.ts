@@ -1,0 +1,73 @@
+/** The webhook destination's options: validating a config loads this, not the HTTP driver. */
+import { z } from 'zod';
+import { duration } from '../config/duration.ts';
+import { isLoopback } from '../auth/https.ts';
+
+/** Silence from the receiver (nothing sent or received) before an attempt is abandoned. */
+export const DEFAULT_WEBHOOK_TIMEOUT = '30s';
+/**
+ * Headers Postroom sets itself; `headers` may not override them (the signature, the id or the
+ * envelope would lie).
+ */
+export const OWN_HEADERS = ['content-type', 'content-length', 'idempotency-key', 'postroom-envelope', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
+
+/** Standard Webhooks: "secret keys SHOULD be between 24 bytes (192 bits) and 64 bytes (512 bits)". */
+const SECRET_MIN_BYTES = 24;
+const SECRET_MAX_BYTES = 64;
+const WHSEC = /^whsec_([A-Za-z0-9+/]+={0,2})$/;
+const MAKE_ONE = 'make one with: echo "whsec_$(openssl rand -base64 32)"';
+
+/** The HMAC key of a `whsec_` secret: the base64 after the prefix, decoded. */
+export function secretKey(secret: string): Buffer {
+  return Buffer.from(WHSEC.exec(secret)?.[1] ?? '', 'base64');
+}
+
+const standardSecret = z
+  .string()
+  .regex(WHSEC, `a webhook secret is a Standard Webhooks secret: whsec_ and base64 of ${SECRET_MIN_BYTES} to ${SECRET_MAX_BYTES} random bytes; ${MAKE_ONE}`)
+  .refine((secret) => {
+    const bytes = secretKey(secret).length;
+    return bytes >= SECRET_MIN_BYTES && bytes <= SECRET_MAX_BYTES;
+  }, `the secret after whsec_ must decode to ${SECRET_MIN_BYTES} to ${SECRET_MAX_BYTES} bytes; ${MAKE_ONE}`);
+
+export const webhookOptions = z
+  .object({
+    type: z.literal('webhook'),
+    url: z
+      .string()
+      .url('give the URL to POST pipeline messages to, e.g. https://example.com/hooks/postroom')
+      .refine((url) => /^https?:$/.test(new URL(url).protocol), 'the webhook URL must be http:// or https://'),
+    /**
+     * Standard Webhooks signing secret (`whsec_…`), or several while rotating: each request then
+     * carries one signature per secret, so a receiver holding either verifies it. No
+     * `webhook-signature` without it.
+     */
+    secret: z.union([standardSecret, z.array(standardSecret).min(1)]).optional(),
+    /** Extra request headers, e.g. an Authorization header the receiver wants. */
+    headers: z
+      .record(z.string(), z.string())
+      .default({})
+      .refine((headers) => !Object.keys(headers).some((name) => OWN_HEADERS.includes(name.toLowerCase())), `headers may not set ${OWN_HEADERS.join(', ')}: Postroom sets those`),
+    /** Longest silence from the receiver during an attempt (connecting, sending, waiting for the answer). */
+    timeout: duration.prefault(DEFAULT_WEBHOOK_TIMEOUT),
+    /** Allow plain http:// to a host that is not loopback (emails then cross the network unencrypted). */
+    allowInsecureHttp: z.boolean().optional(),
+  })
+  .strict()
+  .refine((options) => options.allowInsecureHttp || !isPlainHttpOffLoopback(options.url), {
+    path: ['url'],
+    message: 'plain http:// is allowed only to loopback (127.0.0.1, ::1, localhost): use https://, or set allowInsecureHttp: true to send emails unencrypted',
+  });
+
+function isPlainHttpOffLoopback(url: string): boolean {
+  const parsed = new URL(url);
+  return parsed.protocol === 'http:' && !isLoopback(parsed.hostname.replace(/^\[(.*)\]$/, '$1'));
+}
+
+export type WebhookOptions = z.infer<typeof webhookOptions>;
+
+/** The secrets as a list, newest first as written. */
+export function webhookSecrets(options: Pick<WebhookOptions, 'secret'>): string[] {
+  if (options.secret === undefined) return [];
+  return Array.isArray(options.secret) ? options.secret : [options.secret];
+}

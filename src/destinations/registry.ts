@@ -10,6 +10,7 @@ import { directoryOptions } from './directory.ts';
 import { emailOptions } from './email-options.ts';
 import { natsOptions } from './nats-options.ts';
 import { rabbitmqOptions } from './rabbitmq-options.ts';
+import { redisOptions } from './redis-options.ts';
 import { webhookOptions } from './webhook-options.ts';
 
 type Create<S extends z.ZodObject> = (name: string, options: z.infer<S>, context: DestinationContext) => Destination;
@@ -54,6 +55,7 @@ export const DESTINATION_TYPES = {
   webhook: register('webhook', webhookOptions, async () => (await import('./webhook.ts')).createWebhookDestination),
   rabbitmq: register('rabbitmq', rabbitmqOptions, async () => (await import('./rabbitmq.ts')).createRabbitmqDestination),
   nats: register('nats', natsOptions, async () => (await import('./nats.ts')).createNatsDestination),
+  redis: register('redis', redisOptions, async () => (await import('./redis.ts')).createRedisDestination),
   email: register('email', emailOptions, async () => (await import('./email.ts')).createEmailDestination),
 } as const;
 

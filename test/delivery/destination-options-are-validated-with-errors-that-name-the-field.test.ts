@@ -16,12 +16,23 @@ describe('destination options', () => {
         hook: { type: 'webhook', url: 'https://example.com/hook', secret: WHSEC },
         rabbit: { type: 'rabbitmq', url: 'amqp://guest:guest@127.0.0.1:5672', queue: 'emails' },
         stream: { type: 'nats', servers: 'nats://127.0.0.1:4222', subject: 'mail.{connection}.{kind}', stream: 'MAIL', createStream: true },
+        redis: { type: 'redis', url: 'redis://127.0.0.1:6379', stream: 'postroom:emails' },
       },
     });
     assert.deepEqual(config.destinations.hook, { type: 'webhook', url: 'https://example.com/hook', secret: WHSEC, headers: {}, timeout: 30_000 });
     assert.equal(config.destinations.rabbit?.maxMessageBytes, 128 * 1024 * 1024);
     assert.equal(config.destinations.rabbit?.exchange, '');
     assert.equal(config.destinations.stream?.duplicateWindow, 3_600_000);
+    assert.deepEqual(config.destinations.redis, {
+      type: 'redis',
+      url: 'redis://127.0.0.1:6379',
+      stream: 'postroom:emails',
+      maxInlineBytes: 256 * 1024,
+      maxMessageBytes: 64 * 1024 * 1024,
+      contentTtl: 7 * 86_400_000,
+      deduplicationWindow: 7 * 86_400_000,
+      timeout: 30_000,
+    });
     assert.equal(config.outbox.maxPending, 10_000, 'backpressure bound by default');
   });
 
@@ -35,6 +46,8 @@ describe('destination options', () => {
     assert.deepEqual(issues({ type: 'rabbitmq', url: 'http://127.0.0.1', queue: 'q' }), ['destinations.out.url: give an amqp:// or amqps:// URL, e.g. amqp://guest:guest@127.0.0.1:5672']);
     assert.deepEqual(issues({ type: 'nats', servers: 'nats://127.0.0.1:4222', subject: 'mail.>' }), ['destinations.out.subject: a subject has no spaces and no wildcards (* or >)']);
     assert.deepEqual(issues({ type: 'nats', servers: 'nats://127.0.0.1:4222', subject: 'mail', createStream: true }), ['destinations.out.stream: createStream needs stream: the name of the stream to create']);
+    assert.deepEqual(issues({ type: 'redis', url: 'http://127.0.0.1:6379', stream: 's' }), ['destinations.out.url: give a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379']);
+    assert.deepEqual(issues({ type: 'redis', url: 'redis://127.0.0.1:6379', stream: 's', tls: { rejectUnauthorized: false } }), ['destinations.out.tls: tls applies to a rediss:// URL: use rediss:// or leave tls out']);
     assert.match(issues({ type: 'kafka' })[0] ?? '', /unknown destination type "kafka"; use one of .*webhook, rabbitmq, nats/);
   });
 });

@@ -1,10 +1,10 @@
 /**
  * The receivers the README shows, run as they are written: each code block after a
  * `<!-- receiver: <destination> <language> -->` line is taken from README.md, its port (8080)
- * swapped for a free one, and started as a child process whose output the test reads.
+ * swapped for a free one (and any other text the test names, such as a stream name), and started as a child process whose output the test reads.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -36,16 +36,25 @@ export interface RunningReceiver {
   stop(): Promise<void>;
 }
 
-/** Writes the README block into `dir` and runs it; `ready` says when it listens (or prints). */
+/**
+ * Writes the README block into a directory of the checkout (so `import 'ioredis'` finds the
+ * project's node_modules, as it would a reader's) and runs it; `ready` says when it is up.
+ */
 export async function runReadmeReceiver(
   destination: string,
   language: 'node' | 'python',
-  dir: string,
   env: Record<string, string>,
   ready: (port: number) => Promise<boolean>,
+  replacements: Record<string, string> = {},
 ): Promise<RunningReceiver> {
   const port = await freePort();
-  const code = (await readmeReceiver(destination, language)).replaceAll('8080', String(port));
+  let code = (await readmeReceiver(destination, language)).replaceAll('8080', String(port));
+  for (const [from, to] of Object.entries(replacements)) {
+    if (!code.includes(from)) throw new Error(`the README's ${destination} ${language} receiver has no ${from}`);
+    code = code.replaceAll(from, to);
+  }
+  await mkdir(join(REPO_ROOT, 'test-output'), { recursive: true });
+  const dir = await mkdtemp(join(REPO_ROOT, 'test-output', 'readme-receiver-'));
   const file = join(dir, `${destination}-receiver.${language === 'node' ? 'mjs' : 'py'}`);
   await writeFile(file, code);
   const child: ChildProcess = spawn(language === 'node' ? process.execPath : 'python3', [file], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -64,6 +73,7 @@ export async function runReadmeReceiver(
     async stop() {
       child.kill('SIGTERM');
       await exited;
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -5,28 +5,24 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { workspace, type Workspace } from '../support/postroom.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { binary, makeDestination, outbox, type Outbox } from './delivery-kit.ts';
 import { listening, runReadmeReceiver } from './readme-receivers.ts';
 import { makeSecret } from './webhook-receiver.ts';
 
 describe("the README's webhook receivers", () => {
-  let ws: Workspace;
-  let box: Outbox;
+    let box: Outbox;
   before(async () => {
-    ws = await workspace();
-    box = await outbox();
+      box = await outbox();
   });
   after(async () => {
     await box?.dispose();
-    await ws?.dispose();
-  });
+    });
 
   for (const language of ['node', 'python'] as const) {
     it(`${language}: verifies and reads a body and a binary attachment, refuses a wrong signature`, async () => {
       const secret = makeSecret();
-      const receiver = await runReadmeReceiver('webhook', language, ws.dir, { WEBHOOK_SECRET: secret }, listening);
+      const receiver = await runReadmeReceiver('webhook', language, { WEBHOOK_SECRET: secret }, listening);
       try {
         const url = `http://127.0.0.1:${receiver.port}/hooks/postroom`;
         const hook = makeDestination('hook', { type: 'webhook', url, secret });

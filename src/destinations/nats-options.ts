@@ -1,6 +1,7 @@
 /** The NATS JetStream destination's options: validating a config loads this, not the NATS client. */
 import { z } from 'zod';
 import { duration } from '../config/duration.ts';
+import { formatOption } from './format-option.ts';
 
 /** Waiting for the PubAck (and for the connection); past it the attempt is retried. */
 const DEFAULT_ACK_TIMEOUT = '30s';
@@ -19,6 +20,8 @@ export const natsOptions = z
     /** Create `stream` (file storage, subjects from `subject`) when it does not exist. */
     createStream: z.boolean().default(false),
     duplicateWindow: duration.prefault(DEFAULT_DUPLICATE_WINDOW),
+    /** raw (default), cloudevents (binary content mode) or cloudevents-structured (one JSON document). */
+    format: formatOption,
     /** Largest message to publish; the server's max_payload caps it too. */
     maxMessageBytes: z.number().int().positive().optional(),
     username: z.string().min(1).optional(),

@@ -12,6 +12,11 @@
  *   - `subject` may contain {connection} and {kind}; a dot in a connection name becomes `_`
  *     there, so it stays one subject token.
  *
+ * `format: cloudevents`: the CloudEvents NATS binding in binary content mode, every attribute as
+ * a `ce-<name>` header (percent-encoded as over HTTP) and Content-Type the content's;
+ * `format: cloudevents-structured`: the payload is the CloudEvents JSON document (content as
+ * data_base64, Content-Type application/cloudevents+json). The Postroom-* headers stay.
+ *
  * NATS carries a message whole, so its size is capped by `maxMessageBytes` and by the server's
  * max_payload (1 MB unless configured); a bigger one is refused for good (DELIVERY_REJECTED).
  * One connection is shared by every delivery; the client reconnects by itself after a drop and
@@ -24,6 +29,7 @@
  */
 import { connect, ErrorCode, headers as natsHeaders, nanos, NatsError, type JetStreamClient, type NatsConnection } from 'nats';
 import type { NatsOptions } from './nats-options.ts';
+import { binaryHeaders, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEventBuffer } from './cloudevents.ts';
 import type { Envelope } from '../engine/envelope.ts';
 import { PostroomError } from '../errors.ts';
 import { resolveCa } from '../sources/probe.ts';
@@ -161,9 +167,14 @@ export function createNatsDestination(name: string, options: NatsOptions, contex
           hint: 'NATS carries each message whole: raise maxMessageBytes and the server\'s max_payload, or send large attachments to a webhook or directory destination',
         });
       }
-      const data = await readCapped(message, max);
+      let data = await readCapped(message, max);
       const headers = natsHeaders();
-      if (HEADER_VALUE.test(envelope.contentType)) headers.set('Content-Type', envelope.contentType);
+      if (options.format === 'cloudevents-structured') {
+        data = structuredEventBuffer(eventAttributes(envelope), data);
+        if (data.length > max) throw new PostroomError('DELIVERY_REJECTED', `${envelope.id} as a CloudEvents document is ${data.length} bytes, over the ${max}-byte limit of destination "${name}"`);
+        headers.set('Content-Type', STRUCTURED_CONTENT_TYPE);
+      } else if (HEADER_VALUE.test(envelope.contentType)) headers.set('Content-Type', envelope.contentType);
+      if (options.format === 'cloudevents') for (const [header, value] of Object.entries(binaryHeaders(eventAttributes(envelope)))) headers.set(header, value);
       headers.set('Postroom-Envelope', Buffer.from(JSON.stringify(envelope), 'utf8').toString('base64url'));
       headers.set('Postroom-Connection', envelope.connection);
       headers.set('Postroom-Kind', envelope.kind);

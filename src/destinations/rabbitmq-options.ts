@@ -1,6 +1,7 @@
 /** The RabbitMQ destination's options: validating a config loads this, not the AMQP client. */
 import { z } from 'zod';
 import { duration } from '../config/duration.ts';
+import { formatOption } from './format-option.ts';
 
 /** RabbitMQ's own max_message_size default (3.8 to 3.13); above it a broker refuses the message anyway. */
 export const DEFAULT_RABBITMQ_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
@@ -18,6 +19,8 @@ export const rabbitmqOptions = z
     routingKey: z.string().optional(),
     /** Shorthand for exchange '' and routingKey = this queue. */
     queue: z.string().min(1).optional(),
+    /** raw (default), cloudevents (binary content mode) or cloudevents-structured (one JSON document). */
+    format: formatOption,
     maxMessageBytes: z.number().int().positive().default(DEFAULT_RABBITMQ_MAX_MESSAGE_BYTES),
     /** How long to wait for the broker to confirm a message. */
     timeout: duration.prefault(DEFAULT_CONFIRM_TIMEOUT),

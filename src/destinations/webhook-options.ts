@@ -1,6 +1,7 @@
 /** The webhook destination's options: validating a config loads this, not the HTTP driver. */
 import { z } from 'zod';
 import { duration } from '../config/duration.ts';
+import { formatOption } from './format-option.ts';
 import { isLoopback } from '../auth/https.ts';
 
 /** Silence from the receiver (nothing sent or received) before an attempt is abandoned. */
@@ -47,7 +48,9 @@ export const webhookOptions = z
     headers: z
       .record(z.string(), z.string())
       .default({})
-      .refine((headers) => !Object.keys(headers).some((name) => OWN_HEADERS.includes(name.toLowerCase())), `headers may not set ${OWN_HEADERS.join(', ')}: Postroom sets those`),
+      .refine((headers) => !Object.keys(headers).some((name) => OWN_HEADERS.includes(name.toLowerCase()) || name.toLowerCase().startsWith('ce-')), `headers may not set ${OWN_HEADERS.join(', ')} or ce-*: Postroom sets those`),
+    /** raw (default), cloudevents (binary content mode) or cloudevents-structured (one JSON document). */
+    format: formatOption,
     /** Longest silence from the receiver during an attempt (connecting, sending, waiting for the answer). */
     timeout: duration.prefault(DEFAULT_WEBHOOK_TIMEOUT),
     /** Allow plain http:// to a host that is not loopback (emails then cross the network unencrypted). */

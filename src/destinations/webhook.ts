@@ -18,6 +18,11 @@
  *     signature covers id, timestamp and body, not the other headers. Signing the body before
  *     sending it means reading the content twice (once to sign, once to send), which keeps
  *     memory flat for large attachments.
+ *   - `format: cloudevents`: a CloudEvents 1.0 event in HTTP binary content mode, the same body
+ *     with the attributes as `ce-*` headers (see cloudevents.ts); `format: cloudevents-structured`:
+ *     the body is one CloudEvents JSON document (`application/cloudevents+json`) with the content
+ *     as `data_base64`, streamed (its Content-Length is known before it is encoded). The other
+ *     headers are the same in every format.
  *   - plain http:// only to loopback, unless `allowInsecureHttp: true`: emails (and the signed
  *     requests a man in the middle could replay) do not cross a network unencrypted by accident.
  *
@@ -34,6 +39,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Envelope } from '../engine/envelope.ts';
 import { PostroomError } from '../errors.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
+import { binaryHeaders, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEvent } from './cloudevents.ts';
+import type { MessageFormat } from './format-option.ts';
 import { secretKey, webhookSecrets, type WebhookOptions } from './webhook-options.ts';
 
 export { DEFAULT_WEBHOOK_TIMEOUT, webhookOptions, type WebhookOptions } from './webhook-options.ts';
@@ -68,6 +75,27 @@ async function standardSignature(keys: Buffer[], id: string, timestamp: string, 
   return hmacs.map((hmac) => `v1,${hmac.digest('base64')}`).join(' ');
 }
 
+interface RequestBody {
+  /** Content-Type and, in binary content mode, the ce- headers. */
+  headers: Record<string, string>;
+  length: number;
+  /** The body afresh (read once to sign it, once to send it). */
+  open(): Readable;
+}
+
+/** What the POST carries in each format: the content as it is, with ce- headers, or inside a CloudEvents document. */
+function requestBody(message: OutgoingMessage, format: MessageFormat): RequestBody {
+  const { envelope } = message;
+  const contentType = HEADER_VALUE.test(envelope.contentType) ? envelope.contentType : FALLBACK_CONTENT_TYPE;
+  if (format === 'cloudevents-structured') {
+    const document = structuredEvent(eventAttributes(envelope), envelope.size);
+    return { headers: { 'content-type': STRUCTURED_CONTENT_TYPE }, length: document.length, open: () => document.open(message.openContent()) };
+  }
+  const headers: Record<string, string> = { 'content-type': contentType };
+  if (format === 'cloudevents') Object.assign(headers, binaryHeaders(eventAttributes(envelope)));
+  return { headers, length: envelope.size, open: () => message.openContent() };
+}
+
 interface WebhookAnswer {
   status: number;
   retryAfter: string | undefined;
@@ -96,7 +124,7 @@ export function createWebhookDestination(name: string, options: WebhookOptions, 
   const transport = url.protocol === 'https:' ? https : http;
   const agent = new transport.Agent({ keepAlive: true });
 
-  const post = (message: OutgoingMessage, headers: http.OutgoingHttpHeaders): Promise<WebhookAnswer> =>
+  const post = (body: () => Readable, headers: http.OutgoingHttpHeaders): Promise<WebhookAnswer> =>
     new Promise<WebhookAnswer>((resolve, reject) => {
       const request = transport.request(url, { method: 'POST', headers, agent, timeout: options.timeout });
       // A receiver may answer (say 400) before it has read the whole body and close the socket:
@@ -117,7 +145,7 @@ export function createWebhookDestination(name: string, options: WebhookOptions, 
         readAnswer(response).then(resolve, reject);
       });
       request.on('error', fail);
-      pipeline(message.openContent(), request).catch(fail);
+      pipeline(body(), request).catch(fail);
     });
 
   return {
@@ -125,20 +153,21 @@ export function createWebhookDestination(name: string, options: WebhookOptions, 
     type: 'webhook',
     async deliver(message: OutgoingMessage): Promise<void> {
       const { envelope } = message;
+      const shape = requestBody(message, options.format);
+      const timestamp = String(Math.floor(Date.now() / 1000));
       const headers: http.OutgoingHttpHeaders = {
         ...options.headers,
-        'content-type': HEADER_VALUE.test(envelope.contentType) ? envelope.contentType : FALLBACK_CONTENT_TYPE,
-        'content-length': envelope.size,
+        ...shape.headers,
+        'content-length': shape.length,
         'idempotency-key': envelope.id,
         'postroom-envelope': encodeEnvelopeHeader(envelope),
+        'webhook-id': envelope.id,
+        'webhook-timestamp': timestamp,
       };
-      const timestamp = String(Math.floor(Date.now() / 1000));
-      headers['webhook-id'] = envelope.id;
-      headers['webhook-timestamp'] = timestamp;
-      if (keys.length > 0) headers['webhook-signature'] = await standardSignature(keys, envelope.id, timestamp, message.openContent());
+      if (keys.length > 0) headers['webhook-signature'] = await standardSignature(keys, envelope.id, timestamp, shape.open());
       let answer: WebhookAnswer;
       try {
-        answer = await post(message, headers);
+        answer = await post(shape.open, headers);
       } catch (error) {
         if (error instanceof PostroomError) throw error;
         throw new PostroomError('DELIVERY_FAILED', `POST to ${where} failed: ${(error as Error).message}`, { cause: error });

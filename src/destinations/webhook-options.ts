@@ -3,6 +3,11 @@ import { z } from 'zod';
 import { duration } from '../config/duration.ts';
 import { formatOption } from './format-option.ts';
 import { isLoopback } from '../auth/https.ts';
+import { DEFAULT_MAX_ENVELOPE_HEADER_BYTES } from './envelope-header.ts';
+
+/** Enough for the fields that identify the content, which a shortened envelope always keeps. */
+const MIN_ENVELOPE_HEADER_BYTES = 1024;
+export { DEFAULT_MAX_ENVELOPE_HEADER_BYTES };
 
 /** Silence from the receiver (nothing sent or received) before an attempt is abandoned. */
 export const DEFAULT_WEBHOOK_TIMEOUT = '30s';
@@ -10,7 +15,7 @@ export const DEFAULT_WEBHOOK_TIMEOUT = '30s';
  * Headers Postroom sets itself; `headers` may not override them (the signature, the id or the
  * envelope would lie).
  */
-export const OWN_HEADERS = ['content-type', 'content-length', 'idempotency-key', 'postroom-envelope', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
+export const OWN_HEADERS = ['content-type', 'content-length', 'idempotency-key', 'postroom-envelope', 'postroom-envelope-shortened', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
 
 /** Standard Webhooks: "secret keys SHOULD be between 24 bytes (192 bits) and 64 bytes (512 bits)". */
 const SECRET_MIN_BYTES = 24;
@@ -51,12 +56,24 @@ export const webhookOptions = z
       .refine((headers) => !Object.keys(headers).some((name) => OWN_HEADERS.includes(name.toLowerCase()) || name.toLowerCase().startsWith('ce-')), `headers may not set ${OWN_HEADERS.join(', ')} or ce-*: Postroom sets those`),
     /** raw (default), cloudevents (binary content mode) or cloudevents-structured (one JSON document). */
     format: formatOption,
+    /**
+     * Where the envelope goes: `header` (default: `Postroom-Envelope`, shortened to fit
+     * maxEnvelopeHeaderBytes) or `body` (multipart/form-data: an `envelope` part, then a
+     * `content` part; nothing is shortened, and the signature covers the envelope too).
+     */
+    envelope: z.enum(['header', 'body'], { error: () => 'envelope is header or body' }).default('header'),
+    /** Largest `Postroom-Envelope` header; a bigger envelope is shortened to fit (recipients first) and `Postroom-Envelope-Shortened: true` says so. */
+    maxEnvelopeHeaderBytes: z.number().int().min(MIN_ENVELOPE_HEADER_BYTES, `maxEnvelopeHeaderBytes is at least ${MIN_ENVELOPE_HEADER_BYTES}`).default(DEFAULT_MAX_ENVELOPE_HEADER_BYTES),
     /** Longest silence from the receiver during an attempt (connecting, sending, waiting for the answer). */
     timeout: duration.prefault(DEFAULT_WEBHOOK_TIMEOUT),
     /** Allow plain http:// to a host that is not loopback (emails then cross the network unencrypted). */
     allowInsecureHttp: z.boolean().optional(),
   })
   .strict()
+  .refine((options) => options.envelope === 'header' || options.format === 'raw', {
+    path: ['envelope'],
+    message: 'envelope: body needs format: raw (a CloudEvent has the content as its body); leave envelope out, or use format: raw',
+  })
   .refine((options) => options.allowInsecureHttp || !isPlainHttpOffLoopback(options.url), {
     path: ['url'],
     message: 'plain http:// is allowed only to loopback (127.0.0.1, ::1, localhost): use https://, or set allowInsecureHttp: true to send emails unencrypted',

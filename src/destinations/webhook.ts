@@ -7,7 +7,11 @@
  *     header value) and `Content-Length` envelope.size.
  *   - `Postroom-Envelope`: the envelope as JSON, base64url-encoded (a header, not multipart, so
  *     the body stays the plain content a receiver can store or hash as it is; base64url because
- *     header values must be ASCII and file names and subjects are not).
+ *     header values must be ASCII and file names and subjects are not). At most
+ *     `maxEnvelopeHeaderBytes` (4 KB): a bigger envelope (hundreds of recipients) is shortened
+ *     to fit, recipients first (envelope-header.ts), and `Postroom-Envelope-Shortened: true` says
+ *     so. With `envelope: body` the body is multipart/form-data instead: an `envelope` part with
+ *     the whole envelope, then a `content` part, and there is no envelope header.
  *   - `webhook-id` and `Idempotency-Key`: envelope.id, the same on every attempt: the outbox
  *     delivers at least once, a receiver that keeps the ids it has seen gets each message once.
  *   - Standard Webhooks (standardwebhooks.com): `webhook-timestamp: <unix seconds>` and, with
@@ -31,16 +35,15 @@
  * status is a refusal for good (DELIVERY_REJECTED: dead letter at once). Redirects are not
  * followed: the body would have to be sent again to a place nobody configured.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Envelope } from '../engine/envelope.ts';
 import { PostroomError } from '../errors.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
 import { binaryHeaders, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEvent } from './cloudevents.ts';
-import type { MessageFormat } from './format-option.ts';
+import { envelopeHeader } from './envelope-header.ts';
 import { secretKey, webhookSecrets, type WebhookOptions } from './webhook-options.ts';
 
 export { DEFAULT_WEBHOOK_TIMEOUT, webhookOptions, type WebhookOptions } from './webhook-options.ts';
@@ -50,11 +53,6 @@ const ERROR_BODY_CHARS = 300;
 /** What an HTTP header value may hold; an email can declare any bytes as its content type. */
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 const FALLBACK_CONTENT_TYPE = 'application/octet-stream';
-
-/** The `Postroom-Envelope` header value; receivers decode it with base64url then JSON.parse. */
-export function encodeEnvelopeHeader(envelope: Envelope): string {
-  return Buffer.from(JSON.stringify(envelope), 'utf8').toString('base64url');
-}
 
 /** Retry-After as milliseconds from `now`: delta seconds or an HTTP date; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
@@ -83,10 +81,54 @@ interface RequestBody {
   open(): Readable;
 }
 
-/** What the POST carries in each format: the content as it is, with ce- headers, or inside a CloudEvents document. */
-function requestBody(message: OutgoingMessage, format: MessageFormat): RequestBody {
+/** A file name as a quoted-string parameter: ASCII only (the real name is in the envelope part). */
+function asciiFilename(filename: string): string {
+  return filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+}
+
+/**
+ * `envelope: body`: multipart/form-data (RFC 7578), the `envelope` part (JSON) first, then the
+ * `content` part with the bytes as they are. Every framework's form parser reads it.
+ */
+function multipartBody(message: OutgoingMessage, contentType: string): RequestBody {
   const { envelope } = message;
+  const boundary = `postroom-${randomBytes(16).toString('hex')}`;
+  const head = Buffer.from(
+    [
+      `--${boundary}`,
+      'Content-Disposition: form-data; name="envelope"',
+      'Content-Type: application/json',
+      '',
+      JSON.stringify(envelope),
+      `--${boundary}`,
+      `Content-Disposition: form-data; name="content"; filename="${asciiFilename(envelope.filename)}"`,
+      `Content-Type: ${contentType}`,
+      '',
+      '',
+    ].join('\r\n'),
+    'utf8',
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`, 'ascii');
+  return {
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    length: head.length + envelope.size + tail.length,
+    open: () => {
+      const content = message.openContent();
+      return Readable.from((async function* () {
+        yield head;
+        yield* content;
+        yield tail;
+      })());
+    },
+  };
+}
+
+/** What the POST carries in each format: the content as it is, with ce- headers, or inside a CloudEvents document. */
+function requestBody(message: OutgoingMessage, options: WebhookOptions): RequestBody {
+  const { envelope } = message;
+  const { format } = options;
   const contentType = HEADER_VALUE.test(envelope.contentType) ? envelope.contentType : FALLBACK_CONTENT_TYPE;
+  if (options.envelope === 'body') return multipartBody(message, contentType);
   if (format === 'cloudevents-structured') {
     const document = structuredEvent(eventAttributes(envelope), envelope.size);
     return { headers: { 'content-type': STRUCTURED_CONTENT_TYPE }, length: document.length, open: () => document.open(message.openContent()) };
@@ -153,17 +195,21 @@ export function createWebhookDestination(name: string, options: WebhookOptions, 
     type: 'webhook',
     async deliver(message: OutgoingMessage): Promise<void> {
       const { envelope } = message;
-      const shape = requestBody(message, options.format);
+      const shape = requestBody(message, options);
       const timestamp = String(Math.floor(Date.now() / 1000));
       const headers: http.OutgoingHttpHeaders = {
         ...options.headers,
         ...shape.headers,
         'content-length': shape.length,
         'idempotency-key': envelope.id,
-        'postroom-envelope': encodeEnvelopeHeader(envelope),
         'webhook-id': envelope.id,
         'webhook-timestamp': timestamp,
       };
+      if (options.envelope === 'header') {
+        const header = envelopeHeader(envelope, options.maxEnvelopeHeaderBytes);
+        headers['postroom-envelope'] = header.value;
+        if (header.shortened) headers['postroom-envelope-shortened'] = 'true';
+      }
       if (keys.length > 0) headers['webhook-signature'] = await standardSignature(keys, envelope.id, timestamp, shape.open());
       let answer: WebhookAnswer;
       try {
@@ -179,7 +225,12 @@ export function createWebhookDestination(name: string, options: WebhookOptions, 
         const retryAfterMs = parseRetryAfter(answer.retryAfter, Date.now());
         throw new PostroomError('DELIVERY_FAILED', said, retryAfterMs === undefined ? {} : { retryAfterMs });
       }
-      const hint = status >= 300 && status < 400 ? `redirects are not followed; set url to where it points${answer.location ? ` (${new URL(answer.location, url).origin})` : ''}` : 'fix the receiver, then replay with `postroom dead-letters replay`';
+      const hint =
+        status >= 300 && status < 400
+          ? `redirects are not followed; set url to where it points${answer.location ? ` (${new URL(answer.location, url).origin})` : ''}`
+          : status === 431
+            ? 'the receiver refused the size of the headers: lower maxEnvelopeHeaderBytes or set envelope: body, then replay with `postroom dead-letters replay`'
+            : 'fix the receiver, then replay with `postroom dead-letters replay`';
       throw new PostroomError('DELIVERY_REJECTED', said, { hint });
     },
     async close(): Promise<void> {

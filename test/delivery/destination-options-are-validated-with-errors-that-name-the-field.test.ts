@@ -19,7 +19,7 @@ describe('destination options', () => {
         redis: { type: 'redis', url: 'redis://127.0.0.1:6379', stream: 'postroom:emails' },
       },
     });
-    assert.deepEqual(config.destinations.hook, { type: 'webhook', url: 'https://example.com/hook', secret: WHSEC, headers: {}, format: 'raw', timeout: 30_000 });
+    assert.deepEqual(config.destinations.hook, { type: 'webhook', url: 'https://example.com/hook', secret: WHSEC, headers: {}, format: 'raw', envelope: 'header', maxEnvelopeHeaderBytes: 4096, timeout: 30_000 });
     assert.equal(config.destinations.rabbit?.maxMessageBytes, 128 * 1024 * 1024);
     assert.equal(config.destinations.rabbit?.exchange, '');
     assert.equal(config.destinations.stream?.duplicateWindow, 3_600_000);
@@ -40,6 +40,9 @@ describe('destination options', () => {
     assert.deepEqual(issues({ type: 'webhook', url: 'ftp://example.com/' }), ['destinations.out.url: the webhook URL must be http:// or https://']);
     assert.match(issues({ type: 'webhook', url: 'https://example.com/', headers: { 'Idempotency-Key': 'x' } })[0] ?? '', /^destinations\.out\.headers: headers may not set/);
     assert.match(issues({ type: 'webhook', url: 'https://example.com/', headers: { 'CE-Type': 'x' } })[0] ?? '', /^destinations\.out\.headers: headers may not set .* or ce-\*/);
+    assert.deepEqual(issues({ type: 'webhook', url: 'https://example.com/', format: 'cloudevents', envelope: 'body' }), [
+      'destinations.out.envelope: envelope: body needs format: raw (a CloudEvent has the content as its body); leave envelope out, or use format: raw',
+    ]);
     assert.deepEqual(issues({ type: 'webhook', url: 'https://example.com/', format: 'cloud' }), ['destinations.out.format: format is one of raw, cloudevents, cloudevents-structured']);
     assert.match(issues({ type: 'webhook', url: 'https://example.com/', timeout: 'soon' })[0] ?? '', /^destinations\.out\.timeout: "soon" is not a duration/);
     assert.match(issues({ type: 'webhook', url: 'https://example.com/', secret: 's3cret' })[0] ?? '', /^destinations\.out\.secret: a webhook secret is a Standard Webhooks secret: whsec_ .*openssl rand -base64 32/);

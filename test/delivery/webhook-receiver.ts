@@ -28,12 +28,13 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(): Promise<WebhookReceiver> {
+/** `maxHeaderSize`: the most header bytes the server accepts (Node's default is 16 KB); more gets 431. */
+export async function startReceiver(options: { maxHeaderSize?: number } = {}): Promise<WebhookReceiver> {
   const queue: Reply[] = [];
   let fallback: Reply = { status: 200 };
   const held: http.ServerResponse[] = [];
   const requests: ReceivedRequest[] = [];
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ ...(options.maxHeaderSize ? { maxHeaderSize: options.maxHeaderSize } : {}) }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {

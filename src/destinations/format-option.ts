@@ -1,6 +1,10 @@
 /** The `format` option of the destinations that can send CloudEvents (the schema only; cloudevents.ts does the work). */
 import { z } from 'zod';
 
+/** What every destination's `tls.ca` takes, said once. */
+export const CA_DESCRIPTION =
+  'CA certificate(s) to trust: PEM text (`-----BEGIN CERTIFICATE-----…`), or the path of a PEM file, relative to postroom.yaml, read once at start.';
+
 export const MESSAGE_FORMATS = ['raw', 'cloudevents', 'cloudevents-structured'] as const;
 export type MessageFormat = (typeof MESSAGE_FORMATS)[number];
 
@@ -9,4 +13,7 @@ export type MessageFormat = (typeof MESSAGE_FORMATS)[number];
  * event in binary content mode (attributes beside the content). `cloudevents-structured`: one
  * CloudEvents JSON document with the content as data_base64.
  */
-export const formatOption = z.enum(MESSAGE_FORMATS, { error: () => `format is one of ${MESSAGE_FORMATS.join(', ')}` }).default('raw');
+export const formatOption = z
+  .enum(MESSAGE_FORMATS, { error: () => `format is one of ${MESSAGE_FORMATS.join(', ')}` })
+  .default('raw')
+  .describe('`raw`: the content with Postroom\'s headers; `cloudevents`: a CloudEvents 1.0 event in binary content mode; `cloudevents-structured`: one CloudEvents JSON document, the content as `data_base64`.');

@@ -1,6 +1,7 @@
 /** The Redis Streams destination's options: validating a config loads this, not the Redis client. */
 import { z } from 'zod';
 import { duration } from '../config/duration.ts';
+import { CA_DESCRIPTION } from './format-option.ts';
 
 /** Content up to this size travels in the stream entry itself; larger content is a claim check. */
 export const DEFAULT_REDIS_MAX_INLINE_BYTES = 256 * 1024;
@@ -19,30 +20,35 @@ const DEFAULT_REDIS_TIMEOUT = '30s';
 export const redisOptions = z
   .object({
     type: z.literal('redis'),
-    /** redis:// or rediss:// (TLS) URL, credentials and database included, e.g. redis://:${REDIS_PASSWORD}@127.0.0.1:6379/0. */
-    url: z.string().regex(/^rediss?:\/\//, 'give a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379'),
-    /** The stream key to XADD to; {connection} and {kind} are replaced by the message's. */
-    stream: z.string().min(1, 'give the stream key, e.g. postroom:emails'),
-    /** Content of at most this many bytes goes into the entry (`content`); larger content is kept in its own key (`content-key`). */
-    maxInlineBytes: z.number().int().nonnegative().default(DEFAULT_REDIS_MAX_INLINE_BYTES),
-    /** Largest content accepted at all (the client holds a message whole); a larger one goes to the dead letters with the reason. */
-    maxMessageBytes: z.number().int().positive().default(DEFAULT_REDIS_MAX_MESSAGE_BYTES),
-    /** Trim the stream to about this many entries on each XADD (`MAXLEN ~`); no trimming without it. */
-    maxLength: z.number().int().positive().optional(),
-    /** How long a claim-checked content key lives (the time a reader has to GET it). */
-    contentTtl: duration.prefault(DEFAULT_CONTENT_TTL),
-    /** How long Postroom remembers that a pipeline message id was added, so a redelivery adds nothing. */
-    deduplicationWindow: duration.prefault(DEFAULT_DEDUPLICATION_WINDOW),
-    /** Waiting for Redis to connect or answer. */
-    timeout: duration.prefault(DEFAULT_REDIS_TIMEOUT),
-    /** For rediss://: extra CA certificate(s), PEM text or a path to a PEM file, and whether to verify the server (default). */
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, 'give a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
+      .describe('`redis://` or `rediss://` (TLS) URL, password and database included, e.g. `redis://:${REDIS_PASSWORD}@127.0.0.1:6379/0`; shown without the password.'),
+    stream: z.string().min(1, 'give the stream key, e.g. postroom:emails').describe('The stream key to XADD to; `{connection}` and `{kind}` are replaced by the message\'s.'),
+    maxInlineBytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(DEFAULT_REDIS_MAX_INLINE_BYTES)
+      .describe('Content of at most this many bytes is in the entry (`content`); larger content is a claim check (`content-key`).'),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULT_REDIS_MAX_MESSAGE_BYTES)
+      .describe('Largest content accepted (the client sends each message whole); a larger one goes to the dead letters with the reason.'),
+    maxLength: z.number().int().positive().optional().describe('Trim the stream to about this many entries on each XADD (`MAXLEN ~`); no trimming without it.'),
+    contentTtl: duration.prefault(DEFAULT_CONTENT_TTL).describe('How long a claim-checked content key lives: the time a reader has to GET it.'),
+    deduplicationWindow: duration.prefault(DEFAULT_DEDUPLICATION_WINDOW).describe('How long the `seen` key of a pipeline message id is kept, so a redelivery adds nothing.'),
+    timeout: duration.prefault(DEFAULT_REDIS_TIMEOUT).describe('Waiting for Redis to connect or answer; then the attempt is retried.'),
     tls: z
       .object({
-        ca: z.string().min(1).optional(),
-        rejectUnauthorized: z.boolean().default(true),
+        ca: z.string().min(1).optional().describe(CA_DESCRIPTION),
+        rejectUnauthorized: z.boolean().default(true).describe('Verify the server certificate (default).'),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe('For `rediss://`: the CA to trust and whether to verify the server.'),
   })
   .strict()
   .refine((o) => o.maxInlineBytes <= o.maxMessageBytes, { message: 'maxInlineBytes cannot be more than maxMessageBytes', path: ['maxInlineBytes'] })

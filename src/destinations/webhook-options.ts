@@ -42,32 +42,30 @@ export const webhookOptions = z
     url: z
       .string()
       .url('give the URL to POST pipeline messages to, e.g. https://example.com/hooks/postroom')
-      .refine((url) => /^https?:$/.test(new URL(url).protocol), 'the webhook URL must be http:// or https://'),
-    /**
-     * Standard Webhooks signing secret (`whsec_…`), or several while rotating: each request then
-     * carries one signature per secret, so a receiver holding either verifies it. No
-     * `webhook-signature` without it.
-     */
-    secret: z.union([standardSecret, z.array(standardSecret).min(1)]).optional(),
-    /** Extra request headers, e.g. an Authorization header the receiver wants. */
+      .refine((url) => /^https?:$/.test(new URL(url).protocol), 'the webhook URL must be http:// or https://')
+      .describe('Where to POST each pipeline message; `https://`, or `http://` to loopback (see `allowInsecureHttp`).'),
+    secret: z
+      .union([standardSecret, z.array(standardSecret).min(1)])
+      .optional()
+      .describe('Standard Webhooks signing secret (`whsec_` and base64 of 24 to 64 random bytes), or a list while rotating: one signature per secret. No `webhook-signature` without it.'),
     headers: z
       .record(z.string(), z.string())
       .default({})
-      .refine((headers) => !Object.keys(headers).some((name) => OWN_HEADERS.includes(name.toLowerCase()) || name.toLowerCase().startsWith('ce-')), `headers may not set ${OWN_HEADERS.join(', ')} or ce-*: Postroom sets those`),
-    /** raw (default), cloudevents (binary content mode) or cloudevents-structured (one JSON document). */
+      .refine((headers) => !Object.keys(headers).some((name) => OWN_HEADERS.includes(name.toLowerCase()) || name.toLowerCase().startsWith('ce-')), `headers may not set ${OWN_HEADERS.join(', ')} or ce-*: Postroom sets those`)
+      .describe('Extra request headers, e.g. `Authorization: Bearer ${RECEIVER_TOKEN}`; not the ones Postroom sets.'),
     format: formatOption,
-    /**
-     * Where the envelope goes: `header` (default: `Postroom-Envelope`, shortened to fit
-     * maxEnvelopeHeaderBytes) or `body` (multipart/form-data: an `envelope` part, then a
-     * `content` part; nothing is shortened, and the signature covers the envelope too).
-     */
-    envelope: z.enum(['header', 'body'], { error: () => 'envelope is header or body' }).default('header'),
-    /** Largest `Postroom-Envelope` header; a bigger envelope is shortened to fit (recipients first) and `Postroom-Envelope-Shortened: true` says so. */
-    maxEnvelopeHeaderBytes: z.number().int().min(MIN_ENVELOPE_HEADER_BYTES, `maxEnvelopeHeaderBytes is at least ${MIN_ENVELOPE_HEADER_BYTES}`).default(DEFAULT_MAX_ENVELOPE_HEADER_BYTES),
-    /** Longest silence from the receiver during an attempt (connecting, sending, waiting for the answer). */
-    timeout: duration.prefault(DEFAULT_WEBHOOK_TIMEOUT),
-    /** Allow plain http:// to a host that is not loopback (emails then cross the network unencrypted). */
-    allowInsecureHttp: z.boolean().optional(),
+    envelope: z
+      .enum(['header', 'body'], { error: () => 'envelope is header or body' })
+      .default('header')
+      .describe('`header`: the envelope in `Postroom-Envelope`, shortened to fit `maxEnvelopeHeaderBytes`; `body`: a multipart/form-data body, the whole envelope as its first part (needs `format: raw`).'),
+    maxEnvelopeHeaderBytes: z
+      .number()
+      .int()
+      .min(MIN_ENVELOPE_HEADER_BYTES, `maxEnvelopeHeaderBytes is at least ${MIN_ENVELOPE_HEADER_BYTES}`)
+      .default(DEFAULT_MAX_ENVELOPE_HEADER_BYTES)
+      .describe('Largest `Postroom-Envelope` header; a bigger envelope is shortened to fit, recipients first, and `Postroom-Envelope-Shortened: true` says so.'),
+    timeout: duration.prefault(DEFAULT_WEBHOOK_TIMEOUT).describe('Longest silence from the receiver during an attempt (connecting, sending, waiting for the answer); then the attempt is retried.'),
+    allowInsecureHttp: z.boolean().optional().describe('Allow plain `http://` to a host that is not loopback (emails then cross the network unencrypted).'),
   })
   .strict()
   .refine((options) => options.envelope === 'header' || options.format === 'raw', {

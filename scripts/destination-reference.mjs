@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { DESTINATION_TYPES } from '../src/destinations/registry.ts';
+import { DESTINATION_SCHEMAS } from '../src/config/destination-schemas.ts';
 
 const readmeAt = process.argv.indexOf('--readme');
 /** `--readme <file>` checks or writes another copy (the test's). */
@@ -72,8 +72,8 @@ function rows(schema, prefix, missing, typeName) {
 export function renderReference() {
   const missing = [];
   const sections = [];
-  for (const [type, entry] of Object.entries(DESTINATION_TYPES)) {
-    const schema = z.toJSONSchema(entry.schema, { io: 'input', unrepresentable: 'any' });
+  for (const [type, options] of Object.entries(DESTINATION_SCHEMAS)) {
+    const schema = z.toJSONSchema(options, { io: 'input', unrepresentable: 'any' });
     sections.push([`#### \`type: ${type}\``, '', '| field | type | default | what it does |', '| --- | --- | --- | --- |', ...rows(schema, '', missing, type)].join('\n'));
   }
   return { text: [START, '', ...sections.flatMap((section) => [section, '']), END].join('\n'), missing };

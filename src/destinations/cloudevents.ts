@@ -19,7 +19,7 @@
  * application properties named `cloudEvents:<name>`, typed (integers and booleans as such).
  */
 import { Transform, type Readable } from 'node:stream';
-import type { Envelope } from '../engine/envelope.ts';
+import type { Envelope } from '../model/envelope.ts';
 
 export const CLOUDEVENTS_SPEC_VERSION = '1.0';
 export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';

@@ -10,10 +10,7 @@
  *   3. and if even that is too big, only the fields that identify the content are left.
  * The full envelope is in the body with `envelope: body`, and in the directory destination's .json.
  */
-import type { Envelope } from '../engine/envelope.ts';
-
-/** The default cap, well under the 8 KB that the strictest common servers allow for all headers. */
-export const DEFAULT_MAX_ENVELOPE_HEADER_BYTES = 4096;
+import type { Envelope } from '../model/envelope.ts';
 const SHORTENED = [200, 40];
 
 export interface EnvelopeHeader {

@@ -19,14 +19,14 @@
  * by itself, and a delivery while it is down fails at once (and is retried) rather than waiting.
  */
 import { Redis } from 'ioredis';
-import { isPemText, readCaFile } from '../config/ca-file.ts';
-import type { Envelope } from '../engine/envelope.ts';
-import { PostroomError } from '../errors.ts';
-import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
-import type { RedisOptions } from './redis-options.ts';
+import { isPemText, readCaFile } from '../net/ca-file.ts';
+import type { Envelope } from '../model/envelope.ts';
+import { PostroomError } from '../model/errors.ts';
+import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
+import type { RedisOptions } from '../config/destinations/redis-options.ts';
 import { memoryBudget, readWhole } from './whole-content.ts';
 
-export { redisOptions, type RedisOptions } from './redis-options.ts';
+export { redisOptions, type RedisOptions } from '../config/destinations/redis-options.ts';
 
 /**
  * KEYS: stream, guard, content key. ARGV: guard ttl (ms), MAXLEN ('0': none), content ttl (ms,

@@ -40,28 +40,20 @@ import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { PostroomError } from '../errors.ts';
-import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
+import { PostroomError } from '../model/errors.ts';
+import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
+import { secretKey, webhookSecrets, type WebhookOptions } from '../config/destinations/webhook-options.ts';
+import { parseRetryAfter } from '../net/server-wait.ts';
 import { binaryHeaders, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEvent } from './cloudevents.ts';
 import { envelopeHeader } from './envelope-header.ts';
-import { secretKey, webhookSecrets, type WebhookOptions } from './webhook-options.ts';
 
-export { DEFAULT_WEBHOOK_TIMEOUT, webhookOptions, type WebhookOptions } from './webhook-options.ts';
+export { DEFAULT_WEBHOOK_TIMEOUT, webhookOptions, type WebhookOptions } from '../config/destinations/webhook-options.ts';
 
 /** Of an error response, this much is kept for the dead letter's reason; the rest is discarded. */
 const ERROR_BODY_CHARS = 300;
 /** What an HTTP header value may hold; an email can declare any bytes as its content type. */
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 const FALLBACK_CONTENT_TYPE = 'application/octet-stream';
-
-/** Retry-After as milliseconds from `now`: delta seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 /**
  * The Standard Webhooks `webhook-signature` value: `v1,<base64 HMAC-SHA256>` over

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { EnvelopeEmail } from '../../src/engine/envelope.ts';
+import type { EnvelopeEmail } from '../../src/model/envelope.ts';
 import { mime, split, tempStore, type TempStore } from '../mime/mime-test-kit.ts';
 import { binary, makeDestination, outbox, type Outbox } from './delivery-kit.ts';
 import { envelopeOf, makeSecret, signatureVerifies, startReceiver, type WebhookReceiver } from './webhook-receiver.ts';

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { connect as amqpConnect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { connect as natsConnect, type JetStreamManager, type NatsConnection } from 'nats';
-import type { Envelope } from '../../src/engine/envelope.ts';
+import type { Envelope } from '../../src/model/envelope.ts';
 import { binary, makeDestination, outbox, sha256, uniqueName, type Outbox } from './delivery-kit.ts';
 import { Webhook } from 'standardwebhooks';
 import { makeSecret, signatureVerifies, startReceiver, type ReceivedRequest, type WebhookReceiver } from './webhook-receiver.ts';

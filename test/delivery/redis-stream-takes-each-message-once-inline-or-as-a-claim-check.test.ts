@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import type { Envelope } from '../../src/engine/envelope.ts';
-import { PostroomError } from '../../src/errors.ts';
+import type { Envelope } from '../../src/model/envelope.ts';
+import { PostroomError } from '../../src/model/errors.ts';
 import { binary, makeDestination, outbox, sha256, uniqueName, type Outbox } from './delivery-kit.ts';
 import { freePort } from './readme-receivers.ts';
 
@@ -52,7 +52,10 @@ describe('the Redis Streams destination', () => {
 
     const entries = (await redis.xrangeBuffer(stream, '-', '+')) as unknown as Array<[string, Buffer[]]>;
     assert.equal(entries.length, 2, 'each pipeline message is in the stream once');
-    const [first, second] = entries.map(fieldsOf);
+    // Deliveries run side by side: find each entry by its id, not by its place.
+    const byId = new Map(entries.map(fieldsOf).map((fields) => [fields.get('id')!.toString(), fields]));
+    const first = byId.get(body!.id);
+    const second = byId.get(file!.id);
     assert.equal(first!.get('id')!.toString(), body!.id);
     assert.equal(first!.get('kind')!.toString(), 'body');
     assert.equal(first!.get('content')!.toString(), 'Grüße, see attached\r\n', 'small content is in the entry, byte-exact');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect as amqpConnect } from 'amqplib';
 import { connect as natsConnect } from 'nats';
-import type { Envelope } from '../../src/engine/envelope.ts';
+import type { Envelope } from '../../src/model/envelope.ts';
 import { workspace, type Workspace } from '../support/postroom.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { binary, makeDestination, outbox, uniqueName, type Outbox } from './delivery-kit.ts';

@@ -25,7 +25,7 @@ it('README.md lists every destination field with its type, default and descripti
   for (const row of ['| `secret` | text or list of text |', '| `tls.ca` | text |', '| `maxInlineBytes` | integer | `262144` |', '| `format` | `raw` \\| `cloudevents` \\| `cloudevents-structured` | `raw` |']) {
     assert.ok(readme.includes(row), `README has ${row}`);
   }
-  assert.match(readme, /\| `tls\.ca` \| text \| {2}\| CA certificate\(s\) to trust: PEM text .*or the path of a PEM file/, 'tls.ca says it takes PEM text or a path');
+  assert.match(readme, /\| `tls\.ca` \| text \| {2}\| CA certificate\(s\) to trust: PEM text .*or in postroom\.yaml the path of a PEM file/, 'tls.ca says it takes PEM text or a path');
 });
 
 it('the check fails when the README no longer matches', () => {

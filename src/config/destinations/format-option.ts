@@ -1,9 +1,5 @@
-/** The `format` option of the destinations that can send CloudEvents (the schema only; cloudevents.ts does the work). */
+/** The `format` option of the destinations that can send CloudEvents (the schema only; destinations/cloudevents.ts does the work). */
 import { z } from 'zod';
-
-/** What every destination's `tls.ca` takes, said once. */
-export const CA_DESCRIPTION =
-  'CA certificate(s) to trust: PEM text (`-----BEGIN CERTIFICATE-----…`), or the path of a PEM file, relative to postroom.yaml, read once at start.';
 
 export const MESSAGE_FORMATS = ['raw', 'cloudevents', 'cloudevents-structured'] as const;
 export type MessageFormat = (typeof MESSAGE_FORMATS)[number];

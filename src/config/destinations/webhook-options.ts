@@ -1,13 +1,13 @@
-/** The webhook destination's options: validating a config loads this, not the HTTP driver. */
+/** The webhook destination's options, as the config file, the API and the UI take them. */
 import { z } from 'zod';
-import { duration } from '../config/duration.ts';
+import { isLoopback } from '../../net/https.ts';
+import { duration } from '../duration.ts';
 import { formatOption } from './format-option.ts';
-import { isLoopback } from '../auth/https.ts';
-import { DEFAULT_MAX_ENVELOPE_HEADER_BYTES } from './envelope-header.ts';
 
 /** Enough for the fields that identify the content, which a shortened envelope always keeps. */
 const MIN_ENVELOPE_HEADER_BYTES = 1024;
-export { DEFAULT_MAX_ENVELOPE_HEADER_BYTES };
+/** The default cap of `Postroom-Envelope`, well under the 8 KB that the strictest common servers allow for all headers. */
+export const DEFAULT_MAX_ENVELOPE_HEADER_BYTES = 4096;
 
 /** Silence from the receiver (nothing sent or received) before an attempt is abandoned. */
 export const DEFAULT_WEBHOOK_TIMEOUT = '30s';

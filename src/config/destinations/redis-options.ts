@@ -1,7 +1,7 @@
 /** The Redis Streams destination's options: validating a config loads this, not the Redis client. */
 import { z } from 'zod';
-import { duration } from '../config/duration.ts';
-import { CA_DESCRIPTION } from './format-option.ts';
+import { duration } from '../duration.ts';
+import { CA_DESCRIPTION } from '../tls-schema.ts';
 
 /** Content up to this size travels in the stream entry itself; larger content is a claim check. */
 export const DEFAULT_REDIS_MAX_INLINE_BYTES = 256 * 1024;

@@ -1,7 +1,8 @@
 /** The NATS JetStream destination's options: validating a config loads this, not the NATS client. */
 import { z } from 'zod';
-import { duration } from '../config/duration.ts';
-import { CA_DESCRIPTION, formatOption } from './format-option.ts';
+import { duration } from '../duration.ts';
+import { CA_DESCRIPTION } from '../tls-schema.ts';
+import { formatOption } from './format-option.ts';
 
 /** Waiting for the PubAck (and for the connection); past it the attempt is retried. */
 const DEFAULT_ACK_TIMEOUT = '30s';

@@ -1,16 +1,8 @@
 /** The email destination's options: validating a config loads this, not the SMTP client. */
 import { z } from 'zod';
-import { oauth2Schema } from '../auth/oauth2-schema.ts';
-import { singleLine } from '../config/single-line.ts';
-import { CA_DESCRIPTION } from './format-option.ts';
-
-const tlsOptions = z
-  .object({
-    rejectUnauthorized: z.boolean().default(true).describe('Verify the server certificate (default). Turn off only for a server you trust on a network you trust.'),
-    ca: z.string().optional().describe(CA_DESCRIPTION),
-    servername: z.string().optional().describe('The name to check the certificate against, when it is not the host.'),
-  })
-  .strict();
+import { oauth2Schema } from '../oauth2-schema.ts';
+import { singleLine } from '../single-line.ts';
+import { tlsSchema } from '../tls-schema.ts';
 
 const addresses = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((value) => (Array.isArray(value) ? value : [value]));
 
@@ -23,7 +15,7 @@ const smtpOptions = z
     username: singleLine(z.string().min(1), 'username').optional().describe('SMTP user name.'),
     password: z.union([z.string(), z.number()]).transform(String).pipe(singleLine(z.string(), 'password')).optional().describe('SMTP password, e.g. `${SMTP_PASSWORD}`; or `oauth2` instead.'),
     oauth2: oauth2Schema.optional().meta({ description: 'XOAUTH2 instead of a password: the same block as a connection\'s `oauth2` (see Microsoft 365 (Graph) and OAuth2).', collapse: true }),
-    tls: tlsOptions.prefault({}).describe('How the server certificate is checked.'),
+    tls: tlsSchema.prefault({}).describe('How the server certificate is checked.'),
   })
   .strict();
 
@@ -40,7 +32,7 @@ const graphOptions = z
     mailbox: singleLine(z.string().min(1), 'mailbox').describe('The mailbox that sends (the app needs the Mail.Send application permission).'),
     graphEndpoint: z.string().url().default('https://graph.microsoft.com').describe('Graph\'s address (national clouds have their own).'),
     authorityHost: z.string().url().default('https://login.microsoftonline.com').describe('Where tokens come from (national clouds have their own).'),
-    tls: tlsOptions.prefault({}).describe('How the server certificate is checked.'),
+    tls: tlsSchema.prefault({}).describe('How the server certificate is checked.'),
   })
   .strict();
 

@@ -8,7 +8,9 @@
  *     `type` email.body.received, email.attachment.received or email.original.received,
  *     `time` envelope.receivedAt, `subject` the file name, `datacontenttype` the content type;
  *   - extensions (lowercase names, as the spec requires): `connection`, `partindex`, `sha256`,
- *     and when the part has them `emailmessageid`, `inline`, `contentid`, `method`;
+ *     and when the part has them `emailmessageid`, `inline`, `contentid`, `method`; `traceparent`
+ *     (and `tracestate`) of the delivery's span when Postroom is traced (the distributed tracing
+ *     extension);
  *   - a text attribute longer than MAX_TEXT_ATTRIBUTE characters is left out (a header must stay
  *     small; the envelope has every field in full). What CloudEvents cannot carry (recipients,
  *     the source key, nested fields) stays in the envelope, which travels beside the event as

@@ -9,7 +9,8 @@
  *     `contentType`, `type` (= kind), `appId` "postroom", `timestamp`;
  *   - headers: `postroom-envelope` (the envelope as JSON) and the fields worth routing on
  *     (`postroom-connection`, `postroom-kind`, `postroom-filename`, `postroom-part-index`,
- *     `postroom-size`, `postroom-sha256`), so a headers exchange can route without parsing.
+ *     `postroom-size`, `postroom-sha256`), so a headers exchange can route without parsing;
+ *     and `traceparent` (W3C trace context) when Postroom is traced.
  *
  * `format: cloudevents`: the CloudEvents AMQP binding in binary content mode, every attribute
  * also as an application property `cloudEvents:<name>` (typed) and the content as it is;
@@ -27,6 +28,7 @@
 import { connect, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
 import type { RabbitmqOptions } from '../config/destinations/rabbitmq-options.ts';
 import type { MessageFormat } from '../config/destinations/format-option.ts';
+import { traceHeaders } from '../model/tracing.ts';
 import { amqpProperties, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEventBuffer } from './cloudevents.ts';
 import type { Envelope } from '../model/envelope.ts';
 import { PostroomError } from '../model/errors.ts';
@@ -81,8 +83,8 @@ async function readCapped(message: OutgoingMessage, max: number): Promise<Buffer
   return Buffer.concat(chunks, total);
 }
 
-function publishProperties(envelope: Envelope, format: MessageFormat): Options.Publish {
-  const attributes = format === 'raw' ? undefined : eventAttributes(envelope);
+function publishProperties(envelope: Envelope, format: MessageFormat, trace: Record<string, string>): Options.Publish {
+  const attributes = format === 'raw' ? undefined : eventAttributes(envelope, trace);
   const properties: Options.Publish = {
     messageId: envelope.id,
     persistent: true,
@@ -99,6 +101,7 @@ function publishProperties(envelope: Envelope, format: MessageFormat): Options.P
       'postroom-part-index': envelope.partIndex,
       'postroom-size': envelope.size,
       'postroom-sha256': envelope.sha256,
+      ...trace,
       ...(format === 'cloudevents' && attributes ? amqpProperties(attributes) : {}),
     },
   };
@@ -165,7 +168,8 @@ export function createRabbitmqDestination(name: string, options: RabbitmqOptions
 
   /** Publishes on the shared confirm channel and waits for the broker's confirm. */
   const publish = async (envelope: Envelope, content: Buffer): Promise<void> => {
-    if (options.format === 'cloudevents-structured') content = structuredEventBuffer(eventAttributes(envelope), content);
+    const trace = traceHeaders();
+    if (options.format === 'cloudevents-structured') content = structuredEventBuffer(eventAttributes(envelope, trace), content);
     const key = fill(routingKey, envelope);
     let confirm: ConfirmChannel;
     try {
@@ -179,7 +183,7 @@ export function createRabbitmqDestination(name: string, options: RabbitmqOptions
       await new Promise<void>((resolve, reject) => {
         timer = setTimeout(() => reject(new Error(`no confirm within ${options.timeout} ms`)), options.timeout);
         try {
-          confirm.publish(exchange, key, content, publishProperties(envelope, options.format), (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+          confirm.publish(exchange, key, content, publishProperties(envelope, options.format, trace), (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
         } catch (error) {
           reject(error as Error);
         }

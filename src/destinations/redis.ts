@@ -9,10 +9,11 @@
  * the XADD and the outbox update, or a second worker delivering the same message, adds nothing.
  *
  * The entry's fields: `id` (the pipeline message id), `connection`, `kind`, `filename`,
- * `content-type`, `size`, `envelope` (the envelope as JSON) and either `content` (the bytes, up
- * to `maxInlineBytes`) or `content-key`: a claim check, the key of a string holding the bytes
- * (`<stream>:postroom:content:<id>`, set in the same script, expiring after `contentTtl`), which
- * the reader fetches with GET. `maxLength` trims the stream with `MAXLEN ~` on each XADD.
+ * `content-type`, `size`, `envelope` (the envelope as JSON), `traceparent` when Postroom is
+ * traced, and either `content` (the bytes, up to `maxInlineBytes`) or `content-key`: a claim
+ * check, the key of a string holding the bytes (`<stream>:postroom:content:<id>`, set in the
+ * same script, expiring after `contentTtl`), which the reader fetches with GET. `maxLength`
+ * trims the stream with `MAXLEN ~` on each XADD.
  *
  * ioredis sends each command whole, so content is capped by `maxMessageBytes` and concurrent
  * deliveries hold at most that much. One connection is shared by every delivery; it reconnects
@@ -25,6 +26,7 @@ import { PostroomError } from '../model/errors.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
 import type { RedisOptions } from '../config/destinations/redis-options.ts';
 import { memoryBudget, readWhole } from './whole-content.ts';
+import { traceHeaders } from '../model/tracing.ts';
 
 export { redisOptions, type RedisOptions } from '../config/destinations/redis-options.ts';
 
@@ -128,6 +130,7 @@ export function createRedisDestination(name: string, options: RedisOptions, cont
           'content-type', envelope.contentType,
           'size', String(envelope.size),
           'envelope', JSON.stringify(envelope),
+          ...Object.entries(traceHeaders()).flat(),
           ...(inline ? ['content', content] : ['content-key', contentKey(stream, envelope.id)]),
         ];
         client ??= open();

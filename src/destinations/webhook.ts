@@ -27,6 +27,9 @@
  *     the body is one CloudEvents JSON document (`application/cloudevents+json`) with the content
  *     as `data_base64`, streamed (its Content-Length is known before it is encoded). The other
  *     headers are the same in every format.
+ *   - `traceparent` (W3C trace context, and `tracestate` when there is one) when Postroom is
+ *     traced: the delivery's span, so the receiver's trace continues the email's; in the
+ *     CloudEvents formats also as the `traceparent` extension attribute.
  *   - plain http:// only to loopback, unless `allowInsecureHttp: true`: emails (and the signed
  *     requests a man in the middle could replay) do not cross a network unencrypted by accident.
  *
@@ -46,6 +49,7 @@ import { secretKey, webhookSecrets, type WebhookOptions } from '../config/destin
 import { parseRetryAfter } from '../net/server-wait.ts';
 import { binaryHeaders, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEvent } from './cloudevents.ts';
 import { envelopeHeader } from './envelope-header.ts';
+import { traceHeaders } from '../model/tracing.ts';
 
 export { DEFAULT_WEBHOOK_TIMEOUT, webhookOptions, type WebhookOptions } from '../config/destinations/webhook-options.ts';
 
@@ -116,17 +120,17 @@ function multipartBody(message: OutgoingMessage, contentType: string): RequestBo
 }
 
 /** What the POST carries in each format: the content as it is, with ce- headers, or inside a CloudEvents document. */
-function requestBody(message: OutgoingMessage, options: WebhookOptions): RequestBody {
+function requestBody(message: OutgoingMessage, options: WebhookOptions, trace: Record<string, string>): RequestBody {
   const { envelope } = message;
   const { format } = options;
   const contentType = HEADER_VALUE.test(envelope.contentType) ? envelope.contentType : FALLBACK_CONTENT_TYPE;
   if (options.envelope === 'body') return multipartBody(message, contentType);
   if (format === 'cloudevents-structured') {
-    const document = structuredEvent(eventAttributes(envelope), envelope.size);
+    const document = structuredEvent(eventAttributes(envelope, trace), envelope.size);
     return { headers: { 'content-type': STRUCTURED_CONTENT_TYPE }, length: document.length, open: () => document.open(message.openContent()) };
   }
   const headers: Record<string, string> = { 'content-type': contentType };
-  if (format === 'cloudevents') Object.assign(headers, binaryHeaders(eventAttributes(envelope)));
+  if (format === 'cloudevents') Object.assign(headers, binaryHeaders(eventAttributes(envelope, trace)));
   return { headers, length: envelope.size, open: () => message.openContent() };
 }
 
@@ -187,7 +191,8 @@ export function createWebhookDestination(name: string, options: WebhookOptions, 
     type: 'webhook',
     async deliver(message: OutgoingMessage): Promise<void> {
       const { envelope } = message;
-      const shape = requestBody(message, options);
+      const trace = traceHeaders();
+      const shape = requestBody(message, options, trace);
       const timestamp = String(Math.floor(Date.now() / 1000));
       const headers: http.OutgoingHttpHeaders = {
         ...options.headers,
@@ -196,6 +201,7 @@ export function createWebhookDestination(name: string, options: WebhookOptions, 
         'idempotency-key': envelope.id,
         'webhook-id': envelope.id,
         'webhook-timestamp': timestamp,
+        ...trace,
       };
       if (options.envelope === 'header') {
         const header = envelopeHeader(envelope, options.maxEnvelopeHeaderBytes);

@@ -15,7 +15,7 @@ export const DEFAULT_WEBHOOK_TIMEOUT = '30s';
  * Headers Postroom sets itself; `headers` may not override them (the signature, the id or the
  * envelope would lie).
  */
-export const OWN_HEADERS = ['content-type', 'content-length', 'idempotency-key', 'postroom-envelope', 'postroom-envelope-shortened', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
+export const OWN_HEADERS = ['content-type', 'content-length', 'idempotency-key', 'postroom-envelope', 'postroom-envelope-shortened', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'traceparent', 'tracestate'];
 
 /** Standard Webhooks: "secret keys SHOULD be between 24 bytes (192 bits) and 64 bytes (512 bits)". */
 const SECRET_MIN_BYTES = 24;

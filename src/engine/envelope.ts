@@ -43,6 +43,8 @@ export interface Envelope {
   method?: string;
   /** Kind "original" only: why the email could not be split. */
   parseError?: string;
+  /** Attachments only: the part's Content-Transfer-Encoding, which Postroom does not know; the content is delivered as it came, still encoded. */
+  undecodedEncoding?: string;
 }
 
 /**

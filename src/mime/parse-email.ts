@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AttachmentStream, MailParser, MessageText } from 'mailparser';
 import type { EnvelopeEmail } from '../engine/envelope.ts';
-import { createEmailParser } from './email-parser.ts';
+import { createEmailParser, type PartInfo } from './email-parser.ts';
 import type { StreamedTextInfo } from './streamed-text.ts';
 import { envelopeEmail } from './envelope-email.ts';
 import { BareCrLineEnds } from './line-endings.ts';
@@ -24,8 +24,11 @@ export interface ParsedEmail {
   shape: RawShapeReport;
 }
 
-/** `text` is set for a body text part handed out as a stream (parseEmail's `streamText`). */
-export type AttachmentHandler = (attachment: AttachmentStream, text: StreamedTextInfo | undefined) => Promise<void>;
+/**
+ * `text` is set for a body text part handed out as a stream (parseEmail's `streamText`); `part`
+ * says what the parser learnt about the part beyond its headers.
+ */
+export type AttachmentHandler = (attachment: AttachmentStream, text: StreamedTextInfo | undefined, part: PartInfo | undefined) => Promise<void>;
 
 /** The MIME could not be parsed; `email` holds whatever the top headers gave before that. */
 export class MimeParseError extends Error {
@@ -45,7 +48,7 @@ interface Failures {
 }
 
 export async function parseEmail(raw: Readable, onAttachment: AttachmentHandler, options: { streamText?: boolean } = {}): Promise<ParsedEmail> {
-  const { parser, streamedText } = createEmailParser(options);
+  const { parser, parts, streamedText } = createEmailParser(options);
   const shape = new RawShape();
   const failures: Failures = {};
   raw.once('error', (error: unknown) => (failures.source ??= error));
@@ -61,7 +64,7 @@ export async function parseEmail(raw: Readable, onAttachment: AttachmentHandler,
         continue;
       }
       attachmentCount += 1;
-      await handOut(parser, data, streamedText?.get(data.headers), onAttachment, failures);
+      await handOut(parser, data, streamedText?.get(data.headers), parts.get(data.headers), onAttachment, failures);
     }
   } catch (error) {
     // A handler failure is already recorded; anything else thrown here came from the parser.
@@ -87,6 +90,7 @@ async function handOut(
   parser: MailParser,
   attachment: AttachmentStream,
   text: StreamedTextInfo | undefined,
+  part: PartInfo | undefined,
   onAttachment: AttachmentHandler,
   failures: Failures,
 ): Promise<void> {
@@ -102,7 +106,7 @@ async function handOut(
   // still gets the error: it finds the stream destroyed with it.
   attachment.content.on('error', ignoreUntilRead);
   try {
-    await onAttachment(attachment, text);
+    await onAttachment(attachment, text, part);
   } catch (error) {
     failures.handler = error;
     throw error;

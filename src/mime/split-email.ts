@@ -56,7 +56,10 @@ import type { AttachmentStream } from 'mailparser';
 import type { ContentStore } from '../store/content/content-store.ts';
 import { writeAttachment } from './attachment-part.ts';
 import { chooseBody, writeBody } from './body-part.ts';
+import { mayHoldUuFiles, storedLines, takeOutUuFiles, type BodyLines } from './body-uu-files.ts';
+import { stringPieces } from './uuencode.ts';
 import { cidReferences } from './cid-references.ts';
+import type { PartInfo } from './email-parser.ts';
 import { cleanFileName, fallbackAttachmentName } from './file-names.ts';
 import { TnefError, isTnef, parseTnef } from './tnef.ts';
 import { ORIGINAL_ALONGSIDE_PART_INDEX, originalPart, originalSource } from './keep-original.ts';
@@ -72,6 +75,8 @@ export const DEFAULT_MAX_PARTS_PER_EMAIL = 500;
 
 /** What the parser's handler has written so far. */
 interface Written {
+  /** MIME attachments seen so far (written or not): the last part index handed out. */
+  partCount: number;
   attachments: SplitPart[];
   texts: StreamedText[];
   /** Parts beyond maxParts were not split out. */
@@ -83,12 +88,12 @@ export async function splitEmail(raw: Readable, options: SplitOptions, content: 
   const original = await originalSource(raw, options.reopen, content);
   const size = options.size ?? original.size;
   const maxParts = options.maxParts ?? DEFAULT_MAX_PARTS_PER_EMAIL;
-  const written: Written = { attachments: [], texts: [], truncated: false };
+  const written: Written = { partCount: 0, attachments: [], texts: [], truncated: false };
   try {
     const streamText = size !== undefined && size > TEXT_IN_MEMORY_BYTES;
     const parsed = await parseEmail(original.input, attachmentHandler(options, content, written, maxParts), { streamText });
     requireSomethingFound(parsed);
-    const body = await bodyParts(parsed, written.texts, options, content);
+    const body = await bodyParts(parsed, written, options, content, maxParts);
     written.texts = [];
     const parts = [...body.parts, ...markInline(written.attachments, body.cids)];
     if (written.truncated) {
@@ -118,28 +123,32 @@ function tooManyParts(maxParts: number): string {
  * at most `maxParts` parts in all (the body counts as one, TNEF children too).
  */
 function attachmentHandler(options: SplitOptions, content: ContentStore, written: Written, maxParts: number): AttachmentHandler {
-  let partIndex = 0;
-  const room = (): number => maxParts - (options.sendMessageBody ? 1 : 0) - written.attachments.length;
-  return async (attachment: AttachmentStream, text: StreamedTextInfo | undefined): Promise<void> => {
+  const room = (): number => roomLeft(options, written, maxParts);
+  return async (attachment: AttachmentStream, text: StreamedTextInfo | undefined, info: PartInfo | undefined): Promise<void> => {
     if (text) {
       const decoded = decodeText(attachment.content, text);
       const stored = await content.write(decoded);
       written.texts.push({ info: text, written: stored, blank: decoded.blank, cids: decoded.cids });
       return;
     }
-    partIndex += 1;
+    written.partCount += 1;
+    const partIndex = written.partCount;
     if (!options.sendAttachments || room() <= 0) {
       if (options.sendAttachments) written.truncated = true;
       await finished(attachment.content.resume());
       return;
     }
-    const part = await writeAttachment(attachment, partIndex, content);
+    const part = await writeAttachment(attachment, partIndex, content, info);
     written.attachments.push(part);
     if (!isTnef(part.contentType, part.filename)) return;
     const unpacked = await unpackTnef(part, content, room());
     written.attachments.push(...unpacked.parts);
     if (unpacked.truncated) written.truncated = true;
   };
+}
+
+function roomLeft(options: SplitOptions, written: Written, maxParts: number): number {
+  return maxParts - (options.sendMessageBody ? 1 : 0) - written.attachments.length;
 }
 
 /** winmail.dat larger than this is kept whole only: unpacking reads it into memory. */
@@ -199,7 +208,8 @@ function requireSomethingFound(parsed: ParsedEmail): void {
   throw new MimeParseError('no body or attachment could be found in the email', parsed.email);
 }
 
-async function bodyParts(parsed: ParsedEmail, texts: readonly StreamedText[], options: SplitOptions, content: ContentStore): Promise<{ parts: SplitPart[]; cids: ReadonlySet<string> }> {
+async function bodyParts(parsed: ParsedEmail, written: Written, options: SplitOptions, content: ContentStore, maxParts: number): Promise<{ parts: SplitPart[]; cids: ReadonlySet<string> }> {
+  const { texts } = written;
   if (texts.length) {
     // A large email: its text parts were streamed, never held.
     const cids = new Set(texts.flatMap((text) => [...text.cids]));
@@ -208,10 +218,39 @@ async function bodyParts(parsed: ParsedEmail, texts: readonly StreamedText[], op
       return { parts: [], cids };
     }
     const body = await streamedBody(texts, content);
-    return { parts: body ? [body] : [], cids };
+    if (!body || !isPlainText(body)) return { parts: body ? [body] : [], cids };
+    return { parts: await withUuFiles(body, storedLines(content, body.contentRef), written, options, content, maxParts), cids };
   }
-  const body = options.sendMessageBody ? chooseBody(parsed.text, parsed.html) : undefined;
-  return { parts: body ? [await writeBody(body, content)] : [], cids: cidReferences(parsed.html) };
+  const choice = options.sendMessageBody ? chooseBody(parsed.text, parsed.html) : undefined;
+  const cids = cidReferences(parsed.html);
+  if (!choice) return { parts: [], cids };
+  const body = await writeBody(choice, content);
+  if (!isPlainText(body) || !mayHoldUuFiles(choice.text)) return { parts: [body], cids };
+  const text = choice.text;
+  return { parts: await withUuFiles(body, () => stringPieces(text), written, options, content, maxParts), cids };
+}
+
+function isPlainText(body: SplitPart): boolean {
+  return body.contentType.startsWith('text/plain');
+}
+
+/**
+ * The body, and each uuencoded file pasted into it as an attachment numbered after the MIME
+ * ones (see body-uu-files.ts), and the body without them in place of the first body file.
+ */
+async function withUuFiles(body: SplitPart, lines: BodyLines, written: Written, options: SplitOptions, content: ContentStore, maxParts: number): Promise<SplitPart[]> {
+  const taken = await takeOutUuFiles(lines, content, {
+    firstIndex: written.partCount + 1,
+    room: roomLeft(options, written, maxParts),
+    keepFiles: options.sendAttachments,
+  });
+  if (!taken.text) return [body];
+  if (taken.leftInText) written.truncated = true;
+  written.partCount += taken.files.length;
+  written.attachments.push(...taken.files);
+  const text = await content.write(taken.text);
+  await content.remove(body.contentRef);
+  return [{ ...body, contentRef: text.ref, size: text.size, sha256: text.sha256 }];
 }
 
 /** Known only now: the HTML arrives at the end, after the images it shows. */

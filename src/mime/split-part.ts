@@ -38,6 +38,8 @@ export interface SplitPart {
   method?: string;
   /** 'original' only: why the email could not be split. */
   parseError?: string;
+  /** Attachments: a Content-Transfer-Encoding Postroom does not decode; the bytes are as they came. */
+  undecodedEncoding?: string;
 }
 
 export interface SplitResult {

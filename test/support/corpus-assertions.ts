@@ -1,5 +1,6 @@
 /** The one check that a corpus arrived whole: the same for every protocol. */
 import assert from 'node:assert/strict';
+import type { EnvelopeEmail } from '../../src/engine/envelope.ts';
 import type { Protocol } from '../../src/sources/source.ts';
 import type { CorpusEmail } from './corpus.ts';
 import { bySubject, type Delivered } from './postroom.ts';
@@ -24,8 +25,20 @@ export function assertCorpusDelivered(corpus: CorpusEmail[], delivered: Delivere
       assert.equal(part.envelope.source.protocol, protocol);
       if (expected.inline !== undefined) assert.equal(part.envelope.inline ?? false, expected.inline, `${email.name} inline`);
       if (expected.method) assert.equal(part.envelope.method, expected.method);
+      assert.equal(part.envelope.undecodedEncoding, expected.undecodedEncoding, `${email.name} part ${index} undecodedEncoding`);
+      if (email.expected.email) assert.deepEqual(classificationOf(part.envelope.email), email.expected.email, `${email.name} part ${index} classification`);
     });
   }
   const ids = delivered.map((d) => d.envelope.id);
   assert.equal(new Set(ids).size, ids.length, 'every pipeline message has its own id');
+}
+
+/** The classification fields of an envelope's email block that are present. */
+export const CLASSIFICATION_FIELDS = Object.freeze(['report', 'autoReply', 'list', 'signed', 'encrypted'] as const);
+
+export function classificationOf(email: EnvelopeEmail): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  const record = email as unknown as Record<string, unknown>;
+  for (const key of CLASSIFICATION_FIELDS) if (record[key] !== undefined) fields[key] = record[key];
+  return fields;
 }

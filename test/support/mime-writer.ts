@@ -13,14 +13,20 @@ export interface ExpectedPart {
   contentType?: string;
   inline?: boolean;
   method?: string;
+  /** An attachment in a transfer encoding nobody decodes: delivered as it came. */
+  undecodedEncoding?: string;
 }
 
 export interface CorpusEmail {
   name: string;
   raw: Buffer;
   subject: string;
-  /** With sendMessageBody and sendAttachments on, in partIndex order (body first). */
-  expected: { parts: ExpectedPart[] };
+  /**
+   * With sendMessageBody and sendAttachments on, in partIndex order (body first). `email` lists
+   * the classification the envelope's email block must carry (report, autoReply, list, signed,
+   * encrypted); a corpus that states it expects every field it leaves out to be absent.
+   */
+  expected: { parts: ExpectedPart[]; email?: Record<string, unknown> };
 }
 
 export interface AttachmentSpec {

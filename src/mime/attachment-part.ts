@@ -71,7 +71,7 @@ export function baseName(name: string | undefined): string | undefined {
 }
 
 /** The type the part declares; mailparser's own `contentType` swaps octet-stream for a guess. */
-function declaredType(attachment: AttachmentStream): StructuredHeader {
+export function declaredType(attachment: AttachmentStream): StructuredHeader {
   const header = attachment.headers.get('content-type');
   if (isStructured(header) && header.value) {
     return { value: header.value.toLowerCase().trim(), params: header.params };

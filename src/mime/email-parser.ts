@@ -50,6 +50,8 @@ interface SplitNode {
 export interface PartInfo {
   /** Content types of the enclosing multiparts, the nearest first. */
   parents: string[];
+  /** The report-type of the multipart/report the part is directly in. */
+  reportType?: string;
   /** The part's Content-Transfer-Encoding when Postroom does not know it: its bytes are delivered as they came. */
   undecodedEncoding?: string;
   /** The uuencode decoder of a part declared uuencoded: it knows the name on the begin line. */
@@ -58,6 +60,16 @@ export interface PartInfo {
 
 type CreateNode = (this: MailParser, node: SplitNode) => InternalNode;
 type OwnCreateNode = (this: AttachmentAwareParser, node: SplitNode) => InternalNode;
+
+/** What the multiparts of an email say about all of it. */
+export interface EmailTraits {
+  /** report-type of its (first) multipart/report. */
+  reportType?: string;
+  /** protocol of its (first) multipart/signed. */
+  signedProtocol?: string;
+  /** It has a multipart/encrypted. */
+  encrypted?: boolean;
+}
 
 /** Transfer encodings that leave the bytes as they are (RFC 2045 6.2), and the misspellings real mail has. */
 const IDENTITY_ENCODINGS: ReadonlySet<string> = new Set(['', '7bit', '8bit', 'binary', '7-bit', '8-bit', '8bits']);
@@ -92,6 +104,7 @@ class AttachmentAwareParser extends MailParser {
   readonly parts = new WeakMap<Headers, PartInfo>();
   /** How many children each multipart has had so far. */
   readonly childCount = new WeakMap<SplitNode, number>();
+  readonly traits: EmailTraits = {};
 }
 
 const internal = MailParser.prototype as unknown as { createNode?: CreateNode };
@@ -102,8 +115,13 @@ if (typeof createNode === 'function') {
     const parent = node.parentNode || undefined;
     const position = parent ? (this.childCount.get(parent) ?? 0) : 0;
     if (parent) this.childCount.set(parent, position + 1);
-    if (node.multipart || !created.headers) return created;
+    if (node.multipart) {
+      noteMultipart(this.traits, node);
+      return created;
+    }
+    if (!created.headers) return created;
     const info: PartInfo = { parents: parentTypes(node) };
+    if (parent?.contentType === 'multipart/report') info.reportType = param(parent, 'report-type') ?? 'unknown';
     this.parts.set(created.headers, info);
     const encoding = (node.encoding || '').toLowerCase();
     if (UUENCODE_ENCODINGS.has(encoding) && created.decoder) {
@@ -129,6 +147,18 @@ if (typeof createNode === 'function') {
     }
     return created;
   };
+}
+
+function noteMultipart(traits: EmailTraits, node: SplitNode): void {
+  if (node.contentType === 'multipart/report') traits.reportType ??= param(node, 'report-type') ?? 'unknown';
+  else if (node.contentType === 'multipart/signed') traits.signedProtocol ??= param(node, 'protocol') ?? 'unknown';
+  else if (node.contentType === 'multipart/encrypted') traits.encrypted = true;
+}
+
+/** A Content-Type parameter, lowercased and trimmed; undefined when absent or empty. */
+function param(node: SplitNode, name: string): string | undefined {
+  const value = node._parsedContentType?.params?.[name]?.trim().toLowerCase();
+  return value ? value : undefined;
 }
 
 function parentTypes(node: SplitNode): string[] {
@@ -157,6 +187,8 @@ export interface EmailParser {
   parser: MailParser;
   /** What the parser learnt about each leaf part, by its headers. */
   parts: WeakMap<Headers, PartInfo>;
+  /** Filled in as the multiparts go by. */
+  traits: EmailTraits;
   /** The body text parts handed out as streams (only with `streamText`), by their headers. */
   streamedText: WeakMap<Headers, StreamedTextInfo> | undefined;
 }
@@ -164,5 +196,5 @@ export interface EmailParser {
 export function createEmailParser(options: { streamText?: boolean } = {}): EmailParser {
   const parser = new AttachmentAwareParser({ ...PARSER_OPTIONS });
   if (options.streamText) parser.streamedText = new WeakMap();
-  return { parser, parts: parser.parts, streamedText: parser.streamedText };
+  return { parser, parts: parser.parts, traits: parser.traits, streamedText: parser.streamedText };
 }

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AttachmentStream, MailParser, MessageText } from 'mailparser';
 import type { EnvelopeEmail } from '../engine/envelope.ts';
-import { createEmailParser, type PartInfo } from './email-parser.ts';
+import { createEmailParser, type EmailTraits, type PartInfo } from './email-parser.ts';
 import type { StreamedTextInfo } from './streamed-text.ts';
 import { envelopeEmail } from './envelope-email.ts';
 import { BareCrLineEnds } from './line-endings.ts';
@@ -22,6 +22,7 @@ export interface ParsedEmail {
   html: string | undefined;
   attachmentCount: number;
   shape: RawShapeReport;
+  traits: EmailTraits;
 }
 
 /**
@@ -48,7 +49,7 @@ interface Failures {
 }
 
 export async function parseEmail(raw: Readable, onAttachment: AttachmentHandler, options: { streamText?: boolean } = {}): Promise<ParsedEmail> {
-  const { parser, parts, streamedText } = createEmailParser(options);
+  const { parser, parts, traits, streamedText } = createEmailParser(options);
   const shape = new RawShape();
   const failures: Failures = {};
   raw.once('error', (error: unknown) => (failures.source ??= error));
@@ -78,6 +79,7 @@ export async function parseEmail(raw: Readable, onAttachment: AttachmentHandler,
     html: text?.html || undefined,
     attachmentCount,
     shape,
+    traits,
   };
 }
 

@@ -54,7 +54,10 @@ import libmime from 'libmime';
 import { finished } from 'node:stream/promises';
 import type { AttachmentStream } from 'mailparser';
 import type { ContentStore } from '../store/content/content-store.ts';
-import { writeAttachment } from './attachment-part.ts';
+import type { EnvelopeEmail } from '../engine/envelope.ts';
+import { declaredType, writeAttachment } from './attachment-part.ts';
+import { captureHead } from './head-capture.ts';
+import { REPORT_HEAD_BYTES, ReportReader, reportPartKind } from './report.ts';
 import { chooseBody, writeBody } from './body-part.ts';
 import { mayHoldUuFiles, storedLines, takeOutUuFiles, type BodyLines } from './body-uu-files.ts';
 import { stringPieces } from './uuencode.ts';
@@ -81,6 +84,8 @@ interface Written {
   texts: StreamedText[];
   /** Parts beyond maxParts were not split out. */
   truncated: boolean;
+  /** The machine-readable parts of a multipart/report, read as they went by. */
+  report?: ReportReader;
 }
 
 /** Streams `raw` (an RFC 822 email) and writes each emitted part into `content`. */
@@ -96,14 +101,15 @@ export async function splitEmail(raw: Readable, options: SplitOptions, content: 
     const body = await bodyParts(parsed, written, options, content, maxParts);
     written.texts = [];
     const parts = [...body.parts, ...markInline(written.attachments, body.cids)];
+    const email = classified(parsed, written);
     if (written.truncated) {
       // Nothing is lost: the whole email goes along with the parts that were split out.
       parts.push(originalPart(await original.keep(), tooManyParts(maxParts), ORIGINAL_ALONGSIDE_PART_INDEX));
-      return { email: parsed.email, parts };
+      return { email, parts };
     }
     // The parts are safely stored; a spooled copy left behind only wastes space.
     await original.discard().catch(() => undefined);
-    return { email: parsed.email, parts };
+    return { email, parts };
   } catch (error) {
     await removeQuietly(content, [...written.attachments.map((part) => part.contentRef), ...written.texts.map((text) => text.written.ref)]);
     if (!(error instanceof MimeParseError)) {
@@ -112,6 +118,14 @@ export async function splitEmail(raw: Readable, options: SplitOptions, content: 
     }
     return { email: error.email, parts: [originalPart(await original.keep(), error.message)] };
   }
+}
+
+/** The envelope's email block with what the parts said about the email as a whole. */
+function classified(parsed: ParsedEmail, written: Written): EnvelopeEmail {
+  const email: EnvelopeEmail = { ...parsed.email };
+  const { reportType } = parsed.traits;
+  if (reportType !== undefined) email.report = (written.report ?? new ReportReader(reportType)).result();
+  return email;
 }
 
 function tooManyParts(maxParts: number): string {
@@ -133,12 +147,20 @@ function attachmentHandler(options: SplitOptions, content: ContentStore, written
     }
     written.partCount += 1;
     const partIndex = written.partCount;
+    const reportKind = info?.reportType === undefined ? undefined : reportPartKind(declaredType(attachment).value);
+    const capture = reportKind === undefined ? undefined : captureHead(attachment.content, REPORT_HEAD_BYTES);
+    if (capture) attachment = { ...attachment, content: capture };
+    const readReport = (): void => {
+      if (capture && reportKind) (written.report ??= new ReportReader(info?.reportType ?? 'unknown')).read(reportKind, capture.head);
+    };
     if (!options.sendAttachments || room() <= 0) {
       if (options.sendAttachments) written.truncated = true;
       await finished(attachment.content.resume());
+      readReport();
       return;
     }
     const part = await writeAttachment(attachment, partIndex, content, info);
+    readReport();
     written.attachments.push(part);
     if (!isTnef(part.contentType, part.filename)) return;
     const unpacked = await unpackTnef(part, content, room());

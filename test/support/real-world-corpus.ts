@@ -309,6 +309,144 @@ function nestedLayoutsThatLie(): CorpusEmail {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Reports (RFC 6522), auto-replies (RFC 3834) and lists (RFC 2919)
+
+/** The email a report is about, as a bounce returns it. */
+function returnedEmail(messageId: string): string {
+  return ['From: sender@postroom.test', 'To: nobody@example.net', 'Subject: Order 1234', `Message-ID: ${messageId}`, 'Date: Mon, 30 Jun 2025 09:00:00 +0000', '', 'The order.', ''].join(CRLF);
+}
+
+function report(subject: string, id: string, reportType: string, human: string, machine: string[], original: string[] | undefined, extraHeaders: string[] = []): Buffer {
+  const boundary = `=_report_${id}`;
+  return email(
+    headers(subject, id, [...extraHeaders, `Content-Type: multipart/report; report-type=${reportType}; boundary="${boundary}"`]),
+    multipart(boundary, [textPart(human), machine.join(CRLF), ...(original ? [original.join(CRLF)] : [])]),
+  );
+}
+
+/** A bounce (RFC 3464): one recipient failed, the returned email attached. */
+function deliveryFailure(): CorpusEmail {
+  const subject = 'Undelivered Mail Returned to Sender';
+  const human = 'This is the mail system at host mx.postroom.test.\n\nI\'m sorry to have to inform you that your message could not be delivered.\n';
+  const status = ['Reporting-MTA: dns; mx.postroom.test', 'Arrival-Date: Mon, 30 Jun 2025 09:00:01 +0000', '', 'Final-Recipient: rfc822; nobody@example.net', 'Original-Recipient: rfc822;nobody@example.net', 'Action: failed', 'Status: 5.1.1', 'Remote-MTA: dns; mail.example.net', 'Diagnostic-Code: smtp; 550 5.1.1 <nobody@example.net>:', '    Recipient address rejected: User unknown', ''].join(CRLF);
+  const original = returnedEmail('<order-1234@shop.postroom.test>');
+  const raw = report(subject, 'dsn-failed', 'delivery-status', human, ['Content-Type: message/delivery-status', 'Content-Description: Delivery report', '', status], ['Content-Type: message/rfc822', 'Content-Description: Undelivered Message', '', original], ['Auto-Submitted: auto-replied']);
+  return {
+    name: 'report-delivery-status-failed',
+    subject,
+    raw,
+    expected: {
+      parts: [textBody(human), attachment('delivery-status.txt', Buffer.from(status, 'utf8'), 'message/delivery-status'), attachment('Order 1234.eml', Buffer.from(original, 'utf8'), 'message/rfc822')],
+      email: {
+        report: {
+          type: 'delivery-status',
+          originalMessageId: '<order-1234@shop.postroom.test>',
+          recipients: [{ recipient: 'nobody@example.net', action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown' }],
+        },
+        autoReply: { marker: 'Auto-Submitted: auto-replied' },
+      },
+    },
+  };
+}
+
+/** A delay warning for two recipients, with only the headers returned (text/rfc822-headers). */
+function deliveryDelayed(): CorpusEmail {
+  const subject = 'Delayed Mail (still being retried)';
+  const human = 'Your message has not been delivered yet. It will be retried.\n';
+  const status = ['Reporting-MTA: dns; mx.postroom.test', '', 'Final-Recipient: rfc822; a@example.org', 'Action: delayed', 'Status: 4.4.1', 'Will-Retry-Until: Thu, 3 Jul 2025 09:00:00 +0000', '', 'Final-Recipient: rfc822; b@example.org', 'Action: delayed', 'Status: 4.4.7 (delivery time expired)', ''].join(CRLF);
+  const returned = ['From: sender@postroom.test', 'To: a@example.org, b@example.org', 'Subject: Minutes', 'Message-ID: <minutes-7@postroom.test>', ''].join(CRLF);
+  const raw = report(subject, 'dsn-delayed', 'delivery-status', human, ['Content-Type: message/delivery-status', '', status], ['Content-Type: text/rfc822-headers', '', returned]);
+  return {
+    name: 'report-delivery-status-delayed',
+    subject,
+    raw,
+    expected: {
+      parts: [textBody(human), attachment('delivery-status.txt', Buffer.from(status, 'utf8'), 'message/delivery-status'), attachment('original-headers.txt', Buffer.from(returned, 'utf8'), 'text/rfc822-headers')],
+      email: {
+        report: {
+          type: 'delivery-status',
+          originalMessageId: '<minutes-7@postroom.test>',
+          recipients: [
+            { recipient: 'a@example.org', action: 'delayed', status: '4.4.1' },
+            { recipient: 'b@example.org', action: 'delayed', status: '4.4.7' },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** A read receipt (RFC 8098). */
+function readReceipt(): CorpusEmail {
+  const subject = 'Read: Quarterly review';
+  const human = 'The message sent on 1 Jul 2025 was displayed by the recipient.\n';
+  const notification = ['Reporting-UA: mail.example.org; Example Mail 5.0', 'Original-Recipient: rfc822;receiver@example.org', 'Final-Recipient: rfc822;receiver@example.org', 'Original-Message-ID: <review-2025@postroom.test>', 'Disposition: manual-action/MDN-sent-manually; displayed', ''].join(CRLF);
+  const raw = report(subject, 'mdn', 'disposition-notification', human, ['Content-Type: message/disposition-notification', '', notification], undefined);
+  return {
+    name: 'report-read-receipt',
+    subject,
+    raw,
+    expected: {
+      parts: [textBody(human), attachment('disposition-notification.txt', Buffer.from(notification, 'utf8'), 'message/disposition-notification')],
+      email: {
+        report: {
+          type: 'disposition-notification',
+          originalMessageId: '<review-2025@postroom.test>',
+          disposition: { type: 'displayed', mode: 'manual-action/MDN-sent-manually', recipient: 'receiver@example.org' },
+        },
+      },
+    },
+  };
+}
+
+/** An abuse report (ARF, RFC 5965) with the reported email attached. */
+function abuseReport(): CorpusEmail {
+  const subject = 'FW: Earn money';
+  const human = 'This is an email abuse report for an email message received from IP 192.0.2.1.\n';
+  const feedback = ['Feedback-Type: abuse', 'User-Agent: SomeGenerator/1.0', 'Version: 1', 'Original-Mail-From: <somespammer@example.net>', 'Original-Rcpt-To: <user@postroom.test>', 'Arrival-Date: Thu, 8 Mar 2005 14:00:00 EDT', 'Source-IP: 192.0.2.1', 'Reported-Domain: example.net', ''].join(CRLF);
+  const spam = ['From: <somespammer@example.net>', 'To: <user@postroom.test>', 'Subject: Earn money', 'Message-ID: <8787KJKJ3K4J3K4J3K4J3.mail@example.net>', 'Date: Thu, 8 Mar 2005 17:40:36 EDT', '', 'Spam spam spam', ''].join(CRLF);
+  const raw = report(subject, 'arf', 'feedback-report', human, ['Content-Type: message/feedback-report', '', feedback], ['Content-Type: message/rfc822', 'Content-Disposition: inline', '', spam]);
+  return {
+    name: 'report-abuse-feedback',
+    subject,
+    raw,
+    expected: {
+      parts: [textBody(human), attachment('feedback-report.txt', Buffer.from(feedback, 'utf8'), 'message/feedback-report'), attachment('Earn money.eml', Buffer.from(spam, 'utf8'), 'message/rfc822')],
+      email: {
+        report: {
+          type: 'feedback-report',
+          originalMessageId: '<8787KJKJ3K4J3K4J3K4J3.mail@example.net>',
+          feedback: { type: 'abuse', sourceIp: '192.0.2.1', originalMailFrom: '<somespammer@example.net>' },
+        },
+      },
+    },
+  };
+}
+
+function plainWithHeaders(name: string, subject: string, extraHeaders: string[], text: string, expectedEmail: Record<string, unknown>): CorpusEmail {
+  const raw = email(headers(subject, name, [...extraHeaders, 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit']), crlf(text));
+  return { name, subject, raw, expected: { parts: [textBody(text)], email: expectedEmail } };
+}
+
+function autoReplies(): CorpusEmail[] {
+  return [
+    plainWithHeaders('auto-reply-out-of-office', 'Automatic reply: Order 1234', ['Auto-Submitted: auto-replied', 'X-Auto-Response-Suppress: All', 'In-Reply-To: <order-1234@shop.postroom.test>'], 'I am out of the office until Monday.\n', {
+      autoReply: { marker: 'Auto-Submitted: auto-replied' },
+    }),
+    plainWithHeaders('auto-reply-x-autoreply', 'Vacation', ['X-Autoreply: yes'], 'On vacation.\n', { autoReply: { marker: 'X-Autoreply: yes' } }),
+    plainWithHeaders('auto-reply-x-autorespond', 'Thanks for your message', ['X-Autorespond: Thanks for your message'], 'We will get back to you.\n', { autoReply: { marker: 'X-Autorespond: Thanks for your message' } }),
+    plainWithHeaders('auto-reply-precedence', 'Ticket #42 received', ['Precedence: auto_reply'], 'Your ticket was received.\n', { autoReply: { marker: 'Precedence: auto_reply' } }),
+    // A person's email that asks not to be auto-replied to, and says it was not auto-submitted.
+    plainWithHeaders('auto-reply-not', 'Not an auto-reply', ['Auto-Submitted: no', 'X-Auto-Response-Suppress: OOF, AutoReply', 'X-MS-Exchange-Inbox-Rules-Loop: user@postroom.test'], 'Written by a person, forwarded by a rule.\n', {}),
+    plainWithHeaders('list-newsletter', 'Newsletter July', ['List-Id: "Postroom users" <users.lists.postroom.test>', 'Precedence: bulk', 'List-Unsubscribe: <mailto:leave@lists.postroom.test>'], 'News.\n', {
+      autoReply: { marker: 'Precedence: bulk' },
+      list: { id: 'users.lists.postroom.test', name: 'Postroom users' },
+    }),
+    plainWithHeaders('list-discussion', 'Re: [dev] release', ['List-Id: <dev.lists.postroom.test>', 'Precedence: list'], 'Ship it.\n', { list: { id: 'dev.lists.postroom.test' } }),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
 // The corpus
 
 export function buildRealWorldCorpus(): CorpusEmail[] {
@@ -323,6 +461,11 @@ export function buildRealWorldCorpus(): CorpusEmail[] {
     unreadableDispositionOnBody(),
     namedPartWithoutDisposition(),
     nestedLayoutsThatLie(),
+    deliveryFailure(),
+    deliveryDelayed(),
+    readReceipt(),
+    abuseReport(),
+    ...autoReplies(),
   ];
 }
 

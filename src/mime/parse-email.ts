@@ -42,6 +42,12 @@ export class MimeParseError extends Error {
   }
 }
 
+/**
+ * Thrown by an attachment handler that finds the email cannot be split after all (signed content
+ * that cannot be read): the email is kept whole, as for bad MIME.
+ */
+export class KeepWholeError extends Error {}
+
 interface Failures {
   source?: unknown;
   parser?: unknown;
@@ -128,6 +134,7 @@ function throwFailure(failures: Failures, parser: MailParser, fedError: unknown)
   if (failures.parser !== undefined) {
     throw new MimeParseError(`the email could not be parsed: ${describe(failures.parser)}`, envelopeEmail(parser), failures.parser);
   }
+  if (failures.handler instanceof KeepWholeError) throw new MimeParseError(failures.handler.message, envelopeEmail(parser), failures.handler);
   if (failures.handler !== undefined) throw failures.handler;
   if (fedError !== undefined) {
     throw new MimeParseError(`the email could not be parsed: ${describe(fedError)}`, envelopeEmail(parser), fedError);

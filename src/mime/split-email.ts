@@ -65,10 +65,12 @@ import { cidReferences } from './cid-references.ts';
 import type { PartInfo } from './email-parser.ts';
 import { cleanFileName, fallbackAttachmentName } from './file-names.ts';
 import { TnefError, isTnef, parseTnef } from './tnef.ts';
-import { ORIGINAL_ALONGSIDE_PART_INDEX, originalPart, originalSource } from './keep-original.ts';
+import { ORIGINAL_ALONGSIDE_PART_INDEX, originalPart, originalSource, type OriginalSource } from './keep-original.ts';
 import { streamedBody, type StreamedText } from './streamed-body.ts';
 import { decodeText, TEXT_IN_MEMORY_BYTES, type StreamedTextInfo } from './streamed-text.ts';
-import { MimeParseError, parseEmail, type AttachmentHandler, type ParsedEmail } from './parse-email.ts';
+import { KeepWholeError, MimeParseError, parseEmail, type AttachmentHandler, type ParsedEmail } from './parse-email.ts';
+import { CmsError, cmsKind, signedContent } from './cms.ts';
+import { isPkcs7Mime, MAX_OPAQUE_SIGNED_BYTES, MAX_SIGNED_NESTING, OPAQUE_SIGNED_PROTOCOL, smimeTypeSays } from './smime.ts';
 import type { SplitOptions, SplitPart, SplitResult } from './split-part.ts';
 
 export type { SplitOptions, SplitPart, SplitResult } from './split-part.ts';
@@ -86,6 +88,14 @@ interface Written {
   truncated: boolean;
   /** The machine-readable parts of a multipart/report, read as they went by. */
   report?: ReportReader;
+  /** An encrypted part was seen: the email is delivered whole. */
+  encrypted: boolean;
+  /** Opaque-signed S/MIME was unwrapped. */
+  opaqueSigned: boolean;
+  /** The bodies and traits of the signed entities unwrapped from .p7m parts, in order. */
+  inner: ParsedEmail[];
+  /** How deep in signed entities the handler is now. */
+  depth: number;
 }
 
 /** Streams `raw` (an RFC 822 email) and writes each emitted part into `content`. */
@@ -93,12 +103,15 @@ export async function splitEmail(raw: Readable, options: SplitOptions, content: 
   const original = await originalSource(raw, options.reopen, content);
   const size = options.size ?? original.size;
   const maxParts = options.maxParts ?? DEFAULT_MAX_PARTS_PER_EMAIL;
-  const written: Written = { partCount: 0, attachments: [], texts: [], truncated: false };
+  const written: Written = { partCount: 0, attachments: [], texts: [], truncated: false, encrypted: false, opaqueSigned: false, inner: [], depth: 0 };
   try {
     const streamText = size !== undefined && size > TEXT_IN_MEMORY_BYTES;
-    const parsed = await parseEmail(original.input, attachmentHandler(options, content, written, maxParts), { streamText });
+    const parsed = await parseEmail(original.input, attachmentHandler(options, content, written, maxParts, streamText), { streamText });
+    if (written.encrypted || parsed.traits.encrypted || written.inner.some((inner) => inner.traits.encrypted)) {
+      return await keptEncrypted(parsed, written, original, content);
+    }
     requireSomethingFound(parsed);
-    const body = await bodyParts(parsed, written, options, content, maxParts);
+    const body = await bodyParts(withInnerBody(parsed, written), written, options, content, maxParts);
     written.texts = [];
     const parts = [...body.parts, ...markInline(written.attachments, body.cids)];
     const email = classified(parsed, written);
@@ -123,9 +136,28 @@ export async function splitEmail(raw: Readable, options: SplitOptions, content: 
 /** The envelope's email block with what the parts said about the email as a whole. */
 function classified(parsed: ParsedEmail, written: Written): EnvelopeEmail {
   const email: EnvelopeEmail = { ...parsed.email };
-  const { reportType } = parsed.traits;
+  const traits = [parsed.traits, ...written.inner.map((inner) => inner.traits)];
+  const reportType = traits.find((trait) => trait.reportType !== undefined)?.reportType;
   if (reportType !== undefined) email.report = (written.report ?? new ReportReader(reportType)).result();
+  const protocol = traits.find((trait) => trait.signedProtocol !== undefined)?.signedProtocol ?? (written.opaqueSigned ? OPAQUE_SIGNED_PROTOCOL : undefined);
+  if (protocol !== undefined) email.signed = { protocol };
   return email;
+}
+
+/** An email whose only body is inside an opaque signature: the body of what was signed. */
+function withInnerBody(parsed: ParsedEmail, written: Written): ParsedEmail {
+  if (parsed.text !== undefined || parsed.html !== undefined) return parsed;
+  const inner = written.inner.find((entry) => entry.text !== undefined || entry.html !== undefined);
+  return inner ? { ...parsed, text: inner.text, html: inner.html } : parsed;
+}
+
+/** Encrypted: nothing split out can be read, so the whole email is the one part. */
+async function keptEncrypted(parsed: ParsedEmail, written: Written, original: OriginalSource, content: ContentStore): Promise<SplitResult> {
+  await removeQuietly(content, [...written.attachments.map((part) => part.contentRef), ...written.texts.map((text) => text.written.ref)]);
+  written.attachments = [];
+  written.texts = [];
+  const email: EnvelopeEmail = { ...classified(parsed, written), encrypted: true };
+  return { email, parts: [originalPart(await original.keep(), undefined)] };
 }
 
 function tooManyParts(maxParts: number): string {
@@ -136,17 +168,27 @@ function tooManyParts(maxParts: number): string {
  * Writes each attachment as it comes (or just reads past it), numbering them 1..N in MIME order;
  * at most `maxParts` parts in all (the body counts as one, TNEF children too).
  */
-function attachmentHandler(options: SplitOptions, content: ContentStore, written: Written, maxParts: number): AttachmentHandler {
+function attachmentHandler(options: SplitOptions, content: ContentStore, written: Written, maxParts: number, streamText: boolean): AttachmentHandler {
   const room = (): number => roomLeft(options, written, maxParts);
-  return async (attachment: AttachmentStream, text: StreamedTextInfo | undefined, info: PartInfo | undefined): Promise<void> => {
+  const handler: AttachmentHandler = async (attachment: AttachmentStream, text: StreamedTextInfo | undefined, info: PartInfo | undefined): Promise<void> => {
     if (text) {
       const decoded = decodeText(attachment.content, text);
       const stored = await content.write(decoded);
       written.texts.push({ info: text, written: stored, blank: decoded.blank, cids: decoded.cids });
       return;
     }
+    if (written.encrypted || info?.parents.includes('multipart/encrypted')) {
+      // The email goes whole; its encrypted parts are of no use split out.
+      await finished(attachment.content.resume());
+      return;
+    }
     written.partCount += 1;
     const partIndex = written.partCount;
+    const declared = declaredType(attachment);
+    if (isPkcs7Mime(declared.value)) {
+      await pkcs7Part(attachment, declared.params, partIndex, info);
+      return;
+    }
     const reportKind = info?.reportType === undefined ? undefined : reportPartKind(declaredType(attachment).value);
     const capture = reportKind === undefined ? undefined : captureHead(attachment.content, REPORT_HEAD_BYTES);
     if (capture) attachment = { ...attachment, content: capture };
@@ -167,6 +209,70 @@ function attachmentHandler(options: SplitOptions, content: ContentStore, written
     written.attachments.push(...unpacked.parts);
     if (unpacked.truncated) written.truncated = true;
   };
+
+  /**
+   * application/pkcs7-mime: encrypted (the email goes whole), or signed-data whose content is
+   * unwrapped and split by this same handler; the .p7m itself is an attachment as it came.
+   */
+  async function pkcs7Part(attachment: AttachmentStream, params: Record<string, string>, partIndex: number, info: PartInfo | undefined): Promise<void> {
+    const says = smimeTypeSays(params);
+    if (says === 'encrypted') {
+      written.encrypted = true;
+      await finished(attachment.content.resume());
+      return;
+    }
+    // Stored even when attachments are not sent: the body may be inside.
+    const part = await writeAttachment(attachment, partIndex, content, info);
+    const keep = options.sendAttachments && room() > 0;
+    if (options.sendAttachments && !keep) written.truncated = true;
+    if (keep) written.attachments.push(part);
+    try {
+      if (says === undefined || part.size > MAX_OPAQUE_SIGNED_BYTES || written.depth >= MAX_SIGNED_NESTING) return;
+      const data = await readStored(content, part.contentRef);
+      let kind;
+      try {
+        kind = cmsKind(data);
+      } catch (error) {
+        if (error instanceof CmsError && says === 'unknown') return; // not CMS after all: a file like any other
+        throw new KeepWholeError(`the S/MIME part ${part.filename} could not be read (${describe(error)}): the email is kept whole`);
+      }
+      if (kind === 'enveloped-data' || kind === 'auth-enveloped-data') {
+        written.encrypted = true;
+        return;
+      }
+      if (kind !== 'signed-data') return;
+      let inner: Buffer;
+      try {
+        inner = signedContent(data);
+      } catch (error) {
+        throw new KeepWholeError(`the signed content inside ${part.filename} could not be read (${describe(error)}): the email is kept whole`);
+      }
+      written.opaqueSigned = true;
+      written.depth += 1;
+      try {
+        written.inner.push(await parseEmail(Readable.from([inner]), handler, { streamText }));
+      } catch (error) {
+        if (error instanceof MimeParseError) throw new KeepWholeError(`the signed content inside ${part.filename} is not readable MIME (${error.message}): the email is kept whole`);
+        throw error;
+      } finally {
+        written.depth -= 1;
+      }
+    } finally {
+      if (!keep) await content.remove(part.contentRef);
+    }
+  }
+
+  return handler;
+}
+
+async function readStored(content: ContentStore, ref: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of content.open(ref)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function roomLeft(options: SplitOptions, written: Written, maxParts: number): number {

@@ -447,6 +447,147 @@ function autoReplies(): CorpusEmail[] {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Signed and encrypted (RFC 8551 S/MIME on RFC 5652 CMS, RFC 3156 PGP/MIME)
+
+/** A DER element with a definite length. */
+function der(tag: number, content: Buffer): Buffer {
+  const length = content.length;
+  if (length < 0x80) return Buffer.concat([Buffer.from([tag, length]), content]);
+  const digits: number[] = [];
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) digits.unshift(rest % 256);
+  return Buffer.concat([Buffer.from([tag, 0x80 | digits.length, ...digits]), content]);
+}
+
+/** A BER element with an indefinite length, as Outlook streams S/MIME. */
+function indefinite(tag: number, children: Buffer[]): Buffer {
+  return Buffer.concat([Buffer.from([tag, 0x80]), ...children, Buffer.from([0, 0])]);
+}
+
+const OID = (hex: string): Buffer => der(0x06, Buffer.from(hex, 'hex'));
+const OID_SIGNED_DATA = '2a864886f70d010702';
+const OID_ENVELOPED_DATA = '2a864886f70d010703';
+const OID_DATA = '2a864886f70d010701';
+const OID_SHA256 = '608648016503040201';
+
+/**
+ * ContentInfo { signedData, [0] SignedData { version 1, digestAlgorithms { sha256 }, encapContentInfo
+ * { data, [0] OCTET STRING <content> }, signerInfos { a placeholder SignerInfo } } } (RFC 5652 5.1).
+ * `streamed` writes it the BER way: indefinite lengths and the content in 100-byte OCTET STRING chunks.
+ */
+export function cmsSignedData(content: Buffer, streamed: boolean): Buffer {
+  const digests = der(0x31, der(0x30, Buffer.concat([OID(OID_SHA256), Buffer.from([0x05, 0x00])])));
+  const signer = der(0x30, Buffer.concat([der(0x02, Buffer.from([1])), der(0x04, pseudoRandomBytes(32, 'signature'))]));
+  const signerInfos = der(0x31, signer);
+  if (!streamed) {
+    const encap = der(0x30, Buffer.concat([OID(OID_DATA), der(0xa0, der(0x04, content))]));
+    const signedData = der(0x30, Buffer.concat([der(0x02, Buffer.from([1])), digests, encap, signerInfos]));
+    return der(0x30, Buffer.concat([OID(OID_SIGNED_DATA), der(0xa0, signedData)]));
+  }
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < content.length; at += 100) chunks.push(der(0x04, content.subarray(at, at + 100)));
+  const encap = indefinite(0x30, [OID(OID_DATA), indefinite(0xa0, [indefinite(0x24, chunks)])]);
+  const signedData = indefinite(0x30, [der(0x02, Buffer.from([1])), digests, encap, signerInfos]);
+  return indefinite(0x30, [OID(OID_SIGNED_DATA), indefinite(0xa0, [signedData])]);
+}
+
+/** ContentInfo { envelopedData, ... }: only the outer type matters, the rest is opaque random bytes. */
+function cmsEnvelopedData(): Buffer {
+  return der(0x30, Buffer.concat([OID(OID_ENVELOPED_DATA), der(0xa0, der(0x30, Buffer.concat([der(0x02, Buffer.from([0])), der(0x04, pseudoRandomBytes(200, 'ciphertext'))])))]));
+}
+
+/** The MIME entity that gets signed: a text and a PDF-like file. */
+function signedEntity(id: string, text: string, file: Buffer): string {
+  const boundary = `=_signed_${id}`;
+  return [`Content-Type: multipart/mixed; boundary="${boundary}"`, '', multipart(boundary, [textPart(text), base64Part(['Content-Type: application/pdf', 'Content-Disposition: attachment; filename="contract.pdf"'], file)])].join(CRLF);
+}
+
+/** S/MIME multipart/signed (RFC 8551 3.5.3): the entity, then smime.p7s. */
+function smimeMultipartSigned(): CorpusEmail {
+  const subject = 'Signed contract (S/MIME)';
+  const text = 'The signed contract is attached.\n';
+  const pdf = pseudoRandomBytes(900, 'contract-smime');
+  const signature = cmsSignedData(Buffer.alloc(0), false);
+  const boundary = '=_smime_signed';
+  const raw = email(
+    headers(subject, 'smime-signed', [`Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="${boundary}"`]),
+    multipart(boundary, [signedEntity('smime', text, pdf), base64Part(['Content-Type: application/pkcs7-signature; name="smime.p7s"', 'Content-Disposition: attachment; filename="smime.p7s"'], signature)]),
+  );
+  return {
+    name: 'signed-smime-multipart',
+    subject,
+    raw,
+    expected: { parts: [textBody(text), attachment('contract.pdf', pdf, 'application/pdf'), attachment('smime.p7s', signature, 'application/pkcs7-signature')], email: { signed: { protocol: 'application/pkcs7-signature' } } },
+  };
+}
+
+/** PGP/MIME multipart/signed (RFC 3156 5), the signature without a name. */
+function pgpMultipartSigned(): CorpusEmail {
+  const subject = 'Signed contract (PGP/MIME)';
+  const text = 'The signed contract, PGP.\n';
+  const pdf = pseudoRandomBytes(900, 'contract-pgp');
+  const signature = Buffer.from(['-----BEGIN PGP SIGNATURE-----', '', base64Lines(pseudoRandomBytes(120, 'pgp-sig')), '=ABCD', '-----END PGP SIGNATURE-----', ''].join(CRLF), 'latin1');
+  const boundary = '=_pgp_signed';
+  const raw = email(
+    headers(subject, 'pgp-signed', [`Content-Type: multipart/signed; micalg=pgp-sha256; protocol="application/pgp-signature"; boundary="${boundary}"`]),
+    multipart(boundary, [signedEntity('pgp', text, pdf), ['Content-Type: application/pgp-signature', 'Content-Description: OpenPGP digital signature', '', signature.toString('latin1')].join(CRLF)]),
+  );
+  return {
+    name: 'signed-pgp-multipart',
+    subject,
+    raw,
+    expected: { parts: [textBody(text), attachment('contract.pdf', pdf, 'application/pdf'), attachment('signature.asc', signature, 'application/pgp-signature')], email: { signed: { protocol: 'application/pgp-signature' } } },
+  };
+}
+
+/** Opaque-signed S/MIME (RFC 8551 3.5.2), DER or BER-streamed: the .p7m, then what was signed, split. */
+function smimeOpaqueSigned(streamed: boolean): CorpusEmail {
+  const subject = `Opaque-signed contract (${streamed ? 'BER' : 'DER'})`;
+  const text = `Signed inside the p7m, ${streamed ? 'streamed' : 'DER'}.\n`;
+  const pdf = pseudoRandomBytes(900, `contract-opaque-${streamed}`);
+  const p7m = cmsSignedData(Buffer.from(signedEntity(`opaque-${streamed}`, text, pdf), 'utf8'), streamed);
+  const raw = email(
+    headers(subject, `smime-opaque-${streamed}`, ['Content-Type: application/pkcs7-mime; smime-type=signed-data; name="smime.p7m"', 'Content-Disposition: attachment; filename="smime.p7m"', 'Content-Transfer-Encoding: base64']),
+    base64Lines(p7m),
+  );
+  return {
+    name: `signed-smime-opaque-${streamed ? 'ber' : 'der'}`,
+    subject,
+    raw,
+    expected: { parts: [textBody(text), attachment('smime.p7m', p7m, 'application/pkcs7-mime'), attachment('contract.pdf', pdf, 'application/pdf')], email: { signed: { protocol: 'application/pkcs7-mime' } } },
+  };
+}
+
+/** S/MIME enveloped-data: delivered whole, encrypted. */
+function smimeEncrypted(): CorpusEmail {
+  const subject = 'Encrypted (S/MIME)';
+  const raw = email(
+    headers(subject, 'smime-encrypted', ['Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"', 'Content-Disposition: attachment; filename="smime.p7m"', 'Content-Transfer-Encoding: base64']),
+    base64Lines(cmsEnvelopedData()),
+  );
+  return { name: 'encrypted-smime', subject, raw, expected: { parts: [{ kind: 'original', filename: 'original.eml', sha256: sha256(raw), contentType: 'message/rfc822' }], email: { encrypted: true } } };
+}
+
+/** An old client's x-pkcs7-mime without smime-type: told encrypted by its CMS content type. */
+function smimeEncryptedWithoutSmimeType(): CorpusEmail {
+  const subject = 'Encrypted (x-pkcs7-mime, no smime-type)';
+  const text = 'Encrypted reply below.\n';
+  const raw = mixed(subject, 'smime-encrypted-old', [textPart(text), base64Part(['Content-Type: application/x-pkcs7-mime; name="smime.p7m"', 'Content-Disposition: attachment; filename="smime.p7m"'], cmsEnvelopedData())]);
+  return { name: 'encrypted-smime-without-smime-type', subject, raw, expected: { parts: [{ kind: 'original', filename: 'original.eml', sha256: sha256(raw), contentType: 'message/rfc822' }], email: { encrypted: true } } };
+}
+
+/** PGP/MIME multipart/encrypted (RFC 3156 4): delivered whole, encrypted. */
+function pgpEncrypted(): CorpusEmail {
+  const subject = 'Encrypted (PGP/MIME)';
+  const armored = ['-----BEGIN PGP MESSAGE-----', '', base64Lines(pseudoRandomBytes(300, 'pgp-message')), '=WXYZ', '-----END PGP MESSAGE-----', ''].join(CRLF);
+  const boundary = '=_pgp_encrypted';
+  const raw = email(
+    headers(subject, 'pgp-encrypted', [`Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="${boundary}"`]),
+    multipart(boundary, [['Content-Type: application/pgp-encrypted', 'Content-Description: PGP/MIME version identification', '', 'Version: 1', ''].join(CRLF), ['Content-Type: application/octet-stream; name="encrypted.asc"', 'Content-Disposition: inline; filename="encrypted.asc"', '', armored].join(CRLF)]),
+  );
+  return { name: 'encrypted-pgp-multipart', subject, raw, expected: { parts: [{ kind: 'original', filename: 'original.eml', sha256: sha256(raw), contentType: 'message/rfc822' }], email: { encrypted: true } } };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The corpus
 
 export function buildRealWorldCorpus(): CorpusEmail[] {
@@ -466,6 +607,13 @@ export function buildRealWorldCorpus(): CorpusEmail[] {
     readReceipt(),
     abuseReport(),
     ...autoReplies(),
+    smimeMultipartSigned(),
+    pgpMultipartSigned(),
+    smimeOpaqueSigned(false),
+    smimeOpaqueSigned(true),
+    smimeEncrypted(),
+    smimeEncryptedWithoutSmimeType(),
+    pgpEncrypted(),
   ];
 }
 

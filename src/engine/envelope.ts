@@ -80,6 +80,16 @@ export interface Envelope {
   parseError?: string;
   /** Attachments only: the part's Content-Transfer-Encoding, which Postroom does not know; the content is delivered as it came, still encoded. */
   undecodedEncoding?: string;
+  /** Attachments only: the data fork of a Macintosh file (multipart/appledouble); its header part, with the resource fork, is described here instead of delivered. */
+  appleFile?: AppleFileInfo;
+}
+
+/** The Finder info of a Macintosh file and the size of the resource fork that was not delivered. */
+export interface AppleFileInfo {
+  /** Four-character Finder type ("PDF ", "TEXT"), or null. */
+  type: string | null;
+  creator: string | null;
+  resourceForkBytes: number;
 }
 
 /**

@@ -57,14 +57,18 @@ import type { ContentStore } from '../store/content/content-store.ts';
 import type { EnvelopeEmail } from '../engine/envelope.ts';
 import { declaredType, writeAttachment } from './attachment-part.ts';
 import { captureHead } from './head-capture.ts';
+import { APPLE_DOUBLE_TYPE, APPLE_FILE_HEAD_BYTES, APPLE_FILE_TYPE, readAppleHeader, type AppleHeader } from './apple-double.ts';
+import { OOF_MESSAGE_CLASS } from './auto-reply.ts';
 import { REPORT_HEAD_BYTES, ReportReader, reportPartKind } from './report.ts';
-import { chooseBody, writeBody } from './body-part.ts';
+import { chooseBody, writeBody, writeBodyBytes } from './body-part.ts';
+import { BODY_RTF_NAME } from './file-names.ts';
 import { mayHoldUuFiles, storedLines, takeOutUuFiles, type BodyLines } from './body-uu-files.ts';
 import { stringPieces } from './uuencode.ts';
 import { cidReferences } from './cid-references.ts';
 import type { PartInfo } from './email-parser.ts';
 import { cleanFileName, fallbackAttachmentName } from './file-names.ts';
-import { TnefError, isTnef, parseTnef } from './tnef.ts';
+import { isTnef, type TnefMessage } from './tnef.ts';
+import { tnefBody, unpackTnef } from './tnef-parts.ts';
 import { ORIGINAL_ALONGSIDE_PART_INDEX, originalPart, originalSource, type OriginalSource } from './keep-original.ts';
 import { streamedBody, type StreamedText } from './streamed-body.ts';
 import { decodeText, TEXT_IN_MEMORY_BYTES, type StreamedTextInfo } from './streamed-text.ts';
@@ -96,6 +100,10 @@ interface Written {
   inner: ParsedEmail[];
   /** How deep in signed entities the handler is now. */
   depth: number;
+  /** The first winmail.dat's message level: its body and message class. */
+  tnef?: TnefMessage;
+  /** The AppleDouble header part just read, for the data fork that follows it. */
+  appleHeader?: AppleHeader;
 }
 
 /** Streams `raw` (an RFC 822 email) and writes each emitted part into `content`. */
@@ -141,6 +149,9 @@ function classified(parsed: ParsedEmail, written: Written): EnvelopeEmail {
   if (reportType !== undefined) email.report = (written.report ?? new ReportReader(reportType)).result();
   const protocol = traits.find((trait) => trait.signedProtocol !== undefined)?.signedProtocol ?? (written.opaqueSigned ? OPAQUE_SIGNED_PROTOCOL : undefined);
   if (protocol !== undefined) email.signed = { protocol };
+  if (!email.autoReply && written.tnef?.messageClass?.toLowerCase() === OOF_MESSAGE_CLASS.toLowerCase()) {
+    email.autoReply = { marker: `TNEF message class: ${written.tnef.messageClass}` };
+  }
   return email;
 }
 
@@ -182,9 +193,20 @@ function attachmentHandler(options: SplitOptions, content: ContentStore, written
       await finished(attachment.content.resume());
       return;
     }
+    const declared = declaredType(attachment);
+    const inAppleDouble = info?.parents[0] === APPLE_DOUBLE_TYPE;
+    if (inAppleDouble && declared.value === APPLE_FILE_TYPE) {
+      // The header part is described on the data fork that follows, not delivered.
+      const head = captureHead(attachment.content, APPLE_FILE_HEAD_BYTES);
+      await finished(head.resume());
+      written.appleHeader = readAppleHeader(head.head);
+      return;
+    }
+    const apple = inAppleDouble ? written.appleHeader : undefined;
+    written.appleHeader = undefined;
+    if (apple?.realName && !attachment.filename) attachment = { ...attachment, filename: apple.realName };
     written.partCount += 1;
     const partIndex = written.partCount;
-    const declared = declaredType(attachment);
     if (isPkcs7Mime(declared.value)) {
       await pkcs7Part(attachment, declared.params, partIndex, info);
       return;
@@ -195,19 +217,28 @@ function attachmentHandler(options: SplitOptions, content: ContentStore, written
     const readReport = (): void => {
       if (capture && reportKind) (written.report ??= new ReportReader(info?.reportType ?? 'unknown')).read(reportKind, capture.head);
     };
-    if (!options.sendAttachments || room() <= 0) {
-      if (options.sendAttachments) written.truncated = true;
+    // winmail.dat is read even when attachments are not sent: the body may be inside.
+    const tnef = isTnef(declared.value, attachment.filename ?? '');
+    const keep = options.sendAttachments && room() > 0;
+    if (options.sendAttachments && !keep) written.truncated = true;
+    if (!keep && !tnef) {
       await finished(attachment.content.resume());
       readReport();
       return;
     }
     const part = await writeAttachment(attachment, partIndex, content, info);
     readReport();
-    written.attachments.push(part);
-    if (!isTnef(part.contentType, part.filename)) return;
-    const unpacked = await unpackTnef(part, content, room());
-    written.attachments.push(...unpacked.parts);
-    if (unpacked.truncated) written.truncated = true;
+    if (apple) part.appleFile = apple.info;
+    if (keep) written.attachments.push(part);
+    if (!tnef) return;
+    try {
+      const unpacked = await unpackTnef(part, content, keep ? room() : 0);
+      written.attachments.push(...unpacked.parts);
+      if (unpacked.truncated && keep) written.truncated = true;
+      if (unpacked.message) written.tnef ??= unpacked.message;
+    } finally {
+      if (!keep) await content.remove(part.contentRef);
+    }
   };
 
   /**
@@ -279,50 +310,6 @@ function roomLeft(options: SplitOptions, written: Written, maxParts: number): nu
   return maxParts - (options.sendMessageBody ? 1 : 0) - written.attachments.length;
 }
 
-/** winmail.dat larger than this is kept whole only: unpacking reads it into memory. */
-const MAX_TNEF_BYTES = 64 * 1024 * 1024;
-/** The piece size the content store is handed unpacked files in: what a file read gives at a time. */
-const WRITE_SLICE_BYTES = 64 * 1024;
-/** Unpacked files are numbered after their winmail.dat's own index: 3 -> 30001, 30002, ... */
-const TNEF_CHILD_BASE = 10_000;
-
-/**
- * Outlook's winmail.dat: each file inside becomes its own part as well (the original stays,
- * so nothing is lost if a reader downstream wants it). One it cannot read is only kept whole.
- */
-async function unpackTnef(part: SplitPart, content: ContentStore, room: number): Promise<{ parts: SplitPart[]; truncated: boolean }> {
-  if (part.size > MAX_TNEF_BYTES) return { parts: [], truncated: false };
-  const chunks: Buffer[] = [];
-  for await (const chunk of content.open(part.contentRef)) chunks.push(chunk as Buffer);
-  let files;
-  try {
-    // One more than there is room for tells whether some were left out.
-    files = await parseTnef(Buffer.concat(chunks), room + 1);
-  } catch (error) {
-    if (error instanceof TnefError) return { parts: [], truncated: false };
-    throw error;
-  }
-  const parts: SplitPart[] = [];
-  for (const [index, file] of files.slice(0, room).entries()) {
-    const written = await content.write(Readable.from(slices(file.data)));
-    parts.push({
-      kind: 'attachment',
-      partIndex: part.partIndex * TNEF_CHILD_BASE + index + 1,
-      filename: cleanFileName(file.filename) ?? fallbackAttachmentName(part.partIndex * TNEF_CHILD_BASE + index + 1, 'application/octet-stream'),
-      contentType: libmime.detectMimeType(file.filename) || 'application/octet-stream',
-      contentRef: written.ref,
-      size: written.size,
-      sha256: written.sha256,
-    });
-  }
-  return { parts, truncated: files.length > room };
-}
-
-/** Hands a large buffer to the content store in pieces, so hashing it never holds the event loop for long. */
-function* slices(data: Buffer): Generator<Buffer> {
-  for (let at = 0; at < data.length; at += WRITE_SLICE_BYTES) yield data.subarray(at, at + WRITE_SLICE_BYTES);
-}
-
 /**
  * A parser that found nothing has misread the email, unless the raw bytes are plainly headers
  * only: header fields, an empty line, nothing but whitespace after it. Anything else (content
@@ -349,8 +336,16 @@ async function bodyParts(parsed: ParsedEmail, written: Written, options: SplitOp
     if (!body || !isPlainText(body)) return { parts: body ? [body] : [], cids };
     return { parts: await withUuFiles(body, storedLines(content, body.contentRef), written, options, content, maxParts), cids };
   }
-  const choice = options.sendMessageBody ? chooseBody(parsed.text, parsed.html) : undefined;
-  const cids = cidReferences(parsed.html);
+  const cids = new Set(cidReferences(parsed.html));
+  if (!options.sendMessageBody) return { parts: [], cids };
+  let choice = chooseBody(parsed.text, parsed.html);
+  if (!choice && written.tnef) {
+    // An RTF-only Outlook email: the body is inside winmail.dat.
+    const inside = tnefBody(written.tnef);
+    if (inside && 'rtf' in inside) return { parts: [await writeBodyBytes(inside.rtf, BODY_RTF_NAME, 'application/rtf', content)], cids };
+    if (inside) choice = chooseBody(inside.text, inside.html);
+    if (choice) for (const cid of cidReferences(inside && 'html' in inside ? inside.html : undefined)) cids.add(cid);
+  }
   if (!choice) return { parts: [], cids };
   const body = await writeBody(choice, content);
   if (!isPlainText(body) || !mayHoldUuFiles(choice.text)) return { parts: [body], cids };

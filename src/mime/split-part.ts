@@ -3,7 +3,7 @@
  * content store. Exported again from split-email.ts, the module's entry point.
  */
 import type { Readable } from 'node:stream';
-import type { EnvelopeEmail, PartKind } from '../engine/envelope.ts';
+import type { AppleFileInfo, EnvelopeEmail, PartKind } from '../engine/envelope.ts';
 
 export interface SplitOptions {
   sendMessageBody: boolean;
@@ -40,6 +40,8 @@ export interface SplitPart {
   parseError?: string;
   /** Attachments: a Content-Transfer-Encoding Postroom does not decode; the bytes are as they came. */
   undecodedEncoding?: string;
+  /** Attachments: the data fork of a multipart/appledouble, described by its header part. */
+  appleFile?: AppleFileInfo;
 }
 
 export interface SplitResult {

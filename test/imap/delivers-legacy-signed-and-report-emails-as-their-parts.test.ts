@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildRealWorldCorpus } from '../support/real-world-corpus.ts';
-import { assertCorpusDelivered } from '../support/corpus-assertions.ts';
+import { assertCorpusDelivered, assertParsedParts } from '../support/corpus-assertions.ts';
 import { startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { imapConnection, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
 
@@ -36,6 +36,7 @@ describe('IMAP intake of the real-world corpus', () => {
 
     const delivered = await readDelivered(ws.outDir);
     assertCorpusDelivered(corpus, delivered, 'imap');
+    await assertParsedParts(corpus, delivered);
     assert.equal(delivered.length, corpus.reduce((sum, email) => sum + email.expected.parts.length, 0), 'nothing more than the expected parts');
   });
 });

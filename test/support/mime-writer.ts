@@ -15,6 +15,21 @@ export interface ExpectedPart {
   method?: string;
   /** An attachment in a transfer encoding nobody decodes: delivered as it came. */
   undecodedEncoding?: string;
+  /** The data fork of a Macintosh file: what the envelope says about its header part. */
+  appleFile?: { type: string | null; creator: string | null; resourceForkBytes: number };
+  /**
+   * An email Postroom wrote (an Outlook item from inside winmail.dat): its bytes are Postroom's,
+   * so instead of their sha256 (left empty) what an independent parser reads from them is compared.
+   */
+  parsedAs?: ParsedEmailExpectation;
+}
+
+export interface ParsedEmailExpectation {
+  subject: string;
+  from?: string;
+  text?: string;
+  html?: string;
+  attachments: Array<{ filename: string; sha256: string }>;
 }
 
 export interface CorpusEmail {

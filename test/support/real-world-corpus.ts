@@ -29,6 +29,7 @@ import {
   type CorpusEmail,
   type ExpectedPart,
 } from './mime-writer.ts';
+import { compressRtf, filetime, PT_BINARY, PT_STRING8, PT_SYSTIME, string8, tnef } from './tnef-writer.ts';
 
 export { type CorpusEmail } from './mime-writer.ts';
 
@@ -588,6 +589,169 @@ function pgpEncrypted(): CorpusEmail {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Apple and Microsoft wrappers
+
+/** An AppleDouble header (RFC 1740 / AppleSingle-AppleDouble v2): Finder info, real name, resource fork. */
+function appleDoubleHeader(realName: string, type: string, creator: string, resourceFork: Buffer): Buffer {
+  const name = Buffer.from(realName, 'latin1');
+  const finder = Buffer.alloc(32);
+  finder.write(type, 0, 'latin1');
+  finder.write(creator, 4, 'latin1');
+  const entries = [
+    { id: 3, data: name },
+    { id: 9, data: finder },
+    { id: 2, data: resourceFork },
+  ];
+  const header = Buffer.alloc(26 + entries.length * 12);
+  header.writeUInt32BE(0x00051607, 0);
+  header.writeUInt32BE(0x00020000, 4);
+  header.writeUInt16BE(entries.length, 24);
+  let offset = header.length;
+  entries.forEach((entry, index) => {
+    header.writeUInt32BE(entry.id, 26 + index * 12);
+    header.writeUInt32BE(offset, 30 + index * 12);
+    header.writeUInt32BE(entry.data.length, 34 + index * 12);
+    offset += entry.data.length;
+  });
+  return Buffer.concat([header, ...entries.map((entry) => entry.data)]);
+}
+
+function appleDouble(id: string, header: Buffer, dataForkHeaders: string[], dataFork: Buffer): string {
+  const boundary = `=_apple_${id}`;
+  return [`Content-Type: multipart/appledouble; boundary="${boundary}"`, '', multipart(boundary, [base64Part(['Content-Type: application/applefile'], header), base64Part(dataForkHeaders, dataFork)])].join(CRLF);
+}
+
+function appleDoubleFiles(): CorpusEmail {
+  const subject = 'Files from a Mac (AppleDouble)';
+  const text = 'Two Mac files.\n';
+  const pdf = pseudoRandomBytes(1200, 'apple-pdf');
+  const notes = Buffer.from('Notes from the Mac\r', 'latin1');
+  const raw = mixed(subject, 'appledouble', [
+    textPart(text),
+    appleDouble('named', appleDoubleHeader('Report.pdf', 'PDF ', 'CARO', pseudoRandomBytes(300, 'rsrc-1')), ['Content-Type: application/pdf; name="Report.pdf"', 'Content-Disposition: attachment; filename="Report.pdf"'], pdf),
+    appleDouble('nameless', appleDoubleHeader('Notes', 'TEXT', 'ttxt', Buffer.alloc(0)), ['Content-Type: application/octet-stream'], notes),
+  ]);
+  return {
+    name: 'wrapper-appledouble',
+    subject,
+    raw,
+    expected: {
+      parts: [
+        textBody(text),
+        attachment('Report.pdf', pdf, 'application/pdf', { appleFile: { type: 'PDF ', creator: 'CARO', resourceForkBytes: 300 } }),
+        attachment('Notes', notes, 'application/octet-stream', { appleFile: { type: 'TEXT', creator: 'ttxt', resourceForkBytes: 0 } }),
+      ],
+      email: {},
+    },
+  };
+}
+
+function tnefPart(data: Buffer): string {
+  return base64Part(['Content-Type: application/ms-tnef; name="winmail.dat"', 'Content-Disposition: attachment; filename="winmail.dat"'], data);
+}
+
+/** Outlook's RTF-only email: no text part, the body is compressed RTF encapsulating HTML. */
+function tnefRtfHtmlBody(): CorpusEmail {
+  const subject = 'RTF-only email from Outlook';
+  const rtf = Buffer.from(
+    "{\\rtf1\\ansi\\ansicpg1252\\fromhtml1 \\deff0{\\fonttbl{\\f0\\fswiss Arial;}}\r\n{\\*\\htmltag19 <html>}{\\*\\htmltag50 <body>}{\\*\\htmltag64 <p>}Gr\\'fc\\'dfe aus \\{Outlook\\}\\htmlrtf\\par\\htmlrtf0{\\*\\htmltag72 </p>}{\\*\\htmltag58 </body>}{\\*\\htmltag27 </html>}}",
+    'latin1',
+  );
+  const sheet = pseudoRandomBytes(700, 'budget-xlsx');
+  const winmail = tnef({ messageClass: 'IPM.Note', messageProps: [{ type: PT_BINARY, id: 0x1009, value: compressRtf(rtf) }], files: [{ title: 'BUDGET~1.XLS', longName: 'Budget 2026.xlsx', data: sheet }] });
+  const raw = mixed(subject, 'tnef-rtf-html', [tnefPart(winmail)]);
+  return {
+    name: 'wrapper-tnef-rtf-html-body',
+    subject,
+    raw,
+    expected: {
+      parts: [
+        htmlBody('<html><body><p>Grüße aus {Outlook}</p></body></html>'),
+        attachment('winmail.dat', winmail, 'application/ms-tnef'),
+        attachment('Budget 2026.xlsx', sheet, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'),
+      ],
+      email: {},
+    },
+  };
+}
+
+/** An Exchange out-of-office reply sent as TNEF only, its body plain RTF: the RTF is the body. */
+function tnefOutOfOffice(): CorpusEmail {
+  const subject = 'Out of Office: Order 1234';
+  const rtf = Buffer.from('{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Arial;}}\\f0\\fs20 I am out of the office until Monday.\\par}', 'latin1');
+  const winmail = tnef({ messageClass: 'IPM.Note.Rules.OofTemplate.Microsoft', messageProps: [{ type: PT_BINARY, id: 0x1009, value: compressRtf(rtf) }] });
+  const raw = email(headers(subject, 'tnef-oof', ['Content-Type: application/ms-tnef; name="winmail.dat"', 'Content-Transfer-Encoding: base64']), base64Lines(winmail));
+  return {
+    name: 'wrapper-tnef-out-of-office-rtf-body',
+    subject,
+    raw,
+    expected: {
+      parts: [{ kind: 'body', filename: 'body.rtf', sha256: sha256(rtf), contentType: 'application/rtf' }, attachment('winmail.dat', winmail, 'application/ms-tnef')],
+      email: { autoReply: { marker: 'TNEF message class: IPM.Note.Rules.OofTemplate.Microsoft' } },
+    },
+  };
+}
+
+/** An email dragged into an Outlook email: inside winmail.dat as an item of its own, delivered as an .eml. */
+function tnefEmbeddedMessage(): CorpusEmail {
+  const subject = 'FW: the original order';
+  const text = 'The original order is attached as an Outlook item.\n';
+  const csv = Buffer.from('sku;qty\r\nA-1;3\r\n', 'latin1');
+  const innerRtf = Buffer.from('{\\rtf1\\ansi\\ansicpg1252\\fromtext \\deff0{\\fonttbl{\\f0\\fswiss Arial;}}\r\n\\f0\\fs20 Please ship three of A-1.\\par\r\n}', 'latin1');
+  const inner = tnef({
+    messageClass: 'IPM.Note',
+    messageProps: [
+      { type: PT_STRING8, id: 0x0037, value: string8('Original order') },
+      { type: PT_STRING8, id: 0x0c1a, value: string8('Kim Lee') },
+      { type: PT_STRING8, id: 0x0c1f, value: string8('kim@example.org') },
+      { type: PT_SYSTIME, id: 0x0039, value: filetime('2025-06-30T08:00:00Z') },
+      { type: PT_BINARY, id: 0x1009, value: compressRtf(innerRtf) },
+    ],
+    files: [{ title: 'ORDER.CSV', longName: 'order.csv', data: csv }],
+  });
+  const winmail = tnef({ messageClass: 'IPM.Note', items: [{ displayName: 'Original order', tnef: inner }] });
+  const raw = mixed(subject, 'tnef-item', [textPart(text), tnefPart(winmail)]);
+  return {
+    name: 'wrapper-tnef-embedded-message',
+    subject,
+    raw,
+    expected: {
+      parts: [
+        textBody(text),
+        attachment('winmail.dat', winmail, 'application/ms-tnef'),
+        {
+          kind: 'attachment',
+          filename: 'Original order.eml',
+          sha256: '',
+          contentType: 'message/rfc822',
+          parsedAs: { subject: 'Original order', from: 'kim@example.org', text: 'Please ship three of A-1.\n', attachments: [{ filename: 'order.csv', sha256: sha256(csv) }] },
+        },
+      ],
+      email: {},
+    },
+  };
+}
+
+/** Outlook items attached as .msg (application/vnd.ms-outlook): delivered as they came. */
+function outlookItems(): CorpusEmail {
+  const subject = 'Outlook items attached';
+  const text = 'Two Outlook items.\n';
+  const cfb = (seed: string): Buffer => Buffer.concat([Buffer.from('d0cf11e0a1b11ae1', 'hex'), pseudoRandomBytes(1500, seed)]);
+  const [named, nameless] = [cfb('msg-named'), cfb('msg-nameless')];
+  const raw = mixed(subject, 'outlook-items', [
+    textPart(text),
+    base64Part(['Content-Type: application/vnd.ms-outlook; name="Meeting notes.msg"', 'Content-Disposition: attachment; filename="Meeting notes.msg"'], named),
+    base64Part(['Content-Type: application/vnd.ms-outlook'], nameless),
+  ]);
+  return {
+    name: 'wrapper-outlook-items',
+    subject,
+    raw,
+    expected: { parts: [textBody(text), attachment('Meeting notes.msg', named, 'application/vnd.ms-outlook'), attachment('attachment-2.msg', nameless, 'application/vnd.ms-outlook')], email: {} },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The corpus
 
 export function buildRealWorldCorpus(): CorpusEmail[] {
@@ -614,6 +778,11 @@ export function buildRealWorldCorpus(): CorpusEmail[] {
     smimeEncrypted(),
     smimeEncryptedWithoutSmimeType(),
     pgpEncrypted(),
+    appleDoubleFiles(),
+    tnefRtfHtmlBody(),
+    tnefOutOfOffice(),
+    tnefEmbeddedMessage(),
+    outlookItems(),
   ];
 }
 

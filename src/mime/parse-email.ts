@@ -20,6 +20,7 @@ export interface ParsedEmail {
   /** Decoded to UTF-8, line endings LF; undefined when there is no text/plain part (or it is empty). */
   text: string | undefined;
   html: string | undefined;
+  /** Attachments handed out, not counting body text parts handed out as streams. */
   attachmentCount: number;
   shape: RawShapeReport;
   traits: EmailTraits;
@@ -70,8 +71,10 @@ export async function parseEmail(raw: Readable, onAttachment: AttachmentHandler,
         text = data;
         continue;
       }
-      attachmentCount += 1;
-      await handOut(parser, data, streamedText?.get(data.headers), parts.get(data.headers), onAttachment, failures);
+      const streamed = streamedText?.get(data.headers);
+      // A body text handed out as a stream is text, not an attachment: the caller judges it by what it held.
+      if (!streamed) attachmentCount += 1;
+      await handOut(parser, data, streamed, parts.get(data.headers), onAttachment, failures);
     }
   } catch (error) {
     // A handler failure is already recorded; anything else thrown here came from the parser.

@@ -118,7 +118,7 @@ export async function splitEmail(raw: Readable, options: SplitOptions, content: 
     if (written.encrypted || parsed.traits.encrypted || written.inner.some((inner) => inner.traits.encrypted)) {
       return await keptEncrypted(parsed, written, original, content);
     }
-    requireSomethingFound(parsed);
+    requireSomethingFound(parsed, written.texts);
     const body = await bodyParts(withInnerBody(parsed, written), written, options, content, maxParts);
     written.texts = [];
     const parts = [...body.parts, ...markInline(written.attachments, body.cids)];
@@ -315,8 +315,8 @@ function roomLeft(options: SplitOptions, written: Written, maxParts: number): nu
  * only: header fields, an empty line, nothing but whitespace after it. Anything else (content
  * the parser did not see, a header block that never ends) is kept whole, never dropped.
  */
-function requireSomethingFound(parsed: ParsedEmail): void {
-  const found = parsed.text !== undefined || parsed.html !== undefined || parsed.attachmentCount > 0;
+function requireSomethingFound(parsed: ParsedEmail, streamedTexts: readonly StreamedText[]): void {
+  const found = parsed.text !== undefined || parsed.html !== undefined || parsed.attachmentCount > 0 || streamedTexts.some((text) => text.written.size > 0);
   const { shape } = parsed;
   const headersOnly = shape.headerBlockEnded && !shape.bodyHasContent && !shape.strayHeaderLine;
   if (found || headersOnly) return;

@@ -18,7 +18,7 @@ import { promisify } from 'node:util';
 import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
 import PostalMime from 'postal-mime';
 import { splitEmail } from '../src/mime/split-email.ts';
-import type { ContentStore } from '../src/store/content/content-store.ts';
+import type { ContentStore } from '../src/model/content-store.ts';
 import { createFsContentStore } from '../src/store/content/fs-content-store.ts';
 import { buildCorpus, largeAttachmentEmail, makeEmail } from '../test/support/corpus.ts';
 

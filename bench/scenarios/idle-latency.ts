@@ -12,7 +12,7 @@ import { watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
-import type { Envelope } from '../../src/engine/envelope.ts';
+import type { Envelope } from '../../src/model/envelope.ts';
 import { makeEmail } from '../../test/support/corpus.ts';
 import type { Dovecot, DovecotUser } from '../../test/support/dovecot.ts';
 import { POSTROOM_BIN, startMeasured } from '../child-process.ts';

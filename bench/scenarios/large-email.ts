@@ -8,7 +8,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Envelope } from '../../src/engine/envelope.ts';
+import type { Envelope } from '../../src/model/envelope.ts';
 import { LARGE_ATTACHMENT_NAME, largeAttachmentSha256 } from '../../test/support/corpus.ts';
 import type { Dovecot, DovecotUser } from '../../test/support/dovecot.ts';
 import { runMeasured } from '../child-process.ts';

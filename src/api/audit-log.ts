@@ -5,7 +5,7 @@
  * the status are logged: never a header, a token or a body.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { PostroomError } from '../errors.ts';
+import type { PostroomError } from '../model/errors.ts';
 import { isMutation } from './request-guard.ts';
 
 /** Requests that passed the token check (or needed none), and as whom. */

@@ -8,7 +8,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 import type { LoginLimiter } from './login-limiter.ts';
 
 declare module 'fastify' {

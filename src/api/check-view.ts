@@ -5,7 +5,7 @@
  * which step failed and the catalogue's short reason; `postroom check` on the server still prints
  * everything. (Passed steps are already in Postroom's words: the POP3 greeting names tokens only.)
  */
-import { ERRORS } from '../errors.ts';
+import { ERRORS } from '../model/errors.ts';
 import type { CheckStep } from '../sources/source.ts';
 
 /** Steps that prove Postroom is talking to a server the user holds credentials for. */

@@ -4,7 +4,7 @@
  * carried over from the stored version when an update leaves them out.
  */
 import { DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT, connectionSchema, defaultPort, type ConnectionConfig } from '../config/schema.ts';
-import { isPemText } from '../config/ca-file.ts';
+import { isPemText } from '../net/ca-file.ts';
 import { RequestInvalid, isPlainObject, issuesOf } from './validation.ts';
 
 /** Fields that hold a secret: never sent back, kept when an update leaves them out. */

@@ -5,8 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
-import type { Clock } from '../engine/clock.ts';
-import { PostroomError, errorMessage } from '../errors.ts';
+import type { Clock } from '../model/clock.ts';
+import { PostroomError, errorMessage } from '../model/errors.ts';
 import type { ManagedConnection, Store } from '../store/store.ts';
 import { keepStoredSecrets, validateConnection } from './connection-input.ts';
 import { checkHostsAllowed } from './host-guard.ts';

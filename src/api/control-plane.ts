@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import { systemClock, type Clock } from '../engine/clock.ts';
+import { systemClock, type Clock } from '../model/clock.ts';
 import type { Worker, WorkerOptions } from '../engine/worker.ts';
 import { isPostgresUrl, type OpenedStore } from '../store/open-store.ts';
 import { ConnectionRegistry } from './connection-registry.ts';

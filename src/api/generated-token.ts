@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 import { MIN_EXPOSED_TOKEN_LENGTH } from './listen-address.ts';
 
 export const API_TOKEN_FILE = 'api-token';

@@ -3,7 +3,7 @@
  * Without `api.token` the API has no authentication, so it is bound to loopback whatever
  * `api.listen` says, and says so; with one, listening beyond loopback wants a long token.
  */
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 
 export const DEFAULT_API_PORT = 8025;
 /**

@@ -3,7 +3,7 @@
  * WINDOW_MS the address gets 429 until the window has passed. Enough to make guessing a token
  * hopeless; a restart forgets, which only ever helps a legitimate user.
  */
-import type { Clock } from '../engine/clock.ts';
+import type { Clock } from '../model/clock.ts';
 
 /** Wrong tokens tolerated per address per window: typos, a stale token in a browser tab. */
 export const MAX_FAILURES = 10;

@@ -10,7 +10,7 @@
  *   text/plain fetch from another site is refused.
  */
 import type { FastifyRequest } from 'fastify';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 import { isLoopback } from './listen-address.ts';
 
 /** The header the web UI sends on every call; any value will do, its presence forces a preflight. */

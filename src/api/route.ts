@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { Config } from '../config/schema.ts';
-import type { Clock } from '../engine/clock.ts';
+import type { Clock } from '../model/clock.ts';
 import type { Worker } from '../engine/worker.ts';
 import type { OpenedStore } from '../store/open-store.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';

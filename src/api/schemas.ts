@@ -4,6 +4,7 @@
  * (src/config/schema.ts), so a connection is validated the same way in postroom.yaml and here.
  */
 import { z } from 'zod';
+import { CONNECTION_STATES } from './connection-states.ts';
 
 const time = z.string().meta({ format: 'date-time' });
 
@@ -45,7 +46,7 @@ export const connectionStatusSchema = z.object({
   hostType: z.string(),
   enabled: z.boolean(),
   source: z.enum(['config', 'api']),
-  state: z.enum(['ok', 'failing', 'needs_reauth', 'throttled', 'disabled', 'invalid', 'new']),
+  state: z.enum(CONNECTION_STATES),
   lastPoll: z
     .object({ at: time, ok: z.boolean(), emails: z.number(), messages: z.number(), durationMs: z.number(), holder: z.string(), error: z.string().nullable() })
     .nullable(),

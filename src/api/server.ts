@@ -9,9 +9,9 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import { systemClock, type Clock } from '../engine/clock.ts';
+import { systemClock, type Clock } from '../model/clock.ts';
 import type { Worker } from '../engine/worker.ts';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 import type { OpenedStore } from '../store/open-store.ts';
 import { logMutation, logRefusal, recordCaller } from './audit-log.ts';
 import { authorize, isPublicRoute, PUBLIC_ROUTE } from './auth.ts';

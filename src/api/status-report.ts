@@ -5,6 +5,7 @@
 import { throttleAccount } from '../throttle/account.ts';
 import type { ApiContext } from './route.ts';
 import type { ConnectionStatus, StatusReport } from './schemas.ts';
+import { FAILING_STATES } from './connection-states.ts';
 
 /** Plot resolution. */
 export const ACTIVITY_BUCKET_MS = 60_000;
@@ -87,7 +88,7 @@ export async function buildStatus(context: ApiContext, hours = DEFAULT_ACTIVITY_
     connections,
     totals: {
       connections: connections.length,
-      failing: connections.filter((c) => c.state === 'failing' || c.state === 'needs_reauth' || c.state === 'invalid').length,
+      failing: connections.filter((c) => FAILING_STATES.has(c.state)).length,
       throttled: connections.filter((c) => c.state === 'throttled').length,
       outbox: connections.reduce((sum, c) => sum + c.outbox, 0),
       deadLetters: connections.reduce((sum, c) => sum + c.deadLetters, 0),

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { Config } from '../config/schema.ts';
-import { errorMessage, PostroomError } from '../errors.ts';
+import { errorMessage, PostroomError } from '../model/errors.ts';
 
 export interface TlsFiles {
   cert: string;

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { formatPath } from '../config/load-config.ts';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 
 export interface FieldIssue {
   /** The field, as written in postroom.yaml: `port`, `tls.ca`, `oauth2.clientId`. */

@@ -6,7 +6,7 @@
  */
 import { createPrivateKey, constants, randomUUID, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 
 /** Lifetime of one assertion: it is used once, right away; ten minutes absorbs clock skew. */
 const ASSERTION_LIFETIME_S = 600;

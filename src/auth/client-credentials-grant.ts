@@ -3,15 +3,11 @@
  * certificate. Microsoft 365 uses it for Graph (scope https://graph.microsoft.com/.default) and
  * for IMAP / POP3 / SMTP (scope https://outlook.office365.com/.default).
  *
- * A plain form POST rather than @azure/msal-node, measured on this machine (Node 20): msal-node
- * 7.2 adds 17 packages / 9.5 MB to the install, 120-200 ms and +17.5 MB RSS to start-up (against
- * about 16 ms for node:https), and an OpenID metadata request before its first token; what it
- * would add here (a token cache, authority discovery) is a few lines in cached-token.ts, and the
- * plain request hands `postroom check` the token endpoint's own AADSTS answer unchanged.
+ * A plain form POST rather than @azure/msal-node (why, with the measurements: docs/decisions.md).
  * Certificates are signed with node:crypto (client-assertion.ts).
  */
 import { clientAssertion, CLIENT_ASSERTION_TYPE } from './client-assertion.ts';
-import type { HttpTls } from './https.ts';
+import type { HttpTls } from '../net/https.ts';
 import { requestToken } from './token-endpoint.ts';
 import type { IssuedToken, TokenGrant } from './token-provider.ts';
 

@@ -6,17 +6,17 @@
  */
 import { createHash } from 'node:crypto';
 import type { ConnectionConfig, GraphConnectionConfig } from '../config/schema.ts';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 import { CachedTokenProvider, StaticTokenProvider } from './cached-token.ts';
 import { clientCredentialsGrant, microsoftTokenUrl } from './client-credentials-grant.ts';
-import type { HttpTls } from './https.ts';
-import type { OAuth2Settings } from './oauth2-schema.ts';
+import type { HttpTls } from '../net/https.ts';
+import type { OAuth2Settings } from '../config/oauth2-schema.ts';
 import { refreshTokenGrant } from './refresh-token-grant.ts';
 import type { TokenGrant, TokenProvider } from './token-provider.ts';
 
 export type { TokenProvider } from './token-provider.ts';
 
-export type { OAuth2Settings } from './oauth2-schema.ts';
+export type { OAuth2Settings } from '../config/oauth2-schema.ts';
 
 /** Microsoft 365 IMAP, POP3 and SMTP all take tokens for Exchange Online. */
 export const OUTLOOK_SCOPE = 'https://outlook.office365.com/.default';

@@ -4,7 +4,7 @@
  * tokens. A rotated refresh token from the answer is used from then on (kept in memory; the
  * configured one is the starting point after a restart).
  */
-import type { HttpTls } from './https.ts';
+import type { HttpTls } from '../net/https.ts';
 import { requestToken } from './token-endpoint.ts';
 import type { IssuedToken, TokenGrant } from './token-provider.ts';
 

@@ -2,10 +2,10 @@
  * One token request (RFC 6749 section 4.4 client credentials, section 6 refresh): a form POST
  * to the token endpoint, answered by `access_token` + `expires_in` or an `error`.
  */
-import { PostroomError } from '../errors.ts';
-import { classifyNetworkError } from '../sources/network-errors.ts';
-import { headerValue } from '../throttle/server-wait.ts';
-import { endpointOf, httpRequest, parseJson, readText, type HttpTls } from './https.ts';
+import { PostroomError } from '../model/errors.ts';
+import { classifyNetworkError } from '../net/network-errors.ts';
+import { headerValue } from '../net/server-wait.ts';
+import { endpointOf, httpRequest, parseJson, readText, type HttpTls } from '../net/https.ts';
 import { tokenRefusal, type OAuthErrorBody } from './token-errors.ts';
 import type { IssuedToken } from './token-provider.ts';
 

@@ -3,7 +3,7 @@
  * catalogue error that says exactly what is wrong and what to do. Never quotes the request: the
  * form holds the secret; only the server's own description is kept.
  */
-import { PostroomError, type ErrorCode } from '../errors.ts';
+import { PostroomError, type ErrorCode } from '../model/errors.ts';
 
 export interface OAuthErrorBody {
   error?: string;

@@ -1,14 +1,12 @@
 /** `postroom check [name]`: test connections step by step and say exactly what is wrong. */
 import type { Command } from 'commander';
-import { summaryOf } from './commands.ts';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 import { loadSource } from '../sources/registry.ts';
 import { EXIT, loadContext, runCommand } from './context.ts';
 
 export function registerCheck(program: Command): void {
   program
     .command('check [name]')
-    .description(summaryOf('check'))
     .action(async (name: string | undefined, _options: unknown, command: Command) =>
       runCommand(async () => {
         const context = loadContext(command);

@@ -25,8 +25,3 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     load: async () => (await import('./throttle-check.ts')).registerThrottleCheck,
   },
 };
-
-/** The summary of a command, for its own `.description()`. */
-export function summaryOf(name: string): string {
-  return COMMANDS[name]?.summary ?? '';
-}

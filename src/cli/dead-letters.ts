@@ -1,11 +1,10 @@
 /** `postroom dead-letters list | replay <id...> | replay --all`: catastrophic retry by hand. */
 import type { Command } from 'commander';
-import { summaryOf } from './commands.ts';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 import { EXIT, loadContext, openContextStore, runCommand } from './context.ts';
 
 export function registerDeadLetters(program: Command): void {
-  const group = program.command('dead-letters').description(summaryOf('dead-letters'));
+  const group = program.command('dead-letters');
   group
     .command('list')
     .option('--connection <name>', 'only this connection')

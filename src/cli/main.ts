@@ -29,7 +29,11 @@ const program = new Command()
 
 const invoked = invokedCommand(process.argv.slice(2));
 const entry = invoked !== undefined && Object.hasOwn(COMMANDS, invoked) ? COMMANDS[invoked] : undefined;
-if (entry) (await entry.load())(program);
+if (entry) {
+  (await entry.load())(program);
+  // The summary lives in the table alone; the command's module adds its options and action.
+  program.commands.find((command) => command.name() === invoked)?.description(entry.summary);
+}
 // No command, `--help` or an unknown one: list every command without loading any.
 else for (const [name, { summary }] of Object.entries(COMMANDS)) program.command(name).description(summary);
 

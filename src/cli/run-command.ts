@@ -1,6 +1,6 @@
 /** What every command shares, without loading anything: exit codes, global options, errors printed for people. */
 import type { Command } from 'commander';
-import { PostroomError, errorMessage } from '../errors.ts';
+import { PostroomError, errorMessage } from '../model/errors.ts';
 
 /** Exit codes: 0 success, 1 the work failed, 2 bad usage or configuration. */
 export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2 });

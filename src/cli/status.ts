@@ -1,6 +1,5 @@
 /** `postroom status`: per connection, last and next poll, lease holder, throttling, outbox, dead letters. */
 import type { Command } from 'commander';
-import { summaryOf } from './commands.ts';
 import { throttleAccount } from '../throttle/account.ts';
 import { EXIT, loadContext, openContextStore, runCommand } from './context.ts';
 
@@ -9,7 +8,6 @@ const time = (ms: number | null | undefined): string => (ms ? new Date(ms).toISO
 export function registerStatus(program: Command): void {
   program
     .command('status')
-    .description(summaryOf('status'))
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }, command: Command) =>
       runCommand(async () => {

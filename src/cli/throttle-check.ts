@@ -4,9 +4,8 @@
  * when the line is throttling, 1 when it is not, 2 on bad usage.
  */
 import type { Command } from 'commander';
-import { summaryOf } from './commands.ts';
 import { formatDuration } from '../config/duration.ts';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 import { classify } from '../throttle/classify.ts';
 import { signalFromLine } from '../throttle/line.ts';
 import { throttlePolicyPatterns } from '../throttle/throttle-decision.ts';
@@ -26,7 +25,6 @@ function findsConfig(): boolean {
 export function registerThrottleCheck(program: Command): void {
   program
     .command('throttle-check <line>')
-    .description(summaryOf('throttle-check'))
     .option('--connection <name>', "use this connection's throttlePattern and latency")
     .option('--protocol <protocol>', 'imap, pop3 or smtp (default: guessed from the line)')
     .action(async (line: string, options: { connection?: string; protocol?: string }, command: Command) =>

@@ -1,6 +1,5 @@
 /** `postroom validate`: check the config file without touching any server. */
 import type { Command } from 'commander';
-import { summaryOf } from './commands.ts';
 import { formatDuration } from '../config/duration.ts';
 import { EXIT, globalOptions, runCommand } from './run-command.ts';
 import { loadConfig } from '../config/load-config.ts';
@@ -8,7 +7,6 @@ import { loadConfig } from '../config/load-config.ts';
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description(summaryOf('validate'))
     .action(async (_options: unknown, command: Command) =>
       runCommand(async () => {
         const loaded = loadConfig(globalOptions(command).config);

@@ -6,8 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
-import { isPemText, readCaFile } from './ca-file.ts';
-import { PostroomError } from '../errors.ts';
+import { isPemText, readCaFile } from '../net/ca-file.ts';
+import { PostroomError } from '../model/errors.ts';
 import { configSchema, type Config, type ConnectionConfig } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILES = ['postroom.yaml', 'postroom.yml'];

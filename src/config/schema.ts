@@ -4,8 +4,9 @@
  * (durations in milliseconds, defaults filled in) that the rest of the code trusts.
  */
 import { z } from 'zod';
-import { DESTINATION_TYPES, destinationType } from '../destinations/registry.ts';
-import { oauth2Schema } from '../auth/oauth2-schema.ts';
+import { tlsSchema } from './tls-schema.ts';
+import { DESTINATION_TYPE_NAMES, destinationSchema as schemaOfDestination } from './destination-schemas.ts';
+import { oauth2Schema } from './oauth2-schema.ts';
 import { duration } from './duration.ts';
 import { singleLine } from './single-line.ts';
 
@@ -36,17 +37,8 @@ const connectionName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dot, dash and underscore, starting with a letter or digit');
 
 /** The `oauth2:` block lives in auth/ so destinations can use it without importing this file. */
-export { oauth2Schema } from '../auth/oauth2-schema.ts';
+export { oauth2Schema } from './oauth2-schema.ts';
 
-const tlsSchema = z
-  .object({
-    /** Verify the server certificate (default). Turn off only for a server you trust on a network you trust. */
-    rejectUnauthorized: z.boolean().default(true),
-    /** Extra CA certificate(s), PEM text or a path to a PEM file. */
-    ca: z.string().optional(),
-    servername: singleLine(z.string(), 'servername').optional(),
-  })
-  .strict();
 
 const common = {
   name: connectionName,
@@ -122,7 +114,7 @@ export const graphConnectionSchema = z
   })
   .strict();
 
-function checkCredentials(connection: { hostType: string; password?: string; oauth2?: unknown }, ctx: z.RefinementCtx): void {
+function checkCredentials(connection: { hostType: string; password?: string | undefined; oauth2?: unknown }, ctx: z.RefinementCtx): void {
   if ((connection.hostType === 'imap' || connection.hostType === 'pop3') && !connection.password && !connection.oauth2) {
     ctx.addIssue({ code: 'custom', path: ['password'], message: 'give a password (e.g. password: ${MY_PASSWORD}) or an oauth2 block' });
   }
@@ -156,12 +148,12 @@ export const destinationSchema = z
   .object({ type: z.string() })
   .passthrough()
   .transform((value, ctx) => {
-    const entry = destinationType(value.type);
-    if (!entry) {
-      ctx.addIssue({ code: 'custom', path: ['type'], message: `unknown destination type "${value.type}"; use one of ${Object.keys(DESTINATION_TYPES).join(', ')}` });
+    const schema = schemaOfDestination(value.type);
+    if (!schema) {
+      ctx.addIssue({ code: 'custom', path: ['type'], message: `unknown destination type "${value.type}"; use one of ${DESTINATION_TYPE_NAMES.join(', ')}` });
       return z.NEVER;
     }
-    const parsed = entry.schema.safeParse(value);
+    const parsed = schema.safeParse(value);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', path: issue.path } as never);
       return z.NEVER;

@@ -21,18 +21,15 @@ import { constants, createWriteStream } from 'node:fs';
 import { chmod, link, lstat, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { z } from 'zod';
-import { PostroomError } from '../errors.ts';
-import { fsyncFile } from '../fsync-file.ts';
-import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
+import { PostroomError } from '../model/errors.ts';
+import { fsyncFile } from '../model/fsync-file.ts';
+import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
+import { DEFAULT_FILE_MODE, type DirectoryOptions } from '../config/destinations/directory-options.ts';
+
+export { DEFAULT_FILE_MODE, directoryOptions, type DirectoryOptions } from '../config/destinations/directory-options.ts';
 
 /** link(2) errors that mean "not here": copy instead, and stop trying for this destination. */
 const CANNOT_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);
-/**
- * Owner read-write, group read, others nothing: a pipeline that reads as another user in the
- * group (the usual hand-off) still can, a local user outside it cannot read the emails.
- */
-export const DEFAULT_FILE_MODE = 0o640;
 /** Create a new file only, and never through a symlink (O_NOFOLLOW is 0 where the OS lacks it). */
 const EXCLUSIVE_CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 /** Random bytes in a temp name: 2^64 names, so a name cannot be planted in advance. */
@@ -40,21 +37,6 @@ const TEMP_NAME_BYTES = 8;
 /** Our temp names (`.<id>.<random hex>.tmp`), and the fixed ones earlier versions used. */
 const TEMP_NAME = /^\..+\.(?:[0-9a-f]{16}|data|json)\.tmp$/;
 
-/** A file mode as octal text ("0640", "640") or a number (0o640 in YAML 1.2, 416). */
-const fileMode = z
-  .union([z.number().int(), z.string().regex(/^0?o?[0-7]{3}$/, 'give fileMode as octal text, e.g. "0640"').transform((text) => Number.parseInt(text.replace(/^0?o?/, ''), 8))])
-  .refine((mode) => mode >= 0 && mode <= 0o777, 'fileMode is a permission mode from 0 to 0777, e.g. "0640"');
-
-export const directoryOptions = z
-  .object({
-    type: z.literal('directory'),
-    path: z.string().min(1, 'give the directory to write pipeline messages into'),
-    /** Mode of `.data` and `.json` (default 0640); a directory Postroom creates gets the matching x bits. */
-    fileMode: fileMode.optional(),
-  })
-  .strict();
-
-export type DirectoryOptions = z.infer<typeof directoryOptions>;
 
 
 export function createDirectoryDestination(name: string, options: DirectoryOptions, _context: DestinationContext): Destination {

@@ -8,7 +8,7 @@
  * under its file name and content type, with a line of text saying where it came from.
  */
 import type { Readable } from 'node:stream';
-import type { Envelope } from '../engine/envelope.ts';
+import type { Envelope } from '../model/envelope.ts';
 
 export interface ComposeOptions {
   from: string;

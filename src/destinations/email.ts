@@ -6,7 +6,7 @@
  * the envelope, so a retry after a lost answer sends the same email again, which receivers and
  * mail stores recognise by its Message-ID.
  *
- * Throttling (seed 002: "the system also pauses sending outgoing emails from the email account
+ * Throttling ("the system also pauses sending outgoing emails from the email account
  * that is throttled"): before sending, the account's throttle in the store is checked; while it
  * runs nothing is sent and the delivery is retried when it ends (DELIVERY_FAILED with
  * retryAfterMs). A throttling answer while sending (SMTP 421 / 450 / 451 / 454, 4.7.x, quota;
@@ -17,15 +17,14 @@ import { Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { graphTokenProvider, oauth2TokenProvider } from '../auth/provider-for.ts';
-import type { EmailOptions } from './email-options.ts';
-import { PostroomError, errorMessage, isPostroomError } from '../errors.ts';
-import { resolveCa } from '../sources/probe.ts';
+import type { EmailOptions } from '../config/destinations/email-options.ts';
+import { PostroomError, errorMessage, isPostroomError } from '../model/errors.ts';
+import { resolveCa } from '../net/probe.ts';
 import { GraphClient } from '../sources/graph/graph-client.ts';
 import { classify, type ThrottleSignal } from '../throttle/classify.ts';
 import { compileThrottlePatterns } from '../throttle/patterns.ts';
-import type { Store } from '../store/store.ts';
 import { composeMail, type ComposedMail } from './email-compose.ts';
-import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
+import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
 
 /**
  * Graph sendMail takes at most 4 MB per request (learn.microsoft.com "user: sendMail", MIME format);
@@ -39,7 +38,7 @@ const SMTP_MAX_CONNECTIONS = 2;
 /** How long an SMTP server may stay silent (connect, greeting, any reply) before the attempt fails. */
 const SMTP_TIMEOUT_MS = 60_000;
 
-export { emailOptions, type EmailOptions } from './email-options.ts';
+export { emailOptions, type EmailOptions } from '../config/destinations/email-options.ts';
 
 interface Sender {
   send(mail: ComposedMail): Promise<void>;
@@ -123,17 +122,13 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
   const account = options.throttleAccount ?? (options.graph ? `graph/${options.graph.mailbox.toLowerCase()}` : `${options.smtp!.host.toLowerCase()}/${(options.smtp!.username ?? '').toLowerCase()}`);
   const patterns = compileThrottlePatterns({ ...(options.throttlePattern !== undefined ? { connection: options.throttlePattern } : {}), connectionName: `destination ${name}` });
   let sender: Sender | undefined;
-  const store: Store | undefined = context.store;
+  const pause = context.accountPause;
   const now = (): number => Date.now();
 
   /** The account is throttled: record it (every worker stops reading and sending) and wait. */
   const throttled = async (waitMs: number, reason: string, cause: unknown): Promise<PostroomError> => {
-    if (store) {
-      const previous = await store.getThrottle(account);
-      const at = now();
-      await store.setThrottle({ account, until: at + waitMs, reason, since: previous && previous.until > at ? previous.since : at, consecutive: (previous?.consecutive ?? 0) + 1 });
-    }
-    context.log.warn({ destination: name, account, reason, until: new Date(now() + waitMs).toISOString() }, 'sending account throttled by the provider: sending pauses');
+    await pause?.pause(account, waitMs, reason);
+    context.log.warn({ account, reason, until: new Date(now() + waitMs).toISOString() }, 'sending account throttled by the provider: sending pauses');
     return new PostroomError('THROTTLED', `${account} is throttled: ${reason}`, { cause, retryAfterMs: waitMs });
   };
 
@@ -142,7 +137,8 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
     type: 'email',
     async deliver(message: OutgoingMessage): Promise<void> {
       const { envelope } = message;
-      const throttle = await store?.getThrottle(account);
+      // A record whose wait is over is ended by this send's success (below).
+      const throttle = await pause?.record(account);
       if (throttle && throttle.until > now()) {
         throw new PostroomError('THROTTLED', `sending waits: ${account} is throttled until ${new Date(throttle.until).toISOString()} (${throttle.reason})`, { retryAfterMs: throttle.until - now() });
       }
@@ -156,7 +152,7 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
       } catch (error) {
         const signal = signalOf(error);
         if (signal) {
-          const consecutive = (await store?.getThrottle(account))?.consecutive ?? 0;
+          const consecutive = (await pause?.record(account))?.consecutive ?? 0;
           const verdict = classify(signal, { patterns }, { consecutive, now: now() });
           if (verdict.throttled) {
             const wait = isPostroomError(error) && error.retryAfterMs !== undefined ? Math.max(error.retryAfterMs, verdict.waitMs) : verdict.waitMs;
@@ -171,7 +167,7 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
         for (const attachment of mail.attachments ?? []) attachment.content.destroy();
         for (const part of [mail.text, mail.html]) if (part instanceof Readable) part.destroy();
       }
-      if (throttle) await store?.clearThrottle(account);
+      if (throttle) await pause?.resume(account);
     },
     async close(): Promise<void> {
       sender?.close();

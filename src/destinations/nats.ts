@@ -23,18 +23,18 @@
  * it is refused, never used in plain text.
  */
 import { connect, ErrorCode, headers as natsHeaders, nanos, NatsError, type JetStreamClient, type NatsConnection } from 'nats';
-import type { NatsOptions } from './nats-options.ts';
-import type { Envelope } from '../engine/envelope.ts';
-import { PostroomError } from '../errors.ts';
-import { resolveCa } from '../sources/probe.ts';
-import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
+import type { NatsOptions } from '../config/destinations/nats-options.ts';
+import type { Envelope } from '../model/envelope.ts';
+import { PostroomError } from '../model/errors.ts';
+import { resolveCa } from '../net/probe.ts';
+import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
 
 /** What a header value may hold; an email can declare any bytes as its content type (it is in the envelope too). */
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 /** NATS' JetStream API answers 400 for a publish the stream will never take as it is. */
 const JS_BAD_REQUEST = 400;
 
-export { natsOptions, type NatsOptions } from './nats-options.ts';
+export { natsOptions, type NatsOptions } from '../config/destinations/nats-options.ts';
 
 function subjectFor(template: string, envelope: Envelope): string {
   return template.replaceAll('{connection}', envelope.connection.replaceAll('.', '_')).replaceAll('{kind}', envelope.kind);

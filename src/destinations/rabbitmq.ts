@@ -20,10 +20,10 @@
  * bigger one is refused for good (DELIVERY_REJECTED) with the reason, before anything is read.
  */
 import { connect, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
-import type { RabbitmqOptions } from './rabbitmq-options.ts';
-import type { Envelope } from '../engine/envelope.ts';
-import { PostroomError } from '../errors.ts';
-import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
+import type { RabbitmqOptions } from '../config/destinations/rabbitmq-options.ts';
+import type { Envelope } from '../model/envelope.ts';
+import { PostroomError } from '../model/errors.ts';
+import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
 
 /**
  * amqplib holds each message whole: concurrent deliveries together hold at most this many bytes
@@ -47,7 +47,7 @@ function memoryBudget(maxBytes: number): { take(bytes: number): Promise<void>; g
 /** AMQP short strings (content-type) hold at most 255 bytes. */
 const SHORTSTR_MAX = 255;
 
-export { DEFAULT_RABBITMQ_MAX_MESSAGE_BYTES, rabbitmqOptions, type RabbitmqOptions } from './rabbitmq-options.ts';
+export { DEFAULT_RABBITMQ_MAX_MESSAGE_BYTES, rabbitmqOptions, type RabbitmqOptions } from '../config/destinations/rabbitmq-options.ts';
 
 function fill(template: string, envelope: Envelope): string {
   return template.replaceAll('{connection}', envelope.connection).replaceAll('{kind}', envelope.kind);

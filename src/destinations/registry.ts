@@ -1,64 +1,59 @@
 /**
- * Every destination type, one line each: its options schema (used by the config file, the API
- * and the UI) and its driver, loaded only when a destination of that type first delivers, so
- * validating a config (or running one without RabbitMQ) never loads the AMQP client. Adding a
- * destination touches its own files and one line here.
+ * Every destination type's driver, one line each, loaded only when a destination of that type
+ * first delivers: running a config without RabbitMQ never loads the AMQP client. The options
+ * schemas are in config/destination-schemas.ts; adding a destination touches its own files, one
+ * line there and one line here.
  */
-import type { z } from 'zod';
-import type { Destination, DestinationContext } from './destination.ts';
-import { directoryOptions } from './directory.ts';
-import { emailOptions } from './email-options.ts';
-import { natsOptions } from './nats-options.ts';
-import { rabbitmqOptions } from './rabbitmq-options.ts';
-import { webhookOptions } from './webhook.ts';
+import { DESTINATION_TYPE_NAMES, type DestinationTypeName } from '../config/destination-schemas.ts';
+import type { CreateDestination, Destination, DestinationContext } from '../model/destination.ts';
+import { PostroomError } from '../model/errors.ts';
 
-type Create<S extends z.ZodObject> = (name: string, options: z.infer<S>, context: DestinationContext) => Destination;
+// Each driver takes its own options type; the table is only handed options its schema parsed.
+type Driver = (name: string, options: never, context: DestinationContext) => Destination;
 
-interface DestinationType<S extends z.ZodObject> {
-  schema: S;
-  /** A destination whose driver is loaded on its first delivery (a failed load fails that attempt, which is retried). */
-  create(name: string, options: z.infer<S>, context: DestinationContext): Destination;
-}
+const DRIVERS: Record<DestinationTypeName, () => Promise<Driver>> = {
+  directory: async () => (await import('./directory.ts')).createDirectoryDestination,
+  webhook: async () => (await import('./webhook.ts')).createWebhookDestination,
+  rabbitmq: async () => (await import('./rabbitmq.ts')).createRabbitmqDestination,
+  nats: async () => (await import('./nats.ts')).createNatsDestination,
+  email: async () => (await import('./email.ts')).createEmailDestination,
+};
 
-function register<S extends z.ZodObject>(type: string, schema: S, load: () => Promise<Create<S>>): DestinationType<S> {
-  let driver: Promise<Create<S>> | undefined;
-  const loadDriver = (): Promise<Create<S>> => {
-    driver ??= load().catch((error: unknown) => {
-      driver = undefined;
+const loaded = new Map<string, Promise<Driver>>();
+
+function loadDriver(type: DestinationTypeName): Promise<Driver> {
+  let driver = loaded.get(type);
+  if (!driver) {
+    driver = DRIVERS[type]().catch((error: unknown) => {
+      loaded.delete(type);
       throw error;
     });
-    return driver;
-  };
+    loaded.set(type, driver);
+  }
+  return driver;
+}
+
+/**
+ * The destination a config names, with options its type's schema has parsed. Its driver loads on
+ * the first delivery (a failed load fails that attempt, which is retried).
+ */
+export const createDestination: CreateDestination = (name, options, context) => {
+  const type = options.type;
+  if (!Object.hasOwn(DRIVERS, type)) {
+    throw new PostroomError('CONFIG_INVALID', `destination "${name}" has unknown type "${type}"; use one of ${DESTINATION_TYPE_NAMES.join(', ')}`);
+  }
+  let opened: Promise<Destination> | undefined;
+  const destination = (): Promise<Destination> =>
+    (opened ??= loadDriver(type as DestinationTypeName).then((create) => create(name, options as never, context)));
   return {
-    schema,
-    create(name, options, context) {
-      let opened: Promise<Destination> | undefined;
-      const destination = (): Promise<Destination> => (opened ??= loadDriver().then((create) => create(name, options, context)));
-      return {
-        name,
-        type,
-        deliver: async (message) => (await destination()).deliver(message),
-        flush: async () => {
-          if (opened) await (await opened).flush?.();
-        },
-        close: async () => {
-          if (opened) await (await opened.catch(() => undefined))?.close();
-        },
-      };
+    name,
+    type,
+    deliver: async (message) => (await destination()).deliver(message),
+    flush: async () => {
+      if (opened) await (await opened).flush?.();
+    },
+    close: async () => {
+      if (opened) await (await opened.catch(() => undefined))?.close();
     },
   };
-}
-
-export const DESTINATION_TYPES = {
-  directory: register('directory', directoryOptions, async () => (await import('./directory.ts')).createDirectoryDestination),
-  webhook: register('webhook', webhookOptions, async () => (await import('./webhook.ts')).createWebhookDestination),
-  rabbitmq: register('rabbitmq', rabbitmqOptions, async () => (await import('./rabbitmq.ts')).createRabbitmqDestination),
-  nats: register('nats', natsOptions, async () => (await import('./nats.ts')).createNatsDestination),
-  email: register('email', emailOptions, async () => (await import('./email.ts')).createEmailDestination),
-} as const;
-
-export type DestinationTypeName = keyof typeof DESTINATION_TYPES;
-
-export function destinationType(type: string): DestinationType<z.ZodObject> | undefined {
-  return (DESTINATION_TYPES as Record<string, DestinationType<z.ZodObject>>)[type];
-}
+};

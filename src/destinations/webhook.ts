@@ -30,67 +30,23 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { pipeline } from 'node:stream/promises';
-import { z } from 'zod';
-import { duration } from '../config/duration.ts';
-import { isLoopback } from '../auth/https.ts';
-import type { Envelope } from '../engine/envelope.ts';
-import { PostroomError } from '../errors.ts';
-import type { Destination, DestinationContext, OutgoingMessage } from './destination.ts';
+import type { Envelope } from '../model/envelope.ts';
+import { PostroomError } from '../model/errors.ts';
+import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
+import type { WebhookOptions } from '../config/destinations/webhook-options.ts';
+import { parseRetryAfter } from '../net/server-wait.ts';
 
-/** Silence from the receiver (nothing sent or received) before an attempt is abandoned. */
-export const DEFAULT_WEBHOOK_TIMEOUT = '30s';
+export { DEFAULT_WEBHOOK_TIMEOUT, webhookOptions, type WebhookOptions } from '../config/destinations/webhook-options.ts';
+
 /** Of an error response, this much is kept for the dead letter's reason; the rest is discarded. */
 const ERROR_BODY_CHARS = 300;
 /** What an HTTP header value may hold; an email can declare any bytes as its content type. */
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 const FALLBACK_CONTENT_TYPE = 'application/octet-stream';
-/** Headers Postroom sets itself; `headers` may not override them (the signature would lie). */
-const OWN_HEADERS = ['content-type', 'content-length', 'idempotency-key', 'postroom-envelope', 'postroom-timestamp', 'postroom-signature'];
-
-export const webhookOptions = z
-  .object({
-    type: z.literal('webhook'),
-    url: z
-      .string()
-      .url('give the URL to POST pipeline messages to, e.g. https://example.com/hooks/postroom')
-      .refine((url) => /^https?:$/.test(new URL(url).protocol), 'the webhook URL must be http:// or https://'),
-    /** Shared secret for the HMAC-SHA256 signature; no signature headers without it. */
-    secret: z.string().min(1).optional(),
-    /** Extra request headers, e.g. an Authorization header the receiver wants. */
-    headers: z
-      .record(z.string(), z.string())
-      .default({})
-      .refine((headers) => !Object.keys(headers).some((name) => OWN_HEADERS.includes(name.toLowerCase())), `headers may not set ${OWN_HEADERS.join(', ')}: Postroom sets those`),
-    /** Longest silence from the receiver during an attempt (connecting, sending, waiting for the answer). */
-    timeout: duration.prefault(DEFAULT_WEBHOOK_TIMEOUT),
-    /** Allow plain http:// to a host that is not loopback (emails then cross the network unencrypted). */
-    allowInsecureHttp: z.boolean().optional(),
-  })
-  .strict()
-  .refine((options) => options.allowInsecureHttp || !isPlainHttpOffLoopback(options.url), {
-    path: ['url'],
-    message: 'plain http:// is allowed only to loopback (127.0.0.1, ::1, localhost): use https://, or set allowInsecureHttp: true to send emails unencrypted',
-  });
-
-function isPlainHttpOffLoopback(url: string): boolean {
-  const parsed = new URL(url);
-  return parsed.protocol === 'http:' && !isLoopback(parsed.hostname.replace(/^\[(.*)\]$/, '$1'));
-}
-
-export type WebhookOptions = z.infer<typeof webhookOptions>;
 
 /** The `Postroom-Envelope` header value; receivers decode it with base64url then JSON.parse. */
 export function encodeEnvelopeHeader(envelope: Envelope): string {
   return Buffer.from(JSON.stringify(envelope), 'utf8').toString('base64url');
-}
-
-/** Retry-After as milliseconds from `now`: delta seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /** The v2 signature: HMAC-SHA256 over "<timestamp>.<idempotency key>.<envelope header>.<body>". */

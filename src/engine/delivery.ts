@@ -3,7 +3,7 @@
  * stable id so destinations see it effectively once.
  *
  * A failed delivery is retried quickly a few times (honouring a destination's Retry-After), then
- * goes to catastrophic retry (seed 000): the dead letters, retried on the configured schedule and
+ * goes to catastrophic retry: the dead letters, retried on the configured schedule and
  * replayable by hand, never dropped. A destination that refuses a message for good sends it to
  * the dead letters at once.
  *
@@ -13,14 +13,13 @@
  * lane takes messages whose destination is no longer configured, so they reach the dead
  * letters (visible, replayable) rather than waiting unseen.
  */
-import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Destination } from '../destinations/destination.ts';
-import { PostroomError, errorMessage } from '../errors.ts';
-import type { ContentStore } from '../store/content/content-store.ts';
+import type { Destination } from '../model/destination.ts';
+import { PostroomError, errorMessage } from '../model/errors.ts';
+import type { ContentStore } from '../model/content-store.ts';
 import type { DeliveryLane, OutboxMessage, Store } from '../store/store.ts';
-import type { Clock } from './clock.ts';
-import { faultPoint } from './fault-points.ts';
+import type { Clock } from '../model/clock.ts';
+import { faultPoint } from '../model/fault-points.ts';
 
 /** Quick retries before a message becomes a dead letter. */
 export const QUICK_ATTEMPTS = 5;
@@ -67,7 +66,7 @@ export interface DrainResult {
   dead: number;
 }
 
-export class DeliveryLoop extends EventEmitter {
+export class DeliveryLoop {
   private readonly wakers = new Set<() => void>();
   private running: Promise<void> | undefined;
   private releasing: Promise<void> | undefined;
@@ -75,7 +74,6 @@ export class DeliveryLoop extends EventEmitter {
   private readonly stopping = new AbortController();
 
   constructor(private readonly deps: DeliveryDeps) {
-    super();
   }
 
   /** Something was committed: deliver it now rather than at the next poll. */

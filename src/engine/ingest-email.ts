@@ -12,9 +12,9 @@ import { originalPart } from '../mime/keep-original.ts';
 import { splitEmail, type SplitResult } from '../mime/split-email.ts';
 import type { ListedEmail } from '../sources/source.ts';
 import { sourceKeyString } from '../sources/source.ts';
-import type { ContentStore, WrittenContent } from '../store/content/content-store.ts';
+import type { ContentStore, WrittenContent } from '../model/content-store.ts';
 import type { EmailCommit } from '../store/store.ts';
-import { pipelineMessageId, type Envelope } from './envelope.ts';
+import { pipelineMessageId, type Envelope } from '../model/envelope.ts';
 
 export interface IngestedEmail {
   raw: WrittenContent;

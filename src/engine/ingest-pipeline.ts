@@ -14,7 +14,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { ListedEmail } from '../sources/source.ts';
-import { faultPoint } from './fault-points.ts';
+import { faultPoint } from '../model/fault-points.ts';
 import type { IngestedEmail } from './ingest-email.ts';
 
 export interface IngestPipelineOptions {

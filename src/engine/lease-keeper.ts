@@ -1,5 +1,5 @@
 /**
- * Holds one connection's lease for the length of a run (seed 000 Leasing).
+ * Holds one connection's lease for the length of a run (leasing: one worker at a time reads a mailbox).
  *
  * - Without the process lock the lease lasts the polling interval. If a run outlives it, the
  *   next fenced write fails; the keeper then tries to take the lease again, which succeeds only
@@ -9,9 +9,9 @@
  *   starts before it does.
  */
 import type { Logger } from 'pino';
-import { isPostroomError } from '../errors.ts';
+import { isPostroomError } from '../model/errors.ts';
 import type { Lease, Store } from '../store/store.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../model/clock.ts';
 
 /** Process-lock lease length: three missed heartbeats before another worker may take over. */
 export const PROCESS_LOCK_TTL_MS = 30_000;
@@ -57,7 +57,7 @@ export class LeaseKeeper {
           if (renewed) this.lease = renewed;
           else {
             this.lost = true;
-            this.log.warn({ connection: this.lease.connection, token: this.lease.token }, 'lost the process lock: another worker took the lease');
+            this.log.warn({ token: this.lease.token }, 'lost the process lock: another worker took the lease');
           }
         })
         .catch((error: unknown) => this.log.warn({ err: error }, 'could not renew the lease'));
@@ -79,7 +79,7 @@ export class LeaseKeeper {
         this.lost = true;
         throw error;
       }
-      this.log.debug({ connection: this.lease.connection, token: again.token }, 'lease ran out mid-run and was free: took it again');
+      this.log.debug({ token: again.token }, 'lease ran out mid-run and was free: took it again');
       this.lease = again;
       return write(this.lease);
     }

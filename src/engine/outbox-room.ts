@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { OutboxState, Store } from '../store/store.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../model/clock.ts';
 
 /** How often a paused connection looks again: deliveries free room a few at a time. */
 export const ROOM_CHECK_MS = 1_000;

@@ -17,13 +17,13 @@
  */
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/schema.ts';
-import { PostroomError, errorMessage, isPostroomError } from '../errors.ts';
+import { PostroomError, errorMessage, isPostroomError } from '../model/errors.ts';
 import { isFetchFailure, sourceKeyString, type FetchResult, type Source, type SourceKey, type SourceSession } from '../sources/source.ts';
-import type { ContentStore } from '../store/content/content-store.ts';
+import type { ContentStore } from '../model/content-store.ts';
 import type { Store } from '../store/store.ts';
 import { throttleAccount } from '../throttle/account.ts';
-import type { Clock } from './clock.ts';
-import { faultPoint } from './fault-points.ts';
+import type { Clock } from '../model/clock.ts';
+import { faultPoint } from '../model/fault-points.ts';
 import { contentRefs, discardIngested, ingestEmail, type IngestedEmail } from './ingest-email.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
 import { IngestPipeline } from './ingest-pipeline.ts';
@@ -87,10 +87,10 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
     result.listed = listing.emails.length;
     if (listing.presentKeys) {
       const pruned = await store.pruneLedger(connection.name, new Set(listing.presentKeys.map(sourceKeyString)), connection.hostType);
-      if (pruned) log.debug({ connection: connection.name, pruned }, 'forgot ledger entries the server no longer lists');
+      if (pruned) log.debug({ pruned }, 'forgot ledger entries the server no longer lists');
     }
     if (listing.remap) {
-      log.warn({ connection: connection.name, emails: listing.emails.length }, 'the server renumbered the folder (UIDVALIDITY changed): matching emails by Message-ID and content so none is delivered twice');
+      log.warn({ emails: listing.emails.length }, 'the server renumbered the folder (UIDVALIDITY changed): matching emails by Message-ID and content so none is delivered twice');
     }
 
     // Step 1: what the ledger already has is acknowledged, not emitted again.
@@ -198,11 +198,11 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
           if (!isFetchFailure(fetched)) fetched.content.destroy();
           await fetching.return?.();
           result.throttledUntil = throttle.until;
-          log.info({ connection: connection.name, until: new Date(throttle.until).toISOString() }, 'account throttled: stopping this run, reading resumes after the wait');
+          log.info({ until: new Date(throttle.until).toISOString() }, 'account throttled: stopping this run, reading resumes after the wait');
           break;
         }
         if (isFetchFailure(fetched)) {
-          // Throttling is about the account, not this email (seed 002): stop reading, leave the
+          // Throttling is about the account, not this email (providers throttle the account): stop reading, leave the
           // rest on the server, and let the poll pause every worker.
           if (isPostroomError(fetched.error) && fetched.error.throttling) {
             await pipeline.flush();
@@ -210,7 +210,7 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
           }
           cursorHeld = true;
           result.failures.push({ key: fetched.email.key, error: errorMessage(fetched.error) });
-          log.warn({ connection: connection.name, key: sourceKeyString(fetched.email.key), err: fetched.error }, 'could not fetch an email; going on with the rest, it is tried again next poll');
+          log.warn({ key: sourceKeyString(fetched.email.key), err: fetched.error }, 'could not fetch an email; going on with the rest, it is tried again next poll');
           continue;
         }
         await deps.waitForRoom?.(connection.name, { uncommitted: pipeline.uncommittedMessages, committed: result.messages, beforeWaiting: () => pipeline.flush() });
@@ -221,7 +221,7 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
       await pipeline.abandon();
       throw error;
     }
-    if (listing.remap && result.remapped) log.warn({ connection: connection.name, remapped: result.remapped }, 'emails recognised after UIDVALIDITY change and not delivered again');
+    if (listing.remap && result.remapped) log.warn({ remapped: result.remapped }, 'emails recognised after UIDVALIDITY change and not delivered again');
 
     if (result.throttledUntil !== undefined) {
       // Nothing more is sent to a throttled account, acknowledgements included: they stay

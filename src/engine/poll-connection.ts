@@ -1,17 +1,19 @@
 /**
  * One poll of one connection, as the scheduler and `run --once` do it: respect a shared throttle,
  * take the lease, run the pickup, record the outcome and decide when the connection is due next
- * (seed 000 Retry: after a failed poll, the retry interval, whatever the polling interval).
+ * (after a failed poll the connection is due again after the retry interval, whatever its polling
+ * interval: a failing hourly connection is retried every minute until it succeeds).
  */
 import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
-import { PostroomError, errorMessage, isPostroomError } from '../errors.ts';
+import { PostroomError, errorMessage, isPostroomError } from '../model/errors.ts';
 import { loadSource } from '../sources/registry.ts';
-import type { ContentStore } from '../store/content/content-store.ts';
+import type { ContentStore } from '../model/content-store.ts';
 import type { Store } from '../store/store.ts';
 import { throttleAccount } from '../throttle/account.ts';
+import { accountPause } from '../throttle/account-pause.ts';
 import { throttleDecision } from '../throttle/throttle-decision.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../model/clock.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { runPickup, type PickupDeps, type PickupResult } from './pickup.ts';
 
@@ -40,8 +42,9 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
   const { store, clock, log, holder } = deps;
   const account = throttleAccount(connection);
   const startedAt = clock.now();
+  const pause = accountPause(store, () => clock.now());
 
-  const throttle = await store.getThrottle(account);
+  const throttle = await pause.record(account);
   if (throttle && throttle.until > startedAt) {
     await store.setNextDue(connection.name, throttle.until);
     return { status: 'throttled', until: throttle.until, reason: throttle.reason };
@@ -76,8 +79,8 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
       ...(deps.waitForRoom ? { waitForRoom: deps.waitForRoom } : {}),
     });
     if (throttle) {
-      await store.clearThrottle(account);
-      log.info({ connection: connection.name, account, throttledSince: new Date(throttle.since).toISOString() }, 'throttling ended: reading resumed');
+      await pause.resume(account);
+      log.info({ account, throttledSince: new Date(throttle.since).toISOString() }, 'throttling ended: reading resumed');
     }
     const nextDueAt = result.throttledUntil ?? clock.now() + connection.pollingInterval;
     await record(true, result, result.failures.length ? `${result.failures.length} email(s) could not be fetched; first: ${result.failures[0]!.error}` : null, nextDueAt);
@@ -86,9 +89,9 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
     const error = isPostroomError(caught) ? caught : new PostroomError('FETCH_FAILED', errorMessage(caught), { cause: caught });
     if (error.code === 'LEASE_LOST') {
       // Not a fault: the run outlived its lease and another worker is reading the mailbox now
-      // (seed 000). What this run committed stands; the new holder schedules the next poll.
+      // (leasing as designed). What this run committed stands; the new holder schedules the next poll.
       const lease = (await store.listLeases()).find((l) => l.connection === connection.name);
-      log.info({ connection: connection.name, newHolder: lease?.holder }, 'lease handed over mid-run: another worker goes on with this mailbox');
+      log.info({ newHolder: lease?.holder }, 'lease handed over mid-run: another worker goes on with this mailbox');
       return { status: 'leased-elsewhere', holder: lease?.holder ?? 'another worker', until: lease?.expiresAt ?? clock.now() };
     }
     const previous = await store.getConnectionState(connection.name);
@@ -98,17 +101,16 @@ export async function pollConnection(connection: ConnectionConfig, deps: PollDep
       workedBefore: !!previous?.lastPoll?.ok,
     });
     if (decision.throttled) {
-      const until = clock.now() + decision.waitMs;
-      await store.setThrottle({ account, until, reason: decision.reason, since: throttle?.since ?? startedAt, consecutive: (throttle?.consecutive ?? 0) + 1 });
-      log.warn({ connection: connection.name, account, protocol: connection.hostType, reason: decision.reason, until: new Date(until).toISOString() }, 'account throttled by the provider: every worker pauses reading it');
-      log.debug({ connection: connection.name, account, at: new Date(clock.now()).toISOString(), retryIntervalMs: decision.waitMs, waitSource: decision.waitSource }, 'throttling info');
+      const { until } = await pause.pause(account, decision.waitMs, decision.reason);
+      log.warn({ account, protocol: connection.hostType, reason: decision.reason, until: new Date(until).toISOString() }, 'account throttled by the provider: every worker pauses reading it');
+      log.debug({ account, at: new Date(clock.now()).toISOString(), retryIntervalMs: decision.waitMs, waitSource: decision.waitSource }, 'throttling info');
       // Throttled waits are not failures: the poll is recorded as ok, due again after the wait.
       await record(true, undefined, `throttled: ${decision.reason}`, until);
       return { status: 'throttled', until, reason: decision.reason };
     }
     const nextDueAt = clock.now() + deps.config.retry.interval;
     await record(false, undefined, error.explain(), nextDueAt, error.code);
-    log.error({ connection: connection.name, code: error.code, err: error, nextPollAt: new Date(nextDueAt).toISOString() }, `poll failed: ${error.explain()}`);
+    log.error({ code: error.code, err: error, nextPollAt: new Date(nextDueAt).toISOString() }, `poll failed: ${error.explain()}`);
     return { status: 'failed', error };
   } finally {
     await keeper.finish(startedAt, connection.pollingInterval);

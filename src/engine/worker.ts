@@ -10,13 +10,13 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
-import type { Destination } from '../destinations/destination.ts';
-import { DESTINATION_TYPES, destinationType } from '../destinations/registry.ts';
-import { PostroomError } from '../errors.ts';
+import type { CreateDestination, Destination } from '../model/destination.ts';
+import { accountPause } from '../throttle/account-pause.ts';
+import { PostroomError } from '../model/errors.ts';
 import { throttleAccount } from '../throttle/account.ts';
 import type { OpenedStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../model/clock.ts';
 import { DeliveryLoop, type DeliveryDeps, type DrainResult } from './delivery.ts';
 import { IdleWatchers } from './idle-watchers.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
@@ -32,6 +32,8 @@ export interface WorkerOptions {
   config: Config;
   opened: OpenedStore;
   log: Logger;
+  /** Builds each configured destination (destinations/registry.ts in the service). */
+  createDestination: CreateDestination;
   clock?: Clock;
   holder?: string;
   maxConcurrentPolls?: number;
@@ -47,12 +49,11 @@ export function newHolderId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
-export function createDestinations(config: Config, log: Logger, dataDir: string, store?: Store): Map<string, Destination> {
+export function createDestinations(create: CreateDestination, config: Config, log: Logger, dataDir: string, store: Store): Map<string, Destination> {
   const destinations = new Map<string, Destination>();
+  const pause = accountPause(store);
   for (const [name, options] of Object.entries(config.destinations)) {
-    const type = destinationType(options.type);
-    if (!type) throw new PostroomError('CONFIG_INVALID', `destination "${name}" has unknown type "${options.type}"; use one of ${Object.keys(DESTINATION_TYPES).join(', ')}`);
-    destinations.set(name, type.create(name, options, { log: log.child({ destination: name }), dataDir, ...(store ? { store } : {}) }));
+    destinations.set(name, create(name, options, { log: log.child({ destination: name }), dataDir, accountPause: pause }));
   }
   return destinations;
 }
@@ -78,7 +79,7 @@ export class Worker {
     this.clock = options.clock ?? systemClock;
     this.holder = options.holder ?? newHolderId();
     this.watchers = new IdleWatchers({ log: options.log, onMail: (name) => this.pollSoon(name) });
-    this.destinations = createDestinations(options.config, options.log, options.opened.dataDir, options.opened.store);
+    this.destinations = createDestinations(options.createDestination, options.config, options.log, options.opened.dataDir, options.opened.store);
     this.delivery = new DeliveryLoop({
       store: options.opened.store,
       contents: options.opened.content,

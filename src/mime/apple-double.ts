@@ -9,7 +9,7 @@
  * the number of entries, then per entry its id, offset and length (32-bit big-endian). Entry 2 is
  * the resource fork, 3 the real name, 9 the Finder info (type and creator, 4 bytes each).
  */
-import type { AppleFileInfo } from '../engine/envelope.ts';
+import type { AppleFileInfo } from '../model/envelope.ts';
 
 export const APPLE_DOUBLE_TYPE = 'multipart/appledouble';
 export const APPLE_FILE_TYPE = 'application/applefile';

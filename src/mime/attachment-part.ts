@@ -3,7 +3,7 @@
  * its own content type, its decoded file name (or a made-up one), Content-ID, calendar method.
  */
 import type { AttachmentStream, HeaderValue, StructuredHeader } from 'mailparser';
-import type { ContentStore } from '../store/content/content-store.ts';
+import type { ContentStore } from '../model/content-store.ts';
 import { binhexName } from './binhex.ts';
 import { calendarMethod, CALENDAR_HEAD_BYTES, isCalendar } from './calendar-method.ts';
 import { bareContentId } from './cid-references.ts';

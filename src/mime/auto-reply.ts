@@ -17,7 +17,7 @@
  * `X-MS-Exchange-Inbox-Rules-Loop` is also set on emails an inbox rule merely forwarded or
  * redirected, which are the user's real mail.
  */
-import type { EnvelopeEmail } from '../engine/envelope.ts';
+import type { EnvelopeEmail } from '../model/envelope.ts';
 
 const FLAG_HEADERS = ['x-autoreply', 'x-autorespond'] as const;
 const AUTO_PRECEDENCE: ReadonlySet<string> = new Set(['auto_reply', 'bulk', 'junk']);

@@ -3,7 +3,7 @@
  * as UTF-8 (the parser has already decoded it from the part's charset).
  */
 import { Readable } from 'node:stream';
-import type { ContentStore } from '../store/content/content-store.ts';
+import type { ContentStore } from '../model/content-store.ts';
 import { BODY_HTML_NAME, BODY_TEXT_NAME } from './file-names.ts';
 import type { SplitPart } from './split-part.ts';
 

@@ -7,7 +7,7 @@
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import libmime from 'libmime';
-import type { ContentStore } from '../store/content/content-store.ts';
+import type { ContentStore } from '../model/content-store.ts';
 import { baseName } from './attachment-part.ts';
 import { cleanFileName, fallbackAttachmentName } from './file-names.ts';
 import type { SplitPart } from './split-part.ts';

@@ -4,7 +4,7 @@
  * email could not be parsed at all).
  */
 import type { AddressObject, EmailAddress, HeaderLines } from 'mailparser';
-import type { EnvelopeEmail } from '../engine/envelope.ts';
+import type { EnvelopeEmail } from '../model/envelope.ts';
 import { autoReplyMarker, listOf } from './auto-reply.ts';
 
 /** What the envelope needs from a parser; MailParser fills these once the top headers are read. */

@@ -3,7 +3,7 @@
  * 'original', so it is delivered (or dead-lettered) as it came instead of being lost.
  */
 import type { Readable } from 'node:stream';
-import type { ContentStore, WrittenContent } from '../store/content/content-store.ts';
+import type { ContentStore, WrittenContent } from '../model/content-store.ts';
 import { ORIGINAL_NAME } from './file-names.ts';
 import type { SplitPart } from './split-part.ts';
 

@@ -8,7 +8,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AttachmentStream, MailParser, MessageText } from 'mailparser';
-import type { EnvelopeEmail } from '../engine/envelope.ts';
+import type { EnvelopeEmail } from '../model/envelope.ts';
 import { createEmailParser, type EmailTraits, type PartInfo } from './email-parser.ts';
 import type { StreamedTextInfo } from './streamed-text.ts';
 import { envelopeEmail } from './envelope-email.ts';

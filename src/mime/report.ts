@@ -11,7 +11,7 @@
  * The global variants of RFC 6533 (message/global-delivery-status, ...) read the same. Each of
  * these parts is a few hundred bytes; only its first REPORT_HEAD_BYTES are looked at.
  */
-import type { EmailReport, ReportRecipient } from '../engine/envelope.ts';
+import type { EmailReport, ReportRecipient } from '../model/envelope.ts';
 
 /** Real reports are well under this; a report with more recipients than fit is cut there. */
 export const REPORT_HEAD_BYTES = 64 * 1024;

@@ -2,27 +2,9 @@
  * Splits one raw email into pipeline message parts: the body (text/plain, else HTML, as UTF-8)
  * and each attachment byte-exact, each written into the content store as it streams by.
  *
- * Parser: mailparser's MailParser stream, chosen over postal-mime by measurement
- * (bench/mime-parsers.ts; 2 vCPUs shared with other work, so times varied by up to ±40% between
- * runs while memory stayed within a few MB):
- *
- *   | parser            | workload                   | time (ms) | peak RSS (MB) | RSS growth (MB) |
- *   | mailparser        | 1 email, 100 MB attachment |      1434 |           161 |              60 |
- *   | postal-mime       | 1 email, 100 MB attachment |      2415 |           660 |             562 |
- *   | splitEmail+memory | 1 email, 100 MB attachment |      1864 |           155 |              54 |
- *   | splitEmail+fs     | 1 email, 100 MB attachment |      2654 |           154 |              54 |
- *   | mailparser        | 2000 small emails          |      2695 |           170 |              72 |
- *   | postal-mime       | 2000 small emails          |      1071 |           150 |              54 |
- *   | splitEmail+memory | 2000 small emails          |      2622 |           174 |              74 |
- *   | splitEmail+fs     | 2000 small emails          |      6232 |           156 |              55 |
- *
- * postal-mime holds the whole email, decoded, several times over: 562 MB for a 100 MB attachment,
- * so a 200 MB attachment needs over 1 GB. MailParser's memory does not grow with the attachment
- * (the same ~55 MB of garbage-collector slack for 20, 100 or 300 MB), it hands each attachment
- * out as a stream that waits for the content store, and it keeps text attachments byte-exact
- * where postal-mime rewrote CRLF to LF (the corpus CSV and .ics). postal-mime is 2-3 times
- * faster on small emails (~0.5 ms against ~1.3 ms each), which does not matter next to fetching
- * an email and fsyncing its parts (splitEmail+fs: ~3 ms an email).
+ * Parser: mailparser's MailParser stream, chosen over postal-mime by measurement (the figures are
+ * in docs/decisions.md): its memory does not grow with an attachment, and it keeps text
+ * attachments byte-exact.
  *
  * Memory: attachments stream. The body (text/plain or HTML) of an email up to
  * TEXT_IN_MEMORY_BYTES is decoded in memory by mailparser, which holds it a few times over; a
@@ -53,8 +35,8 @@ import { Readable } from 'node:stream';
 import libmime from 'libmime';
 import { finished } from 'node:stream/promises';
 import type { AttachmentStream } from 'mailparser';
-import type { ContentStore } from '../store/content/content-store.ts';
-import type { EnvelopeEmail } from '../engine/envelope.ts';
+import type { ContentStore } from '../model/content-store.ts';
+import type { EnvelopeEmail } from '../model/envelope.ts';
 import { declaredType, writeAttachment } from './attachment-part.ts';
 import { captureHead } from './head-capture.ts';
 import { APPLE_DOUBLE_TYPE, APPLE_FILE_HEAD_BYTES, APPLE_FILE_TYPE, readAppleHeader, type AppleHeader } from './apple-double.ts';
@@ -103,7 +85,7 @@ interface Written {
   /** The first winmail.dat's message level: its body and message class. */
   tnef?: TnefMessage;
   /** The AppleDouble header part just read, for the data fork that follows it. */
-  appleHeader?: AppleHeader;
+  appleHeader: AppleHeader | undefined;
 }
 
 /** Streams `raw` (an RFC 822 email) and writes each emitted part into `content`. */
@@ -111,7 +93,7 @@ export async function splitEmail(raw: Readable, options: SplitOptions, content: 
   const original = await originalSource(raw, options.reopen, content);
   const size = options.size ?? original.size;
   const maxParts = options.maxParts ?? DEFAULT_MAX_PARTS_PER_EMAIL;
-  const written: Written = { partCount: 0, attachments: [], texts: [], truncated: false, encrypted: false, opaqueSigned: false, inner: [], depth: 0 };
+  const written: Written = { partCount: 0, attachments: [], texts: [], truncated: false, encrypted: false, opaqueSigned: false, inner: [], depth: 0, appleHeader: undefined };
   try {
     const streamText = size !== undefined && size > TEXT_IN_MEMORY_BYTES;
     const parsed = await parseEmail(original.input, attachmentHandler(options, content, written, maxParts, streamText), { streamText });

@@ -3,7 +3,7 @@
  * content store. Exported again from split-email.ts, the module's entry point.
  */
 import type { Readable } from 'node:stream';
-import type { AppleFileInfo, EnvelopeEmail, PartKind } from '../engine/envelope.ts';
+import type { AppleFileInfo, EnvelopeEmail, PartKind } from '../model/envelope.ts';
 
 export interface SplitOptions {
   sendMessageBody: boolean;

@@ -4,7 +4,7 @@
  * non-empty text/plain part joined by a newline, else every HTML part joined by `<br/>\n`.
  */
 import { Readable } from 'node:stream';
-import type { ContentStore, WrittenContent } from '../store/content/content-store.ts';
+import type { ContentStore, WrittenContent } from '../model/content-store.ts';
 import { BODY_PART_INDEX } from './body-part.ts';
 import { BODY_HTML_NAME, BODY_TEXT_NAME } from './file-names.ts';
 import type { SplitPart } from './split-part.ts';

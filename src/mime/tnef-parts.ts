@@ -8,7 +8,7 @@
  */
 import { Readable } from 'node:stream';
 import libmime from 'libmime';
-import type { ContentStore } from '../store/content/content-store.ts';
+import type { ContentStore } from '../model/content-store.ts';
 import { cleanFileName, embeddedEmailName, fallbackAttachmentName } from './file-names.ts';
 import { decompressRtf, deencapsulate, RtfError } from './rtf.ts';
 import type { SplitPart } from './split-part.ts';

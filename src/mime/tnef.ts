@@ -131,10 +131,10 @@ export async function parseTnef(buffer: Buffer, maxAttachments = Number.POSITIVE
 
 interface PendingAttachment {
   title?: string;
-  longName?: string;
-  displayName?: string;
+  longName?: string | undefined;
+  displayName?: string | undefined;
   data?: Buffer;
-  method?: number;
+  method?: number | undefined;
   object?: Buffer;
 }
 
@@ -210,7 +210,7 @@ interface MessageFields {
   codepage?: number;
   messageClass?: string;
   subject?: string;
-  date?: string;
+  date?: string | undefined;
   attBody?: Buffer;
   props?: Map<number, PropValue>;
 }

@@ -3,7 +3,7 @@
  * client library is never loaded for a config without IMAP). Adding a protocol touches its folder
  * and one line here.
  */
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 import type { Protocol, Source } from './source.ts';
 
 const SOURCES: Partial<Record<Protocol, () => Promise<Source>>> = {

@@ -14,33 +14,11 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/schema.ts';
+import type { CheckStep } from '../model/check-step.ts';
+import type { Protocol, SourceCursor, SourceKey } from '../model/source-key.ts';
 
-export type Protocol = 'imap' | 'pop3' | 'graph';
-
-/** A stable identity for one email on its server. */
-export interface SourceKey {
-  protocol: Protocol;
-  /** IMAP folder or Graph folder. */
-  folder?: string;
-  /** IMAP UIDVALIDITY, as a decimal string. */
-  uidValidity?: string;
-  uid?: number;
-  /** POP3 UIDL (or the documented fallback key when the server has no UIDL). */
-  uidl?: string;
-  graphId?: string;
-}
-
-/** The ledger key of an email: unique per connection. */
-export function sourceKeyString(key: SourceKey): string {
-  switch (key.protocol) {
-    case 'imap':
-      return `imap:${key.folder ?? 'INBOX'}:${key.uidValidity ?? '0'}:${key.uid ?? 0}`;
-    case 'pop3':
-      return `pop3:${key.uidl ?? ''}`;
-    case 'graph':
-      return `graph:${key.folder ?? ''}:${key.graphId ?? ''}`;
-  }
-}
+export type { CheckStep } from '../model/check-step.ts';
+export { sourceKeyString, type Protocol, type SourceCursor, type SourceKey } from '../model/source-key.ts';
 
 /** What a listing knows about an email before its content is fetched. */
 export interface ListedEmail {
@@ -54,11 +32,9 @@ export interface ListedEmail {
    */
   fingerprint?: string;
   /** Cursor to persist once this email and every one before it is committed. */
-  cursorAfter?: SourceCursor;
+  cursorAfter?: SourceCursor | undefined;
 }
 
-/** Opaque per-connection position, persisted in the store with each committed email. */
-export type SourceCursor = Record<string, unknown>;
 
 export interface Listing {
   emails: ListedEmail[];
@@ -105,12 +81,6 @@ export interface SourceContext {
   signal?: AbortSignal;
 }
 
-/** One step of a connection check, as `postroom check` prints it. */
-export interface CheckStep {
-  step: 'dns' | 'tcp' | 'tls' | 'greeting' | 'login' | 'folder' | 'capabilities' | 'token' | 'mailbox';
-  ok: boolean;
-  detail: string;
-}
 
 /** Why a watcher asks for a poll: mail was announced, or it (re)connected and mail may have come meanwhile. */
 export type WakeReason = 'new-mail' | 'connected';

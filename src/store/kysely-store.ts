@@ -1,6 +1,6 @@
 /** The Store built from per-table query modules over one Kysely instance (SQLite or PostgreSQL). */
 import { Migrator, sql, type Kysely } from 'kysely';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { activityQueries } from './sql/activity.ts';
 import { connectionQueries } from './sql/connections.ts';

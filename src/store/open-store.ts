@@ -4,7 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { ContentStore } from './content/content-store.ts';
+import type { ContentStore } from '../model/content-store.ts';
 import { createFsContentStore } from './content/fs-content-store.ts';
 import { sweepContentDir } from './content/sweep-content-dir.ts';
 import type { Store } from './store.ts';

@@ -7,7 +7,7 @@
  * row has been re-sealed (Postroom re-seals rows under the current key when it opens the store).
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 
 /** What a sealed value starts with; anything else in a secret field is plain text from before encryption. */
 export const SEALED_PREFIX = 'enc:v1:';

@@ -8,8 +8,9 @@
  *   (fencing): all of the group or none of it.
  * - acquireLease is a single atomic statement; each grant gets a higher token than the last.
  */
-import type { Envelope } from '../engine/envelope.ts';
-import type { SourceCursor, SourceKey } from '../sources/source.ts';
+import type { ThrottleState } from '../model/account-pause.ts';
+import type { Envelope } from '../model/envelope.ts';
+import type { SourceCursor, SourceKey } from '../model/source-key.ts';
 
 export const LEDGER_STATES = Object.freeze(['emitted', 'acknowledged'] as const);
 export type LedgerState = (typeof LEDGER_STATES)[number];
@@ -88,14 +89,6 @@ export interface DeliveryFailure {
   countAttempt?: boolean;
 }
 
-export interface ThrottleState {
-  account: string;
-  until: number;
-  reason: string;
-  since: number;
-  /** Throttles in a row, for exponential backoff. */
-  consecutive: number;
-}
 
 export interface PollRecord {
   connection: string;
@@ -147,11 +140,11 @@ export interface OutboxCounts {
 
 /** Backend differences as data: code branches on these flags, never on the backend's name. */
 export interface StoreCapabilities {
-  /** Several processes may share this store (leases matter across machines). */
-  shared: boolean;
   /** Outbox claims can skip rows locked by another worker. */
   skipLocked: boolean;
 }
+
+export type { ThrottleState };
 
 export interface Store {
   readonly capabilities: StoreCapabilities;
@@ -161,7 +154,7 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 
-  // Leases (seed 000 Leasing; fencing beyond the seed)
+  // Leases (one worker at a time per connection; fenced by a token)
   acquireLease(connection: string, holder: string, ttlMs: number, now: number): Promise<Lease | null>;
   renewLease(lease: Lease, ttlMs: number, now: number): Promise<Lease | null>;
   releaseLease(lease: Lease): Promise<void>;
@@ -192,7 +185,6 @@ export interface Store {
   /** POP3: forget ledger rows the server no longer lists (acknowledged ones only). */
   pruneLedger(connection: string, keep: Set<string>, protocol: string): Promise<number>;
   getCursor(connection: string): Promise<SourceCursor | undefined>;
-  setCursor(lease: Lease, connection: string, cursor: SourceCursor, now: number): Promise<void>;
 
   // Delivery
   /** Claims due messages; `lane` narrows the claim to one destination, or to every destination but some. */

@@ -1,6 +1,6 @@
 /**
  * Exponential backoff with jitter: the wait Postroom uses when a provider throttles it without
- * saying for how long (issue 7: "from 2 s doubling to 10 min while the throttling goes on").
+ * saying for how long (from 2 s, doubling, to at most 10 min while the throttling goes on).
  */
 
 /** First wait: long enough for a per-user connection slot to free up (Dovecot, Gmail), short enough that a one-off blip costs little. */
@@ -11,7 +11,7 @@ export const BACKOFF_CAP_MS = 600_000;
 
 /**
  * `full`: anywhere in [0, ceiling]; `equal`: in [ceiling/2, ceiling]; `none`: the ceiling itself.
- * Equal is the default because Graph keeps counting requests made while throttled (THROTTLING.md),
+ * Equal is the default because Graph keeps counting requests made while throttled (docs/throttling.md),
  * so a near-zero retry that full jitter can pick would only lengthen the penalty.
  */
 export type Jitter = 'full' | 'equal' | 'none';

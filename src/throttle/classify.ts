@@ -1,5 +1,5 @@
 /**
- * The throttling classifier (seed 002, issue 7): is this failure the provider throttling us,
+ * The throttling classifier: is this failure the provider throttling us,
  * and how long should the account wait? Pure: no I/O, no clock (`state.now`), randomness
  * injectable (`state.random`). Every protocol's failure is first normalised into a ThrottleSignal.
  *
@@ -11,33 +11,13 @@
  *   4. a login refused on an account that worked before gets a few cautious retries.
  * Anything else is not throttling, and the reason says what it looks like instead.
  */
+import type { ThrottleSignal } from '../model/throttle-signal.ts';
 import { backoffDelay } from './backoff.ts';
 import { matchThrottlePattern } from './patterns.ts';
 import { NOT_THROTTLING_CODES, SLOW_DOWN_CODE, THROTTLING_CODES, responseCodes } from './response-codes.ts';
-import { headerValue, parseRetryAfter, parseSuggestedBackoff } from './server-wait.ts';
+import { headerValue, parseRetryAfter, parseSuggestedBackoff } from '../net/server-wait.ts';
 
-type MailProtocol = 'imap' | 'pop3' | 'smtp';
-
-export type ThrottleSignal =
-  | {
-      kind: 'reply';
-      protocol: MailProtocol;
-      text: string;
-      /** IMAP [CODE], POP3 [CODE] or an SMTP enhanced code like 4.7.0. */
-      responseCode?: string;
-      /** SMTP numeric reply code. */
-      status?: number;
-      command?: string;
-      /** True for an OK reply (e.g. one carrying [THROTTLED]). */
-      ok?: boolean;
-    }
-  | { kind: 'http'; status: number; headers: Record<string, string | undefined>; body?: string }
-  | {
-      kind: 'socket';
-      event: 'closed-mid-command' | 'bye' | 'folder-closed' | 'reset' | 'timeout' | 'refused' | 'dns' | 'tls';
-      text?: string;
-    }
-  | { kind: 'login-failed'; protocol: MailProtocol; text: string; responseCode?: string; workedBefore: boolean };
+export type { ThrottleSignal } from '../model/throttle-signal.ts';
 
 export interface ThrottlePolicy {
   /** Compiled patterns; see compileThrottlePatterns in patterns.ts. */
@@ -81,7 +61,7 @@ const MAX_QUOTED_CHARS = 200;
 /** [THROTTLED] asks for a slower pace, not a stop: a pause between commands longer than this would be a stop in disguise. */
 const SLOW_DOWN_MAX_MS = 30_000;
 
-/** Enough tries to outlast a login throttle that clears by itself (THROTTLING.md, POP3), few enough that a changed password surfaces within minutes. */
+/** Enough tries to outlast a login throttle that clears by itself (docs/throttling.md, POP3), few enough that a changed password surfaces within minutes. */
 const CAUTIOUS_LOGIN_RETRIES = 3;
 
 /** Cautious login waits start here (equal jitter: 15–30 s, then 30–60 s, 60–120 s): longer than a 2 s blip, far shorter than a 10 min penalty. */
@@ -277,7 +257,7 @@ function isUntaggedBye(text: string): boolean {
   return /^(?:\*\s+)?BYE\b/i.test(text.trim());
 }
 
-function smtpCodes(signal: { text: string; responseCode?: string; status?: number }): { status: number | undefined; enhanced: string | undefined } {
+function smtpCodes(signal: { text: string; responseCode?: string | undefined; status?: number | undefined }): { status: number | undefined; enhanced: string | undefined } {
   const line = SMTP_LINE.exec(signal.text.trim());
   const given = signal.responseCode?.trim();
   const status = signal.status ?? (line?.[1] ? Number(line[1]) : undefined);

@@ -1,12 +1,12 @@
 /**
  * Text patterns that mark a server's words as throttling, and the `throttlePattern` setting
- * (seed 002: "use the | symbol to separate each pattern") that extends or replaces them.
+ * (patterns separated by "|") that extends or replaces them.
  * Standard response codes, HTTP statuses and socket events are rules in classify.ts, not
  * patterns here, so replacing the patterns never turns those off.
  */
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 
-/** The default pattern set; one pattern a line, each naming where the words come from (see THROTTLING.md). */
+/** The default pattern set; one pattern a line, each naming where the words come from (see docs/throttling.md). */
 export const DEFAULT_THROTTLE_PATTERNS: readonly RegExp[] = Object.freeze([
   /throttl(?:ed|ing)/i, // Exchange "Request is throttled"; Graph ApplicationThrottled, throttledRequest; Pega's "is getting throttled by the mail provider"
   /Server Unavailable\. \d+/i, // Exchange Online IMAP "NO Server Unavailable. 15", POP3 "-ERR Server Unavailable. 21"

@@ -4,7 +4,7 @@
  * latency. A failure without a signal is throttling only if its catalogue code says so.
  */
 import type { Config, ConnectionConfig } from '../config/schema.ts';
-import type { PostroomError } from '../errors.ts';
+import type { PostroomError } from '../model/errors.ts';
 import { backoffDelay } from './backoff.ts';
 import { classify, type ThrottleSignal, type WaitSource } from './classify.ts';
 import { compileThrottlePatterns } from './patterns.ts';

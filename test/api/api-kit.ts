@@ -7,12 +7,13 @@ import type { Config, ConfigInput, ConnectionInput } from '../../src/config/sche
 import { ConnectionRegistry } from '../../src/api/connection-registry.ts';
 import { PostroomMetrics } from '../../src/api/metrics.ts';
 import { createApiServer } from '../../src/api/server.ts';
-import { systemClock, type Clock } from '../../src/engine/clock.ts';
+import { systemClock, type Clock } from '../../src/model/clock.ts';
 import { QUICK_ATTEMPTS } from '../../src/engine/delivery.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import type { OpenedStore } from '../../src/store/open-store.ts';
 import type { Dovecot, DovecotUser } from '../support/dovecot.ts';
 import { imapConnection, openWorkspaceStore, quietLog, testConfig, type Workspace } from '../support/postroom.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 export const TOKEN = 'test-token-4f1c9a';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -37,7 +38,7 @@ export async function startApi(ws: Workspace, options: { connections?: Connectio
   const connections = await ConnectionRegistry.open({ store: opened.store, config, log: quietLog, clock });
   const metrics = new PostroomMetrics({ processMetrics: false });
   const worker = options.worker
-    ? new Worker({ config, opened, log: quietLog, clock, connections: () => connections.all(), onPoll: metrics.onPoll, onDelivery: metrics.onDelivery })
+    ? new Worker({ createDestination, config, opened, log: quietLog, clock, connections: () => connections.all(), onPoll: metrics.onPoll, onDelivery: metrics.onDelivery })
     : undefined;
   let app: FastifyInstance;
   try {
@@ -86,7 +87,7 @@ export async function makeDeadLetters(ws: Workspace, dovecot: Dovecot, user: Dov
   const clock = jumpingClock();
   const config = testConfig(ws, [imapConnection(dovecot, user, connection)], { destinations: { out: { type: 'directory', path: join(blocker, 'out') } } });
   const opened = await openWorkspaceStore(config);
-  const worker = new Worker({ config, opened, log: quietLog, clock });
+  const worker = new Worker({ createDestination, config, opened, log: quietLog, clock });
   await dovecot.deliver(user.name, raw);
   try {
     await worker.runOnce();

@@ -6,7 +6,7 @@ import { ConnectionRegistry } from '../../src/api/connection-registry.ts';
 import { SecretBox } from '../../src/store/secret-box.ts';
 import { AUTH, startApi, type ApiHarness } from './api-kit.ts';
 import { quietLog, workspace, type Workspace } from '../support/postroom.ts';
-import { systemClock } from '../../src/engine/clock.ts';
+import { systemClock } from '../../src/model/clock.ts';
 
 const PASSWORD = 'Pw-at-rest-plain-text-8e21';
 const REFRESH = 'Refresh-at-rest-plain-text-19c0';

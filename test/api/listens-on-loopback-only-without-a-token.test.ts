@@ -5,8 +5,9 @@ import pino from 'pino';
 import { openControlPlane } from '../../src/api/control-plane.ts';
 import { resolveListen } from '../../src/api/listen-address.ts';
 import { Worker } from '../../src/engine/worker.ts';
-import { REDACTED_PATHS } from '../../src/log.ts';
+import { REDACTED_PATHS } from '../../src/model/log.ts';
 import { openWorkspaceStore, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 function capturingLog(): { log: pino.Logger; text: () => string } {
   const chunks: string[] = [];
@@ -34,7 +35,7 @@ describe('where the API listens', () => {
     const config = testConfig(ws, [], { api: { listen: '0.0.0.0:0' } });
     const opened = await openWorkspaceStore(config);
     const plane = await openControlPlane({ config, opened, log });
-    const worker = new Worker({ config, opened, log, ...plane.workerOptions });
+    const worker = new Worker({ createDestination, config, opened, log, ...plane.workerOptions });
     const server = await plane.listen(worker);
     try {
       assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -54,7 +55,7 @@ describe('where the API listens', () => {
     const config = testConfig(ws, [], { api: { listen: '0.0.0.0:0', token } });
     const opened = await openWorkspaceStore(config);
     const plane = await openControlPlane({ config, opened, log });
-    const worker = new Worker({ config, opened, log, ...plane.workerOptions });
+    const worker = new Worker({ createDestination, config, opened, log, ...plane.workerOptions });
     const server = await plane.listen(worker);
     try {
       assert.match(server.url, /^http:\/\/localhost:\d+\/$/, 'listening on every address');

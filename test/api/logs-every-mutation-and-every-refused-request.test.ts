@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import type { ConnectionInput } from '../../src/config/schema.ts';
-import { REDACTED_PATHS } from '../../src/log.ts';
+import { REDACTED_PATHS } from '../../src/model/log.ts';
 import { AUTH, TOKEN, startApi, type ApiHarness } from './api-kit.ts';
 import { workspace, type Workspace } from '../support/postroom.ts';
 

@@ -17,6 +17,7 @@ import { Worker } from '../../src/engine/worker.ts';
 import type { OpenedStore } from '../../src/store/open-store.ts';
 import { postgresTestStore } from '../support/stores.ts';
 import { openWorkspaceStore, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 function capturingLog(): { log: pino.Logger; text: () => string } {
   const chunks: string[] = [];
@@ -32,7 +33,7 @@ function capturingLog(): { log: pino.Logger; text: () => string } {
 /** Starts the control plane like `postroom run`, calls `use` with its URL, stops it. */
 async function withControlPlane(config: Config, opened: OpenedStore, log: pino.Logger, use: (url: string) => Promise<void>): Promise<void> {
   const plane = await openControlPlane({ config, opened, log });
-  const worker = new Worker({ config, opened, log, ...plane.workerOptions });
+  const worker = new Worker({ createDestination, config, opened, log, ...plane.workerOptions });
   const server = await plane.listen(worker);
   try {
     await use(server.url);

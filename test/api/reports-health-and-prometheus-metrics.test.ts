@@ -5,6 +5,7 @@ import { sampleEmail, startApi, type ApiHarness } from './api-kit.ts';
 import { parsePrometheus, valueOf } from './prometheus-text.ts';
 import { startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { imapConnection, quietLog, workspace, type Workspace } from '../support/postroom.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 describe('/healthz and /metrics', () => {
   let dovecot: Dovecot;
@@ -30,7 +31,7 @@ describe('/healthz and /metrics', () => {
     assert.equal(before.get('postroom_outbox_depth')?.type, 'GAUGE');
 
     // `run --once` with the control plane's hooks, as src/cli/run.ts wires them.
-    const worker = new Worker({ config: api.config, opened: api.opened, log: quietLog, connections: () => api.connections.all(), onPoll: api.metrics.onPoll, onDelivery: api.metrics.onDelivery });
+    const worker = new Worker({ createDestination, config: api.config, opened: api.opened, log: quietLog, connections: () => api.connections.all(), onPoll: api.metrics.onPoll, onDelivery: api.metrics.onDelivery });
     await worker.runOnce();
     await worker.stop();
 

@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openControlPlane } from '../../src/api/control-plane.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { isPostroomError } from '../../src/errors.ts';
+import { isPostroomError } from '../../src/model/errors.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { generateTestCertificate, type TestCertificate } from '../support/fake-certificate.ts';
 import { openWorkspaceStore, quietLog, workspace, type Workspace } from '../support/postroom.ts';
 import { AUTH, TOKEN, startApi } from './api-kit.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 function get(url: string, options: { ca?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; certificate?: string }> {
   return new Promise((resolve, reject) => {
@@ -75,7 +76,7 @@ describe('the API over HTTPS', () => {
     assert.equal(config.api.tls?.cert, certPath);
     const opened = await openWorkspaceStore(config);
     const plane = await openControlPlane({ config, opened, log: quietLog });
-    const worker = new Worker({ config, opened, log: quietLog, ...plane.workerOptions });
+    const worker = new Worker({ createDestination, config, opened, log: quietLog, ...plane.workerOptions });
     const server = await plane.listen(worker);
     try {
       assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+\/$/);

@@ -6,6 +6,7 @@ import { startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { parsePrometheus, valueOf } from './prometheus-text.ts';
 import { startFakeOAuth2, type FakeOAuth2 } from '../support/fake-oauth2.ts';
 import { quietLog, workspace, type Workspace } from '../support/postroom.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 let oauth: FakeOAuth2;
 let dovecot: Dovecot;
@@ -41,7 +42,7 @@ it('puts a connection whose refresh token was revoked in needs_reauth on the sta
       },
     ],
   });
-  const worker = new Worker({ config: api.config, opened: api.opened, log: quietLog, connections: () => api.connections.all(), onPoll: api.metrics.onPoll });
+  const worker = new Worker({ createDestination, config: api.config, opened: api.opened, log: quietLog, connections: () => api.connections.all(), onPoll: api.metrics.onPoll });
   const { polls } = await worker.runOnce();
   await worker.stop();
   const outcome = polls.get('revoked');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Envelope } from '../../src/engine/envelope.ts';
+import type { Envelope } from '../../src/model/envelope.ts';
 import { STORE_BACKENDS } from '../support/stores.ts';
 
 for (const backend of STORE_BACKENDS) {

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openControlPlane } from '../../src/api/control-plane.ts';
 import { MIN_EXPOSED_TOKEN_LENGTH, resolveListen } from '../../src/api/listen-address.ts';
-import { isPostroomError } from '../../src/errors.ts';
+import { isPostroomError } from '../../src/model/errors.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { openWorkspaceStore, quietLog, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 const SHORT = 'short-token-1234';
 const LONG = 'a3f9'.repeat(8);
@@ -28,7 +29,7 @@ describe('the token length beyond loopback', () => {
     const config = testConfig(ws, [], { api: { listen: '0.0.0.0:0', token: SHORT } });
     const opened = await openWorkspaceStore(config);
     const plane = await openControlPlane({ config, opened, log: quietLog });
-    const worker = new Worker({ config, opened, log: quietLog, ...plane.workerOptions });
+    const worker = new Worker({ createDestination, config, opened, log: quietLog, ...plane.workerOptions });
     try {
       // A server that did start is closed again, so a failing run ends instead of hanging.
       const error = await plane.listen(worker).then(async (server) => server.close(), (refused: unknown) => refused);

@@ -8,6 +8,7 @@ import { imapConnection, quietLog, readDelivered, testConfig, workspace, type Wo
 import { postgresTestStore, type TestStore } from '../support/stores.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { waitFor } from '../support/workers.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 const EMAILS = 24;
 /** The slow worker's link: ~2.4 MB at this rate takes ~12 s, well past the 5 s lease. */
@@ -35,8 +36,8 @@ async function scenario(name: string, useProcessLock: boolean) {
   const base = { pollingInterval: '1s', useProcessLock } as const;
   const slowConfig: Config = { ...testConfig(ws, [imapConnection(dovecot, user, { ...base, port: proxy.port })]), store: shared.location };
   const fastConfig: Config = { ...testConfig(ws, [imapConnection(dovecot, user, base)]), store: shared.location };
-  const slow = new Worker({ config: slowConfig, opened: shared, log: quietLog, holder: 'slow' });
-  const fast = new Worker({ config: fastConfig, opened: shared, log: quietLog, holder: 'fast' });
+  const slow = new Worker({ createDestination, config: slowConfig, opened: shared, log: quietLog, holder: 'slow' });
+  const fast = new Worker({ createDestination, config: fastConfig, opened: shared, log: quietLog, holder: 'fast' });
   return { user, ws, shared, proxy, slow, fast, slowConfig, fastConfig };
 }
 

@@ -8,6 +8,7 @@ import { makeEmail } from '../support/corpus.ts';
 import { startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { imapConnection, openWorkspaceStore, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 const EMAILS = 6;
 const MAX_PENDING = 2;
@@ -36,7 +37,7 @@ describe('backpressure', () => {
     const lines: Array<{ msg: string; connection?: string }> = [];
     const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
     const opened = await openWorkspaceStore(config);
-    const worker = new Worker({ config, opened, log });
+    const worker = new Worker({ createDestination, config, opened, log });
     const pauses = (): number => lines.filter((l) => l.msg.startsWith('outbox full: pausing intake')).length;
     const resumes = (): number => lines.filter((l) => l.msg.startsWith('outbox has room again')).length;
     try {

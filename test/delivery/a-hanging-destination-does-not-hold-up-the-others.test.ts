@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { systemClock } from '../../src/engine/clock.ts';
+import { systemClock } from '../../src/model/clock.ts';
 import type { ManualClock } from './delivery-kit.ts';
 import { makeDestination, outbox, type Outbox } from './delivery-kit.ts';
 import { holdsWithin } from '../support/wait-for.ts';

@@ -1,6 +1,6 @@
 /**
  * The crash matrix: a real worker process (`postroom run --once`) SIGKILLs itself at one exact
- * step of the pickup or delivery sequence (the POSTROOM_FAULT test hook, src/engine/fault-points.ts),
+ * step of the pickup or delivery sequence (the POSTROOM_FAULT test hook, src/model/fault-points.ts),
  * then runs again. Afterwards every email must be at the destination exactly once — every id
  * once, no id missing, exactly two files (.data + .json) per pipeline message — and nothing may
  * be left unacknowledged on the server, in the ledger or in the outbox.
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { ConnectionInput } from '../../src/config/schema.ts';
-import type { FaultStep } from '../../src/engine/fault-points.ts';
+import type { FaultStep } from '../../src/model/fault-points.ts';
 import { runCli, writeConfigFile } from '../support/cli.ts';
 import { makeEmail, pseudoRandomBytes, type CorpusEmail } from '../support/corpus.ts';
 import { startDovecot, type Dovecot, type DovecotUser } from '../support/dovecot.ts';

@@ -5,13 +5,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { Clock } from '../../src/engine/clock.ts';
+import type { Clock } from '../../src/model/clock.ts';
 import { DeliveryLoop } from '../../src/engine/delivery.ts';
-import { pipelineMessageId, type Envelope } from '../../src/engine/envelope.ts';
+import { pipelineMessageId, type Envelope } from '../../src/model/envelope.ts';
 import { parseDuration } from '../../src/config/duration.ts';
 import { DEFAULT_KEEP_DELIVERED, destinationSchema } from '../../src/config/schema.ts';
-import type { Destination } from '../../src/destinations/destination.ts';
-import { destinationType } from '../../src/destinations/registry.ts';
+import type { Destination } from '../../src/model/destination.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 import { sourceKeyString, type SourceKey } from '../../src/sources/source.ts';
 import { quietLog } from '../support/postroom.ts';
 import { sqliteTestStore, type TestStore } from '../support/stores.ts';
@@ -44,9 +44,7 @@ export function uniqueName(prefix: string): string {
 /** Builds a destination the way the worker does: options validated by the registry's schema. */
 export function makeDestination(name: string, options: Record<string, unknown>): Destination {
   const parsed = destinationSchema.parse(options);
-  const type = destinationType(parsed.type);
-  if (!type) throw new Error(`no destination type ${parsed.type}`);
-  return type.create(name, parsed, { log: quietLog });
+  return createDestination(name, parsed, { log: quietLog });
 }
 
 export interface Outbox {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/model/log.ts';
 import { startPrivateNats, type PrivateNats } from '../support/nats-server.ts';
 import { makeDestination, outbox, uniqueName } from './delivery-kit.ts';
 

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { binary, makeDestination, outbox, sha256, uniqueName, type Outbox } from './delivery-kit.ts';
-import type { Destination } from '../../src/destinations/destination.ts';
+import type { Destination } from '../../src/model/destination.ts';
 
 const NATS_SERVER = process.env.POSTROOM_TEST_NATS ?? 'nats://127.0.0.1:4222';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
-import type { Envelope } from '../../src/engine/envelope.ts';
+import type { Envelope } from '../../src/model/envelope.ts';
 import { binary, makeDestination, outbox, sha256, uniqueName, type Outbox } from './delivery-kit.ts';
 
 const RABBITMQ_URL = process.env.POSTROOM_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672';

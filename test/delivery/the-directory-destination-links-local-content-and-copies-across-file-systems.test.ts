@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { createDirectoryDestination } from '../../src/destinations/directory.ts';
-import { pipelineMessageId, type Envelope } from '../../src/engine/envelope.ts';
+import { pipelineMessageId, type Envelope } from '../../src/model/envelope.ts';
 import { createFsContentStore } from '../../src/store/content/fs-content-store.ts';
 
 const OTHER_FILE_SYSTEM = '/dev/shm';

@@ -15,7 +15,7 @@ import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { createDirectoryDestination } from '../../src/destinations/directory.ts';
 import { directoryOptions } from '../../src/destinations/directory.ts';
-import { pipelineMessageId, type Envelope } from '../../src/engine/envelope.ts';
+import { pipelineMessageId, type Envelope } from '../../src/model/envelope.ts';
 import { createFsContentStore } from '../../src/store/content/fs-content-store.ts';
 
 const VICTIM_BYTES = 'root:x:0:0:root:/root:/bin/bash\n';

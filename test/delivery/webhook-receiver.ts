@@ -5,7 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Envelope } from '../../src/engine/envelope.ts';
+import type { Envelope } from '../../src/model/envelope.ts';
 
 export type Reply = { status: number; headers?: Record<string, string>; body?: string } | 'hang';
 

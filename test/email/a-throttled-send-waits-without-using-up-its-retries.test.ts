@@ -4,11 +4,12 @@ import { after, before, it } from 'node:test';
 import pino from 'pino';
 import { createEmailDestination, emailOptions } from '../../src/destinations/email.ts';
 import { DeliveryLoop, QUICK_ATTEMPTS } from '../../src/engine/delivery.ts';
-import { pipelineMessageId, type Envelope } from '../../src/engine/envelope.ts';
-import type { Clock } from '../../src/engine/clock.ts';
+import { pipelineMessageId, type Envelope } from '../../src/model/envelope.ts';
+import type { Clock } from '../../src/model/clock.ts';
 import { startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts';
 import { sqliteTestStore, type TestStore } from '../support/stores.ts';
 import { SENDER, SENDER_PASSWORD, smtpDestination } from './email-kit.ts';
+import { accountPause } from '../../src/throttle/account-pause.ts';
 
 const log = pino({ level: 'silent' });
 let smtp: FakeSmtp;
@@ -26,7 +27,7 @@ after(async () => {
 it('keeps a message out of the dead letters and its attempts at zero however long the account stays throttled, then sends it once', async () => {
   let now = Date.now();
   const clock: Clock = { now: () => now, sleep: async () => {} };
-  const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp)), { log, store: t.store });
+  const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp)), { log, accountPause: accountPause(t.store) });
   const content = await t.content.write(Readable.from([Buffer.from('invoice bytes')]));
   const envelope: Envelope = {
     id: pipelineMessageId('c', 'imap:INBOX:1:1', 1), connection: 'c', kind: 'attachment', filename: 'invoice.pdf', contentType: 'application/pdf',

@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import type { Envelope } from '../../src/engine/envelope.ts';
-import type { OutgoingMessage } from '../../src/destinations/destination.ts';
+import type { Envelope } from '../../src/model/envelope.ts';
+import type { OutgoingMessage } from '../../src/model/destination.ts';
 import type { FakeSmtp } from '../support/fake-smtp.ts';
 
 export const SENDER = 'postroom-out';

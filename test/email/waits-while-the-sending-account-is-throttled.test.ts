@@ -3,12 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { createEmailDestination, emailOptions } from '../../src/destinations/email.ts';
-import { isPostroomError } from '../../src/errors.ts';
+import { isPostroomError } from '../../src/model/errors.ts';
 import type { FakeGraph } from '../support/fake-graph.ts';
 import { startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts';
 import { sqliteTestStore, type TestStore } from '../support/stores.ts';
 import { APP, MAILBOX, TENANT, fakeGraphWithMailbox } from '../graph/graph-kit.ts';
 import { SENDER, SENDER_PASSWORD, outgoing, parse, smtpDestination } from './email-kit.ts';
+import { accountPause } from '../../src/throttle/account-pause.ts';
 
 const log = pino({ level: 'silent' });
 const SMTP_ACCOUNT = `127.0.0.1/${SENDER}`;
@@ -31,7 +32,7 @@ describe('sending while the account is throttled', () => {
   });
 
   it('sends nothing while the account is throttled and sends once the throttle ends', async () => {
-    const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp)), { log, store: store.store });
+    const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp)), { log, accountPause: accountPause(store.store) });
     const until = Date.now() + 1_200;
     await store.store.setThrottle({ account: SMTP_ACCOUNT, until, reason: 'IMAP server is throttling', since: Date.now(), consecutive: 1 });
     const connections = smtp.connections;
@@ -49,7 +50,7 @@ describe('sending while the account is throttled', () => {
   });
 
   it('an SMTP throttling reply pauses the account for every worker and the email is sent after the wait', async () => {
-    const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp, { throttleAccount: 'shared-account' })), { log, store: store.store });
+    const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp, { throttleAccount: 'shared-account' })), { log, accountPause: accountPause(store.store) });
     smtp.refuseNext({ code: 451, text: '4.7.1 Ratelimit "user" exceeded' });
     const before = smtp.received.length;
     const throttled = await destination.deliver(outgoing(Buffer.from('second'))).then(() => undefined, (error: unknown) => error);
@@ -72,7 +73,7 @@ describe('sending while the account is throttled', () => {
   });
 
   it('a 421 closing the session is throttling too', async () => {
-    const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp, { throttleAccount: 'account-421' })), { log, store: store.store });
+    const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp, { throttleAccount: 'account-421' })), { log, accountPause: accountPause(store.store) });
     smtp.refuseNext({ code: 421, text: '4.7.0 Try again later, closing connection.' });
     await assert.rejects(destination.deliver(outgoing(Buffer.from('fourth'))), (error: unknown) => isPostroomError(error, 'THROTTLED') && error.retryAfterMs !== undefined);
     assert.ok(await store.store.getThrottle('account-421'));
@@ -86,7 +87,7 @@ describe('sending while the account is throttled', () => {
       to: 'ap@example.test',
       graph: { tenantId: TENANT, clientId: APP.clientId, clientSecret: APP.clientSecret, mailbox: MAILBOX, graphEndpoint: graph.url, authorityHost: graph.url, tls: { ca: graph.caPem } },
     });
-    const destination = createEmailDestination('graph-mail', options, { log, store: store.store });
+    const destination = createEmailDestination('graph-mail', options, { log, accountPause: accountPause(store.store) });
     graph.inject((request) => request.path.endsWith('/sendMail'), { status: 429, retryAfter: '1', code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' });
     const message = outgoing(Buffer.from('via graph'), { filename: 'g.txt', contentType: 'text/plain' });
     const throttled = await destination.deliver(message).then(() => undefined, (error: unknown) => error);

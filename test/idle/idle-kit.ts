@@ -4,6 +4,7 @@ import type { PollOutcome } from '../../src/engine/poll-connection.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import type { OpenedStore } from '../../src/store/open-store.ts';
 import { openWorkspaceStore, quietLog, readDelivered } from '../support/postroom.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 export interface RunningWorker {
   worker: Worker;
@@ -16,7 +17,7 @@ export interface RunningWorker {
 export async function startWorker(config: Config): Promise<RunningWorker> {
   const opened = await openWorkspaceStore(config);
   const polls: PollOutcome[] = [];
-  const worker = new Worker({ config, opened, log: quietLog, onPoll: (_name, outcome) => polls.push(outcome) });
+  const worker = new Worker({ createDestination, config, opened, log: quietLog, onPoll: (_name, outcome) => polls.push(outcome) });
   worker.start();
   return {
     worker,

@@ -36,7 +36,7 @@ it('is due again after the retry interval, not the polling interval, and says wh
   await opened.store.close();
   assert.ok(state?.nextDueAt);
   const wait = state.nextDueAt - started;
-  assert.ok(wait >= 44_000 && wait < 60_000, `due again after ~45 s (seed 000 Retry), not 1 h: ${wait} ms`);
+  assert.ok(wait >= 44_000 && wait < 60_000, `due again after ~45 s (the retry interval), not 1 h: ${wait} ms`);
   assert.equal(state.consecutiveFailures, 1);
   assert.equal(state.lastPoll?.ok, false);
   assert.doesNotMatch(state.lastPoll?.error ?? '', /pw-never-logged/);

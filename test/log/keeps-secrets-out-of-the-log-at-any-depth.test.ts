@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger } from '../../src/log.ts';
+import { createLogger } from '../../src/model/log.ts';
 
 function capture(): { log: ReturnType<typeof createLogger>; text: () => string } {
   const chunks: string[] = [];

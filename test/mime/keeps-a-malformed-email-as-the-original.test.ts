@@ -23,7 +23,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { splitEmail, type SplitPart, type SplitResult } from '../../src/mime/split-email.ts';
-import type { ContentStore } from '../../src/store/content/content-store.ts';
+import type { ContentStore } from '../../src/model/content-store.ts';
 import { ALL_ON, mime, readPart, split, tempStore, toBuffer, type TempStore } from './mime-test-kit.ts';
 
 const HEAD = ['From: "Sender" <sender@postroom.test>', 'To: receiver@postroom.test', 'Subject: damaged', 'Message-ID: <damaged@postroom.test>'];

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { splitEmail, type SplitOptions, type SplitResult } from '../../src/mime/split-email.ts';
-import type { ContentStore } from '../../src/store/content/content-store.ts';
+import type { ContentStore } from '../../src/model/content-store.ts';
 import { createFsContentStore } from '../../src/store/content/fs-content-store.ts';
 
 export const ALL_ON: SplitOptions = Object.freeze({ sendMessageBody: true, sendAttachments: true });

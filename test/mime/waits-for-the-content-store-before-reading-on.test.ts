@@ -8,7 +8,7 @@ import { Readable, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { splitEmail } from '../../src/mime/split-email.ts';
-import type { ContentStore } from '../../src/store/content/content-store.ts';
+import type { ContentStore } from '../../src/model/content-store.ts';
 import { largeAttachmentEmail, largeAttachmentSha256 } from '../support/corpus.ts';
 
 const ATTACHMENT_BYTES = 16 * 1024 * 1024;

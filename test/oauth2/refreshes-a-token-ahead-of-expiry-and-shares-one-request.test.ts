@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CachedTokenProvider, REFRESH_AHEAD_MS } from '../../src/auth/cached-token.ts';
 import { refreshTokenGrant } from '../../src/auth/refresh-token-grant.ts';
-import type { Clock } from '../../src/engine/clock.ts';
+import type { Clock } from '../../src/model/clock.ts';
 import { startFakeOAuth2, type FakeOAuth2 } from '../support/fake-oauth2.ts';
 
 class TestClock implements Clock {

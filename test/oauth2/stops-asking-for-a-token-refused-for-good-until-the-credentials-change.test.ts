@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { oauth2TokenProvider } from '../../src/auth/provider-for.ts';
-import { isPostroomError } from '../../src/errors.ts';
+import { isPostroomError } from '../../src/model/errors.ts';
 import { startFakeOAuth2, type FakeOAuth2 } from '../support/fake-oauth2.ts';
 import type { FakeGraph } from '../support/fake-graph.ts';
 import { runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';

@@ -21,7 +21,7 @@ function emails(tag: string): CorpusEmail[] {
   );
 }
 
-/** A connection lost mid-run counts as throttling (seed 002); the test is the next poll after the wait. */
+/** A connection lost mid-run counts as throttling ; the test is the next poll after the wait. */
 async function endThrottle(config: Config): Promise<void> {
   const opened = await openWorkspaceStore(config);
   try {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { pipelineMessageId, type Envelope } from '../../src/engine/envelope.ts';
-import { isPostroomError } from '../../src/errors.ts';
+import { pipelineMessageId, type Envelope } from '../../src/model/envelope.ts';
+import { isPostroomError } from '../../src/model/errors.ts';
 import type { EmailCommit } from '../../src/store/store.ts';
 import { STORE_BACKENDS, type TestStore } from '../support/stores.ts';
 

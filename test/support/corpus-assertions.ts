@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import PostalMime from 'postal-mime';
 import type { ParsedEmailExpectation } from './mime-writer.ts';
-import type { EnvelopeEmail } from '../../src/engine/envelope.ts';
+import type { EnvelopeEmail } from '../../src/model/envelope.ts';
 import type { Protocol } from '../../src/sources/source.ts';
 import type { CorpusEmail } from './corpus.ts';
 import { bySubject, type Delivered } from './postroom.ts';

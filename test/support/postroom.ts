@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { configSchema, type Config, type ConfigInput, type ConnectionInput } from '../../src/config/schema.ts';
-import type { Envelope } from '../../src/engine/envelope.ts';
-import { Worker } from '../../src/engine/worker.ts';
+import type { Envelope } from '../../src/model/envelope.ts';
 import { openStore, type OpenedStore } from '../../src/store/open-store.ts';
 import type { Dovecot } from './dovecot.ts';
+import { PostroomService } from '../../src/service/postroom-service.ts';
 
 /**
  * The key that seals secrets at rest in every test store (and in the CLI children the tests start,
@@ -66,13 +66,11 @@ export async function openWorkspaceStore(config: Config): Promise<OpenedStore> {
 
 /** `run --once` in-process: poll every connection, deliver everything, stop. */
 export async function runOnce(config: Config) {
-  const opened = await openWorkspaceStore(config);
-  const worker = new Worker({ config, opened, log: quietLog });
+  const service = await PostroomService.open({ config, log: quietLog, mode: 'once' });
   try {
-    return await worker.runOnce();
+    return await service.runOnce();
   } finally {
-    await worker.stop();
-    await opened.store.close();
+    await service.stop();
   }
 }
 

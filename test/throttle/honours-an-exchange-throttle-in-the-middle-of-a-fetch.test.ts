@@ -7,6 +7,7 @@ import { startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { imapConnection, quietLog, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
 import { postgresTestStore, type TestStore } from '../support/stores.ts';
 import { byLine, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 const EMAILS = 20;
 const DELIVERED_BEFORE_THROTTLE = 5;
@@ -74,8 +75,8 @@ it('keeps what it read, pauses every worker for the suggested backoff, then deli
   const connection = imapConnection(dovecot, user, { port: proxy.port, useSsl: false, tls: { rejectUnauthorized: true } });
   const config = { ...testConfig(ws, [connection]), store: shared.location };
   const account = throttleAccount(config.connections[0]!);
-  const workerA = new Worker({ config, opened: shared, log: quietLog, holder: 'worker-a' });
-  const workerB = new Worker({ config, opened: shared, log: quietLog, holder: 'worker-b' });
+  const workerA = new Worker({ createDestination, config, opened: shared, log: quietLog, holder: 'worker-a' });
+  const workerB = new Worker({ createDestination, config, opened: shared, log: quietLog, holder: 'worker-b' });
   // imapflow would upgrade with STARTTLS and hide the commands; the proxy strips the capability.
   const strip = proxy.onServerData!;
   proxy.onServerData = (chunk, c) => strip(Buffer.from(chunk.toString('latin1').replace(/ STARTTLS/g, ''), 'latin1'), c);

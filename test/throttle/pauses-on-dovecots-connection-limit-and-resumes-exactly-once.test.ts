@@ -7,6 +7,7 @@ import { makeEmail } from '../support/corpus.ts';
 import { startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { imapConnection, quietLog, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
 import { postgresTestStore, type TestStore } from '../support/stores.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 let dovecot: Dovecot;
 let ws: Workspace;
@@ -33,8 +34,8 @@ it('treats NO [LIMIT] at login as throttling, pauses every worker, and delivers 
   const squatter = new ImapFlow({ host: '127.0.0.1', port: dovecot.imapsPort, secure: true, auth: { user: user.name, pass: user.password }, tls: { ca: dovecot.caPem }, logger: false });
   await squatter.connect();
 
-  const workerA = new Worker({ config, opened: shared, log: quietLog, holder: 'worker-a' });
-  const workerB = new Worker({ config, opened: shared, log: quietLog, holder: 'worker-b' });
+  const workerA = new Worker({ createDestination, config, opened: shared, log: quietLog, holder: 'worker-a' });
+  const workerB = new Worker({ createDestination, config, opened: shared, log: quietLog, holder: 'worker-b' });
   const first = await workerA.poll(config.connections[0]!);
   assert.equal(first.status, 'throttled', JSON.stringify(first));
   assert.ok(first.status === 'throttled' && /LIMIT|Maximum number of connections/.test(first.reason), 'the reason carries the server words');

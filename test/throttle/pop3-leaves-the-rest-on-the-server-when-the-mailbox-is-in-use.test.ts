@@ -7,6 +7,7 @@ import { startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { pop3Connection, quietLog, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
 import { postgresTestStore, type TestStore } from '../support/stores.ts';
 import { byLine, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 const EMAILS = 10;
 const IN_USE = '-ERR [IN-USE] Mailbox is locked by another POP3 session.';
@@ -49,8 +50,8 @@ it('skips the remaining emails on -ERR [IN-USE], pauses every worker, and takes 
   const connection = pop3Connection(dovecot, user, { port: proxy.port, useSsl: false, startTls: false, throttleLatency: '2s' });
   const config = { ...testConfig(ws, [connection]), store: shared.location };
   const account = throttleAccount(config.connections[0]!);
-  const workerA = new Worker({ config, opened: shared, log: quietLog, holder: 'worker-a' });
-  const workerB = new Worker({ config, opened: shared, log: quietLog, holder: 'worker-b' });
+  const workerA = new Worker({ createDestination, config, opened: shared, log: quietLog, holder: 'worker-a' });
+  const workerB = new Worker({ createDestination, config, opened: shared, log: quietLog, holder: 'worker-b' });
   try {
     const first = await workerA.poll(config.connections[0]!);
     assert.ok(injected, 'the proxy answered a RETR with IN-USE');

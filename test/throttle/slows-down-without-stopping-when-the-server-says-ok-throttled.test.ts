@@ -6,6 +6,7 @@ import { makeEmail, pseudoRandomBytes } from '../support/corpus.ts';
 import { startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { imapConnection, openWorkspaceStore, quietLog, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
 import { byLine, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 /** Larger than the batched-fetch limit (1 MB), so each email is its own fetch and pacing shows between them. */
 const EMAIL_BYTES = 1_200_000;
@@ -42,7 +43,7 @@ async function drain(throttledReplies: boolean) {
   const out = await workspace();
   const config = testConfig(out, [imapConnection(dovecot, user, { port: proxy.port, useSsl: false })]);
   const opened = await openWorkspaceStore(config);
-  const worker = new Worker({ config, opened, log: quietLog });
+  const worker = new Worker({ createDestination, config, opened, log: quietLog });
   const started = Date.now();
   try {
     const outcome = await worker.poll(config.connections[0]!);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isPostroomError } from '../../src/errors.ts';
+import { isPostroomError } from '../../src/model/errors.ts';
 import { classify, type ThrottleSignal } from '../../src/throttle/classify.ts';
 import { compileThrottlePatterns, DEFAULT_THROTTLE_PATTERNS, matchThrottlePattern, splitAlternatives } from '../../src/throttle/patterns.ts';
 

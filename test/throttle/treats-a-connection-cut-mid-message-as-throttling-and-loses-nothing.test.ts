@@ -6,6 +6,7 @@ import { makeEmail, pseudoRandomBytes } from '../support/corpus.ts';
 import { startDovecot, type Dovecot } from '../support/dovecot.ts';
 import { imapConnection, openWorkspaceStore, quietLog, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 
 let dovecot: Dovecot;
 let proxy: TcpProxy;
@@ -28,7 +29,7 @@ it('pauses the account when the server closes the connection mid-message (seed: 
   const config = testConfig(ws, [imapConnection(dovecot, user, { port: proxy.port, throttleLatency: '1s' })]);
   const account = throttleAccount(config.connections[0]!);
   const opened = await openWorkspaceStore(config);
-  const worker = new Worker({ config, opened, log: quietLog });
+  const worker = new Worker({ createDestination, config, opened, log: quietLog });
   try {
     proxy.cutAfterServerBytes(700 * 1024); // in the middle of the fourth email
     const first = await worker.poll(config.connections[0]!);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffCeiling, backoffDelay } from '../../src/throttle/backoff.ts';
 import { classify, type Classification, type ThrottleSignal } from '../../src/throttle/classify.ts';
 import { compileThrottlePatterns } from '../../src/throttle/patterns.ts';
-import { MAX_SERVER_WAIT_MS, parseRetryAfter } from '../../src/throttle/server-wait.ts';
+import { MAX_SERVER_WAIT_MS, parseRetryAfter } from '../../src/net/server-wait.ts';
 
 const patterns = compileThrottlePatterns();
 const NOW = Date.parse('2015-10-21T07:26:30Z');

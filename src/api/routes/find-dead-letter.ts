@@ -1,4 +1,4 @@
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import type { OutboxMessage, Store } from '../../store/store.ts';
 
 export async function findDeadLetter(store: Store, id: string): Promise<OutboxMessage> {

@@ -1,4 +1,4 @@
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import { toConnectionView } from '../connection-view.ts';
 import { defineRoute, param } from '../route.ts';
 import { connectionViewSchema, errorSchema } from '../schemas.ts';

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import { defineRoute, param } from '../route.ts';
 import { errorSchema } from '../schemas.ts';
 import { findDeadLetter } from './find-dead-letter.ts';

@@ -1,4 +1,4 @@
-import { errorMessage } from '../../errors.ts';
+import { errorMessage } from '../../model/errors.ts';
 import { defineRoute } from '../route.ts';
 import { healthSchema } from '../schemas.ts';
 

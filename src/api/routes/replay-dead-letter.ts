@@ -1,4 +1,4 @@
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import { defineRoute, param } from '../route.ts';
 import { errorSchema, replayResultSchema } from '../schemas.ts';
 

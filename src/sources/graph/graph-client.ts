@@ -4,19 +4,15 @@
  * survive moves, every request through the mailbox gate (4 in flight, none during a penalty),
  * paging by `@odata.nextLink`, and `$value` handed over as a stream.
  *
- * Why no Graph SDK (@microsoft/microsoft-graph-client 3.0.7, measured on this machine): it adds
- * 3.8 MB, 30-50 ms and +8 MB RSS at start-up over node:https; its retry handler retries 429s by
- * itself, where Postroom must stop reading the whole account and let every worker pause; and a
- * custom CA (tls.ca, national clouds behind proxies, the tests) needs an undici dispatcher the
- * project does not otherwise carry. The REST shapes used here are few and documented.
+ * No Graph SDK (why, with the measurements: docs/decisions.md).
  */
 import { randomUUID } from 'node:crypto';
 import { finished, PassThrough, Readable } from 'node:stream';
 import type { GraphConnectionConfig } from '../../config/schema.ts';
-import { PostroomError } from '../../errors.ts';
-import { endpointOf, httpRequest, readText, type HttpResponse } from '../../auth/https.ts';
+import { PostroomError } from '../../model/errors.ts';
+import { endpointOf, httpRequest, readText, type HttpResponse } from '../../net/https.ts';
 import type { TokenProvider } from '../../auth/token-provider.ts';
-import { classifyNetworkError } from '../network-errors.ts';
+import { classifyNetworkError } from '../../net/network-errors.ts';
 import { graphError, type GraphStage } from './graph-errors.ts';
 import { mailboxGate, type MailboxGate } from './mailbox-gate.ts';
 

@@ -3,13 +3,13 @@
  * `{"error":{"code":"...","message":"..."}}`; throttling is 429 / 503 (and 504 with Retry-After),
  * or a throttling code in the body, and carries the answer as an HTTP signal for the classifier.
  */
-import { PostroomError } from '../../errors.ts';
-import { headerValue, parseRetryAfter } from '../../throttle/server-wait.ts';
-import { parseJson } from '../../auth/https.ts';
+import { PostroomError } from '../../model/errors.ts';
+import { headerValue, parseRetryAfter } from '../../net/server-wait.ts';
+import { parseJson } from '../../net/https.ts';
 
 export type GraphStage = 'mailbox' | 'folder' | 'list' | 'fetch' | 'acknowledge' | 'send';
 
-/** Error codes Graph uses for throttling (THROTTLING.md). */
+/** Error codes Graph uses for throttling (docs/throttling.md). */
 const THROTTLE_CODES = new Set(['TooManyRequests', 'ApplicationThrottled', 'throttledRequest', 'activityLimitReached', 'MailboxConcurrency']);
 const THROTTLE_WORDS = /MailboxConcurrency|IncomingBytes limit|throttl/i;
 

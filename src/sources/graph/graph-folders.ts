@@ -3,7 +3,7 @@
  * Graph accepts in place of an id, or a path of display names (`Inbox/Orders/2025`), resolved one
  * level at a time through `childFolders` with a `displayName` filter.
  */
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import { GraphClient, odataString } from './graph-client.ts';
 
 /** learn.microsoft.com mailFolder resource, "Use well-known folder names". */

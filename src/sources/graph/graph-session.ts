@@ -6,7 +6,7 @@
  * waits for every acknowledgement, so an acknowledgement is durable once close() resolves.
  */
 import type { GraphConnectionConfig } from '../../config/schema.ts';
-import { PostroomError, isPostroomError } from '../../errors.ts';
+import { PostroomError, isPostroomError } from '../../model/errors.ts';
 import type { FetchResult, ListedEmail, Listing, SourceCursor, SourceKey, SourceSession } from '../source.ts';
 import type { GraphClient } from './graph-client.ts';
 

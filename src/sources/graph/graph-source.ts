@@ -4,7 +4,7 @@
  * graph-session.ts for list / fetch / acknowledge.
  */
 import type { ConnectionConfig, GraphConnectionConfig } from '../../config/schema.ts';
-import { errorMessage } from '../../errors.ts';
+import { errorMessage } from '../../model/errors.ts';
 import { freshGraphTokenProvider, graphTokenProvider } from '../../auth/provider-for.ts';
 import { readTokenClaims } from '../../auth/token-claims.ts';
 import type { CheckStep, Source, SourceContext, SourceSession } from '../source.ts';

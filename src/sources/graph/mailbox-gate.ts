@@ -2,11 +2,11 @@
  * Every Graph request to one mailbox passes this gate, in this process: at most
  * GRAPH_MAX_CONCURRENT_PER_MAILBOX in flight (a streamed $value holds its place until it is read),
  * and none at all while a throttling penalty runs. Graph keeps counting requests made while it
- * throttles (THROTTLING.md), so a request during the penalty is refused here, never sent.
+ * throttles (docs/throttling.md), so a request during the penalty is refused here, never sent.
  * Other workers are kept off by the account throttle in the store; this gate covers the requests
  * already under way in this process (background acknowledgements, the email destination).
  */
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import { backoffCeiling } from '../../throttle/backoff.ts';
 
 /** Graph's documented limit: 4 concurrent requests per app and mailbox; a fifth is answered 429 MailboxConcurrency. */

@@ -4,7 +4,7 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { tokenProviderFor, type TokenProvider } from '../../auth/provider-for.ts';
 import { signInWithToken } from '../../auth/sign-in-with-token.ts';
 import type { ImapConnectionConfig } from '../../config/schema.ts';
-import { resolveCa } from '../probe.ts';
+import { resolveCa } from '../../net/probe.ts';
 import type { ThrottleNotices } from './imap-throttle-notices.ts';
 
 export function imapClientOptions(connection: ImapConnectionConfig): ImapFlowOptions {

@@ -3,9 +3,9 @@
  * NO/BAD reply to LOGIN, so a connection limit ("NO [UNAVAILABLE] Maximum number of connections")
  * arrives looking like a bad password: read the response code and text, not that flag.
  */
-import { PostroomError } from '../../errors.ts';
-import type { ThrottleSignal } from '../../throttle/classify.ts';
-import { classifyNetworkError, type Endpoint } from '../network-errors.ts';
+import { PostroomError } from '../../model/errors.ts';
+import type { ThrottleSignal } from '../../model/throttle-signal.ts';
+import { classifyNetworkError, socketSignal, type Endpoint } from '../../net/network-errors.ts';
 import type { ThrottleNotice } from './imap-throttle-notices.ts';
 
 interface ImapFlowError {
@@ -18,8 +18,6 @@ interface ImapFlowError {
   throttleReset?: number;
 }
 
-/** imapflow codes for a connection that went away while a command was in flight. */
-const DROPPED = new Set(['NoConnection', 'EConnectionClosed', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /** The failure as the throttle classifier reads it. */
 function signalOf(e: ImapFlowError, words: string | undefined, stage: string): ThrottleSignal | undefined {
@@ -27,14 +25,8 @@ function signalOf(e: ImapFlowError, words: string | undefined, stage: string): T
     return { kind: 'login-failed', protocol: 'imap', text: words ?? e.message ?? '', ...(e.serverResponseCode ? { responseCode: e.serverResponseCode } : {}), workedBefore: false };
   }
   if (words) return { kind: 'reply', protocol: 'imap', text: words, ...(e.serverResponseCode ? { responseCode: e.serverResponseCode } : {}) };
-  if (e.code && DROPPED.has(e.code)) {
-    // Seed 002: a server that closes the connection or the folder mid-run is throttling.
-    return { kind: 'socket', event: stage === 'connect' && e.code !== 'NoConnection' ? 'reset' : 'closed-mid-command', text: e.message ?? e.code };
-  }
-  if (e.code === 'ECONNREFUSED') return { kind: 'socket', event: 'refused' };
-  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return { kind: 'socket', event: 'dns' };
-  if (e.code === 'ETIMEOUT' || e.code === 'ETIMEDOUT' || e.code === 'CONNECT_TIMEOUT' || e.code === 'GREETING_TIMEOUT') return { kind: 'socket', event: 'timeout' };
-  return undefined;
+  // imapflow's NoConnection is a command sent after the connection went: a cut, even while connecting.
+  return e.code ? socketSignal(e.code, e.message ?? '', stage === 'connect' && e.code !== 'NoConnection') : undefined;
 }
 
 /** RFC 5530 codes that mean "try again later", not "you are wrong". */
@@ -72,7 +64,7 @@ export function toImapError(
   const serverResponse = { ...(words ? { serverResponse: words } : {}), ...(signal ? { signal } : {}) };
 
   if (e.code === 'ETHROTTLE') {
-    return new PostroomError('THROTTLED', words ?? 'Request is throttled', { cause: error, retryAfterMs: e.throttleReset, ...serverResponse });
+    return new PostroomError('THROTTLED', words ?? 'Request is throttled', { cause: error, ...(e.throttleReset !== undefined ? { retryAfterMs: e.throttleReset } : {}), ...serverResponse });
   }
   if ((e.serverResponseCode && TRY_LATER_CODES.has(e.serverResponseCode)) || (words && CONNECTION_LIMIT_TEXT.test(words))) {
     return new PostroomError('THROTTLED', words ?? e.serverResponseCode ?? 'server asked to try later', { cause: error, ...serverResponse });

@@ -18,10 +18,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ImapFlow } from 'imapflow';
 import type { ImapConnectionConfig } from '../../config/schema.ts';
-import { errorMessage } from '../../errors.ts';
+import { errorMessage } from '../../model/errors.ts';
 import type { SourceWatcher, WatchContext } from '../source.ts';
 import { createImapClient } from './imap-client.ts';
 import { toImapError } from './imap-errors.ts';
+import { serverEndpoint } from '../source-kit.ts';
 
 export interface IdleTimings {
   /** Re-issue IDLE this often even when the connection is busy with notifications. */
@@ -81,7 +82,7 @@ export class IdleWatcher implements SourceWatcher {
   }
 
   private get endpoint(): { host: string; port: number } {
-    return { host: this.connection.host, port: this.connection.port };
+    return serverEndpoint(this.connection);
   }
 
   /** Starts watching in the background. Calling it again does nothing. */
@@ -111,7 +112,7 @@ export class IdleWatcher implements SourceWatcher {
     for (let first = true; !this.stopped; first = false) {
       if (!first) {
         const delay = backoffDelay(failures, this.timings);
-        this.context.log.info({ connection: this.connection.name, attempt: failures, delayMs: delay }, `IDLE: reconnecting in ${(delay / 1000).toFixed(1)} s`);
+        this.context.log.info({ attempt: failures, delayMs: delay }, `IDLE: reconnecting in ${(delay / 1000).toFixed(1)} s`);
         await pause(delay, this.stopping.signal);
         if (this.stopped) return;
       }
@@ -122,7 +123,7 @@ export class IdleWatcher implements SourceWatcher {
       } catch (error) {
         if (this.stopped) return;
         const reason = error instanceof ConnectionDead ? error.message : errorMessage(toImapError(error, this.endpoint, { stage: 'connect' }));
-        this.context.log.warn({ connection: this.connection.name, folder: this.connection.folder }, `IDLE connection lost: ${reason}`);
+        this.context.log.warn({ folder: this.connection.folder }, `IDLE connection lost: ${reason}`);
       } finally {
         // On stop, stop() itself logs out and closes.
         if (!this.stopped) {
@@ -139,10 +140,10 @@ export class IdleWatcher implements SourceWatcher {
     const client = createImapClient(this.connection);
     this.client = client;
     // imapflow emits 'error' for socket failures; the pending command rejects too, and 'close' follows.
-    client.on('error', (error: Error) => this.context.log.debug({ connection: this.connection.name, err: error }, 'IDLE connection error'));
+    client.on('error', (error: Error) => this.context.log.debug({ err: error }, 'IDLE connection error'));
     await client.connect();
     if (!client.capabilities.has('IDLE')) {
-      this.context.log.info({ connection: this.connection.name }, 'the server has no IDLE: new mail is found by polling only');
+      this.context.log.info('the server has no IDLE: new mail is found by polling only');
       await client.logout().catch(() => undefined);
       return 'no-idle';
     }
@@ -151,10 +152,10 @@ export class IdleWatcher implements SourceWatcher {
     if (this.stopped) return 'stopped';
     const closed = new Promise<CycleEnd>((resolve) => client.once('close', () => resolve('closed')));
     client.on('exists', (event) => {
-      this.context.log.debug({ connection: this.connection.name, count: event.count }, 'IDLE: new mail announced');
+      this.context.log.debug({ count: event.count }, 'IDLE: new mail announced');
       this.context.onMail('new-mail');
     });
-    this.context.log.info({ connection: this.connection.name, folder: this.connection.folder }, first ? 'IDLE: watching for new mail' : 'IDLE: watching again');
+    this.context.log.info({ folder: this.connection.folder }, first ? 'IDLE: watching for new mail' : 'IDLE: watching again');
     // Mail may have arrived before this connection was watching (or while it was away).
     this.context.onMail('connected');
 

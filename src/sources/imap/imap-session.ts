@@ -14,10 +14,11 @@ import type { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
 import { classify } from '../../throttle/classify.ts';
 import type { ImapConnectionConfig } from '../../config/schema.ts';
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import type { FetchResult, ListedEmail, Listing, SourceCursor, SourceKey, SourceSession } from '../source.ts';
 import { toImapError } from './imap-errors.ts';
 import type { ThrottleNotices } from './imap-throttle-notices.ts';
+import { serverEndpoint } from '../source-kit.ts';
 
 /** Emails up to this size travel in batched FETCHes and are held in memory briefly; larger ones stream. */
 const SMALL_EMAIL_BYTES = 1024 * 1024;
@@ -96,7 +97,7 @@ export class ImapSession implements SourceSession {
   }
 
   private get endpoint(): { host: string; port: number } {
-    return { host: this.connection.host, port: this.connection.port };
+    return serverEndpoint(this.connection);
   }
 
   /** Selects the folder; called once by the source before the session is handed out. */

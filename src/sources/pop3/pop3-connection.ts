@@ -13,7 +13,7 @@
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import tls from 'node:tls';
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import { MultilineDecoder } from './multiline-decoder.ts';
 import { Pop3ProtocolError, Pop3ReplyError, parseReply, type Pop3Reply } from './pop3-reply.ts';
 

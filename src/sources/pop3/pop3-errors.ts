@@ -1,12 +1,12 @@
 /**
  * Sorts POP3 failures into Postroom's catalogue. The RFC 2449 / 3206 response codes say most:
- * [AUTH] is a refused login, [IN-USE] / [LOGIN-DELAY] / [SYS/TEMP] mean "try later" (seed 002),
+ * [AUTH] is a refused login, [IN-USE] / [LOGIN-DELAY] / [SYS/TEMP] mean "try later" (RFC 2449, RFC 3206),
  * [SYS/PERM] will not get better by itself. Socket and TLS failures go through the shared
  * network classifier. Every error carries the throttle signal the classifier reads.
  */
-import { PostroomError } from '../../errors.ts';
-import type { ThrottleSignal } from '../../throttle/classify.ts';
-import { classifyNetworkError, type Endpoint } from '../network-errors.ts';
+import { PostroomError } from '../../model/errors.ts';
+import type { ThrottleSignal } from '../../model/throttle-signal.ts';
+import { classifyNetworkError, socketSignal, type Endpoint } from '../../net/network-errors.ts';
 import { Pop3ProtocolError, Pop3ReplyError } from './pop3-reply.ts';
 
 export type Pop3Stage = 'connect' | 'tls' | 'login' | 'list' | 'fetch' | 'acknowledge' | 'quit';
@@ -14,20 +14,9 @@ export type Pop3Stage = 'connect' | 'tls' | 'login' | 'list' | 'fetch' | 'acknow
 /** RFC 2449 / 3206 codes that mean "not now", not "you are wrong". */
 const TRY_LATER_CODES = new Set(['IN-USE', 'LOGIN-DELAY', 'SYS/TEMP']);
 const LOGIN_VERBS = new Set(['USER', 'PASS', 'AUTH PLAIN', 'AUTH XOAUTH2', 'APOP']);
-/** Codes for a connection that went away while we waited for it. */
-const DROPPED = new Set(['EConnectionClosed', 'ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 const AUTH_HINT =
   'Check the username and password, and that POP3 access is enabled for the account. Some providers (Microsoft 365, Gmail) need an app password or OAuth2 (oauth2:) instead of the account password.';
-
-function socketSignal(code: string, message: string, stage: Pop3Stage): ThrottleSignal | undefined {
-  // Seed 002: a server that closes the connection mid-run is throttling.
-  if (DROPPED.has(code)) return { kind: 'socket', event: stage === 'connect' ? 'reset' : 'closed-mid-command', text: message || code };
-  if (code === 'ECONNREFUSED') return { kind: 'socket', event: 'refused' };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'socket', event: 'dns' };
-  if (code === 'ETIMEDOUT') return { kind: 'socket', event: 'timeout' };
-  return undefined;
-}
 
 export function toPop3Error(error: unknown, endpoint: Endpoint, stage: Pop3Stage): PostroomError {
   if (error instanceof PostroomError) return error;
@@ -59,7 +48,7 @@ export function toPop3Error(error: unknown, endpoint: Endpoint, stage: Pop3Stage
   }
 
   const { code = '', message = '' } = (error ?? {}) as { code?: string; message?: string };
-  const signal = socketSignal(code, message, stage);
+  const signal = socketSignal(code, message, stage === 'connect');
   const network = classifyNetworkError(error, endpoint, signal ? { signal } : {});
   if (network) return network;
   return new PostroomError(stage === 'fetch' ? 'FETCH_FAILED' : 'PROTOCOL_ERROR', message || String(error), { cause: error });

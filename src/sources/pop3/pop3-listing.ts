@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import { sourceKeyString, type ListedEmail, type SourceKey } from '../source.ts';
 import type { Pop3Client } from './pop3-client.ts';
 import { Pop3ReplyError } from './pop3-reply.ts';
@@ -67,13 +67,13 @@ async function readFingerprints(client: Pop3Client, numbers: number[]): Promise<
   return fingerprints;
 }
 
-export async function readListing(client: Pop3Client, log: Logger, connectionName: string): Promise<Pop3Listing> {
+export async function readListing(client: Pop3Client, log: Logger): Promise<Pop3Listing> {
   const uidls = await readUidls(client);
   const sizes = await client.list();
   const numbers = [...sizes.keys()].sort((a, b) => a - b);
   const fingerprints = await readFingerprints(client, numbers);
   if (!fingerprints && numbers.length) {
-    log.warn({ connection: connectionName }, 'the POP3 server has no TOP: a reused UIDL cannot be told from a redelivered email');
+    log.warn('the POP3 server has no TOP: a reused UIDL cannot be told from a redelivered email');
   }
   if (!uidls) {
     if (!fingerprints) {
@@ -81,7 +81,7 @@ export async function readListing(client: Pop3Client, log: Logger, connectionNam
         hint: 'Postroom needs UIDL (or at least TOP) to deliver each email exactly once; ask the provider to enable it.',
       });
     }
-    if (numbers.length) log.warn({ connection: connectionName }, 'the POP3 server has no UIDL: emails are keyed by a hash of their headers and size');
+    if (numbers.length) log.warn('the POP3 server has no UIDL: emails are keyed by a hash of their headers and size');
   }
 
   const emails: ListedEmail[] = [];

@@ -10,11 +10,12 @@ import type tls from 'node:tls';
 import { tokenProviderFor } from '../../auth/provider-for.ts';
 import { signInWithToken } from '../../auth/sign-in-with-token.ts';
 import type { Pop3ConnectionConfig } from '../../config/schema.ts';
-import { PostroomError } from '../../errors.ts';
-import { resolveCa } from '../probe.ts';
+import { PostroomError } from '../../model/errors.ts';
+import { resolveCa } from '../../net/probe.ts';
 import { Pop3Client } from './pop3-client.ts';
 import { toPop3Error } from './pop3-errors.ts';
 import { Pop3ReplyError } from './pop3-reply.ts';
+import { serverEndpoint } from '../source-kit.ts';
 
 /** How long a command may wait for the server's next byte. Long enough for a slow server assembling a big RETR. */
 const IDLE_TIMEOUT_MS = 5 * 60 * 1000;
@@ -29,13 +30,9 @@ export function pop3TlsOptions(connection: Pop3ConnectionConfig): tls.Connection
   };
 }
 
-export function endpointOf(connection: Pop3ConnectionConfig): { host: string; port: number } {
-  return { host: connection.host, port: connection.port };
-}
-
 /** Connects and reads the greeting and capabilities; no login yet. */
 export async function connectPop3(connection: Pop3ConnectionConfig): Promise<Pop3Client> {
-  const endpoint = endpointOf(connection);
+  const endpoint = serverEndpoint(connection);
   let client: Pop3Client;
   try {
     client = await Pop3Client.connect({
@@ -59,7 +56,7 @@ export async function connectPop3(connection: Pop3ConnectionConfig): Promise<Pop
 /** STLS when the config asks for it on a plain connection; refuses to go on without it. */
 export async function upgradePop3(client: Pop3Client, connection: Pop3ConnectionConfig): Promise<void> {
   if (connection.useSsl || !connection.startTls) return;
-  const endpoint = endpointOf(connection);
+  const endpoint = serverEndpoint(connection);
   if (client.capabilities.size > 0 && !client.has('STLS')) {
     client.destroy();
     throw new PostroomError('CAPABILITY_MISSING', `${endpoint.host}:${endpoint.port} does not offer STLS`, {
@@ -75,7 +72,7 @@ export async function upgradePop3(client: Pop3Client, connection: Pop3Connection
 }
 
 export async function loginPop3(client: Pop3Client, connection: Pop3ConnectionConfig): Promise<void> {
-  const endpoint = endpointOf(connection);
+  const endpoint = serverEndpoint(connection);
   try {
     if (connection.oauth2) {
       // A refused token (expired early, revoked) is replaced by a fresh one, presented once more.

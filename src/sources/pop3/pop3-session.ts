@@ -20,12 +20,12 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Pop3ConnectionConfig } from '../../config/schema.ts';
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import { sourceKeyString, type FetchResult, type ListedEmail, type Listing, type SourceCursor, type SourceKey, type SourceSession } from '../source.ts';
 import type { Pop3Client } from './pop3-client.ts';
 import { toPop3Error } from './pop3-errors.ts';
 import { readListing } from './pop3-listing.ts';
-import { endpointOf } from './pop3-login.ts';
+import { serverEndpoint } from '../source-kit.ts';
 import { Pop3ReplyError } from './pop3-reply.ts';
 import { withoutServerAddedNewline } from './server-added-newline.ts';
 
@@ -55,12 +55,12 @@ export class Pop3Session implements SourceSession {
   ) {}
 
   private get endpoint(): { host: string; port: number } {
-    return endpointOf(this.connection);
+    return serverEndpoint(this.connection);
   }
 
   async list(_cursor: SourceCursor | undefined): Promise<Listing> {
     try {
-      const listing = await readListing(this.client, this.log, this.connection.name);
+      const listing = await readListing(this.client, this.log);
       this.numbers = listing.numbers;
       return { emails: listing.emails, remap: false, presentKeys: listing.emails.map((email) => email.key) };
     } catch (error) {
@@ -134,7 +134,7 @@ export class Pop3Session implements SourceSession {
 
   async acknowledge(keys: SourceKey[]): Promise<void> {
     if (!this.numbers) {
-      this.log.debug({ connection: this.connection.name, keys: keys.length }, 'POP3: acknowledgements before listing are left to the post-listing pass');
+      this.log.debug({ keys: keys.length }, 'POP3: acknowledgements before listing are left to the post-listing pass');
       return;
     }
     for (const key of keys) {

@@ -1,51 +1,38 @@
 /** The POP3 source, on Postroom's own POP3 client (see pop3-client.ts for why). */
-import type { ConnectionConfig, Pop3ConnectionConfig } from '../../config/schema.ts';
-import { errorMessage } from '../../errors.ts';
-import { probeNetwork } from '../probe.ts';
+import type { ConnectionConfig } from '../../config/schema.ts';
+import { errorMessage } from '../../model/errors.ts';
+import { probeNetwork } from '../../net/probe.ts';
 import type { CheckStep, Source, SourceContext, SourceSession } from '../source.ts';
 import type { Pop3Client } from './pop3-client.ts';
 import { toPop3Error } from './pop3-errors.ts';
-import { connectPop3, endpointOf, loginPop3, openPop3, upgradePop3 } from './pop3-login.ts';
+import { connectPop3, loginPop3, openPop3, upgradePop3 } from './pop3-login.ts';
 import { Pop3Session } from './pop3-session.ts';
+import { checkStep, narrowConnection, serverEndpoint } from '../source-kit.ts';
 
-function asPop3(connection: ConnectionConfig): Pop3ConnectionConfig {
-  if (connection.hostType !== 'pop3') throw new Error(`connection "${connection.name}" is not a POP3 connection`);
-  return connection;
-}
 
 function yesNo(client: Pop3Client, capability: string): string {
   return `${capability} ${client.has(capability) ? 'yes' : 'no'}`;
 }
 
-/** Runs one check step; a failure ends the check with the step marked failed. */
-async function step(steps: CheckStep[], name: CheckStep['step'], work: () => Promise<string>): Promise<boolean> {
-  try {
-    steps.push({ step: name, ok: true, detail: await work() });
-    return true;
-  } catch (error) {
-    steps.push({ step: name, ok: false, detail: errorMessage(error) });
-    return false;
-  }
-}
 
 export const pop3Source: Source = {
   protocol: 'pop3',
 
   async open(config: ConnectionConfig, context: SourceContext): Promise<SourceSession> {
-    const connection = asPop3(config);
+    const connection = narrowConnection(config, 'pop3');
     const client = await openPop3(connection);
     return new Pop3Session(client, connection, context.log);
   },
 
   async check(config: ConnectionConfig, _context: SourceContext): Promise<CheckStep[]> {
-    const connection = asPop3(config);
-    const endpoint = endpointOf(connection);
+    const connection = narrowConnection(config, 'pop3');
+    const endpoint = serverEndpoint(connection);
     const steps = await probeNetwork({ ...endpoint, useSsl: connection.useSsl, tls: connection.tls, timeoutMs: connection.connectTimeout });
     if (steps.some((s) => !s.ok)) return steps;
 
     let client: Pop3Client | undefined;
     try {
-      const connected = await step(steps, 'greeting', async () => {
+      const connected = await checkStep(steps, 'greeting', async () => {
         client = await connectPop3(connection);
         // Only protocol tokens, never the server's own words: a check must not echo whatever a
         // host answers (that would make it a banner-grabbing scanner).
@@ -57,20 +44,20 @@ export const pop3Source: Source = {
       const pop3 = client;
 
       if (!connection.useSsl && connection.startTls) {
-        const upgraded = await step(steps, 'tls', async () => {
+        const upgraded = await checkStep(steps, 'tls', async () => {
           await upgradePop3(pop3, connection);
           return 'STLS: connection upgraded to TLS' + (connection.tls.rejectUnauthorized ? ' (certificate verified)' : ' (certificate NOT verified: tls.rejectUnauthorized is off)');
         });
         if (!upgraded) return steps;
       }
 
-      const loggedIn = await step(steps, 'login', async () => {
+      const loggedIn = await checkStep(steps, 'login', async () => {
         await loginPop3(pop3, connection);
         return `logged in as ${connection.username}${pop3.secure ? ' over TLS' : ' WITHOUT TLS (set useSsl or startTls)'}`;
       });
       if (!loggedIn) return steps;
 
-      await step(steps, 'mailbox', async () => {
+      await checkStep(steps, 'mailbox', async () => {
         const stat = await pop3.stat().catch((error: unknown) => {
           throw toPop3Error(error, endpoint, 'list');
         });

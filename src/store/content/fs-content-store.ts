@@ -13,9 +13,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fsyncFile } from '../../fsync-file.ts';
+import { fsyncFile } from '../../model/fsync-file.ts';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private-files.ts';
-import type { ContentStore, WrittenContent } from './content-store.ts';
+import type { ContentStore, WrittenContent } from '../../model/content-store.ts';
 
 export const REF = /^[0-9a-f]{2}\/[0-9a-f-]{36}$/;
 

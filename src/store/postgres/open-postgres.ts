@@ -4,10 +4,10 @@ import pg from 'pg';
 import { createKyselyStore } from '../kysely-store.ts';
 import type { Tables } from '../sql/tables.ts';
 import type { Store, StoreCapabilities } from '../store.ts';
-import type { ContentStore } from '../content/content-store.ts';
+import type { ContentStore } from '../../model/content-store.ts';
 import { createPgContentStore, ensureContentTable } from './pg-content-store.ts';
 
-export const POSTGRES_CAPABILITIES: StoreCapabilities = Object.freeze({ shared: true, skipLocked: true });
+export const POSTGRES_CAPABILITIES: StoreCapabilities = Object.freeze({ skipLocked: true });
 
 /** int8 columns (epoch milliseconds, tokens) fit in a double for the next 285,000 years. */
 pg.types.setTypeParser(20, (value) => Number(value));

@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
-import type { ContentStore, WrittenContent } from '../content/content-store.ts';
+import type { ContentStore, WrittenContent } from '../../model/content-store.ts';
 
 /** Bytes per row: large enough to keep the row count low, small enough to keep memory flat. */
 const CHUNK_BYTES = 1024 * 1024;

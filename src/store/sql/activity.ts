@@ -1,6 +1,6 @@
 /** Aggregates for the status board and /metrics: one query each, whatever the number of connections. */
 import { sql, type Kysely } from 'kysely';
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import type { OutboxCounts, Store } from '../store.ts';
 import type { Tables } from './tables.ts';
 

@@ -1,6 +1,6 @@
 /** Leases: one row per connection; acquiring is one atomic upsert that bumps the fencing token. */
 import type { Kysely, Transaction } from 'kysely';
-import { PostroomError } from '../../errors.ts';
+import { PostroomError } from '../../model/errors.ts';
 import type { Lease, Store } from '../store.ts';
 import type { LeasesTable, Tables } from './tables.ts';
 

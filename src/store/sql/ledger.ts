@@ -1,7 +1,7 @@
 /** The ledger of emails seen, the outbox rows written with them, and the source cursor. */
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { faultPoint } from '../../engine/fault-points.ts';
-import type { SourceCursor, SourceKey } from '../../sources/source.ts';
+import { faultPoint } from '../../model/fault-points.ts';
+import type { SourceCursor, SourceKey } from '../../model/source-key.ts';
 import type { EmailCommit, Lease, LedgerEntry, LedgerState, Store } from '../store.ts';
 import { assertLeaseHeld } from './leases.ts';
 import type { LedgerTable, Tables } from './tables.ts';
@@ -118,7 +118,7 @@ async function writeEmail(trx: Transaction<Tables>, lease: Lease, commit: EmailC
 
 type LedgerQueries = Pick<
   Store,
-  'findLedger' | 'findLedgerEntries' | 'findByContent' | 'commitEmail' | 'commitEmails' | 'recordAlias' | 'pendingAcknowledgements' | 'markAcknowledged' | 'pruneLedger' | 'getCursor' | 'setCursor'
+  'findLedger' | 'findLedgerEntries' | 'findByContent' | 'commitEmail' | 'commitEmails' | 'recordAlias' | 'pendingAcknowledgements' | 'markAcknowledged' | 'pruneLedger' | 'getCursor'
 >;
 
 export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
@@ -218,12 +218,6 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
     async getCursor(connection) {
       const row = await db.selectFrom('cursors').select('cursor').where('connection', '=', connection).executeTakeFirst();
       return row ? (JSON.parse(row.cursor) as Record<string, unknown>) : undefined;
-    },
-    async setCursor(lease, connection, cursor, now) {
-      await db.transaction().execute(async (trx) => {
-        await assertLeaseHeld(trx, lease, now);
-        await writeCursor(trx, connection, cursor, now);
-      });
     },
   };
 }

@@ -1,6 +1,6 @@
 /** The outbox: pipeline messages waiting for, or failed at, delivery (dead letters included). */
 import type { Kysely } from 'kysely';
-import type { Envelope } from '../../engine/envelope.ts';
+import type { Envelope } from '../../model/envelope.ts';
 import type { OutboxMessage, OutboxState, Store, StoreCapabilities } from '../store.ts';
 import type { OutboxTable, Tables } from './tables.ts';
 

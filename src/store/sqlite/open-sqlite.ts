@@ -14,7 +14,7 @@ const BUSY_TIMEOUT_MS = 10_000;
 /** SQLite's companion files: the WAL and its shared-memory index (and a rollback journal, should one exist). */
 const COMPANION_SUFFIXES = ['-wal', '-shm', '-journal'];
 
-export const SQLITE_CAPABILITIES: StoreCapabilities = Object.freeze({ shared: false, skipLocked: false });
+export const SQLITE_CAPABILITIES: StoreCapabilities = Object.freeze({ skipLocked: false });
 
 export function openSqliteStore(dataDir: string): Store {
   mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });

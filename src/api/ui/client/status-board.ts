@@ -9,6 +9,7 @@ import { ActivityPlot } from './activity-plot.ts';
 import { api } from './api.ts';
 import { ago, clock, duration } from './format.ts';
 import { useRefresh } from './use-refresh.ts';
+import { FAILING_STATES } from '../../connection-states.ts';
 
 /** Often enough to feel live, rare enough for 500 connections and several open tabs. */
 const REFRESH_MS = 3_000;
@@ -50,7 +51,7 @@ export function StatusBoard() {
   const rows = useMemo(() => {
     const needle = filter.trim().toLowerCase();
     return (data?.connections ?? []).filter(
-      (c) => (!needle || c.name.toLowerCase().includes(needle)) && (!problemsOnly || c.state === 'failing' || c.state === 'needs_reauth' || c.state === 'invalid' || c.state === 'throttled' || c.deadLetters > 0),
+      (c) => (!needle || c.name.toLowerCase().includes(needle)) && (!problemsOnly || FAILING_STATES.has(c.state) || c.state === 'throttled' || c.deadLetters > 0),
     );
   }, [data, filter, problemsOnly]);
   const now = data ? Date.parse(data.now) : Date.now();

@@ -3,7 +3,7 @@
  * and each attachment, each with a deterministic id so a redelivery carries the same id.
  */
 import { createHash } from 'node:crypto';
-import type { SourceKey } from '../sources/source.ts';
+import type { SourceKey } from './source-key.ts';
 
 export const PART_KINDS = Object.freeze(['body', 'attachment', 'original'] as const);
 export type PartKind = (typeof PART_KINDS)[number];

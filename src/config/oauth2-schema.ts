@@ -4,7 +4,7 @@
  * the config schema (which imports the destination registry: a cycle).
  */
 import { z } from 'zod';
-import { singleLine } from '../config/single-line.ts';
+import { singleLine } from './single-line.ts';
 
 /** YAML (and a whole-value ${ENV}) reads `secret: 12345` as a number: take it as the text it is. */
 const text = z.union([z.string(), z.number()]).transform(String);

@@ -4,7 +4,7 @@
  * MAX_CA_FILE_BYTES, so a wrong path is an error that says so rather than a stalled process.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { PostroomError } from '../errors.ts';
+import { PostroomError } from '../model/errors.ts';
 
 /** A bundle of every public root CA is about 220 KB; four times that is still plainly a CA file. */
 export const MAX_CA_FILE_BYTES = 1024 * 1024;

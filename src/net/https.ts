@@ -11,8 +11,8 @@ import https from 'node:https';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import tls from 'node:tls';
-import { PostroomError } from '../errors.ts';
-import { resolveCa } from '../sources/probe.ts';
+import { PostroomError } from '../model/errors.ts';
+import { resolveCa } from './probe.ts';
 
 export interface HttpTls {
   rejectUnauthorized?: boolean;
@@ -54,10 +54,11 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 const agents = new Map<string, http.Agent>();
 
 function agentFor(url: URL, options: HttpTls | undefined): http.Agent {
-  const ca = resolveCa(options?.ca);
-  const key = `${url.protocol}|${options?.rejectUnauthorized ?? true}|${options?.servername ?? ''}|${ca ?? ''}`;
+  // Keyed by the option as given (PEM text or a path): a CA file is read once, when its agent is made.
+  const key = `${url.protocol}|${options?.rejectUnauthorized ?? true}|${options?.servername ?? ''}|${options?.ca ?? ''}`;
   let agent = agents.get(key);
   if (!agent) {
+    const ca = url.protocol === 'http:' ? undefined : resolveCa(options?.ca);
     agent =
       url.protocol === 'http:'
         ? new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_ORIGIN })

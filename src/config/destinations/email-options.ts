@@ -1,15 +1,8 @@
 /** The email destination's options: validating a config loads this, not the SMTP client. */
 import { z } from 'zod';
-import { oauth2Schema } from '../auth/oauth2-schema.ts';
-import { singleLine } from '../config/single-line.ts';
-
-const tlsOptions = z
-  .object({
-    rejectUnauthorized: z.boolean().default(true),
-    ca: z.string().optional(),
-    servername: z.string().optional(),
-  })
-  .strict();
+import { oauth2Schema } from '../oauth2-schema.ts';
+import { singleLine } from '../single-line.ts';
+import { tlsSchema } from '../tls-schema.ts';
 
 const addresses = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((value) => (Array.isArray(value) ? value : [value]));
 
@@ -23,7 +16,7 @@ const smtpOptions = z
     username: singleLine(z.string().min(1), 'username').optional(),
     password: z.union([z.string(), z.number()]).transform(String).pipe(singleLine(z.string(), 'password')).optional(),
     oauth2: oauth2Schema.optional(),
-    tls: tlsOptions.prefault({}),
+    tls: tlsSchema.prefault({}),
   })
   .strict();
 
@@ -37,7 +30,7 @@ const graphOptions = z
     mailbox: singleLine(z.string().min(1), 'mailbox'),
     graphEndpoint: z.string().url().default('https://graph.microsoft.com'),
     authorityHost: z.string().url().default('https://login.microsoftonline.com'),
-    tls: tlsOptions.prefault({}),
+    tls: tlsSchema.prefault({}),
   })
   .strict();
 

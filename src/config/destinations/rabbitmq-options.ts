@@ -1,6 +1,6 @@
 /** The RabbitMQ destination's options: validating a config loads this, not the AMQP client. */
 import { z } from 'zod';
-import { duration } from '../config/duration.ts';
+import { duration } from '../duration.ts';
 
 /** RabbitMQ's own max_message_size default (3.8 to 3.13); above it a broker refuses the message anyway. */
 export const DEFAULT_RABBITMQ_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;

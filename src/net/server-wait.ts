@@ -2,11 +2,11 @@
 
 /**
  * Longest server-given wait honoured: Gmail's daily bandwidth cap can last up to a day
- * (THROTTLING.md); anything longer is more likely a bad header or clock skew than a real penalty.
+ * (docs/throttling.md); anything longer is more likely a bad header or clock skew than a real penalty.
  */
 export const MAX_SERVER_WAIT_MS = 86_400_000;
 
-/** Retry-After as delta-seconds; fractions are seen from Graph (THROTTLING.md). */
+/** Retry-After as delta-seconds; fractions are seen from Graph (docs/throttling.md). */
 const DELTA_SECONDS = /^\d+(?:\.\d+)?$/;
 
 /** An HTTP-date always names a weekday or month; requiring a letter keeps Date.parse from reading "-5" as a year. */

@@ -9,8 +9,8 @@
  */
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Envelope } from '../engine/envelope.ts';
-import type { Store } from '../store/store.ts';
+import type { Envelope } from './envelope.ts';
+import type { AccountPause } from './account-pause.ts';
 
 export interface OutgoingMessage {
   envelope: Envelope;
@@ -40,6 +40,12 @@ export interface DestinationContext {
   log: Logger;
   /** The directory of the store, for destinations that keep local state. */
   dataDir?: string;
-  /** The store, for destinations that honour the shared account throttle (email). */
-  store?: Store;
+  /** The shared account pause, for destinations that send through a mailbox account (email). */
+  accountPause?: AccountPause;
 }
+
+/**
+ * Builds the destination a config names from options its type's schema has parsed. The engine is
+ * handed one (destinations/registry.ts) and so never loads a destination driver itself.
+ */
+export type CreateDestination = (name: string, options: { type: string } & Record<string, unknown>, context: DestinationContext) => Destination;

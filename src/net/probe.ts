@@ -5,10 +5,10 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls from 'node:tls';
-import { isPemText, readCaFile } from '../config/ca-file.ts';
-import { errorMessage } from '../errors.ts';
+import { isPemText, readCaFile } from './ca-file.ts';
+import { errorMessage } from '../model/errors.ts';
 import { classifyNetworkError } from './network-errors.ts';
-import type { CheckStep } from './source.ts';
+import type { CheckStep } from '../model/check-step.ts';
 
 export interface ProbeTarget {
   host: string;

@@ -1,6 +1,6 @@
 /** The NATS JetStream destination's options: validating a config loads this, not the NATS client. */
 import { z } from 'zod';
-import { duration } from '../config/duration.ts';
+import { duration } from '../duration.ts';
 
 /** Waiting for the PubAck (and for the connection); past it the attempt is retried. */
 const DEFAULT_ACK_TIMEOUT = '30s';

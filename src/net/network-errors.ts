@@ -2,7 +2,8 @@
  * The one place where socket, DNS and TLS failures from Node (and the libraries on top of it)
  * are sorted into Postroom's error codes. Retry and throttle policy read the resulting code.
  */
-import { PostroomError, type PostroomErrorOptions } from '../errors.ts';
+import { PostroomError, type PostroomErrorOptions } from '../model/errors.ts';
+import type { ThrottleSignal } from '../model/throttle-signal.ts';
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL']);
 const REFUSED_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
@@ -62,5 +63,19 @@ export function classifyNetworkError(error: unknown, endpoint: Endpoint, extra: 
   if (LOST_CODES.has(code)) {
     return new PostroomError('CONNECTION_LOST', `${where} (${code})${message ? `: ${message}` : ''}`, { ...extra, cause: error });
   }
+  return undefined;
+}
+
+/**
+ * A socket failure as the throttle classifier reads it, the same for every protocol: a connection
+ * dropped while a command was in flight is a throttling sign (providers cut connections they
+ * throttle); refused, DNS and timeout failures are named so the classifier can tell them apart.
+ * `connecting`: the drop came before the session was up (a reset, not a cut mid-command).
+ */
+export function socketSignal(code: string, message: string, connecting: boolean): ThrottleSignal | undefined {
+  if (LOST_CODES.has(code)) return { kind: 'socket', event: connecting ? 'reset' : 'closed-mid-command', text: message || code };
+  if (REFUSED_CODES.has(code)) return { kind: 'socket', event: 'refused' };
+  if (DNS_CODES.has(code)) return { kind: 'socket', event: 'dns' };
+  if (TIMEOUT_CODES.has(code)) return { kind: 'socket', event: 'timeout' };
   return undefined;
 }

@@ -5,7 +5,7 @@
  * read these fields; nothing else decides by parsing messages.
  */
 
-import type { ThrottleSignal } from './throttle/classify.ts';
+import type { ThrottleSignal } from './throttle-signal.ts';
 
 export interface ErrorSpec {
   readonly message: string;
@@ -51,7 +51,7 @@ export const ERRORS = Object.freeze({
   PROTOCOL_ERROR: spec('The server answered something unexpected', true, 502),
   CAPABILITY_MISSING: spec('The server lacks a capability Postroom needs', false, 502),
 
-  // Throttling (seed 002)
+  // Throttling (docs/throttling.md)
   THROTTLED: spec('The provider is throttling this account', true, 503, true),
 
   // Emails and pipeline messages

@@ -1,0 +1,114 @@
+/**
+ * The running Postroom, built in one place for the CLI and the tests alike: the store, the
+ * connection registry (postroom.yaml plus connections stored through the API), the metrics, the
+ * worker with its destinations, and the HTTP API. `start()` and `stop()` are idempotent.
+ *
+ *   const service = await PostroomService.open({ config, log });
+ *   await service.start();            // listens (when api.enabled), then polls and delivers
+ *   await service.stop({ timeoutMs }); // finishes the email in hand, releases leases, closes the store
+ *
+ * `mode: 'once'` builds the same service without API or metrics, for `run --once`.
+ */
+import type { Logger } from 'pino';
+import { openControlPlane, type ControlPlane } from '../api/control-plane.ts';
+import type { Config } from '../config/schema.ts';
+import { createDestination } from '../destinations/registry.ts';
+import type { PollOutcome } from '../engine/poll-connection.ts';
+import { Worker, type WorkerOptions } from '../engine/worker.ts';
+import type { DrainResult } from '../engine/delivery.ts';
+import type { Clock } from '../model/clock.ts';
+import { openStore, type OpenedStore } from '../store/open-store.ts';
+
+export interface ServiceOptions {
+  config: Config;
+  log: Logger;
+  /** The directory a relative store path is resolved against (the config file's); default the working directory. */
+  baseDir?: string;
+  /** 'service' (default) serves the API when `api.enabled`; 'once' has no API and keeps no metrics. */
+  mode?: 'service' | 'once';
+  clock?: Clock;
+  holder?: string;
+  /** A store opened by the caller (tests sharing one between workers); the service then leaves it open on stop. */
+  opened?: OpenedStore;
+  /** Worker options for tests: concurrency, hooks. */
+  worker?: Pick<WorkerOptions, 'maxConcurrentPolls' | 'onPoll' | 'onDelivery'>;
+}
+
+export class PostroomService {
+  /** The API's address once started, when the API is served. */
+  url: string | undefined;
+  private api: { url: string; close(): Promise<void> } | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    private readonly options: ServiceOptions,
+    readonly opened: OpenedStore,
+    readonly plane: ControlPlane,
+    readonly worker: Worker,
+    private readonly ownsStore: boolean,
+  ) {}
+
+  static async open(options: ServiceOptions): Promise<PostroomService> {
+    const { config, log } = options;
+    const opened =
+      options.opened ??
+      (await openStore(config.store, { log, ...(options.baseDir ? { baseDir: options.baseDir } : {}), ...(config.contentDir ? { contentDir: config.contentDir } : {}) }));
+    try {
+      const plane = await openControlPlane({ config, opened, log, ...(options.clock ? { clock: options.clock } : {}), withoutMetrics: options.mode === 'once' });
+      const hooks = options.worker ?? {};
+      const worker = new Worker({
+        createDestination,
+        config,
+        opened,
+        log,
+        ...plane.workerOptions,
+        ...hooks,
+        ...(hooks.onPoll && plane.workerOptions.onPoll ? { onPoll: both(plane.workerOptions.onPoll, hooks.onPoll) } : {}),
+        ...(hooks.onDelivery && plane.workerOptions.onDelivery ? { onDelivery: both(plane.workerOptions.onDelivery, hooks.onDelivery) } : {}),
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.holder ? { holder: options.holder } : {}),
+      });
+      return new PostroomService(options, opened, plane, worker, options.opened === undefined);
+    } catch (error) {
+      if (options.opened === undefined) await opened.store.close();
+      throw error;
+    }
+  }
+
+  /** Serves the API (listening first, so a port in use stops the start before any polling), then polls and delivers. */
+  start(): Promise<void> {
+    if (this.stopping) return Promise.reject(new Error('this Postroom service was stopped; open a new one'));
+    this.starting ??= (async () => {
+      if (this.options.mode !== 'once' && this.options.config.api.enabled) {
+        this.api = await this.plane.listen(this.worker);
+        this.url = this.api.url;
+      }
+      this.worker.start();
+    })();
+    return this.starting;
+  }
+
+  /** `run --once`: polls every connection once, delivers everything that can be delivered now. */
+  runOnce(onProgress?: (connection: string, progress: { done: number; total: number }) => void): Promise<{ polls: Map<string, PollOutcome>; delivery: DrainResult }> {
+    return this.worker.runOnce(onProgress);
+  }
+
+  /** Stops serving, finishes the email in hand (up to `timeoutMs`), releases leases and closes the store. */
+  stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.starting?.catch(() => undefined);
+      await this.api?.close();
+      await this.worker.stop(options);
+      if (this.ownsStore) await this.opened.store.close();
+    })();
+    return this.stopping;
+  }
+}
+
+function both<A extends unknown[]>(first: (...args: A) => void, second: (...args: A) => void): (...args: A) => void {
+  return (...args) => {
+    first(...args);
+    second(...args);
+  };
+}

@@ -27,12 +27,18 @@
  *   base64 body that decodes to nothing, bytes that are not an email at all): kept whole as
  *   'original' as well;
  * - a header block that never ends (line endings the parser does not know): 'original';
+ * - an opaque-signed .p7m whose signed content cannot be read: 'original', parseError says why;
  * - headers only (header fields, an empty line, nothing after it): no parts, which is correct, not a loss.
+ * Encrypted email (smime.ts) is 'original' too, by design and without a parseError.
+ *
+ * Beyond what mailparser does, the handler here unwraps what real mail wraps its content in:
+ * uuencode (uuencode.ts, body-uu-files.ts), reports (report.ts), opaque-signed S/MIME (cms.ts),
+ * winmail.dat (tnef-parts.ts) and AppleDouble (apple-double.ts); the envelope's email block gets
+ * what these say about the email as a whole (report, autoReply, list, signed, encrypted).
  * Errors of the raw stream (the fetch) and of the content store are thrown: the email was
  * not read or could not be stored, and the caller retries.
  */
 import { Readable } from 'node:stream';
-import libmime from 'libmime';
 import { finished } from 'node:stream/promises';
 import type { AttachmentStream } from 'mailparser';
 import type { ContentStore } from '../model/content-store.ts';
@@ -48,7 +54,6 @@ import { mayHoldUuFiles, storedLines, takeOutUuFiles, type BodyLines } from './b
 import { stringPieces } from './uuencode.ts';
 import { cidReferences } from './cid-references.ts';
 import type { PartInfo } from './email-parser.ts';
-import { cleanFileName, fallbackAttachmentName } from './file-names.ts';
 import { isTnef, type TnefMessage } from './tnef.ts';
 import { tnefBody, unpackTnef } from './tnef-parts.ts';
 import { ORIGINAL_ALONGSIDE_PART_INDEX, originalPart, originalSource, type OriginalSource } from './keep-original.ts';

@@ -11,7 +11,6 @@
  * Kept apart from corpus.ts, which every protocol's tests deliver: these run once through the
  * splitter and once through a real IMAP pickup.
  */
-import { createHash } from 'node:crypto';
 import {
   attachment,
   base64Lines,
@@ -784,11 +783,6 @@ export function buildRealWorldCorpus(): CorpusEmail[] {
     tnefEmbeddedMessage(),
     outlookItems(),
   ];
-}
-
-/** For the fuzz test: deterministic, so a failing seed can be replayed. */
-export function corpusDigest(corpus: CorpusEmail[]): string {
-  return createHash('sha256').update(corpus.map((entry) => entry.raw.toString('latin1')).join('\u0000')).digest('hex');
 }
 
 export type { ExpectedPart };

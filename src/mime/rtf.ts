@@ -13,6 +13,7 @@
  * outside \htmlrtf ... \htmlrtf0 spans; \fromtext holds plain text. Anything else is RTF proper
  * and is delivered as RTF.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { codepageDecoder } from './tnef.ts';
 
 const COMPRESSED = 0x75465a4c; // 'LZFu'
@@ -76,6 +77,11 @@ export type Deencapsulated = { kind: 'html' | 'text'; text: string } | { kind: '
 const SKIPPED_DESTINATIONS: ReadonlySet<string> = new Set(['fonttbl', 'colortbl', 'stylesheet', 'info', 'pict', 'object', 'header', 'footer', 'listtable', 'listoverridetable', 'rsidtbl', 'generator', 'xmlnstbl', 'mmathPr', 'themedata', 'latentstyles', 'datastore', 'filetbl', 'revtbl']);
 /** Groups nested deeper than this are taken as garbage: the RTF is delivered as RTF. */
 const MAX_GROUP_DEPTH = 512;
+/** Characters that end a run of plain text. */
+const SPECIAL = /[\\{}\r\n]/g;
+/** Longest the reader works without letting other work run, and how often it looks at the clock. */
+const MAX_BUSY_MS = 5;
+const PACE_STEPS = 1024;
 
 interface Group {
   /** Text here is not output (a skipped destination, or \htmlrtf on). */
@@ -87,19 +93,19 @@ interface Group {
   uc: number;
 }
 
-/** The HTML or text an RTF encapsulates, or `rtf` when it is RTF proper. */
-export function deencapsulate(rtf: Buffer): Deencapsulated {
+/** The HTML or text an RTF encapsulates, or `rtf` when it is RTF proper. Yields to the event loop as it reads a large one. */
+export async function deencapsulate(rtf: Buffer): Promise<Deencapsulated> {
   const head = rtf.subarray(0, 1024).toString('latin1');
   const fromHtml = /\\fromhtml1/.test(head);
   const fromText = /\\fromtext/.test(head);
   if (!fromHtml && !fromText) return { kind: 'rtf' };
   const cpg = /\\ansicpg(\d+)/.exec(head);
   const decoder = codepageDecoder(cpg ? Number(cpg[1]) : 1252);
-  const text = readText(rtf.toString('latin1'), decoder);
+  const text = await readText(rtf.toString('latin1'), decoder);
   return text === undefined ? { kind: 'rtf' } : { kind: fromHtml ? 'html' : 'text', text };
 }
 
-function readText(source: string, decoder: TextDecoder): string | undefined {
+async function readText(source: string, decoder: TextDecoder): Promise<string | undefined> {
   const out: string[] = [];
   const bytes: number[] = [];
   const flushBytes = (): void => {
@@ -117,7 +123,13 @@ function readText(source: string, decoder: TextDecoder): string | undefined {
   let skipChars = 0;
   let at = 0;
   let groupStart = false;
+  let since = performance.now();
+  let steps = 0;
   while (at < source.length) {
+    if (++steps % PACE_STEPS === 0 && performance.now() - since > MAX_BUSY_MS) {
+      await nextTurn();
+      since = performance.now();
+    }
     const char = source[at]!;
     if (char === '{') {
       if (stack.length >= MAX_GROUP_DEPTH) return undefined;
@@ -140,13 +152,21 @@ function readText(source: string, decoder: TextDecoder): string | undefined {
       continue;
     }
     if (char !== '\\') {
-      if (skipChars > 0) skipChars -= 1;
-      else if (visible(group)) {
-        flushBytes();
-        out.push(char);
-      }
       groupStart = false;
-      at += 1;
+      if (skipChars > 0) {
+        skipChars -= 1;
+        at += 1;
+        continue;
+      }
+      // A run of plain text up to the next special character, in one piece.
+      SPECIAL.lastIndex = at;
+      const next = SPECIAL.exec(source);
+      const end = next ? next.index : source.length;
+      if (visible(group)) {
+        flushBytes();
+        out.push(source.slice(at, end));
+      }
+      at = end;
       continue;
     }
     // A control symbol or word.

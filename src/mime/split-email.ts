@@ -328,7 +328,7 @@ async function bodyParts(parsed: ParsedEmail, written: Written, options: SplitOp
   let choice = chooseBody(parsed.text, parsed.html);
   if (!choice && written.tnef) {
     // An RTF-only Outlook email: the body is inside winmail.dat.
-    const inside = tnefBody(written.tnef);
+    const inside = await tnefBody(written.tnef);
     if (inside && 'rtf' in inside) return { parts: [await writeBodyBytes(inside.rtf, BODY_RTF_NAME, 'application/rtf', content)], cids };
     if (inside) choice = chooseBody(inside.text, inside.html);
     if (choice) for (const cid of cidReferences(inside && 'html' in inside ? inside.html : undefined)) cids.add(cid);

@@ -18,18 +18,16 @@ const CRLF = '\r\n';
 const BASE64_LINE = 76;
 const MIME_HEADERS = /^(content-[a-z-]*|mime-version)$/i;
 
-export function tnefMessageEmail(message: TnefMessage): Buffer {
-  return Buffer.from(entity(message), 'utf8');
+export async function tnefMessageEmail(message: TnefMessage): Promise<Buffer> {
+  return Buffer.from(await entity(message), 'utf8');
 }
 
-function entity(message: TnefMessage): string {
+async function entity(message: TnefMessage): Promise<string> {
   const head = topHeaders(message);
-  const body = bodyParts(message);
-  const parts = [
-    ...body,
-    ...message.attachments.map((file) => base64Part(file.data, contentTypeFor(file.filename), file.filename)),
-    ...message.messages.map((inner) => ['Content-Type: message/rfc822', 'Content-Disposition: attachment', '', entity(inner.message)].join(CRLF)),
-  ];
+  const body = await bodyParts(message);
+  const inner: string[] = [];
+  for (const item of message.messages) inner.push(['Content-Type: message/rfc822', 'Content-Disposition: attachment', '', await entity(item.message)].join(CRLF));
+  const parts = [...body, ...message.attachments.map((file) => base64Part(file.data, contentTypeFor(file.filename), file.filename)), ...inner];
   if (parts.length === 1 && message.attachments.length === 0 && message.messages.length === 0) {
     return [...head, 'MIME-Version: 1.0', parts[0]!].join(CRLF);
   }
@@ -62,13 +60,13 @@ function topHeaders(message: TnefMessage): string[] {
 }
 
 /** The body as one part (or a multipart/alternative of text and HTML); none when the item has no body. */
-function bodyParts(message: TnefMessage): string[] {
+async function bodyParts(message: TnefMessage): Promise<string[]> {
   let { text, html } = message;
   let rtf: Buffer | undefined;
   if (text === undefined && html === undefined && message.compressedRtf) {
     try {
       const raw = decompressRtf(message.compressedRtf);
-      const inside = deencapsulate(raw);
+      const inside = await deencapsulate(raw);
       if (inside.kind === 'html') html = inside.text;
       else if (inside.kind === 'text') text = inside.text;
       else rtf = raw;

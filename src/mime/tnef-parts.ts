@@ -55,7 +55,7 @@ export async function unpackTnef(part: SplitPart, content: ContentStore, room: n
     for (const item of items) {
       const partIndex = part.partIndex * TNEF_CHILD_BASE + parts.length + 1;
       const filename = embeddedEmailName(partIndex, item.message.subject ?? item.title ?? null);
-      parts.push(await stored(content, tnefMessageEmail(item.message), partIndex, filename, 'message/rfc822'));
+      parts.push(await stored(content, await tnefMessageEmail(item.message), partIndex, filename, 'message/rfc822'));
     }
   } catch (error) {
     await Promise.allSettled(parts.map((written) => content.remove(written.contentRef)));
@@ -78,11 +78,11 @@ function* slices(data: Buffer): Generator<Buffer> {
 /** A TNEF body as the email's body: HTML or text where it has (or its RTF encapsulates) them, else the RTF itself. */
 export type TnefBody = { text?: string; html?: string } | { rtf: Buffer };
 
-export function tnefBody(message: TnefMessage): TnefBody | undefined {
+export async function tnefBody(message: TnefMessage): Promise<TnefBody | undefined> {
   if (message.compressedRtf) {
     try {
       const rtf = decompressRtf(message.compressedRtf);
-      const inside = deencapsulate(rtf);
+      const inside = await deencapsulate(rtf);
       if (inside.kind === 'html') return { html: inside.text };
       if (inside.kind === 'text') return { text: inside.text };
       if (message.html === undefined && message.text === undefined) return { rtf };

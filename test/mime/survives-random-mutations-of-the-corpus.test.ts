@@ -20,7 +20,7 @@ import { buildRealWorldCorpus } from '../support/real-world-corpus.ts';
 import { readPart, split, tempStore, type TempStore } from './mime-test-kit.ts';
 
 const SEED = Number(process.env.POSTROOM_FUZZ_SEED ?? 20261202);
-const CASES = Number(process.env.POSTROOM_FUZZ_CASES ?? 200);
+const CASES = Number(process.env.POSTROOM_FUZZ_CASES ?? 150);
 /** One email of a few KB splits in milliseconds; a second means something loops. */
 const HANG_BOUND_MS = 2000;
 /** The emails are a few KB each: a splitter that holds on to anything grows far less than this. */

@@ -36,6 +36,7 @@ import type { Envelope } from '../model/envelope.ts';
 import { PostroomError } from '../model/errors.ts';
 import { resolveCa } from '../net/probe.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
+import { readWhole } from './whole-content.ts';
 
 /** What a header value may hold; an email can declare any bytes as its content type (it is in the envelope too). */
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
@@ -51,17 +52,6 @@ function subjectFor(template: string, envelope: Envelope): string {
 /** The subjects a created stream listens on: every placeholder becomes one wildcard token. */
 function streamSubject(template: string): string {
   return template.replaceAll('{connection}', '*').replaceAll('{kind}', '*');
-}
-
-async function readCapped(message: OutgoingMessage, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of message.openContent()) {
-    total += (chunk as Buffer).length;
-    if (total > max) throw new PostroomError('DELIVERY_REJECTED', `${message.envelope.id} is larger than the ${max}-byte NATS message limit`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, total);
 }
 
 /** `[scheme://][userinfo@]rest`: what a NATS server address may look like. */
@@ -169,7 +159,7 @@ export function createNatsDestination(name: string, options: NatsOptions, contex
           hint: 'NATS carries each message whole: raise maxMessageBytes and the server\'s max_payload, or send large attachments to a webhook or directory destination',
         });
       }
-      let data = await readCapped(message, max);
+      let data = await readWhole(message, max, 'the NATS message limit');
       const headers = natsHeaders();
       const trace = traceHeaders();
       for (const [header, value] of Object.entries(trace)) headers.set(header, value);

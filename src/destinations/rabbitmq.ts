@@ -33,6 +33,7 @@ import { amqpProperties, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEve
 import type { Envelope } from '../model/envelope.ts';
 import { PostroomError } from '../model/errors.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
+import { readWhole } from './whole-content.ts';
 
 /**
  * amqplib holds each message whole: concurrent deliveries together hold at most this many bytes
@@ -70,17 +71,6 @@ function brokerName(url: string): string {
   } catch {
     return 'the broker';
   }
-}
-
-async function readCapped(message: OutgoingMessage, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of message.openContent()) {
-    total += (chunk as Buffer).length;
-    if (total > max) throw new PostroomError('DELIVERY_REJECTED', `${message.envelope.id} is larger than maxMessageBytes (${max})`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, total);
 }
 
 function publishProperties(envelope: Envelope, format: MessageFormat, trace: Record<string, string>): Options.Publish {
@@ -216,7 +206,7 @@ export function createRabbitmqDestination(name: string, options: RabbitmqOptions
       }
       await budget.take(envelope.size);
       try {
-        await publish(envelope, await readCapped(message, options.maxMessageBytes));
+        await publish(envelope, await readWhole(message, options.maxMessageBytes, 'maxMessageBytes'));
       } finally {
         budget.give(envelope.size);
       }

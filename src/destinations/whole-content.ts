@@ -1,5 +1,5 @@
 /**
- * For destinations whose client sends each message whole (Redis): content read into one buffer,
+ * For destinations whose client sends each message whole (RabbitMQ, NATS, Redis): content read into one buffer,
  * capped, and a budget that bounds how much content concurrent deliveries hold at once.
  */
 import { PostroomError } from '../model/errors.ts';

@@ -14,14 +14,17 @@ if [ ${#need_packages[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_packages[@]}" >/dev/null
 fi
 
-# Local services the suite talks to; start any that is down (commands from the machine's docs).
+# Local services the suite talks to (PostgreSQL, RabbitMQ, NATS, Redis); start any that is down (commands from the machine's docs).
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if ! port_open 5432 && command -v pg_ctlcluster >/dev/null; then pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true; fi
 if ! port_open 5672 && command -v rabbitmq-server >/dev/null; then rabbitmq-server -detached || true; fi
 if ! port_open 4222 && [ -x /usr/sbin/nats-server ]; then
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server || true
 fi
-for port in 5432 5672 4222; do
+if ! port_open 6379 && command -v redis-server >/dev/null; then
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no || true
+fi
+for port in 5432 5672 4222 6379; do
   for _ in $(seq 1 60); do port_open "$port" && break; sleep 1; done
 done
 

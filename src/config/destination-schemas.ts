@@ -8,6 +8,7 @@ import { directoryOptions } from './destinations/directory-options.ts';
 import { emailOptions } from './destinations/email-options.ts';
 import { natsOptions } from './destinations/nats-options.ts';
 import { rabbitmqOptions } from './destinations/rabbitmq-options.ts';
+import { redisOptions } from './destinations/redis-options.ts';
 import { webhookOptions } from './destinations/webhook-options.ts';
 
 export const DESTINATION_SCHEMAS = {
@@ -15,6 +16,7 @@ export const DESTINATION_SCHEMAS = {
   webhook: webhookOptions,
   rabbitmq: rabbitmqOptions,
   nats: natsOptions,
+  redis: redisOptions,
   email: emailOptions,
 } as const satisfies Record<string, z.ZodType>;
 

@@ -255,6 +255,26 @@ export const configSchema = z
       .prefault({}),
     api: apiSchema.prefault({}),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).strict().prefault({}),
+    /**
+     * Traces (OpenTelemetry): with `otlp`, or when OTEL_EXPORTER_OTLP_ENDPOINT is set, spans per
+     * poll, email and delivery go to an OTLP/HTTP collector; without either nothing is traced.
+     */
+    telemetry: z
+      .object({
+        otlp: z
+          .object({
+            /** The collector's OTLP/HTTP address, e.g. http://127.0.0.1:4318; traces go to <endpoint>/v1/traces. */
+            endpoint: z.string().url('give the OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318'),
+            /** Extra request headers, e.g. an API key the collector wants. */
+            headers: z.record(z.string(), z.string()).default({}),
+          })
+          .strict()
+          .optional(),
+        /** `service.name` of the spans. */
+        serviceName: z.string().min(1).default('postroom'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -8,9 +8,15 @@
  *     a crashed worker's claims free up after a minute, so streams this destination creates
  *     get `duplicateWindow` (default 1 h); for an existing stream, check its duplicate_window.
  *   - headers: `Content-Type`, `Postroom-Envelope` (the envelope as base64url JSON: header
- *     values must be ASCII), `Postroom-Connection`, `Postroom-Kind`.
+ *     values must be ASCII), `Postroom-Connection`, `Postroom-Kind`, and `traceparent` (W3C
+ *     trace context) when Postroom is traced.
  *   - `subject` may contain {connection} and {kind}; a dot in a connection name becomes `_`
  *     there, so it stays one subject token.
+ *
+ * `format: cloudevents`: the CloudEvents NATS binding in binary content mode, every attribute as
+ * a `ce-<name>` header (percent-encoded as over HTTP) and Content-Type the content's;
+ * `format: cloudevents-structured`: the payload is the CloudEvents JSON document (content as
+ * data_base64, Content-Type application/cloudevents+json). The Postroom-* headers stay.
  *
  * NATS carries a message whole, so its size is capped by `maxMessageBytes` and by the server's
  * max_payload (1 MB unless configured); a bigger one is refused for good (DELIVERY_REJECTED).
@@ -24,10 +30,13 @@
  */
 import { connect, ErrorCode, headers as natsHeaders, nanos, NatsError, type JetStreamClient, type NatsConnection } from 'nats';
 import type { NatsOptions } from '../config/destinations/nats-options.ts';
+import { traceHeaders } from '../model/tracing.ts';
+import { binaryHeaders, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEventBuffer } from './cloudevents.ts';
 import type { Envelope } from '../model/envelope.ts';
 import { PostroomError } from '../model/errors.ts';
 import { resolveCa } from '../net/probe.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
+import { readWhole } from './whole-content.ts';
 
 /** What a header value may hold; an email can declare any bytes as its content type (it is in the envelope too). */
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
@@ -43,17 +52,6 @@ function subjectFor(template: string, envelope: Envelope): string {
 /** The subjects a created stream listens on: every placeholder becomes one wildcard token. */
 function streamSubject(template: string): string {
   return template.replaceAll('{connection}', '*').replaceAll('{kind}', '*');
-}
-
-async function readCapped(message: OutgoingMessage, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of message.openContent()) {
-    total += (chunk as Buffer).length;
-    if (total > max) throw new PostroomError('DELIVERY_REJECTED', `${message.envelope.id} is larger than the ${max}-byte NATS message limit`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, total);
 }
 
 /** `[scheme://][userinfo@]rest`: what a NATS server address may look like. */
@@ -161,9 +159,16 @@ export function createNatsDestination(name: string, options: NatsOptions, contex
           hint: 'NATS carries each message whole: raise maxMessageBytes and the server\'s max_payload, or send large attachments to a webhook or directory destination',
         });
       }
-      const data = await readCapped(message, max);
+      let data = await readWhole(message, max, 'the NATS message limit');
       const headers = natsHeaders();
-      if (HEADER_VALUE.test(envelope.contentType)) headers.set('Content-Type', envelope.contentType);
+      const trace = traceHeaders();
+      for (const [header, value] of Object.entries(trace)) headers.set(header, value);
+      if (options.format === 'cloudevents-structured') {
+        data = structuredEventBuffer(eventAttributes(envelope, trace), data);
+        if (data.length > max) throw new PostroomError('DELIVERY_REJECTED', `${envelope.id} as a CloudEvents document is ${data.length} bytes, over the ${max}-byte limit of destination "${name}"`);
+        headers.set('Content-Type', STRUCTURED_CONTENT_TYPE);
+      } else if (HEADER_VALUE.test(envelope.contentType)) headers.set('Content-Type', envelope.contentType);
+      if (options.format === 'cloudevents') for (const [header, value] of Object.entries(binaryHeaders(eventAttributes(envelope, trace)))) headers.set(header, value);
       headers.set('Postroom-Envelope', Buffer.from(JSON.stringify(envelope), 'utf8').toString('base64url'));
       headers.set('Postroom-Connection', envelope.connection);
       headers.set('Postroom-Kind', envelope.kind);

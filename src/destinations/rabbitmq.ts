@@ -9,7 +9,13 @@
  *     `contentType`, `type` (= kind), `appId` "postroom", `timestamp`;
  *   - headers: `postroom-envelope` (the envelope as JSON) and the fields worth routing on
  *     (`postroom-connection`, `postroom-kind`, `postroom-filename`, `postroom-part-index`,
- *     `postroom-size`, `postroom-sha256`), so a headers exchange can route without parsing.
+ *     `postroom-size`, `postroom-sha256`), so a headers exchange can route without parsing;
+ *     and `traceparent` (W3C trace context) when Postroom is traced.
+ *
+ * `format: cloudevents`: the CloudEvents AMQP binding in binary content mode, every attribute
+ * also as an application property `cloudEvents:<name>` (typed) and the content as it is;
+ * `format: cloudevents-structured`: the body is the CloudEvents JSON document (content as
+ * data_base64, content-type application/cloudevents+json). The `postroom-*` headers stay.
  *
  * Publish to `exchange` with `routingKey` (placeholders {connection} and {kind}), or to `queue`
  * (the default exchange). Nothing is declared: the broker's topology belongs to its operators.
@@ -21,9 +27,13 @@
  */
 import { connect, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
 import type { RabbitmqOptions } from '../config/destinations/rabbitmq-options.ts';
+import type { MessageFormat } from '../config/destinations/format-option.ts';
+import { traceHeaders } from '../model/tracing.ts';
+import { amqpProperties, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEventBuffer } from './cloudevents.ts';
 import type { Envelope } from '../model/envelope.ts';
 import { PostroomError } from '../model/errors.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
+import { readWhole } from './whole-content.ts';
 
 /**
  * amqplib holds each message whole: concurrent deliveries together hold at most this many bytes
@@ -63,19 +73,9 @@ function brokerName(url: string): string {
   }
 }
 
-async function readCapped(message: OutgoingMessage, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of message.openContent()) {
-    total += (chunk as Buffer).length;
-    if (total > max) throw new PostroomError('DELIVERY_REJECTED', `${message.envelope.id} is larger than maxMessageBytes (${max})`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, total);
-}
-
-function publishProperties(envelope: Envelope): Options.Publish {
-  return {
+function publishProperties(envelope: Envelope, format: MessageFormat, trace: Record<string, string>): Options.Publish {
+  const attributes = format === 'raw' ? undefined : eventAttributes(envelope, trace);
+  const properties: Options.Publish = {
     messageId: envelope.id,
     persistent: true,
     mandatory: true,
@@ -91,8 +91,12 @@ function publishProperties(envelope: Envelope): Options.Publish {
       'postroom-part-index': envelope.partIndex,
       'postroom-size': envelope.size,
       'postroom-sha256': envelope.sha256,
+      ...trace,
+      ...(format === 'cloudevents' && attributes ? amqpProperties(attributes) : {}),
     },
   };
+  if (format === 'cloudevents-structured') properties.contentType = STRUCTURED_CONTENT_TYPE;
+  return properties;
 }
 
 export function createRabbitmqDestination(name: string, options: RabbitmqOptions, context: DestinationContext): Destination {
@@ -154,6 +158,8 @@ export function createRabbitmqDestination(name: string, options: RabbitmqOptions
 
   /** Publishes on the shared confirm channel and waits for the broker's confirm. */
   const publish = async (envelope: Envelope, content: Buffer): Promise<void> => {
+    const trace = traceHeaders();
+    if (options.format === 'cloudevents-structured') content = structuredEventBuffer(eventAttributes(envelope, trace), content);
     const key = fill(routingKey, envelope);
     let confirm: ConfirmChannel;
     try {
@@ -167,7 +173,7 @@ export function createRabbitmqDestination(name: string, options: RabbitmqOptions
       await new Promise<void>((resolve, reject) => {
         timer = setTimeout(() => reject(new Error(`no confirm within ${options.timeout} ms`)), options.timeout);
         try {
-          confirm.publish(exchange, key, content, publishProperties(envelope), (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+          confirm.publish(exchange, key, content, publishProperties(envelope, options.format, trace), (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
         } catch (error) {
           reject(error as Error);
         }
@@ -200,7 +206,7 @@ export function createRabbitmqDestination(name: string, options: RabbitmqOptions
       }
       await budget.take(envelope.size);
       try {
-        await publish(envelope, await readCapped(message, options.maxMessageBytes));
+        await publish(envelope, await readWhole(message, options.maxMessageBytes, 'maxMessageBytes'));
       } finally {
         budget.give(envelope.size);
       }

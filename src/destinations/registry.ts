@@ -16,6 +16,7 @@ const DRIVERS: Record<DestinationTypeName, () => Promise<Driver>> = {
   webhook: async () => (await import('./webhook.ts')).createWebhookDestination,
   rabbitmq: async () => (await import('./rabbitmq.ts')).createRabbitmqDestination,
   nats: async () => (await import('./nats.ts')).createNatsDestination,
+  redis: async () => (await import('./redis.ts')).createRedisDestination,
   email: async () => (await import('./email.ts')).createEmailDestination,
 };
 

@@ -7,17 +7,29 @@
  *     header value) and `Content-Length` envelope.size.
  *   - `Postroom-Envelope`: the envelope as JSON, base64url-encoded (a header, not multipart, so
  *     the body stays the plain content a receiver can store or hash as it is; base64url because
- *     header values must be ASCII and file names and subjects are not). Mind the receiver's
- *     header size limit (often 8-16 KB): an email with hundreds of recipients makes a big envelope.
- *   - `Idempotency-Key`: envelope.id, the same on every attempt: the outbox delivers at least
- *     once, a receiver that keeps the keys it has seen gets each message exactly once.
- *   - with `secret`: `Postroom-Timestamp: <unix seconds>` and
- *     `Postroom-Signature: v2=<hex HMAC-SHA256(secret, "<timestamp>.<idempotency key>.<envelope
- *     header>.<body bytes>")>`: everything a receiver relies on (none of the three headers can
- *     hold a dot, so the string is unambiguous). A receiver recomputes it from the headers as
- *     received and the raw body, compares in constant time, and refuses timestamps too far from
- *     its clock (replay). Signing the body before sending it means reading the content twice
- *     (once to sign, once to send), which keeps memory flat for large attachments.
+ *     header values must be ASCII and file names and subjects are not). At most
+ *     `maxEnvelopeHeaderBytes` (4 KB): a bigger envelope (hundreds of recipients) is shortened
+ *     to fit, recipients first (envelope-header.ts), and `Postroom-Envelope-Shortened: true` says
+ *     so. With `envelope: body` the body is multipart/form-data instead: an `envelope` part with
+ *     the whole envelope, then a `content` part, and there is no envelope header.
+ *   - `webhook-id` and `Idempotency-Key`: envelope.id, the same on every attempt: the outbox
+ *     delivers at least once, a receiver that keeps the ids it has seen gets each message once.
+ *   - Standard Webhooks (standardwebhooks.com): `webhook-timestamp: <unix seconds>` and, with
+ *     `secret`, `webhook-signature: v1,<base64 HMAC-SHA256(key, "<webhook-id>.<timestamp>.<body>")>`,
+ *     the key being the base64 after `whsec_`; one `v1,…` per configured secret, separated by
+ *     spaces (rotation: a receiver holding the old or the new secret verifies it). Any Standard
+ *     Webhooks verifier checks it and refuses timestamps more than five minutes off. The
+ *     signature covers id, timestamp and body, not the other headers. Signing the body before
+ *     sending it means reading the content twice (once to sign, once to send), which keeps
+ *     memory flat for large attachments.
+ *   - `format: cloudevents`: a CloudEvents 1.0 event in HTTP binary content mode, the same body
+ *     with the attributes as `ce-*` headers (see cloudevents.ts); `format: cloudevents-structured`:
+ *     the body is one CloudEvents JSON document (`application/cloudevents+json`) with the content
+ *     as `data_base64`, streamed (its Content-Length is known before it is encoded). The other
+ *     headers are the same in every format.
+ *   - `traceparent` (W3C trace context, and `tracestate` when there is one) when Postroom is
+ *     traced: the delivery's span, so the receiver's trace continues the email's; in the
+ *     CloudEvents formats also as the `traceparent` extension attribute.
  *   - plain http:// only to loopback, unless `allowInsecureHttp: true`: emails (and the signed
  *     requests a man in the middle could replay) do not cross a network unencrypted by accident.
  *
@@ -26,15 +38,18 @@
  * status is a refusal for good (DELIVERY_REJECTED: dead letter at once). Redirects are not
  * followed: the body would have to be sent again to a place nobody configured.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Envelope } from '../model/envelope.ts';
 import { PostroomError } from '../model/errors.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
-import type { WebhookOptions } from '../config/destinations/webhook-options.ts';
+import { secretKey, webhookSecrets, type WebhookOptions } from '../config/destinations/webhook-options.ts';
 import { parseRetryAfter } from '../net/server-wait.ts';
+import { binaryHeaders, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEvent } from './cloudevents.ts';
+import { envelopeHeader } from './envelope-header.ts';
+import { traceHeaders } from '../model/tracing.ts';
 
 export { DEFAULT_WEBHOOK_TIMEOUT, webhookOptions, type WebhookOptions } from '../config/destinations/webhook-options.ts';
 
@@ -44,16 +59,79 @@ const ERROR_BODY_CHARS = 300;
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 const FALLBACK_CONTENT_TYPE = 'application/octet-stream';
 
-/** The `Postroom-Envelope` header value; receivers decode it with base64url then JSON.parse. */
-export function encodeEnvelopeHeader(envelope: Envelope): string {
-  return Buffer.from(JSON.stringify(envelope), 'utf8').toString('base64url');
+/**
+ * The Standard Webhooks `webhook-signature` value: `v1,<base64 HMAC-SHA256>` over
+ * "<id>.<timestamp>.<body>" for each key, space-separated, the body read once for all of them.
+ */
+async function standardSignature(keys: Buffer[], id: string, timestamp: string, body: Readable): Promise<string> {
+  const hmacs = keys.map((key) => createHmac('sha256', key).update(`${id}.${timestamp}.`));
+  for await (const chunk of body) for (const hmac of hmacs) hmac.update(chunk as Buffer);
+  return hmacs.map((hmac) => `v1,${hmac.digest('base64')}`).join(' ');
 }
 
-/** The v2 signature: HMAC-SHA256 over "<timestamp>.<idempotency key>.<envelope header>.<body>". */
-async function sign(secret: string, timestamp: string, idempotencyKey: string, envelopeHeader: string, message: OutgoingMessage): Promise<string> {
-  const hmac = createHmac('sha256', secret).update(`${timestamp}.${idempotencyKey}.${envelopeHeader}.`);
-  for await (const chunk of message.openContent()) hmac.update(chunk as Buffer);
-  return `v2=${hmac.digest('hex')}`;
+interface RequestBody {
+  /** Content-Type and, in binary content mode, the ce- headers. */
+  headers: Record<string, string>;
+  length: number;
+  /** The body afresh (read once to sign it, once to send it). */
+  open(): Readable;
+}
+
+/** A file name as a quoted-string parameter: ASCII only (the real name is in the envelope part). */
+function asciiFilename(filename: string): string {
+  return filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+}
+
+/**
+ * `envelope: body`: multipart/form-data (RFC 7578), the `envelope` part (JSON) first, then the
+ * `content` part with the bytes as they are. Every framework's form parser reads it.
+ */
+function multipartBody(message: OutgoingMessage, contentType: string): RequestBody {
+  const { envelope } = message;
+  const boundary = `postroom-${randomBytes(16).toString('hex')}`;
+  const head = Buffer.from(
+    [
+      `--${boundary}`,
+      'Content-Disposition: form-data; name="envelope"',
+      'Content-Type: application/json',
+      '',
+      JSON.stringify(envelope),
+      `--${boundary}`,
+      `Content-Disposition: form-data; name="content"; filename="${asciiFilename(envelope.filename)}"`,
+      `Content-Type: ${contentType}`,
+      '',
+      '',
+    ].join('\r\n'),
+    'utf8',
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`, 'ascii');
+  return {
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    length: head.length + envelope.size + tail.length,
+    open: () => {
+      const content = message.openContent();
+      return Readable.from((async function* () {
+        yield head;
+        yield* content;
+        yield tail;
+      })());
+    },
+  };
+}
+
+/** What the POST carries in each format: the content as it is, with ce- headers, or inside a CloudEvents document. */
+function requestBody(message: OutgoingMessage, options: WebhookOptions, trace: Record<string, string>): RequestBody {
+  const { envelope } = message;
+  const { format } = options;
+  const contentType = HEADER_VALUE.test(envelope.contentType) ? envelope.contentType : FALLBACK_CONTENT_TYPE;
+  if (options.envelope === 'body') return multipartBody(message, contentType);
+  if (format === 'cloudevents-structured') {
+    const document = structuredEvent(eventAttributes(envelope, trace), envelope.size);
+    return { headers: { 'content-type': STRUCTURED_CONTENT_TYPE }, length: document.length, open: () => document.open(message.openContent()) };
+  }
+  const headers: Record<string, string> = { 'content-type': contentType };
+  if (format === 'cloudevents') Object.assign(headers, binaryHeaders(eventAttributes(envelope, trace)));
+  return { headers, length: envelope.size, open: () => message.openContent() };
 }
 
 interface WebhookAnswer {
@@ -77,13 +155,14 @@ async function readAnswer(response: http.IncomingMessage): Promise<WebhookAnswer
 }
 
 export function createWebhookDestination(name: string, options: WebhookOptions, _context: DestinationContext): Destination {
+  const keys = webhookSecrets(options).map(secretKey);
   const url = new URL(options.url);
   // The URL's path or query may hold a token: errors and logs name the origin only.
   const where = url.origin;
   const transport = url.protocol === 'https:' ? https : http;
   const agent = new transport.Agent({ keepAlive: true });
 
-  const post = (message: OutgoingMessage, headers: http.OutgoingHttpHeaders): Promise<WebhookAnswer> =>
+  const post = (body: () => Readable, headers: http.OutgoingHttpHeaders): Promise<WebhookAnswer> =>
     new Promise<WebhookAnswer>((resolve, reject) => {
       const request = transport.request(url, { method: 'POST', headers, agent, timeout: options.timeout });
       // A receiver may answer (say 400) before it has read the whole body and close the socket:
@@ -104,7 +183,7 @@ export function createWebhookDestination(name: string, options: WebhookOptions, 
         readAnswer(response).then(resolve, reject);
       });
       request.on('error', fail);
-      pipeline(message.openContent(), request).catch(fail);
+      pipeline(body(), request).catch(fail);
     });
 
   return {
@@ -112,21 +191,27 @@ export function createWebhookDestination(name: string, options: WebhookOptions, 
     type: 'webhook',
     async deliver(message: OutgoingMessage): Promise<void> {
       const { envelope } = message;
+      const trace = traceHeaders();
+      const shape = requestBody(message, options, trace);
+      const timestamp = String(Math.floor(Date.now() / 1000));
       const headers: http.OutgoingHttpHeaders = {
         ...options.headers,
-        'content-type': HEADER_VALUE.test(envelope.contentType) ? envelope.contentType : FALLBACK_CONTENT_TYPE,
-        'content-length': envelope.size,
+        ...shape.headers,
+        'content-length': shape.length,
         'idempotency-key': envelope.id,
-        'postroom-envelope': encodeEnvelopeHeader(envelope),
+        'webhook-id': envelope.id,
+        'webhook-timestamp': timestamp,
+        ...trace,
       };
-      if (options.secret) {
-        const timestamp = String(Math.floor(Date.now() / 1000));
-        headers['postroom-timestamp'] = timestamp;
-        headers['postroom-signature'] = await sign(options.secret, timestamp, envelope.id, headers['postroom-envelope'] as string, message);
+      if (options.envelope === 'header') {
+        const header = envelopeHeader(envelope, options.maxEnvelopeHeaderBytes);
+        headers['postroom-envelope'] = header.value;
+        if (header.shortened) headers['postroom-envelope-shortened'] = 'true';
       }
+      if (keys.length > 0) headers['webhook-signature'] = await standardSignature(keys, envelope.id, timestamp, shape.open());
       let answer: WebhookAnswer;
       try {
-        answer = await post(message, headers);
+        answer = await post(shape.open, headers);
       } catch (error) {
         if (error instanceof PostroomError) throw error;
         throw new PostroomError('DELIVERY_FAILED', `POST to ${where} failed: ${(error as Error).message}`, { cause: error });
@@ -138,7 +223,12 @@ export function createWebhookDestination(name: string, options: WebhookOptions, 
         const retryAfterMs = parseRetryAfter(answer.retryAfter, Date.now());
         throw new PostroomError('DELIVERY_FAILED', said, retryAfterMs === undefined ? {} : { retryAfterMs });
       }
-      const hint = status >= 300 && status < 400 ? `redirects are not followed; set url to where it points${answer.location ? ` (${new URL(answer.location, url).origin})` : ''}` : 'fix the receiver, then replay with `postroom dead-letters replay`';
+      const hint =
+        status >= 300 && status < 400
+          ? `redirects are not followed; set url to where it points${answer.location ? ` (${new URL(answer.location, url).origin})` : ''}`
+          : status === 431
+            ? 'the receiver refused the size of the headers: lower maxEnvelopeHeaderBytes or set envelope: body, then replay with `postroom dead-letters replay`'
+            : 'fix the receiver, then replay with `postroom dead-letters replay`';
       throw new PostroomError('DELIVERY_REJECTED', said, { hint });
     },
     async close(): Promise<void> {

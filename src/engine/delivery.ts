@@ -20,6 +20,7 @@ import type { ContentStore } from '../model/content-store.ts';
 import type { DeliveryLane, OutboxMessage, Store } from '../store/store.ts';
 import type { Clock } from '../model/clock.ts';
 import { faultPoint } from '../model/fault-points.ts';
+import { inDeliverySpan } from './traces.ts';
 
 /** Quick retries before a message becomes a dead letter. */
 export const QUICK_ATTEMPTS = 5;
@@ -171,7 +172,8 @@ export class DeliveryLoop {
     try {
       if (!destination) throw new PostroomError('DESTINATION_NOT_FOUND', `"${message.destination}" is not configured`, { retryable: false });
       const contentFile = contents.filePath?.(message.contentRef);
-      await destination.deliver({ envelope: message.envelope, openContent: () => contents.open(message.contentRef), ...(contentFile ? { contentFile } : {}) });
+      // The destination sends this span's context on (traceparent): the receiver's trace continues the email's.
+      await inDeliverySpan(message, () => destination.deliver({ envelope: message.envelope, openContent: () => contents.open(message.contentRef), ...(contentFile ? { contentFile } : {}) }));
       faultPoint('during-delivery');
       return 'delivered';
     } catch (error) {

@@ -80,6 +80,8 @@ async function ingestInto(connection: ConnectionConfig, email: ListedEmail, cont
     if (part.contentId !== undefined) envelope.contentId = part.contentId;
     if (part.method !== undefined) envelope.method = part.method;
     if (part.parseError !== undefined) envelope.parseError = part.parseError;
+    if (part.undecodedEncoding !== undefined) envelope.undecodedEncoding = part.undecodedEncoding;
+    if (part.appleFile !== undefined) envelope.appleFile = part.appleFile;
     return { envelope, destination: connection.destination ?? '', contentRef: part.contentRef };
   });
   const commit: EmailCommit = {

@@ -15,6 +15,7 @@
  * A crash anywhere leads to a retry that neither loses nor duplicates. One email that cannot be
  * fetched never blocks the rest: it is reported, the cursor stays before it, and it is tried again.
  */
+import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/schema.ts';
 import { PostroomError, errorMessage, isPostroomError } from '../model/errors.ts';
@@ -28,6 +29,7 @@ import { contentRefs, discardIngested, ingestEmail, type IngestedEmail } from '.
 import type { LeaseKeeper } from './lease-keeper.ts';
 import { IngestPipeline } from './ingest-pipeline.ts';
 import type { WaitForRoom } from './outbox-room.ts';
+import { failSpan, rememberEmailSpan, startEmailSpan } from './traces.ts';
 
 /** Emails kept and split at once, while the next ones arrive. */
 const INGEST_AHEAD = 4;
@@ -76,6 +78,16 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
   const account = throttleAccount(connection);
   const session: SourceSession = await deps.source.open(connection, { log, requests: store, ...(deps.signal ? { signal: deps.signal } : {}) });
   const acknowledged: string[] = [];
+  /** Each email's span, from its pickup to its acknowledgement (engine/traces.ts). */
+  const spans = new Map<string, Span>();
+  const endSpans = (event: string, error?: unknown): void => {
+    for (const span of spans.values()) {
+      if (error === undefined) span.addEvent(event);
+      else failSpan(span, error);
+      span.end();
+    }
+    spans.clear();
+  };
   const acknowledge = async (keys: SourceKey[]): Promise<void> => {
     if (!keys.length) return;
     await session.acknowledge(keys);
@@ -131,7 +143,9 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
       }
       let messages = 0;
       for (const [index, ingested] of committed.entries()) {
+        const span = spans.get(sourceKeyString(ingested.commit.key));
         if (outcomes[index] === 'already-emitted') {
+          span?.addEvent('already committed by another run');
           // Another run (whose lease overlapped ours) committed it first: only acknowledge.
           await discardIngested(ingested, contents);
           result.alreadyEmitted += 1;
@@ -139,6 +153,10 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
           continue;
         }
         faultPoint('after-commit');
+        if (span) {
+          span.addEvent('committed', { 'postroom.messages': ingested.commit.messages.length });
+          rememberEmailSpan(ingested.commit.messages.map((message) => message.envelope.id), span);
+        }
         result.emails += 1;
         result.messages += ingested.commit.messages.length;
         messages += ingested.commit.messages.length;
@@ -172,9 +190,16 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
       ahead: listing.remap ? 1 : INGEST_AHEAD,
       groupEmails: listing.remap ? 1 : GROUP_EMAILS,
       groupBytes: GROUP_BYTES,
-      ingest: (email, content) => ingestEmail(connection, email, content, contents, clock.now()),
+      ingest: (email, content) => {
+        spans.set(sourceKeyString(email.key), startEmailSpan(connection.name, sourceKeyString(email.key)));
+        return ingestEmail(connection, email, content, contents, clock.now());
+      },
       commit: commitGroup,
-      discard: (ingested) => discardIngested(ingested, contents),
+      discard: (ingested) => {
+        const key = sourceKeyString(ingested.commit.key);
+        spans.get(key)?.addEvent('discarded');
+        return discardIngested(ingested, contents);
+      },
     });
 
     // Once an email fails, later cursors are not saved, so the next run lists it again.
@@ -234,6 +259,7 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
       // pending in the ledger and are made when reading resumes (the ledger keeps this exact).
       session.abort();
       await recordAcknowledgedSoFar(session, connection, lease, deps);
+      endSpans('acknowledgement waits for the throttle to end');
       return result;
     }
     // Step 3 made durable: the server has applied every acknowledgement once close() resolves.
@@ -241,8 +267,10 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
     faultPoint('during-acknowledge');
     await lease.fenced((current) => store.markAcknowledged(current, connection.name, acknowledged, clock.now()));
     result.acknowledged = acknowledged.length;
+    endSpans('acknowledged');
     return result;
   } catch (error) {
+    endSpans('failed', error);
     session.abort();
     await recordAcknowledgedSoFar(session, connection, lease, deps);
     const thrown = isPostroomError(error) ? error : new PostroomError('FETCH_FAILED', errorMessage(error), { cause: error });

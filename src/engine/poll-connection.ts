@@ -16,6 +16,7 @@ import { throttleDecision } from '../throttle/throttle-decision.ts';
 import type { Clock } from '../model/clock.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { pickedUpBefore, runPickup, type PickupDeps, type PickupResult } from './pickup.ts';
+import { failSpan, inSpan } from './traces.ts';
 
 /**
  * A source that takes a mailbox a page at a time (Graph) says when more is waiting: the poll
@@ -89,6 +90,16 @@ export interface PollDeps {
 }
 
 export async function pollConnection(connection: ConnectionConfig, deps: PollDeps): Promise<PollOutcome> {
+  return inSpan('postroom.poll', { 'postroom.connection': connection.name, 'postroom.protocol': connection.hostType }, async (span) => {
+    const outcome = await pollOnce(connection, deps);
+    span.setAttribute('postroom.poll.status', outcome.status);
+    if (outcome.status === 'done') span.setAttributes({ 'postroom.poll.emails': outcome.result.emails, 'postroom.poll.messages': outcome.result.messages });
+    if (outcome.status === 'failed') failSpan(span, outcome.error);
+    return outcome;
+  });
+}
+
+async function pollOnce(connection: ConnectionConfig, deps: PollDeps): Promise<PollOutcome> {
   const { store, clock, log, holder } = deps;
   const account = throttleAccount(connection);
   const startedAt = clock.now();

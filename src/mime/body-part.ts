@@ -38,3 +38,9 @@ export async function writeBody(body: BodyChoice, content: ContentStore): Promis
     sha256: written.sha256,
   };
 }
+
+/** A body kept as the bytes it is (an RTF body). */
+export async function writeBodyBytes(bytes: Buffer, filename: string, contentType: string, content: ContentStore): Promise<SplitPart> {
+  const written = await content.write(Readable.from([bytes]));
+  return { kind: 'body', partIndex: BODY_PART_INDEX, filename, contentType, contentRef: written.ref, size: written.size, sha256: written.sha256 };
+}

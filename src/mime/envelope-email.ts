@@ -5,6 +5,7 @@
  */
 import type { AddressObject, EmailAddress, HeaderLines } from 'mailparser';
 import type { EnvelopeEmail } from '../model/envelope.ts';
+import { autoReplyMarker, listOf } from './auto-reply.ts';
 
 /** What the envelope needs from a parser; MailParser fills these once the top headers are read. */
 export interface ParsedHeaders {
@@ -49,6 +50,11 @@ export function envelopeEmail(parsed: ParsedHeaders): EnvelopeEmail {
   };
   if (to.length > MAX_ENVELOPE_RECIPIENTS) email.toCount = to.length;
   if (cc.length > MAX_ENVELOPE_RECIPIENTS) email.ccCount = cc.length;
+  const header = (key: string): string | null => rawHeaderValue(lines, key);
+  const autoReply = autoReplyMarker(header);
+  if (autoReply) email.autoReply = autoReply;
+  const list = listOf(header);
+  if (list) email.list = list;
   return email;
 }
 

@@ -10,6 +10,8 @@ const MAX_SUBJECT_NAME_BYTES = 200;
 
 export const BODY_TEXT_NAME = 'body.txt';
 export const BODY_HTML_NAME = 'body.html';
+/** An Outlook body that is RTF only (compressed RTF in winmail.dat that encapsulates no HTML or text). */
+export const BODY_RTF_NAME = 'body.rtf';
 export const CALENDAR_NAME = 'invite.ics';
 export const ORIGINAL_NAME = 'original.eml';
 

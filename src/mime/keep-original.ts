@@ -48,7 +48,8 @@ export async function originalSource(
   };
 }
 
-export function originalPart(written: WrittenContent, parseError: string, partIndex = ORIGINAL_PART_INDEX): SplitPart {
+/** `parseError` says why the email could not be split; an encrypted email has none (it is whole by design). */
+export function originalPart(written: WrittenContent, parseError: string | undefined, partIndex = ORIGINAL_PART_INDEX): SplitPart {
   return {
     kind: 'original',
     partIndex,
@@ -57,6 +58,6 @@ export function originalPart(written: WrittenContent, parseError: string, partIn
     contentRef: written.ref,
     size: written.size,
     sha256: written.sha256,
-    parseError,
+    ...(parseError === undefined ? {} : { parseError }),
   };
 }

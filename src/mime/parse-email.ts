@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AttachmentStream, MailParser, MessageText } from 'mailparser';
 import type { EnvelopeEmail } from '../model/envelope.ts';
-import { createEmailParser } from './email-parser.ts';
+import { createEmailParser, type EmailTraits, type PartInfo } from './email-parser.ts';
 import type { StreamedTextInfo } from './streamed-text.ts';
 import { envelopeEmail } from './envelope-email.ts';
 import { BareCrLineEnds } from './line-endings.ts';
@@ -20,12 +20,17 @@ export interface ParsedEmail {
   /** Decoded to UTF-8, line endings LF; undefined when there is no text/plain part (or it is empty). */
   text: string | undefined;
   html: string | undefined;
+  /** Attachments handed out, not counting body text parts handed out as streams. */
   attachmentCount: number;
   shape: RawShapeReport;
+  traits: EmailTraits;
 }
 
-/** `text` is set for a body text part handed out as a stream (parseEmail's `streamText`). */
-export type AttachmentHandler = (attachment: AttachmentStream, text: StreamedTextInfo | undefined) => Promise<void>;
+/**
+ * `text` is set for a body text part handed out as a stream (parseEmail's `streamText`); `part`
+ * says what the parser learnt about the part beyond its headers.
+ */
+export type AttachmentHandler = (attachment: AttachmentStream, text: StreamedTextInfo | undefined, part: PartInfo | undefined) => Promise<void>;
 
 /** The MIME could not be parsed; `email` holds whatever the top headers gave before that. */
 export class MimeParseError extends Error {
@@ -38,6 +43,12 @@ export class MimeParseError extends Error {
   }
 }
 
+/**
+ * Thrown by an attachment handler that finds the email cannot be split after all (signed content
+ * that cannot be read): the email is kept whole, as for bad MIME.
+ */
+export class KeepWholeError extends Error {}
+
 interface Failures {
   source?: unknown;
   parser?: unknown;
@@ -45,7 +56,7 @@ interface Failures {
 }
 
 export async function parseEmail(raw: Readable, onAttachment: AttachmentHandler, options: { streamText?: boolean } = {}): Promise<ParsedEmail> {
-  const { parser, streamedText } = createEmailParser(options);
+  const { parser, parts, traits, streamedText } = createEmailParser(options);
   const shape = new RawShape();
   const failures: Failures = {};
   raw.once('error', (error: unknown) => (failures.source ??= error));
@@ -60,8 +71,10 @@ export async function parseEmail(raw: Readable, onAttachment: AttachmentHandler,
         text = data;
         continue;
       }
-      attachmentCount += 1;
-      await handOut(parser, data, streamedText?.get(data.headers), onAttachment, failures);
+      const streamed = streamedText?.get(data.headers);
+      // A body text handed out as a stream is text, not an attachment: the caller judges it by what it held.
+      if (!streamed) attachmentCount += 1;
+      await handOut(parser, data, streamed, parts.get(data.headers), onAttachment, failures);
     }
   } catch (error) {
     // A handler failure is already recorded; anything else thrown here came from the parser.
@@ -75,6 +88,7 @@ export async function parseEmail(raw: Readable, onAttachment: AttachmentHandler,
     html: text?.html || undefined,
     attachmentCount,
     shape,
+    traits,
   };
 }
 
@@ -87,6 +101,7 @@ async function handOut(
   parser: MailParser,
   attachment: AttachmentStream,
   text: StreamedTextInfo | undefined,
+  part: PartInfo | undefined,
   onAttachment: AttachmentHandler,
   failures: Failures,
 ): Promise<void> {
@@ -102,7 +117,7 @@ async function handOut(
   // still gets the error: it finds the stream destroyed with it.
   attachment.content.on('error', ignoreUntilRead);
   try {
-    await onAttachment(attachment, text);
+    await onAttachment(attachment, text, part);
   } catch (error) {
     failures.handler = error;
     throw error;
@@ -122,6 +137,7 @@ function throwFailure(failures: Failures, parser: MailParser, fedError: unknown)
   if (failures.parser !== undefined) {
     throw new MimeParseError(`the email could not be parsed: ${describe(failures.parser)}`, envelopeEmail(parser), failures.parser);
   }
+  if (failures.handler instanceof KeepWholeError) throw new MimeParseError(failures.handler.message, envelopeEmail(parser), failures.handler);
   if (failures.handler !== undefined) throw failures.handler;
   if (fedError !== undefined) {
     throw new MimeParseError(`the email could not be parsed: ${describe(fedError)}`, envelopeEmail(parser), fedError);

@@ -3,7 +3,7 @@
  * content store. Exported again from split-email.ts, the module's entry point.
  */
 import type { Readable } from 'node:stream';
-import type { EnvelopeEmail, PartKind } from '../model/envelope.ts';
+import type { AppleFileInfo, EnvelopeEmail, PartKind } from '../model/envelope.ts';
 
 export interface SplitOptions {
   sendMessageBody: boolean;
@@ -38,6 +38,10 @@ export interface SplitPart {
   method?: string;
   /** 'original' only: why the email could not be split. */
   parseError?: string;
+  /** Attachments: a Content-Transfer-Encoding Postroom does not decode; the bytes are as they came. */
+  undecodedEncoding?: string;
+  /** Attachments: the data fork of a multipart/appledouble, described by its header part. */
+  appleFile?: AppleFileInfo;
 }
 
 export interface SplitResult {

@@ -18,6 +18,7 @@ import { Worker, type WorkerOptions } from '../engine/worker.ts';
 import type { DrainResult } from '../engine/delivery.ts';
 import type { Clock } from '../model/clock.ts';
 import { openStore, type OpenedStore } from '../store/open-store.ts';
+import { tracingWanted, type Telemetry } from './telemetry.ts';
 
 export interface ServiceOptions {
   config: Config;
@@ -47,6 +48,7 @@ export class PostroomService {
     readonly plane: ControlPlane,
     readonly worker: Worker,
     private readonly ownsStore: boolean,
+    private readonly telemetry: Telemetry | undefined,
   ) {}
 
   static async open(options: ServiceOptions): Promise<PostroomService> {
@@ -54,7 +56,10 @@ export class PostroomService {
     const opened =
       options.opened ??
       (await openStore(config.store, { log, ...(options.baseDir ? { baseDir: options.baseDir } : {}), ...(config.contentDir ? { contentDir: config.contentDir } : {}) }));
+    let telemetry: Telemetry | undefined;
     try {
+      // Traces only when they have somewhere to go; the SDK is loaded for that alone.
+      if (tracingWanted(config)) telemetry = await (await import('./telemetry.ts')).startTracing(config);
       const plane = await openControlPlane({ config, opened, log, ...(options.clock ? { clock: options.clock } : {}), withoutMetrics: options.mode === 'once' });
       const hooks = options.worker ?? {};
       const worker = new Worker({
@@ -69,9 +74,10 @@ export class PostroomService {
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.holder ? { holder: options.holder } : {}),
       });
-      return new PostroomService(options, opened, plane, worker, options.opened === undefined);
+      return new PostroomService(options, opened, plane, worker, options.opened === undefined, telemetry);
     } catch (error) {
       if (options.opened === undefined) await opened.store.close();
+      await telemetry?.shutdown();
       throw error;
     }
   }
@@ -101,6 +107,7 @@ export class PostroomService {
       await this.api?.close();
       await this.worker.stop(options);
       if (this.ownsStore) await this.opened.store.close();
+      await this.telemetry?.shutdown();
     })();
     return this.stopping;
   }

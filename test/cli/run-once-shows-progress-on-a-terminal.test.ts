@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { CLI, REPO_ROOT, writeConfigFile } from '../support/cli.ts';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
+import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
 
-let dovecot: Dovecot;
-let ws: Workspace;
-before(async () => {
-  dovecot = await startDovecot();
-  ws = await workspace();
-});
-after(async () => {
-  await dovecot?.stop();
-  await ws?.dispose();
-});
+const { dovecot, ws } = await dovecotAndWorkspace();
 
 /** Runs the CLI under `script`, which gives it a real pseudo-terminal, and returns what the terminal showed. */
 function runOnTerminal(args: string[]): Promise<{ code: number | null; screen: string }> {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import pino from 'pino';
 import { Worker } from '../../src/engine/worker.ts';
 import { ROOM_CHECK_MS } from '../../src/engine/outbox-room.ts';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, openWorkspaceStore, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { imapConnection, openWorkspaceStore, readDelivered, testConfig } from '../support/postroom.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { createDestination } from '../../src/destinations/registry.ts';
+import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
 
 const EMAILS = 6;
 const MAX_PENDING = 2;
@@ -16,18 +16,9 @@ const MAX_PENDING = 2;
 /** Long enough for a poll and a few deliveries on a busy machine. */
 const WAIT_MS = 20_000;
 
-describe('backpressure', () => {
-  let dovecot: Dovecot;
-  let ws: Workspace;
+const { dovecot, ws } = await dovecotAndWorkspace();
 
-  before(async () => {
-    dovecot = await startDovecot();
-    ws = await workspace();
-  });
-  after(async () => {
-    await dovecot?.stop();
-    await ws?.dispose();
-  });
+describe('backpressure', () => {
 
   it('pauses intake while the outbox holds maxPending undelivered messages, logs once, and resumes when deliveries make room', async () => {
     const user = await dovecot.addUser('backpressure', 'secret-backpressure');

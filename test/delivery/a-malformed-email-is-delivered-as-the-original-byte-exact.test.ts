@@ -6,10 +6,10 @@
  * acknowledged on the server like any other, since nothing of it is lost.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { after, describe, it } from 'node:test';
+import { imapConnection, readDelivered, runOnce, testConfig } from '../support/postroom.ts';
 import { sha256 } from './delivery-kit.ts';
+import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
 
 const CRLF = '\r\n';
 /** multipart/mixed without a boundary parameter: no parser can find its parts. */
@@ -32,18 +32,9 @@ const NO_BOUNDARY = Buffer.from(
   ].join(CRLF),
 );
 
-describe('an email whose MIME cannot be parsed', () => {
-  let dovecot: Dovecot;
-  let ws: Workspace;
+const { dovecot, ws } = await dovecotAndWorkspace();
 
-  before(async () => {
-    dovecot = await startDovecot();
-    ws = await workspace();
-  });
-  after(async () => {
-    await dovecot?.stop();
-    await ws?.dispose();
-  });
+describe('an email whose MIME cannot be parsed', () => {
 
   it('is delivered as one pipeline message of kind original: the raw bytes, byte-exact, with the parse error in the envelope', async () => {
     const user = await dovecot.addUser('malformed', 'secret-malformed');

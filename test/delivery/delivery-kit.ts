@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Clock } from '../../src/model/clock.ts';
 import { DeliveryLoop } from '../../src/engine/delivery.ts';
-import { pipelineMessageId, type Envelope } from '../../src/model/envelope.ts';
+import { pipelineMessageId, type Envelope, type EnvelopeEmail } from '../../src/model/envelope.ts';
 import { parseDuration } from '../../src/config/duration.ts';
 import { DEFAULT_KEEP_DELIVERED, destinationSchema } from '../../src/config/schema.ts';
 import type { Destination } from '../../src/model/destination.ts';
@@ -51,7 +51,7 @@ export interface Outbox {
   opened: TestStore;
   clock: ManualClock;
   /** Commits one email whose parts go to `destination`; returns their envelopes. */
-  enqueue(destination: string, parts: Array<{ content: Buffer; contentType?: string; filename?: string }>, connection?: string): Promise<Envelope[]>;
+  enqueue(destination: string, parts: Array<{ content: Buffer; contentType?: string; filename?: string }>, connection?: string, email?: EnvelopeEmail): Promise<Envelope[]>;
   loop(destinations: Record<string, Destination>, options?: { keepDeliveredMs?: number }): DeliveryLoop;
   dispose(): Promise<void>;
 }
@@ -65,7 +65,7 @@ export async function outbox(clock: ManualClock = manualClock()): Promise<Outbox
   return {
     opened,
     clock,
-    async enqueue(destination, parts, connection = 'inbox') {
+    async enqueue(destination, parts, connection = 'inbox', email) {
       const uid = nextUid++;
       const key: SourceKey = { protocol: 'imap', folder: 'INBOX', uidValidity: '1', uid };
       const sourceKey = sourceKeyString(key);
@@ -83,7 +83,7 @@ export async function outbox(clock: ManualClock = manualClock()): Promise<Outbox
           sha256: written.sha256,
           partIndex: index,
           source: key,
-          email: { messageId: `<${uid}@postroom.test>`, from: 'sender@postroom.test', to: ['receiver@postroom.test'], cc: [], subject: `email ${uid} – Grüße`, date: null },
+          email: email ?? { messageId: `<${uid}@postroom.test>`, from: 'sender@postroom.test', to: ['receiver@postroom.test'], cc: [], subject: `email ${uid} – Grüße`, date: null },
           receivedAt: new Date(clock.now()).toISOString(),
         };
         messages.push({ envelope, destination, contentRef: written.ref });

@@ -2,7 +2,7 @@
  * A real HTTP server on loopback that plays a webhook receiver: it records every request (headers
  * and body) and answers from a script — a status with headers, or 'hang' (never answer).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Envelope } from '../../src/model/envelope.ts';
@@ -28,12 +28,13 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(): Promise<WebhookReceiver> {
+/** `maxHeaderSize`: the most header bytes the server accepts (Node's default is 16 KB); more gets 431. */
+export async function startReceiver(options: { maxHeaderSize?: number } = {}): Promise<WebhookReceiver> {
   const queue: Reply[] = [];
   let fallback: Reply = { status: 200 };
   const held: http.ServerResponse[] = [];
   const requests: ReceivedRequest[] = [];
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ ...(options.maxHeaderSize ? { maxHeaderSize: options.maxHeaderSize } : {}) }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -69,17 +70,27 @@ export async function startReceiver(): Promise<WebhookReceiver> {
 }
 
 /**
- * What a receiver does (the README's recipe): recompute the v2 signature over
- * "<timestamp>.<idempotency key>.<envelope header>.<body>" and compare in constant time.
+ * The README's recipe (for any body, binary included): Standard Webhooks' v1 signature,
+ * HMAC-SHA256 keyed with the base64 after `whsec_`, over "<webhook-id>.<webhook-timestamp>.<raw
+ * body>", one of the space-separated `v1,<base64>` values, compared in constant time.
  */
 export function signatureVerifies(request: ReceivedRequest, secret: string): boolean {
-  const timestamp = request.headers['postroom-timestamp'];
-  const signature = request.headers['postroom-signature'];
-  const key = request.headers['idempotency-key'];
-  const envelope = request.headers['postroom-envelope'];
-  if (typeof timestamp !== 'string' || typeof signature !== 'string' || typeof key !== 'string' || typeof envelope !== 'string') return false;
-  const expected = `v2=${createHmac('sha256', secret).update(`${timestamp}.${key}.${envelope}.`).update(request.body).digest('hex')}`;
-  return expected.length === signature.length && timingSafeEqual(Buffer.from(expected), Buffer.from(signature));
+  const id = request.headers['webhook-id'];
+  const timestamp = request.headers['webhook-timestamp'];
+  const signatures = request.headers['webhook-signature'];
+  if (typeof id !== 'string' || typeof timestamp !== 'string' || typeof signatures !== 'string') return false;
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const expected = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(request.body).digest();
+  return signatures.split(' ').some((candidate) => {
+    const [version, value = ''] = candidate.split(',');
+    const given = Buffer.from(value, 'base64');
+    return version === 'v1' && given.length === expected.length && timingSafeEqual(given, expected);
+  });
+}
+
+/** A Standard Webhooks secret as `openssl rand -base64 32` makes one. */
+export function makeSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
 export function envelopeOf(request: ReceivedRequest): Envelope {

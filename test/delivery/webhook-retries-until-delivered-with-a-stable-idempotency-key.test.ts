@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { binary, makeDestination, outbox, sha256, type Outbox } from './delivery-kit.ts';
-import { envelopeOf, signatureVerifies, startReceiver, type WebhookReceiver } from './webhook-receiver.ts';
+import { envelopeOf, makeSecret, signatureVerifies, startReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
-const SECRET = 'shared-webhook-secret';
+const SECRET = makeSecret();
 
 describe('a webhook that fails, then succeeds', () => {
   let receiver: WebhookReceiver;
@@ -55,7 +55,8 @@ describe('a webhook that fails, then succeeds', () => {
         [503, 429, 200],
       );
       for (const attempt of attempts) {
-        assert.ok(signatureVerifies(attempt, SECRET), 'sha256 HMAC over "<timestamp>.<body>" verifies');
+        assert.ok(signatureVerifies(attempt, SECRET), 'the Standard Webhooks signature over "<webhook-id>.<timestamp>.<body>" verifies');
+        assert.equal(attempt.headers['webhook-id'], envelope.id, 'webhook-id is the pipeline message id on every attempt');
         assert.equal(sha256(attempt.body), envelope.sha256, 'the body is the content, byte-exact');
         assert.equal(attempt.headers['content-type'], envelope.contentType);
         assert.equal(attempt.headers['content-length'], String(envelope.size));
@@ -79,6 +80,6 @@ describe('a webhook that fails, then succeeds', () => {
     const stored = await box.opened.store.getOutboxMessage(envelope!.id);
     const wait = (stored?.nextAttemptAt ?? 0) - box.clock.now();
     assert.ok(wait > 118_000 && wait <= 120_000, `waits until the date (${wait} ms)`);
-    assert.equal(receiver.requests.at(-1)?.headers['postroom-signature'], undefined, 'no signature without a secret');
+    assert.equal(receiver.requests.at(-1)?.headers['webhook-signature'], undefined, 'no signature without a secret');
   });
 });

@@ -2,21 +2,12 @@ import assert from 'node:assert/strict';
 import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, it } from 'node:test';
+import { before, it } from 'node:test';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, openWorkspaceStore, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { imapConnection, openWorkspaceStore, readDelivered, runOnce, testConfig } from '../support/postroom.ts';
+import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
 
-let dovecot: Dovecot;
-let ws: Workspace;
-before(async () => {
-  dovecot = await startDovecot();
-  ws = await workspace();
-});
-after(async () => {
-  await dovecot?.stop();
-  await ws?.dispose();
-});
+const { dovecot, ws } = await dovecotAndWorkspace();
 
 /** What a rebuilt server index looks like: new UIDVALIDITY, new UIDs, and here even the \Seen flags lost. */
 async function rebuildIndex(maildir: string): Promise<void> {

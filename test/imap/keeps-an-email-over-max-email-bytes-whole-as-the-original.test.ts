@@ -5,27 +5,19 @@
  * which setting raises it, and only then marked seen.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DEFAULT_MAX_EMAIL_BYTES, configSchema } from '../../src/config/schema.ts';
 import { sha256 } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { imapConnection, readDelivered, runOnce, testConfig } from '../support/postroom.ts';
+import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
 
 const LIMIT = 4096;
 const SMALL = ['From: a@postroom.test', 'To: b@postroom.test', 'Subject: small', '', 'a small email', ''].join('\r\n');
 const LARGE = ['From: a@postroom.test', 'To: b@postroom.test', 'Subject: large', 'Content-Type: text/html', '', `<p>${'x'.repeat(LIMIT * 2)}</p>`, ''].join('\r\n');
 
+const { dovecot, ws } = await dovecotAndWorkspace();
+
 describe('an email over maxEmailBytes', () => {
-  let dovecot: Dovecot;
-  let ws: Workspace;
-  before(async () => {
-    dovecot = await startDovecot();
-    ws = await workspace();
-  });
-  after(async () => {
-    await dovecot?.stop();
-    await ws?.dispose();
-  });
 
   for (const where of ['connection', 'limits'] as const) {
     it(`is delivered whole as the original, with the reason, when ${where === 'connection' ? 'the connection' : 'limits.maxEmailBytes'} sets the limit`, async () => {

@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { createLogger } from '../../src/model/log.ts';
 import { PostroomService } from '../../src/service/postroom-service.ts';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, pop3Connection, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { imapConnection, pop3Connection, readDelivered, testConfig } from '../support/postroom.ts';
 import { waitFor } from '../support/wait-for.ts';
+import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
 
 /** The keys that occur more than once in one object of a JSON text, with the path of that object. */
 export function duplicateKeys(text: string): string[] {
@@ -65,16 +65,7 @@ export function duplicateKeys(text: string): string[] {
   return found;
 }
 
-let dovecot: Dovecot;
-let ws: Workspace;
-before(async () => {
-  dovecot = await startDovecot();
-  ws = await workspace();
-});
-after(async () => {
-  await dovecot?.stop();
-  await ws?.dispose();
-});
+const { dovecot, ws } = await dovecotAndWorkspace();
 
 test('the scanner finds a repeated key that JSON.parse hides', () => {
   const line = '{"level":30,"connection":"inbox","msg":"x","nested":{"a":1,"b":{"c":1,"c":2}},"connection":"inbox"}';

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { buildCorpus } from '../support/corpus.ts';
+import { buildRealWorldCorpus } from '../support/real-world-corpus.ts';
+import { classificationOf } from '../support/corpus-assertions.ts';
 import { split, tempStore, type TempStore } from './mime-test-kit.ts';
 
 describe('emits only the parts the connection asks for', () => {
@@ -48,5 +50,20 @@ describe('emits only the parts the connection asks for', () => {
     const noBody = buildCorpus().find((candidate) => candidate.name === 'no-body');
     const { parts } = await split(noBody?.raw ?? '', store.content);
     assert.deepEqual(parts, []);
+  });
+  test('sendAttachments off: a body inside winmail.dat or a .p7m is still the body, and reports are still read', async () => {
+    const wanted = ['wrapper-tnef-rtf-html-body', 'wrapper-tnef-out-of-office-rtf-body', 'signed-smime-opaque-ber', 'report-delivery-status-failed'];
+    for (const entry of buildRealWorldCorpus().filter((candidate) => wanted.includes(candidate.name))) {
+      const isolated = await tempStore();
+      try {
+        const result = await split(entry.raw, isolated.content, { sendAttachments: false });
+        const body = entry.expected.parts.filter((part) => part.kind === 'body');
+        assert.deepEqual(result.parts.map((part) => [part.kind, part.filename, part.sha256]), body.map((part) => [part.kind, part.filename, part.sha256]), entry.name);
+        assert.deepEqual(classificationOf(result.email), entry.expected.email, entry.name);
+        assert.equal((await isolated.files()).length, 1, `${entry.name}: only the body is left in the store`);
+      } finally {
+        await isolated.dispose();
+      }
+    }
   });
 });

@@ -17,6 +17,7 @@
  * | bytes that are not an email                       | original                                        |
  */
 import assert from 'node:assert/strict';
+import { TEXT_IN_MEMORY_BYTES } from '../../src/mime/streamed-text.ts';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -130,6 +131,11 @@ describe('keeps a malformed email as the original', () => {
       await assertKeptWhole(store, raw, result);
       assert.equal(result.email.subject, 'damaged', 'the headers that could be read still fill the envelope');
       assert.equal(result.email.messageId, '<damaged@postroom.test>');
+    });
+
+    test('a header block that never ends, in an email large enough to have its body streamed', async () => {
+      const raw = mime('From: "Postroom Test"', 'Subject: cut off in the headers');
+      await assertKeptWhole(store, raw, await split(raw, store.content, { size: TEXT_IN_MEMORY_BYTES + 1 }));
     });
 
     test('bytes that are not an email', async () => {

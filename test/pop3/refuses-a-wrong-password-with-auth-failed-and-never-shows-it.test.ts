@@ -1,26 +1,17 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { connectionSchema } from '../../src/config/schema.ts';
 import { pop3Source } from '../../src/sources/pop3/pop3-source.ts';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { pop3Connection, quietLog, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { pop3Connection, quietLog, runOnce, testConfig } from '../support/postroom.ts';
+import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
 
 const WRONG_PASSWORD = 'Wr0ng-PaSsWoRd-4711';
 
-describe('POP3 login with a wrong password', () => {
-  let dovecot: Dovecot;
-  let ws: Workspace;
+const { dovecot, ws } = await dovecotAndWorkspace();
 
-  before(async () => {
-    dovecot = await startDovecot();
-    ws = await workspace();
-  });
-  after(async () => {
-    await dovecot?.stop();
-    await ws?.dispose();
-  });
+describe('POP3 login with a wrong password', () => {
 
   it('fails the poll with AUTH_FAILED, says what to check, never shows the password, and leaves the mail', async () => {
     const user = await dovecot.addUser('wrongpw', 'the-right-one');

@@ -7,9 +7,9 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { LARGE_ATTACHMENT_NAME, largeAttachmentEmail, largeAttachmentSha256 } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { pop3Connection, readDelivered, workspace, type Workspace } from '../support/postroom.ts';
+import { pop3Connection, readDelivered } from '../support/postroom.ts';
 import type { Measured } from './measure-a-run-in-a-child-process.ts';
+import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
 
 const ATTACHMENT_BYTES = 50 * 1024 * 1024;
 /**
@@ -27,18 +27,9 @@ const MAX_RSS_GROWTH_BYTES = 60 * 1024 * 1024;
 
 const run = promisify(execFile);
 
-describe('POP3 RETR of a large email', () => {
-  let dovecot: Dovecot;
-  let ws: Workspace;
+const { dovecot, ws } = await dovecotAndWorkspace();
 
-  before(async () => {
-    dovecot = await startDovecot();
-    ws = await workspace();
-  });
-  after(async () => {
-    await dovecot?.stop();
-    await ws?.dispose();
-  });
+describe('POP3 RETR of a large email', () => {
 
   it('streams a 50 MB attachment to the destination with memory that does not grow with it', async (t) => {
     const user = await dovecot.addUser('large', 'secret-large');

@@ -13,14 +13,35 @@ export interface ExpectedPart {
   contentType?: string;
   inline?: boolean;
   method?: string;
+  /** An attachment in a transfer encoding nobody decodes: delivered as it came. */
+  undecodedEncoding?: string;
+  /** The data fork of a Macintosh file: what the envelope says about its header part. */
+  appleFile?: { type: string | null; creator: string | null; resourceForkBytes: number };
+  /**
+   * An email Postroom wrote (an Outlook item from inside winmail.dat): its bytes are Postroom's,
+   * so instead of their sha256 (left empty) what an independent parser reads from them is compared.
+   */
+  parsedAs?: ParsedEmailExpectation;
+}
+
+export interface ParsedEmailExpectation {
+  subject: string;
+  from?: string;
+  text?: string;
+  html?: string;
+  attachments: Array<{ filename: string; sha256: string }>;
 }
 
 export interface CorpusEmail {
   name: string;
   raw: Buffer;
   subject: string;
-  /** With sendMessageBody and sendAttachments on, in partIndex order (body first). */
-  expected: { parts: ExpectedPart[] };
+  /**
+   * With sendMessageBody and sendAttachments on, in partIndex order (body first). `email` lists
+   * the classification the envelope's email block must carry (report, autoReply, list, signed,
+   * encrypted); a corpus that states it expects every field it leaves out to be absent.
+   */
+  expected: { parts: ExpectedPart[]; email?: Record<string, unknown> };
 }
 
 export interface AttachmentSpec {

@@ -15,9 +15,8 @@ const fileMode = z
 export const directoryOptions = z
   .object({
     type: z.literal('directory'),
-    path: z.string().min(1, 'give the directory to write pipeline messages into'),
-    /** Mode of `.data` and `.json` (default 0640); a directory Postroom creates gets the matching x bits. */
-    fileMode: fileMode.optional(),
+    path: z.string().min(1, 'give the directory to write pipeline messages into').describe('The directory to write `<id>.data` and `<id>.json` into (relative to postroom.yaml); created if missing.'),
+    fileMode: fileMode.optional().describe('Mode of `.data` and `.json`, as octal text (default `"0640"`: owner and group read them); a directory Postroom creates gets the matching x bits.'),
   })
   .strict();
 

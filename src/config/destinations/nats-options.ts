@@ -1,6 +1,8 @@
 /** The NATS JetStream destination's options: validating a config loads this, not the NATS client. */
 import { z } from 'zod';
 import { duration } from '../duration.ts';
+import { CA_DESCRIPTION } from '../tls-schema.ts';
+import { formatOption } from './format-option.ts';
 
 /** Waiting for the PubAck (and for the connection); past it the attempt is retried. */
 const DEFAULT_ACK_TIMEOUT = '30s';
@@ -10,35 +12,35 @@ const DEFAULT_DUPLICATE_WINDOW = '1h';
 export const natsOptions = z
   .object({
     type: z.literal('nats'),
-    /** One server or several, e.g. nats://127.0.0.1:4222. */
-    servers: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-    /** Subject to publish on; {connection} and {kind} are replaced by the message's. */
-    subject: z.string().min(1).regex(/^[^\s*>]+$/, 'a subject has no spaces and no wildcards (* or >)'),
-    /** The stream expected to store the messages (its name is checked on every PubAck). */
-    stream: z.string().min(1).optional(),
-    /** Create `stream` (file storage, subjects from `subject`) when it does not exist. */
-    createStream: z.boolean().default(false),
-    duplicateWindow: duration.prefault(DEFAULT_DUPLICATE_WINDOW),
-    /** Largest message to publish; the server's max_payload caps it too. */
-    maxMessageBytes: z.number().int().positive().optional(),
-    username: z.string().min(1).optional(),
-    password: z.string().min(1).optional(),
-    token: z.string().min(1).optional(),
-    /** Require TLS: true, or the CA to trust (PEM text or a file) and whether to verify the certificate. */
+    servers: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .describe('One server or a list, e.g. `nats://127.0.0.1:4222`; `nats://user:password@host` logs in with those and is shown without them.'),
+    subject: z
+      .string()
+      .min(1)
+      .regex(/^[^\s*>]+$/, 'a subject has no spaces and no wildcards (* or >)')
+      .describe('Subject to publish on; `{connection}` (dots become `_`) and `{kind}` are replaced by the message\'s.'),
+    stream: z.string().min(1).optional().describe('The stream expected to store the messages: its name is checked on every PubAck.'),
+    createStream: z.boolean().default(false).describe('Create `stream` (file storage, subjects from `subject`) when it does not exist.'),
+    duplicateWindow: duration.prefault(DEFAULT_DUPLICATE_WINDOW).describe('Duplicate window of a stream this destination creates (`Nats-Msg-Id` dedup); for an existing stream check its own.'),
+    format: formatOption,
+    maxMessageBytes: z.number().int().positive().optional().describe('Largest message to publish; the server\'s `max_payload` (1 MB unless configured) caps it too.'),
+    username: z.string().min(1).optional().describe('User name to log in with (with `password`).'),
+    password: z.string().min(1).optional().describe('Password for `username`.'),
+    token: z.string().min(1).optional().describe('Token to log in with, instead of a user name and password.'),
     tls: z
       .union([
         z.literal(true),
         z
           .object({
-            /** Extra CA certificate(s), PEM text or a path to a PEM file. */
-            ca: z.string().min(1).optional(),
-            /** Verify the server certificate (default). Turn off only for a server you trust on a network you trust. */
-            rejectUnauthorized: z.boolean().default(true),
+            ca: z.string().min(1).optional().describe(CA_DESCRIPTION),
+            rejectUnauthorized: z.boolean().default(true).describe('Verify the server certificate (default). Turn off only for a server you trust on a network you trust.'),
           })
           .strict(),
       ])
-      .optional(),
-    timeout: duration.prefault(DEFAULT_ACK_TIMEOUT),
+      .optional()
+      .describe('Require TLS: `true`, or `{ ca, rejectUnauthorized }`; a server that does not offer TLS is refused, never used in plain text.'),
+    timeout: duration.prefault(DEFAULT_ACK_TIMEOUT).describe('Waiting for the connection and the PubAck; then the attempt is retried.'),
   })
   .strict()
   .refine((o) => !o.createStream || o.stream !== undefined, { message: 'createStream needs stream: the name of the stream to create', path: ['stream'] });

@@ -48,6 +48,3 @@ export function countOccurrences(text: string, needle: string): number {
   return text.split(needle).length - 1;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

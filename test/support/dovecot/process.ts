@@ -3,11 +3,12 @@ import { rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { countOccurrences, errorText, run, sleep, tailFile } from './commands.ts';
+import { countOccurrences, errorText, run, tailFile } from './commands.ts';
 import { renderConfig } from './config.ts';
 import { HOST, type Paths, type Ports } from './layout.ts';
 import { childProcesses, isAlive, sameProcess, signal, waitUntilGone } from './linux-processes.ts';
 import type { DovecotOptions } from './options.ts';
+import { WaitTimeoutError, waitFor } from '../wait-for.ts';
 
 export const START_TIMEOUT_MS = 15_000;
 export const STOP_TIMEOUT_MS = 10_000;
@@ -82,21 +83,21 @@ export async function waitForListeners(paths: Paths, ports: Ports): Promise<void
     [ports.pop3, '+OK'],
     [ports.pop3s, undefined],
   ];
+  const started = Date.now();
   for (const [port, greeting] of checks) {
-    for (;;) {
-      const failure = await probe(port, greeting);
-      if (failure === undefined) break;
+    let failure: string | undefined;
+    const answered = async (): Promise<boolean> => {
+      failure = await probe(port, greeting);
+      if (failure === undefined) return true;
       const pid = runningMasters.get(paths.dir);
-      if (pid !== undefined && !isAlive(pid)) {
-        throw new Error(`Dovecot exited during start-up\n--- log ---\n${await tailFile(paths.logPath, 30)}`);
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `Dovecot did not answer on ${HOST}:${port} within ${START_TIMEOUT_MS} ms (${failure})\n` +
-            `--- log ---\n${await tailFile(paths.logPath, 30)}`,
-        );
-      }
-      await sleep(50);
+      if (pid !== undefined && !isAlive(pid)) throw new Error(`Dovecot exited during start-up\n--- log ---\n${await tailFile(paths.logPath, 30)}`);
+      return false;
+    };
+    try {
+      await waitFor(`Dovecot on ${HOST}:${port}`, answered, Math.max(0, START_TIMEOUT_MS - (Date.now() - started)), 50);
+    } catch (error) {
+      if (!(error instanceof WaitTimeoutError)) throw error;
+      throw new Error(`Dovecot did not answer on ${HOST}:${port} within ${START_TIMEOUT_MS} ms (${failure})\n--- log ---\n${await tailFile(paths.logPath, 30)}`);
     }
   }
 }
@@ -128,13 +129,11 @@ export async function reloadDovecot(paths: Paths, ports: Ports): Promise<void> {
   await run('dovecot', ['-c', paths.configPath, 'reload']);
   // SIGHUP is handled asynchronously: wait for the master to log it, then for the listeners
   // (which the master hands to processes started with the new settings).
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (countOccurrences(await tailFile(paths.logPath, Infinity), 'reloading configuration') <= reloadsBefore) {
-    if (Date.now() > deadline) {
-      throw new Error(`Dovecot did not log the reload\n--- log ---\n${await tailFile(paths.logPath, 30)}`);
-    }
-    await sleep(20);
-  }
+  const reloaded = async (): Promise<boolean> => countOccurrences(await tailFile(paths.logPath, Infinity), 'reloading configuration') > reloadsBefore;
+  await waitFor('Dovecot to log the reload', reloaded, START_TIMEOUT_MS).catch(async (error: unknown) => {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+    throw new Error(`Dovecot did not log the reload\n--- log ---\n${await tailFile(paths.logPath, 30)}`);
+  });
   await waitForListeners(paths, ports);
 }
 

@@ -17,11 +17,12 @@
  * Prints a table and writes bench-results/latest.json.
  */
 import { execFile } from 'node:child_process';
-import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startDovecot } from '../test/support/dovecot.ts';
+import { BUILT_ENTRY, buildCli } from './build-cli.ts';
 import { POSTROOM_BIN, REPO_ROOT, tsArgs } from './child-process.ts';
 import { ownerOf, writeLargeEmail, writeMailbox, type Mailbox } from './mailbox.ts';
 import { formatSummary, summariseFile } from './profile-summary.ts';
@@ -43,7 +44,6 @@ const WARM_UP_EMAILS = 100;
 const LARGE_ATTACHMENT_BYTES = 200 * 1024 * 1024;
 const LATENCY_EMAILS = QUICK ? 50 : 200;
 const RESULTS_DIR = join(REPO_ROOT, 'bench-results');
-const BUILD_DIR = join(RESULTS_DIR, 'build');
 
 const run = promisify(execFile);
 const say = (text: string): void => void process.stderr.write(`bench: ${text}\n`);
@@ -71,8 +71,8 @@ async function main(): Promise<void> {
 
     // Drains run the CLI as built (what `npm start` runs): a checkout's tsx compiles src/ at
     // every start, which is the launcher's cost, not Postroom's.
-    const built = await buildCli();
-    const builtEntry = join(BUILD_DIR, 'cli', 'main.js');
+    const built = await buildCli(say);
+    const builtEntry = BUILT_ENTRY;
     const drainCli = { build: built ? ('built' as const) : ('checkout' as const), ...(built ? { entry: builtEntry } : {}) };
 
     say('warm-up round (not counted)');
@@ -161,20 +161,6 @@ async function main(): Promise<void> {
     await dovecot.stop();
     await rm(scratch, { recursive: true, force: true });
   }
-}
-
-/** Compiles src/ as `npm run build` does, into bench-results/build/. False (and said) when it cannot. */
-async function buildCli(): Promise<boolean> {
-  await rm(BUILD_DIR, { recursive: true, force: true });
-  const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  // Type errors still emit JavaScript; only a missing entry point means there is nothing to run.
-  await run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', BUILD_DIR], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 }).catch(() => undefined);
-  const built = await access(join(BUILD_DIR, 'cli', 'main.js')).then(
-    () => true,
-    () => false,
-  );
-  if (!built) say('could not build the CLI: memory is measured for the checkout only');
-  return built;
 }
 
 /** The POP3 source is being finished elsewhere: bench it only once it is registered. */

@@ -5,8 +5,15 @@
 #   BENCH_PROFILE=1  also profile one IMAP drain with node --cpu-prof and summarise it (+2 minutes)
 #   BENCH_EMAILS, BENCH_RUNS (IMAP, default 3), BENCH_POP3_RUNS (default 1) change the sizes
 # Prints a table and writes bench-results/latest.json.
+#   npm run bench -- graph   Microsoft Graph intake against the local Graph-shaped server instead
+#                            (bench/graph.ts; no Dovecot): requests per email, throttled drains
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = graph ]; then
+  shift
+  exec node --import tsx bench/graph.ts "$@"
+fi
 
 if ! command -v dovecot >/dev/null 2>&1; then
   echo "bench: installing dovecot-imapd dovecot-pop3d from Debian's packages"

@@ -8,6 +8,7 @@ import type { ConnectionConfig } from '../config/schema.ts';
 import type { PollOutcome } from '../engine/poll-connection.ts';
 import type { Lease, OutboxMessage, Store } from '../store/store.ts';
 import { throttleAccount } from '../throttle/account.ts';
+import { graphProgress } from './graph-progress.ts';
 
 /** Poll durations from a quick empty poll to a long first pickup of a full mailbox. */
 const POLL_DURATION_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -29,6 +30,10 @@ export class PostroomMetrics {
   private readonly throttled = new Gauge({ name: 'postroom_connection_throttled', help: '1 while the connection\'s account is throttled by the provider', labelNames: ['connection'], registers: [this.registry] });
   private readonly needsReauth = new Gauge({ name: 'postroom_connection_needs_reauth', help: '1 while the connection\'s OAuth2 grant is revoked or expired for good: renew its credentials', labelNames: ['connection'], registers: [this.registry] });
   private readonly throttledAccounts = new Gauge({ name: 'postroom_throttled_accounts', help: 'Accounts currently throttled by their provider', registers: [this.registry] });
+  private readonly graphRequests = new Gauge({ name: 'postroom_graph_requests_in_window', help: 'Graph requests counted against the mailbox\'s budget in its current window, by every worker', labelNames: ['connection'], registers: [this.registry] });
+  private readonly graphBudget = new Gauge({ name: 'postroom_graph_request_budget', help: 'Graph requests the mailbox\'s budget allows per window (Postroom keeps 5% under it)', labelNames: ['connection'], registers: [this.registry] });
+  private readonly graphBacklog = new Gauge({ name: 'postroom_graph_backlog', help: 'Unread emails the last Graph listing said were waiting', labelNames: ['connection'], registers: [this.registry] });
+  private readonly graphEmailsPerMinute = new Gauge({ name: 'postroom_graph_emails_per_minute', help: 'Emails picked up per minute over the last 10 minutes, by every worker', labelNames: ['connection'], registers: [this.registry] });
   private readonly leasesSeen = new Map<string, { holder: string; token: number; released: boolean }>();
 
   constructor(options: { processMetrics?: boolean } = {}) {
@@ -40,7 +45,8 @@ export class PostroomMetrics {
     this.polls.inc({ connection, outcome: outcome.status });
     if (outcome.status === 'leased-elsewhere') return;
     this.pollDuration.observe({ connection }, durationMs / 1000);
-    const result = outcome.status === 'done' || outcome.status === 'failed' ? outcome.result : undefined;
+    // A poll that ended throttled or failed still counts what its pages committed before that.
+    const result = outcome.status === 'done' || outcome.status === 'failed' || outcome.status === 'throttled' ? outcome.result : undefined;
     if (result) {
       this.emailsPickedUp.inc({ connection }, result.emails);
       this.messagesProduced.inc({ connection }, result.messages);
@@ -88,6 +94,13 @@ export class PostroomMetrics {
       this.needsReauth.set({ connection: connection.name }, revoked.has(connection.name) ? 1 : 0);
     }
     this.throttledAccounts.set(throttledAccounts.size);
+    for (const gauge of [this.graphRequests, this.graphBudget, this.graphBacklog, this.graphEmailsPerMinute]) gauge.reset();
+    for (const [name, progress] of await graphProgress(store, connections, states, now)) {
+      this.graphRequests.set({ connection: name }, progress.requestsInWindow);
+      this.graphBudget.set({ connection: name }, progress.requestBudget);
+      if (progress.backlog !== null) this.graphBacklog.set({ connection: name }, progress.backlog);
+      this.graphEmailsPerMinute.set({ connection: name }, progress.emailsPerMinute);
+    }
     return this.registry.metrics();
   }
 

@@ -59,6 +59,17 @@ export const connectionStatusSchema = z.object({
   messagesTotal: z.number(),
   consecutiveFailures: z.number(),
   lastError: z.string().nullable(),
+  graph: z
+    .object({
+      requestsInWindow: z.number().meta({ description: 'Requests counted against the mailbox\'s budget in its current window, by every worker' }),
+      requestBudget: z.number().meta({ description: 'Requests the budget allows per window (Microsoft: 10,000 per 10 minutes); Postroom keeps 5% under it' }),
+      windowSeconds: z.number(),
+      backlog: z.number().nullable().meta({ description: 'Unread emails the last listing said were waiting, less those its page then took; null: not listed yet' }),
+      backlogAt: time.nullable(),
+      emailsPerMinute: z.number().meta({ description: 'Emails picked up per minute over the last 10 minutes' }),
+    })
+    .nullable()
+    .meta({ description: 'Graph connections only: how the mailbox\'s request budget and backlog stand' }),
 });
 
 export type ConnectionStatus = z.infer<typeof connectionStatusSchema>;

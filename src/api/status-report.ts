@@ -1,8 +1,10 @@
 /**
  * The status board's data in a handful of queries whatever the number of connections: scheduling
- * state, leases, throttles, outbox counts and the per-minute activity for the plot.
+ * state, leases, throttles, outbox counts, the per-minute activity for the plot, and for Graph
+ * connections the request budget, backlog and emails per minute.
  */
 import { throttleAccount } from '../throttle/account.ts';
+import { graphProgress, type GraphProgress } from './graph-progress.ts';
 import type { ApiContext } from './route.ts';
 import type { ConnectionStatus, StatusReport } from './schemas.ts';
 import { FAILING_STATES } from './connection-states.ts';
@@ -14,6 +16,11 @@ export const DEFAULT_ACTIVITY_HOURS = 3;
 export const MAX_ACTIVITY_HOURS = 24;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+function progressView(progress: GraphProgress | undefined): ConnectionStatus['graph'] {
+  if (!progress) return null;
+  return { ...progress, backlogAt: progress.backlogAt === null ? null : iso(progress.backlogAt) };
+}
 
 export async function buildStatus(context: ApiContext, hours = DEFAULT_ACTIVITY_HOURS): Promise<StatusReport> {
   const { store } = context.opened;
@@ -27,12 +34,14 @@ export async function buildStatus(context: ApiContext, hours = DEFAULT_ACTIVITY_
     store.pollActivity(start, ACTIVITY_BUCKET_MS),
   ]);
   context.metrics.observeLeases(leases);
+  const entries = context.connections.list();
+  const graph = await graphProgress(store, entries.flatMap((entry) => (entry.config ? [entry.config] : [])), states, now);
   const stateOf = new Map(states.map((state) => [state.connection, state]));
   const leaseOf = new Map(leases.filter((lease) => lease.expiresAt > now).map((lease) => [lease.connection, lease]));
   const throttleOf = new Map(throttles.filter((throttle) => throttle.until > now).map((throttle) => [throttle.account, throttle]));
   const countOf = new Map(counts.map((count) => [count.connection, count]));
 
-  const connections = context.connections.list().map((entry): ConnectionStatus => {
+  const connections = entries.map((entry): ConnectionStatus => {
     const state = stateOf.get(entry.name);
     const lease = leaseOf.get(entry.name);
     const throttle = entry.config ? throttleOf.get(throttleAccount(entry.config)) : undefined;
@@ -70,6 +79,7 @@ export async function buildStatus(context: ApiContext, hours = DEFAULT_ACTIVITY_
       messagesTotal: state?.messagesTotal ?? 0,
       consecutiveFailures: state?.consecutiveFailures ?? 0,
       lastError: entry.problem ?? last?.error ?? null,
+      graph: progressView(graph.get(entry.name)),
     };
   });
 

@@ -2,8 +2,12 @@
 import type { Command } from 'commander';
 import { PostroomError, errorMessage } from '../model/errors.ts';
 
-/** Exit codes: 0 success, 1 the work failed, 2 bad usage or configuration. */
-export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2 });
+/**
+ * Exit codes: 0 success, 1 the work failed, 2 bad usage or configuration, 75 a provider is
+ * throttling and the work is not finished: nothing is wrong, run again later (EX_TEMPFAIL of
+ * sysexits.h, which cron wrappers and systemd know as "temporary failure").
+ */
+export const EXIT = Object.freeze({ ok: 0, failed: 1, usage: 2, tempfail: 75 });
 
 export function globalOptions(command: Command): { config?: string } {
   return command.optsWithGlobals<{ config?: string }>();

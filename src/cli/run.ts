@@ -5,6 +5,11 @@ import { PostroomService } from '../service/postroom-service.ts';
 import { EXIT, loadContext, runCommand } from './context.ts';
 import { createProgress } from './progress.ts';
 
+function waitText(ms: number): string {
+  const seconds = Math.max(1, Math.ceil(ms / 1000));
+  return seconds < 120 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
+}
+
 function describeOutcome(name: string, outcome: PollOutcome): string {
   switch (outcome.status) {
     case 'done': {
@@ -14,8 +19,10 @@ function describeOutcome(name: string, outcome: PollOutcome): string {
     }
     case 'failed':
       return `${name}: FAILED: ${outcome.error.explain()}`;
-    case 'throttled':
-      return `${name}: throttled until ${new Date(outcome.until).toISOString()} (${outcome.reason})`;
+    case 'throttled': {
+      const taken = outcome.result ? `${outcome.result.emails} new email(s), ${outcome.result.messages} pipeline message(s) before that; ` : '';
+      return `${name}: throttled by the provider (${outcome.reason}); ${taken}reading can resume at ${new Date(outcome.until).toISOString()} (in ${waitText(outcome.until - Date.now())}): run again then`;
+    }
     case 'leased-elsewhere':
       return `${name}: skipped, ${outcome.holder} holds the lease until ${new Date(outcome.until).toISOString()}`;
   }
@@ -24,7 +31,7 @@ function describeOutcome(name: string, outcome: PollOutcome): string {
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .option('--once', 'poll every connection once, deliver everything, and exit (non-zero on failure)')
+    .option('--once', 'poll every connection once, deliver everything, and exit: 1 on failure, 75 while a provider throttles for longer than throttle.onceWaitMax')
     .action(async (options: { once?: boolean }, command: Command) =>
       runCommand(async () => {
         const context = loadContext(command);
@@ -38,7 +45,9 @@ export function registerRun(program: Command): void {
             for (const [name, outcome] of polls) process.stdout.write(`${describeOutcome(name, outcome)}\n`);
             process.stdout.write(`delivered ${delivery.delivered} pipeline message(s)${delivery.retried ? `, ${delivery.retried} to retry` : ''}${delivery.dead ? `, ${delivery.dead} moved to dead letters` : ''}\n`);
             const failed = [...polls.values()].some((o) => o.status === 'failed' || (o.status === 'done' && o.result.failures.length > 0));
-            return failed || delivery.dead || delivery.retried ? EXIT.failed : EXIT.ok;
+            if (failed || delivery.dead || delivery.retried) return EXIT.failed;
+            // Throttled for longer than throttle.onceWaitMax: not a failure, but not done either.
+            return [...polls.values()].some((o) => o.status === 'throttled') ? EXIT.tempfail : EXIT.ok;
           } finally {
             await service.stop();
           }

@@ -1,9 +1,14 @@
-/** `postroom status`: per connection, last and next poll, lease holder, throttling, outbox, dead letters. */
+/** `postroom status`: per connection, last and next poll, lease holder, throttling, outbox, dead letters; for Graph the request budget, backlog, emails per minute. */
 import type { Command } from 'commander';
+import { graphProgress, type GraphProgress } from '../api/graph-progress.ts';
 import { throttleAccount } from '../throttle/account.ts';
 import { EXIT, loadContext, openContextStore, runCommand } from './context.ts';
 
 const time = (ms: number | null | undefined): string => (ms ? new Date(ms).toISOString() : '-');
+
+function graphView(progress: GraphProgress | undefined) {
+  return progress ? { ...progress, backlogAt: progress.backlogAt === null ? null : time(progress.backlogAt) } : null;
+}
 
 export function registerStatus(program: Command): void {
   program
@@ -17,6 +22,7 @@ export function registerStatus(program: Command): void {
           const { store } = opened;
           const [states, leases, throttles, dead] = await Promise.all([store.listConnectionStates(), store.listLeases(), store.listThrottles(), store.listDeadLetters()]);
           const now = Date.now();
+          const graph = await graphProgress(store, context.loaded.config.connections, states, now);
           const rows = [];
           for (const connection of context.loaded.config.connections) {
             const state = states.find((s) => s.connection === connection.name);
@@ -36,6 +42,7 @@ export function registerStatus(program: Command): void {
               deadLetters: dead.filter((d) => d.connection === connection.name).length,
               emailsTotal: state?.emailsTotal ?? 0,
               needsReauth: !!state?.lastPoll && !state.lastPoll.ok && state.lastPoll.errorCode === 'AUTH_REVOKED',
+              graph: graphView(graph.get(connection.name)),
             });
           }
           if (options.json) {
@@ -49,6 +56,10 @@ export function registerStatus(program: Command): void {
             process.stdout.write(`  lease:       ${r.leaseHolder ? `${r.leaseHolder} until ${r.leaseUntil}` : 'free'}\n`);
             process.stdout.write(`  throttled:   ${r.throttledUntil ? `until ${r.throttledUntil} (${r.throttleReason})` : 'no'}\n`);
             process.stdout.write(`  outbox:      ${r.outbox} waiting, ${r.deadLetters} dead letter(s), ${r.emailsTotal} email(s) picked up in all\n`);
+            if (r.graph) {
+              const g = r.graph;
+              process.stdout.write(`  graph:       ${g.requestsInWindow} of ${g.requestBudget} requests in the last ${g.windowSeconds / 60} min; ${g.backlog === null ? 'backlog not listed yet' : `${g.backlog} unread at the last listing (${g.backlogAt})`}; ${g.emailsPerMinute} email(s)/min\n`);
+            }
           }
           return EXIT.ok;
         } finally {

@@ -26,6 +26,11 @@ export const DEFAULT_MAX_PARTS_PER_EMAIL = 500;
 /** Microsoft's global cloud; national clouds (and tests) set their own. */
 export const DEFAULT_GRAPH_ENDPOINT = 'https://graph.microsoft.com';
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
+/** Graph's request limit per app and mailbox (learn.microsoft.com/graph/throttling-limits#outlook-service-limits). */
+export const DEFAULT_GRAPH_REQUESTS = 10_000;
+export const DEFAULT_GRAPH_REQUEST_WINDOW = '10m';
+/** `run --once` waits out a throttle this long at most; a longer one ends the run with exit code 75. */
+export const DEFAULT_ONCE_WAIT_MAX = '2m';
 
 /** YAML (and a whole-value ${ENV}) reads `password: 12345` as a number: take it as the text it is. */
 const text = z.union([z.string(), z.number()]).transform(String);
@@ -111,6 +116,14 @@ export const graphConnectionSchema = z
     graphEndpoint: z.string().url().default(DEFAULT_GRAPH_ENDPOINT),
     authorityHost: z.string().url().default(DEFAULT_AUTHORITY_HOST),
     tls: tlsSchema.prefault({}),
+    /**
+     * The requests Graph allows this app on this mailbox per window; Postroom counts every
+     * request in the store and keeps 5% under it. Microsoft's limit: 10,000 per 10 minutes.
+     */
+    requestBudget: z
+      .object({ requests: z.number().int().positive().default(DEFAULT_GRAPH_REQUESTS), window: duration.prefault(DEFAULT_GRAPH_REQUEST_WINDOW) })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -224,6 +237,11 @@ export const configSchema = z
          * keeps Postroom from causing "too many connections" throttling itself.
          */
         maxConnectionsPerAccount: z.number().int().min(1).default(3),
+        /**
+         * `run --once` waits out a throttle up to this long and goes on; a longer one ends the run
+         * cleanly, saying when reading can resume, with exit code 75 (EX_TEMPFAIL).
+         */
+        onceWaitMax: duration.prefault(DEFAULT_ONCE_WAIT_MAX),
       })
       .strict()
       .prefault({}),

@@ -18,6 +18,7 @@ import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { graphTokenProvider, oauth2TokenProvider } from '../auth/provider-for.ts';
 import type { EmailOptions } from '../config/destinations/email-options.ts';
+import type { RequestCounter } from '../model/request-counter.ts';
 import { PostroomError, errorMessage, isPostroomError } from '../model/errors.ts';
 import { resolveCa } from '../net/probe.ts';
 import { GraphClient } from '../sources/graph/graph-client.ts';
@@ -96,8 +97,9 @@ function smtpSender(options: NonNullable<EmailOptions['smtp']>): Sender {
   };
 }
 
-function graphSender(options: NonNullable<EmailOptions['graph']>): Sender {
-  const client = new GraphClient(options, graphTokenProvider(options));
+function graphSender(options: NonNullable<EmailOptions['graph']>, requests: RequestCounter | undefined): Sender {
+  // Sending counts against the mailbox's request budget too, in the store every worker shares.
+  const client = new GraphClient(options, graphTokenProvider(options), requests ? { requests } : {});
   return {
     async send(mail) {
       // MIME sendMail: the body is the base64 of the whole message (learn.microsoft.com "Send Outlook messages in MIME format").
@@ -145,7 +147,7 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
       if (options.graph && envelope.size > GRAPH_SENDMAIL_MAX_CONTENT_BYTES) {
         throw new PostroomError('DELIVERY_REJECTED', `${envelope.filename} (${envelope.size} bytes) is larger than Graph sendMail takes (4 MB per request)`, { hint: 'Send large files through smtp: instead of graph:.' });
       }
-      sender ??= options.graph ? graphSender(options.graph) : smtpSender(options.smtp!);
+      sender ??= options.graph ? graphSender(options.graph, context.requests) : smtpSender(options.smtp!);
       const mail = composeMail(envelope, message.openContent(), { from: options.from, to: options.to, cc: options.cc ?? [], subject: options.subject });
       try {
         await sender.send(mail);

@@ -66,13 +66,17 @@ export interface PickupResult {
   failures: Array<{ key: SourceKey; error: string }>;
   /** The run stopped early because the account is throttled. */
   throttledUntil?: number;
+  /** The source holds more new emails than this run listed (a Graph page): run again. */
+  more?: boolean;
+  /** New emails the server said it holds, at this run's listing. */
+  backlog?: number;
 }
 
 export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper, deps: PickupDeps): Promise<PickupResult> {
   const { store, contents, clock, log } = deps;
   const result: PickupResult = { listed: 0, emails: 0, messages: 0, alreadyEmitted: 0, remapped: 0, acknowledged: 0, failures: [] };
   const account = throttleAccount(connection);
-  const session: SourceSession = await deps.source.open(connection, { log, ...(deps.signal ? { signal: deps.signal } : {}) });
+  const session: SourceSession = await deps.source.open(connection, { log, requests: store, ...(deps.signal ? { signal: deps.signal } : {}) });
   const acknowledged: string[] = [];
   /** Each email's span, from its pickup to its acknowledgement (engine/traces.ts). */
   const spans = new Map<string, Span>();
@@ -97,6 +101,8 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
 
     const listing = await session.list(await store.getCursor(connection.name));
     result.listed = listing.emails.length;
+    if (listing.more) result.more = true;
+    if (listing.backlog !== undefined) result.backlog = listing.backlog;
     if (listing.presentKeys) {
       const pruned = await store.pruneLedger(connection.name, new Set(listing.presentKeys.map(sourceKeyString)), connection.hostType);
       if (pruned) log.debug({ pruned }, 'forgot ledger entries the server no longer lists');
@@ -252,6 +258,7 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
       // Nothing more is sent to a throttled account, acknowledgements included: they stay
       // pending in the ledger and are made when reading resumes (the ledger keeps this exact).
       session.abort();
+      await recordAcknowledgedSoFar(session, connection, lease, deps);
       endSpans('acknowledgement waits for the throttle to end');
       return result;
     }
@@ -265,8 +272,25 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
   } catch (error) {
     endSpans('failed', error);
     session.abort();
-    if (isPostroomError(error)) throw error;
-    throw new PostroomError('FETCH_FAILED', errorMessage(error), { cause: error });
+    await recordAcknowledgedSoFar(session, connection, lease, deps);
+    const thrown = isPostroomError(error) ? error : new PostroomError('FETCH_FAILED', errorMessage(error), { cause: error });
+    pickedUpBefore.set(thrown, result);
+    throw thrown;
   }
+}
+
+/** What a run that threw had committed before it stopped (it stands), by the error it threw. */
+export const pickedUpBefore = new WeakMap<object, PickupResult>();
+
+/**
+ * A run that ends without close() (throttled, failed) still records what the server confirmed,
+ * so those acknowledgements are not sent, and counted against a request budget, again.
+ */
+async function recordAcknowledgedSoFar(session: SourceSession, connection: ConnectionConfig, lease: LeaseKeeper, deps: PickupDeps): Promise<void> {
+  const keys = session.acknowledgedSoFar?.().map(sourceKeyString) ?? [];
+  if (!keys.length) return;
+  await lease.fenced((current) => deps.store.markAcknowledged(current, connection.name, keys, deps.clock.now())).catch((error: unknown) => {
+    deps.log.debug({ err: error }, 'could not record the acknowledgements made so far; they are made again next run');
+  });
 }
 

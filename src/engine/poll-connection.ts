@@ -9,19 +9,69 @@ import type { Config, ConnectionConfig } from '../config/schema.ts';
 import { PostroomError, errorMessage, isPostroomError } from '../model/errors.ts';
 import { loadSource } from '../sources/registry.ts';
 import type { ContentStore } from '../model/content-store.ts';
-import type { Store } from '../store/store.ts';
+import type { Store, ThrottleState } from '../store/store.ts';
 import { throttleAccount } from '../throttle/account.ts';
 import { accountPause } from '../throttle/account-pause.ts';
 import { throttleDecision } from '../throttle/throttle-decision.ts';
 import type { Clock } from '../model/clock.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
-import { runPickup, type PickupDeps, type PickupResult } from './pickup.ts';
+import { pickedUpBefore, runPickup, type PickupDeps, type PickupResult } from './pickup.ts';
 import { failSpan, inSpan } from './traces.ts';
+
+/**
+ * A source that takes a mailbox a page at a time (Graph) says when more is waiting: the poll
+ * goes on with the next page under the same lease, each page committed and acknowledged before
+ * the next is listed, so a throttle, crash or handover costs at most the page in hand. It stops
+ * when the source has no more, another worker's throttle pauses the account, the worker stops,
+ * or a page brought nothing new (emails that keep failing must not make it list forever).
+ */
+async function pickUpPageByPage(connection: ConnectionConfig, keeper: LeaseKeeper, deps: PickupDeps, paused: () => Promise<ThrottleState | undefined>): Promise<PickupResult> {
+  let total: PickupResult | undefined;
+  for (;;) {
+    let page: PickupResult;
+    try {
+      page = await runPickup(connection, keeper, deps);
+    } catch (error) {
+      // What this and earlier pages committed stands; the poll reports it with what stopped it.
+      const partial = typeof error === 'object' && error !== null ? pickedUpBefore.get(error) : undefined;
+      if (partial?.backlog !== undefined) await deps.store.recordBacklog(connection.name, stillWaiting(partial), deps.clock.now());
+      const sum = total && partial ? sumPickups(total, partial) : (total ?? partial);
+      if (sum && typeof error === 'object' && error !== null) pickedUpBefore.set(error, sum);
+      throw error;
+    }
+    if (page.backlog !== undefined) await deps.store.recordBacklog(connection.name, stillWaiting(page), deps.clock.now());
+    total = total ? sumPickups(total, page) : page;
+    if (!page.more || page.emails === 0 || page.throttledUntil !== undefined || deps.signal?.aborted) return total;
+    const throttle = await paused();
+    if (throttle) return { ...total, throttledUntil: throttle.until };
+  }
+}
+
+/** What a listing said was waiting, less what its page then took (status shows how far behind the mailbox is). */
+function stillWaiting(page: PickupResult): number {
+  return Math.max(0, (page.backlog ?? 0) - page.emails - page.alreadyEmitted - page.remapped);
+}
+
+/** Two pickups of one connection as one (pages of a poll, polls of a run). */
+export function sumPickups(total: PickupResult, page: PickupResult): PickupResult {
+  return {
+    listed: total.listed + page.listed,
+    emails: total.emails + page.emails,
+    messages: total.messages + page.messages,
+    alreadyEmitted: total.alreadyEmitted + page.alreadyEmitted,
+    remapped: total.remapped + page.remapped,
+    acknowledged: total.acknowledged + page.acknowledged,
+    failures: [...total.failures, ...page.failures],
+    ...(page.throttledUntil !== undefined ? { throttledUntil: page.throttledUntil } : {}),
+    ...(page.more ? { more: true } : {}),
+    ...(page.backlog !== undefined ? { backlog: page.backlog } : {}),
+  };
+}
 
 export type PollOutcome =
   | { status: 'done'; result: PickupResult }
   | { status: 'failed'; error: PostroomError; result?: PickupResult }
-  | { status: 'throttled'; until: number; reason: string }
+  | { status: 'throttled'; until: number; reason: string; result?: PickupResult }
   | { status: 'leased-elsewhere'; holder: string; until: number };
 
 export interface PollDeps {
@@ -78,7 +128,7 @@ async function pollOnce(connection: ConnectionConfig, deps: PollDeps): Promise<P
   };
 
   try {
-    const result = await runPickup(connection, keeper, {
+    const pickupDeps: PickupDeps = {
       store,
       contents: deps.contents,
       clock,
@@ -88,7 +138,8 @@ async function pollOnce(connection: ConnectionConfig, deps: PollDeps): Promise<P
       ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
       ...(deps.onCommitted ? { onCommitted: deps.onCommitted } : {}),
       ...(deps.waitForRoom ? { waitForRoom: deps.waitForRoom } : {}),
-    });
+    };
+    const result = await pickUpPageByPage(connection, keeper, pickupDeps, () => pause.current(account));
     if (throttle) {
       await pause.resume(account);
       log.info({ account, throttledSince: new Date(throttle.since).toISOString() }, 'throttling ended: reading resumed');
@@ -98,6 +149,7 @@ async function pollOnce(connection: ConnectionConfig, deps: PollDeps): Promise<P
     return { status: 'done', result };
   } catch (caught) {
     const error = isPostroomError(caught) ? caught : new PostroomError('FETCH_FAILED', errorMessage(caught), { cause: caught });
+    const partial = typeof caught === 'object' && caught !== null ? pickedUpBefore.get(caught) : undefined;
     if (error.code === 'LEASE_LOST') {
       // Not a fault: the run outlived its lease and another worker is reading the mailbox now
       // (leasing as designed). What this run committed stands; the new holder schedules the next poll.
@@ -116,13 +168,13 @@ async function pollOnce(connection: ConnectionConfig, deps: PollDeps): Promise<P
       log.warn({ account, protocol: connection.hostType, reason: decision.reason, until: new Date(until).toISOString() }, 'account throttled by the provider: every worker pauses reading it');
       log.debug({ account, at: new Date(clock.now()).toISOString(), retryIntervalMs: decision.waitMs, waitSource: decision.waitSource }, 'throttling info');
       // Throttled waits are not failures: the poll is recorded as ok, due again after the wait.
-      await record(true, undefined, `throttled: ${decision.reason}`, until);
-      return { status: 'throttled', until, reason: decision.reason };
+      await record(true, partial, `throttled: ${decision.reason}`, until);
+      return { status: 'throttled', until, reason: decision.reason, ...(partial ? { result: partial } : {}) };
     }
     const nextDueAt = clock.now() + deps.config.retry.interval;
-    await record(false, undefined, error.explain(), nextDueAt, error.code);
+    await record(false, partial, error.explain(), nextDueAt, error.code);
     log.error({ code: error.code, err: error, nextPollAt: new Date(nextDueAt).toISOString() }, `poll failed: ${error.explain()}`);
-    return { status: 'failed', error };
+    return { status: 'failed', error, ...(partial ? { result: partial } : {}) };
   } finally {
     await keeper.finish(startedAt, connection.pollingInterval);
   }

@@ -21,7 +21,8 @@ import { DeliveryLoop, type DeliveryDeps, type DrainResult } from './delivery.ts
 import { IdleWatchers } from './idle-watchers.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
 import { outboxRoom } from './outbox-room.ts';
-import { pollConnection, type PollOutcome } from './poll-connection.ts';
+import { pollConnection, sumPickups, type PollOutcome } from './poll-connection.ts';
+import type { PickupResult } from './pickup.ts';
 
 /** How often the scheduler looks for due connections. */
 const TICK_MS = 1_000;
@@ -53,7 +54,7 @@ export function createDestinations(create: CreateDestination, config: Config, lo
   const destinations = new Map<string, Destination>();
   const pause = accountPause(store);
   for (const [name, options] of Object.entries(config.destinations)) {
-    destinations.set(name, create(name, options, { log: log.child({ destination: name }), dataDir, accountPause: pause }));
+    destinations.set(name, create(name, options, { log: log.child({ destination: name }), dataDir, accountPause: pause, requests: store }));
   }
   return destinations;
 }
@@ -168,6 +169,8 @@ export class Worker {
       .then((outcome) => {
         this.options.onPoll?.(connection.name, outcome, this.clock.now() - startedAt);
         if (this.started && !this.stopped) this.watchers.afterPoll(connection, outcome);
+        // Reading resumes the moment a throttle ends, not at the next tick after it.
+        if (this.started && !this.stopped && outcome.status === 'throttled') setTimeout(() => void this.tick(), Math.max(0, outcome.until - this.clock.now()) + 1).unref();
         return outcome;
       })
       .finally(() => {
@@ -208,7 +211,18 @@ export class Worker {
         }
         const [connection] = queue.splice(index, 1);
         const name = connection!.name;
-        polls.set(name, await this.poll(connection!, onProgress ? (progress) => onProgress(name, progress) : undefined));
+        const progress = onProgress ? (p: { done: number; total: number }) => onProgress(name, p) : undefined;
+        let outcome = await this.poll(connection!, progress);
+        // A short throttle is waited out (throttle.onceWaitMax) so the run finishes the job; a
+        // longer one ends it, and the caller says when reading can resume.
+        while (outcome.status === 'throttled' && outcome.until - this.clock.now() <= this.options.config.throttle.onceWaitMax && !this.abort.signal.aborted) {
+          this.options.log.info({ connection: name, until: new Date(outcome.until).toISOString() }, 'throttled: run --once waits and goes on');
+          await this.clock.sleep(Math.max(0, outcome.until - this.clock.now()), this.abort.signal);
+          const earlier = outcome.result;
+          outcome = await this.poll(connection!, progress);
+          if (earlier) outcome = withEarlier(outcome, earlier);
+        }
+        polls.set(name, outcome);
       }
     };
     // Deliver while polling, so the outbox does not pile up; then drain what is left.
@@ -238,4 +252,10 @@ export class Worker {
     await Promise.all([...this.held.values()].map((keeper) => keeper.release()));
     await Promise.all([...this.destinations.values()].map((destination) => destination.close()));
   }
+}
+
+/** A poll after a wait, with what the polls before the wait picked up added to it. */
+function withEarlier(outcome: PollOutcome, earlier: PickupResult): PollOutcome {
+  if (outcome.status === 'leased-elsewhere') return outcome;
+  return { ...outcome, result: outcome.result ? sumPickups(earlier, outcome.result) : earlier } as PollOutcome;
 }

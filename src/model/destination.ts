@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Envelope } from './envelope.ts';
 import type { AccountPause } from './account-pause.ts';
+import type { RequestCounter } from './request-counter.ts';
 
 export interface OutgoingMessage {
   envelope: Envelope;
@@ -42,6 +43,8 @@ export interface DestinationContext {
   dataDir?: string;
   /** The shared account pause, for destinations that send through a mailbox account (email). */
   accountPause?: AccountPause;
+  /** Where requests to a provider with a request budget (Graph) are counted, shared by every worker. */
+  requests?: RequestCounter;
 }
 
 /**

@@ -15,6 +15,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/schema.ts';
 import type { CheckStep } from '../model/check-step.ts';
+import type { RequestCounter } from '../model/request-counter.ts';
 import type { Protocol, SourceCursor, SourceKey } from '../model/source-key.ts';
 
 export type { CheckStep } from '../model/check-step.ts';
@@ -46,6 +47,14 @@ export interface Listing {
   remap: boolean;
   /** Every key the server still lists (POP3), so the ledger can be pruned. */
   presentKeys?: SourceKey[];
+  /**
+   * The server holds more new emails than this listing: once these are committed and
+   * acknowledged, list again (Graph takes a folder a page at a time, so progress is kept as it
+   * is made).
+   */
+  more?: boolean;
+  /** How many new emails the server said it holds in all, when it said (the status board's backlog). */
+  backlog?: number;
 }
 
 export interface FetchedEmail {
@@ -72,6 +81,11 @@ export interface SourceSession {
   acknowledge(keys: SourceKey[]): Promise<void>;
   /** Ends the session. Resolving means every acknowledgement made is durable on the server. */
   close(): Promise<void>;
+  /**
+   * The acknowledgements the server has already confirmed, for a session that ends without
+   * close() (throttled, failed): the engine records them so they are not sent again.
+   */
+  acknowledgedSoFar?(): SourceKey[];
   /** Drops the connection without committing anything (used on lease loss and shutdown). */
   abort(): void;
 }
@@ -79,6 +93,8 @@ export interface SourceSession {
 export interface SourceContext {
   log: Logger;
   signal?: AbortSignal;
+  /** Where a source with a request budget (Graph) counts its requests; without it, per process only. */
+  requests?: RequestCounter;
 }
 
 

@@ -7,6 +7,7 @@ import { connectionQueries } from './sql/connections.ts';
 import { leaseQueries } from './sql/leases.ts';
 import { ledgerQueries } from './sql/ledger.ts';
 import { outboxQueries } from './sql/outbox.ts';
+import { requestQueries } from './sql/requests.ts';
 import { statusQueries } from './sql/status.ts';
 import type { Tables } from './sql/tables.ts';
 import type { Store, StoreCapabilities } from './store.ts';
@@ -44,5 +45,6 @@ export function createKyselyStore(db: Kysely<Tables>, capabilities: StoreCapabil
     ...statusQueries(db),
     ...activityQueries(db),
     ...connectionQueries(db),
+    ...requestQueries(db),
   };
 }

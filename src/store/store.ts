@@ -10,6 +10,7 @@
  */
 import type { ThrottleState } from '../model/account-pause.ts';
 import type { Envelope } from '../model/envelope.ts';
+import type { RequestCounter } from '../model/request-counter.ts';
 import type { SourceCursor, SourceKey } from '../model/source-key.ts';
 
 export const LEDGER_STATES = Object.freeze(['emitted', 'acknowledged'] as const);
@@ -110,6 +111,9 @@ export interface ConnectionState {
   lastPoll: PollRecord | null;
   emailsTotal: number;
   messagesTotal: number;
+  /** New emails the source said it held at the last listing (null: never said), and when. */
+  backlog: number | null;
+  backlogAt: number | null;
 }
 
 /** A connection created through the REST API (config-file connections are never stored). */
@@ -146,7 +150,7 @@ export interface StoreCapabilities {
 
 export type { ThrottleState };
 
-export interface Store {
+export interface Store extends RequestCounter {
   readonly capabilities: StoreCapabilities;
   /** Creates or upgrades the schema; safe when several workers start at once. */
   migrate(): Promise<void>;
@@ -210,6 +214,12 @@ export interface Store {
   setThrottle(state: ThrottleState): Promise<void>;
   clearThrottle(account: string): Promise<void>;
   listThrottles(): Promise<ThrottleState[]>;
+
+  // Request budgets (countRequests, requestBuckets: see RequestCounter) and progress
+  /** The backlog a listing saw, for status. */
+  recordBacklog(connection: string, backlog: number, now: number): Promise<void>;
+  /** Emails emitted (committed) since `since`, per connection. */
+  emailsSince(since: number): Promise<Map<string, number>>;
 
   // Scheduling and status
   recordPoll(poll: PollRecord, nextDueAt: number): Promise<void>;

@@ -88,7 +88,7 @@ describe('sending while the account is throttled', () => {
       graph: { tenantId: TENANT, clientId: APP.clientId, clientSecret: APP.clientSecret, mailbox: MAILBOX, graphEndpoint: graph.url, authorityHost: graph.url, tls: { ca: graph.caPem } },
     });
     const destination = createEmailDestination('graph-mail', options, { log, accountPause: accountPause(store.store) });
-    graph.inject((request) => request.path.endsWith('/sendMail'), { status: 429, retryAfter: '1', code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' });
+    graph.inject((request) => request.path.endsWith('/sendMail'), { status: 429, retryAfter: '1', code: 'ApplicationThrottled', message: 'Application is over its RequestRate limit.' });
     const message = outgoing(Buffer.from('via graph'), { filename: 'g.txt', contentType: 'text/plain' });
     const throttled = await destination.deliver(message).then(() => undefined, (error: unknown) => error);
     assert.ok(isPostroomError(throttled, 'THROTTLED'), String(throttled));

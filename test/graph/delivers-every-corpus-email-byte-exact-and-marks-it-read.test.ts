@@ -5,7 +5,7 @@ import type { FakeGraph } from '../support/fake-graph.ts';
 import { bySubject, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
 import { MAILBOX, fakeGraphWithMailbox, graphConnection } from './graph-kit.ts';
 
-/** Small pages, so the corpus spans several and the client must follow @odata.nextLink. */
+/** Small pages, so the corpus spans several: each is taken whole before the next is listed. */
 const PAGE_SIZE = 4;
 
 describe('Graph intake of the corpus', () => {
@@ -33,9 +33,14 @@ describe('Graph intake of the corpus', () => {
     assert.equal(outcome.status === 'done' && outcome.result.emails, corpus.length);
 
     const pages = graph.requests.filter((r) => r.path.endsWith('/messages') && r.method === 'GET');
-    assert.equal(pages.length, Math.ceil(corpus.length / PAGE_SIZE), 'every page is read once, by @odata.nextLink');
-    assert.ok(pages.slice(1).every((r) => r.query.has('$skip')), 'later pages come from the nextLink');
-    assert.equal(pages[0]!.query.get('$select'), 'id,internetMessageId,receivedDateTime');
+    assert.equal(pages.length, Math.ceil(corpus.length / PAGE_SIZE), 'one listing per page: the unread head, again after each page is acknowledged');
+    assert.ok(pages.every((r) => !r.query.has('$skip')), 'no stale nextLink: marking read shifts what $skip points at');
+    assert.ok(pages.every((r) => r.query.get('$select') === 'id' && r.query.get('$top') === '1000' && r.query.get('$orderby') === 'receivedDateTime asc'), 'Graph\'s largest page, only the id, oldest first');
+    const valuesBefore = (page: number): number => graph.requests.filter((r) => r.path.endsWith('/$value') && r.at < pages[page]!.at).length;
+    assert.ok(pages.slice(1).every((_, index) => valuesBefore(index + 1) === (index + 1) * PAGE_SIZE), 'each page is fetched before the next is listed');
+    const acknowledgements = graph.requests.filter((r) => r.method === 'PATCH');
+    assert.equal(acknowledgements.length, corpus.length, 'each email marked read once');
+    assert.ok(acknowledgements.every((r) => r.inBatch !== undefined), 'marked read inside $batch requests');
 
     const delivered = await readDelivered(ws.outDir);
     const groups = bySubject(delivered);

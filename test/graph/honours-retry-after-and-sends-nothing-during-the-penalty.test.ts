@@ -28,8 +28,9 @@ describe('Graph throttling with Retry-After', () => {
       const subjects = new Set(corpus.map((email) => `${status} ${email.subject}`));
       for (const email of corpus) graph.deliver(MAILBOX, Buffer.from(email.raw.toString('latin1').replace(/^Subject: /m, `Subject: ${status} `), 'latin1'));
       let values = 0;
-      graph.inject((request) => request.path.endsWith('/$value') && ++values === 3, { status, retryAfter: String(RETRY_AFTER_S), code: status === 429 ? 'ApplicationThrottled' : 'ServiceUnavailable', message: status === 429 ? 'Application is over its MailboxConcurrency limit.' : 'Service Unavailable' });
-      const config = testConfig(ws, [graphConnection(graph)]);
+      graph.inject((request) => request.path.endsWith('/$value') && ++values === 3, { status, retryAfter: String(RETRY_AFTER_S), code: status === 429 ? 'ApplicationThrottled' : 'ServiceUnavailable', message: status === 429 ? 'Application is over its RequestRate limit.' : 'Service Unavailable' });
+      // run --once would wait a short throttle out; here the pause itself is under test.
+      const config = testConfig(ws, [graphConnection(graph)], { throttle: { onceWaitMax: 0 } });
 
       const first = await runOnce(config);
       const throttled = first.polls.get('inbox365');

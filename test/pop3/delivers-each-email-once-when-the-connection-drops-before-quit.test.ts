@@ -62,7 +62,8 @@ describe('POP3 connection lost before QUIT', () => {
     const user = await dovecot.addUser('quitcut', 'secret-quitcut');
     const batch = emails('quit');
     await dovecot.deliverMany(user.name, batch.map((e) => e.raw));
-    const config = testConfig(ws, [pop3Connection(dovecot, user, { port: proxy.port, useSsl: false })]);
+    // run --once would wait the cut's pause out; each run here is a separate attempt.
+    const config = testConfig(ws, [pop3Connection(dovecot, user, { port: proxy.port, useSsl: false })], { throttle: { onceWaitMax: 0 } });
 
     // The QUIT never reaches the server: every DELE of this session is undone.
     let quitsCut = 0;
@@ -102,7 +103,8 @@ describe('POP3 connection lost before QUIT', () => {
     const user = await dovecot.addUser('retrcut', 'secret-retrcut');
     const batch = emails('retr');
     await dovecot.deliverMany(user.name, batch.map((e) => e.raw));
-    const config = testConfig(ws, [pop3Connection(dovecot, user, { port: proxy.port, useSsl: false })]);
+    // run --once would wait the cut's pause out; each run here is a separate attempt.
+    const config = testConfig(ws, [pop3Connection(dovecot, user, { port: proxy.port, useSsl: false })], { throttle: { onceWaitMax: 0 } });
     const totalBytes = batch.reduce((sum, e) => sum + e.raw.length, 0);
 
     // Cut a little under halfway through the mail: some emails are committed, one is half read.

@@ -170,5 +170,28 @@ for (const backend of STORE_BACKENDS) {
       await t.store.clearThrottle('imap:u@h');
       assert.equal(await t.store.getThrottle('imap:u@h'), undefined);
     });
+
+    it('counts requests per account in time buckets that every worker adds to, and forgets old ones', async () => {
+      const account = 'graph:graph.microsoft.com:app:box@contoso.com';
+      // Two workers count into the same minute; the next minute is a bucket of its own.
+      await Promise.all([t.store.countRequests(account, 10, 600_010, 60_000), t.store.countRequests(account, 7, 659_999, 60_000)]);
+      await t.store.countRequests(account, 3, 660_000, 60_000);
+      await t.store.countRequests('graph:other', 99, 600_000, 60_000);
+      assert.deepEqual(await t.store.requestBuckets(account, 0), [{ at: 600_000, requests: 17 }, { at: 660_000, requests: 3 }]);
+      assert.deepEqual(await t.store.requestBuckets(account, 600_001), [{ at: 660_000, requests: 3 }]);
+      await t.store.countRequests(account, 1, 600_000 + 60 * 60_000, 60_000);
+      assert.deepEqual((await t.store.requestBuckets(account, 0)).map((bucket) => bucket.at), [600_000 + 60 * 60_000], 'buckets long out of any window are deleted');
+    });
+
+    it('keeps the backlog a listing saw and counts emails emitted since a time', async () => {
+      await t.store.recordBacklog('c5', 1234, 50_000);
+      await t.store.recordPoll({ connection: 'c5', holder: 'w', startedAt: 50_001, finishedAt: 50_002, ok: true, emails: 0, messages: 0, error: null }, 60_000);
+      const state = await t.store.getConnectionState('c5');
+      assert.equal(state?.backlog, 1234, 'a poll record leaves the backlog as it was');
+      assert.equal(state?.backlogAt, 50_000);
+      const lease = (await t.store.acquireLease('c5', 'w', 1_000_000, 1_000))!;
+      await t.store.commitEmails(lease, [commitFor('c5', 1, 70_000, 1), commitFor('c5', 2, 80_000, 1), commitFor('c5', 3, 90_000, 1)]);
+      assert.equal((await t.store.emailsSince(75_000)).get('c5'), 2);
+    });
   });
 }

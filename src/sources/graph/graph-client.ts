@@ -1,8 +1,10 @@
 /**
  * Microsoft Graph over plain HTTPS (node:https, no SDK), for one mailbox: bearer token from the
- * token provider (refreshed once and retried on 401), `Prefer: IdType="ImmutableId"` so ids
- * survive moves, every request through the mailbox gate (4 in flight, none during a penalty),
- * paging by `@odata.nextLink`, and `$value` handed over as a stream.
+ * token provider (refreshed once and retried on 401), `Prefer: IdType="ImmutableId"` on every
+ * request (inside a $batch too) so ids survive moves, every request counted against the
+ * mailbox's request budget (request-budget.ts) and sent through the mailbox gate (4 in flight,
+ * none during a penalty), a 429 MailboxConcurrency retried once one of our own requests ends,
+ * JSON `$batch`, and `$value` handed over as a stream.
  *
  * No Graph SDK (why, with the measurements: docs/decisions.md).
  */
@@ -12,9 +14,12 @@ import type { GraphConnectionConfig } from '../../config/schema.ts';
 import { PostroomError } from '../../model/errors.ts';
 import { endpointOf, httpRequest, readText, type HttpResponse } from '../../net/https.ts';
 import type { TokenProvider } from '../../auth/token-provider.ts';
+import type { RequestCounter } from '../../model/request-counter.ts';
 import { classifyNetworkError } from '../../net/network-errors.ts';
-import { graphError, type GraphStage } from './graph-errors.ts';
-import { mailboxGate, type MailboxGate } from './mailbox-gate.ts';
+import { headerValue, parseRetryAfter } from '../../net/server-wait.ts';
+import { graphError, isMailboxConcurrency, type GraphStage } from './graph-errors.ts';
+import { GRAPH_MAX_CONCURRENT_PER_MAILBOX, mailboxGate, type MailboxGate } from './mailbox-gate.ts';
+import { budgetAccount, GRAPH_REQUEST_BUDGET, requestBudget, type BudgetSettings, type RequestBudget } from './request-budget.ts';
 
 /** Graph's v1.0 API; beta is never used in production code. */
 const API_VERSION = 'v1.0';
@@ -24,6 +29,17 @@ const PREFER_IMMUTABLE_IDS = 'IdType="ImmutableId"';
 
 /** A $value download may pause this long between bytes before it counts as dropped. */
 const DOWNLOAD_IDLE_TIMEOUT_MS = 120_000;
+
+/** Graph's limit on requests in one JSON batch (https://learn.microsoft.com/en-us/graph/json-batching). */
+export const GRAPH_BATCH_LIMIT = 20;
+
+/**
+ * Times one request is sent again after 429 MailboxConcurrency, each once a request of ours has
+ * ended; beyond that the mailbox is taken as throttled.
+ */
+const CONCURRENCY_RETRIES = 5;
+/** MailboxConcurrency's own Retry-After, when none is given. */
+const CONCURRENCY_FALLBACK_MS = 1_000;
 
 export interface GraphRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -38,6 +54,38 @@ export interface GraphRequest {
   idleTimeoutMs?: number;
   /** A 404 means the work is already done (acknowledging a message someone deleted): answered as an empty success. */
   missingIsDone?: boolean;
+  /** Requests this costs in the budget (a $batch: its envelope and every request in it). Default 1. */
+  cost?: number;
+  /** Places in the mailbox gate it holds while in flight (a $batch: as many as Graph runs at once). Default 1. */
+  slots?: number;
+}
+
+/** One request inside a JSON $batch. */
+export interface BatchItem {
+  id: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** A path below /users/{mailbox}/. */
+  path: string;
+  json?: unknown;
+}
+
+/** Graph's answer to one request of a $batch (each has its own status; the envelope's 200 says nothing about them). */
+export interface BatchAnswer {
+  id: string;
+  status: number;
+  headers: Record<string, string | undefined>;
+  body?: unknown;
+}
+
+export interface GraphClientOptions {
+  now?: () => number;
+  /** Where requests are counted (the store, shared by every worker); else this process only. */
+  requests?: RequestCounter;
+  budget?: BudgetSettings;
+  /** Shutdown: a wait for the budget ends early. */
+  signal?: AbortSignal;
+  /** Told once when Postroom starts waiting for room in the budget. */
+  onPacing?: (waitMs: number, used: number) => void;
 }
 
 export interface GraphPage<T> {
@@ -47,17 +95,27 @@ export interface GraphPage<T> {
 
 export class GraphClient {
   readonly gate: MailboxGate;
+  readonly budget: RequestBudget;
   private readonly base: string;
+  private readonly batchUrl: string;
   private readonly origin: string;
+  private readonly now: () => number;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(
-    private readonly connection: Pick<GraphConnectionConfig, 'graphEndpoint' | 'mailbox' | 'tls'>,
+    private readonly connection: Pick<GraphConnectionConfig, 'graphEndpoint' | 'mailbox' | 'tls' | 'clientId'>,
     private readonly tokens: TokenProvider,
-    private readonly now: () => number = Date.now,
+    options: GraphClientOptions = {},
   ) {
+    this.now = options.now ?? Date.now;
+    this.signal = options.signal;
     this.origin = new URL(connection.graphEndpoint).origin;
-    this.base = `${connection.graphEndpoint.replace(/\/+$/, '')}/${API_VERSION}/users/${encodeURIComponent(connection.mailbox)}/`;
-    this.gate = mailboxGate(connection.graphEndpoint, connection.mailbox, now);
+    const root = `${connection.graphEndpoint.replace(/\/+$/, '')}/${API_VERSION}`;
+    this.base = `${root}/users/${encodeURIComponent(connection.mailbox)}/`;
+    this.batchUrl = `${root}/$batch`;
+    this.gate = mailboxGate(connection.graphEndpoint, connection.mailbox, this.now);
+    const account = budgetAccount(connection.graphEndpoint, connection.clientId, connection.mailbox);
+    this.budget = requestBudget(account, options.requests, options.budget ?? GRAPH_REQUEST_BUDGET, options.onPacing);
   }
 
   get mailbox(): string {
@@ -77,8 +135,12 @@ export class GraphClient {
    */
   async send(request: GraphRequest): Promise<HttpResponse> {
     const url = this.url(request.path);
-    for (let attempt = 0; ; attempt++) {
-      const release = await this.gate.acquire();
+    let refreshed = false;
+    for (let crowded = 0; ; ) {
+      // Every attempt counts: Graph counts retries too. One refused by a penalty is never sent, so not counted.
+      this.gate.checkOpen();
+      await this.budget.take(request.cost ?? 1, this.signal);
+      const release = await this.gate.acquire(request.slots ?? 1);
       let response: HttpResponse;
       try {
         const token = await this.tokens.getToken();
@@ -110,9 +172,17 @@ export class GraphClient {
       const text = await readText(response.body).catch(() => '');
       release();
       if (response.status === 404 && request.missingIsDone) return { status: 404, headers: response.headers, body: Readable.from([]) };
-      if (response.status === 401 && attempt === 0) {
+      if (response.status === 401 && !refreshed) {
         // The token expired early or was revoked: a fresh one, once.
+        refreshed = true;
         this.tokens.invalidate();
+        continue;
+      }
+      if (isMailboxConcurrency(response.status, text) && crowded < CONCURRENCY_RETRIES) {
+        // Too many of our requests in flight (another process of the app, or Graph counting a
+        // batch differently): again once one of ours has ended, not merely after a while.
+        crowded += 1;
+        await this.gate.ownRequestFinished(parseRetryAfter(headerValue(response.headers, 'retry-after'), this.now()) ?? CONCURRENCY_FALLBACK_MS);
         continue;
       }
       const error = graphError(response.status, response.headers, text, request.stage, request.what, this.now());
@@ -131,6 +201,42 @@ export class GraphClient {
     } catch (error) {
       throw new PostroomError('PROTOCOL_ERROR', `Graph answered ${request.what} with something that is not JSON`, { cause: error });
     }
+  }
+
+  /**
+   * Up to 20 requests in one JSON $batch, unordered, so Graph runs up to 4 of them at once against
+   * the mailbox: the batch holds that many places in the gate, and costs its envelope plus every
+   * request in the budget. Each request carries its own Prefer header. The answers are by id;
+   * each must be checked on its own (a throttled one has its own 429 and Retry-After).
+   */
+  async batch(items: readonly BatchItem[], what: string): Promise<Map<string, BatchAnswer>> {
+    if (items.length === 0) return new Map();
+    if (items.length > GRAPH_BATCH_LIMIT) throw new Error(`a Graph $batch holds at most ${GRAPH_BATCH_LIMIT} requests, not ${items.length}`);
+    const mailbox = `/users/${encodeURIComponent(this.connection.mailbox)}/`;
+    const requests = items.map((item) => ({
+      id: item.id,
+      method: item.method,
+      url: mailbox + item.path,
+      headers: { Prefer: PREFER_IMMUTABLE_IDS, ...(item.json !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      ...(item.json !== undefined ? { body: item.json } : {}),
+    }));
+    const answer = await this.json<{ responses?: Array<Partial<BatchAnswer>> }>({
+      method: 'POST',
+      path: this.batchUrl,
+      json: { requests },
+      stage: 'acknowledge',
+      what,
+      cost: items.length + 1,
+      slots: Math.min(items.length, GRAPH_MAX_CONCURRENT_PER_MAILBOX),
+    });
+    const answers = new Map<string, BatchAnswer>();
+    for (const response of answer?.responses ?? []) {
+      if (typeof response.id !== 'string' || typeof response.status !== 'number') continue;
+      const headers: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(response.headers ?? {})) headers[name.toLowerCase()] = typeof value === 'string' ? value : undefined;
+      answers.set(response.id, { id: response.id, status: response.status, headers, ...(response.body !== undefined ? { body: response.body } : {}) });
+    }
+    return answers;
   }
 
   /** Every item of a collection, page after page (`@odata.nextLink`), at most `limit`. */

@@ -31,6 +31,15 @@ export function graphErrorWords(text: string): { code?: string; message?: string
   return out;
 }
 
+/**
+ * 429 "Application is over its MailboxConcurrency limit.": too many of this app's requests are in
+ * flight to the mailbox. Not time-based: its Retry-After of 1 means "once one of yours ends"
+ * (https://learn.microsoft.com/en-us/answers/questions/2143058).
+ */
+export function isMailboxConcurrency(status: number, text: string): boolean {
+  return status === 429 && /MailboxConcurrency/i.test(graphErrorWords(text).message ?? text);
+}
+
 export function isGraphThrottling(status: number, headers: Record<string, string | undefined>, text: string): boolean {
   if (status === 429 || status === 503) return true;
   if (status === 504 && headerValue(headers, 'retry-after') !== undefined) return true;

@@ -1,28 +1,34 @@
 /**
- * One pickup from a Graph mail folder. Listing asks for the unread messages (`isRead eq false`),
- * only the fields it needs, 100 a page; the key is the immutable message id. Fetching streams
- * `$value` (the MIME, byte for byte). Acknowledging marks the message read, deletes it or moves
- * it, in the background (bounded by the mailbox gate) while the next email downloads; close()
- * waits for every acknowledgement, so an acknowledgement is durable once close() resolves.
+ * One pickup from a Graph mail folder, one page at a time. list() asks for the oldest page of
+ * unread messages (`$top` 1000, Graph's largest; `$select=id`, the one field used) and says
+ * whether more are waiting; the engine fetches, commits and acknowledges that page, then lists
+ * again. The unread filter itself is the position: every acknowledged email leaves it, so the
+ * next listing starts where this one ended, and a throttle, a crash or a lease handover costs at
+ * most the page in hand. (An old `@odata.nextLink` would be wrong here: it pages by `$skip`, and
+ * marking messages read shifts what the offset points at.)
+ *
+ * The key is the immutable message id. Fetching streams `$value` (the MIME, byte for byte).
+ * Acknowledging marks the message read, deletes it or moves it, in $batch requests of up to 20
+ * (graph-acknowledger.ts) while the next emails download; close() waits for every answer, so
+ * an acknowledgement is durable once close() resolves.
  */
 import type { GraphConnectionConfig } from '../../config/schema.ts';
 import { PostroomError, isPostroomError } from '../../model/errors.ts';
 import type { FetchResult, ListedEmail, Listing, SourceCursor, SourceKey, SourceSession } from '../source.ts';
-import type { GraphClient } from './graph-client.ts';
+import { GraphAcknowledger, type Acknowledgement } from './graph-acknowledger.ts';
+import type { GraphClient, GraphPage } from './graph-client.ts';
 
-/** Graph's page size limit for messages is 1000; 100 keeps each page small and is the documented example. */
-const PAGE_SIZE = 100;
+/** Graph's largest page for messages (user-list-messages: `$top` 1 to 1000). */
+export const PAGE_SIZE = 1000;
 
 /**
- * Emails listed per poll at most (100 pages). More stay unread on the server and are listed by the
- * next poll, so a mailbox with a huge backlog starts delivering after a bounded listing.
+ * Unread, oldest first. Graph only sorts a filtered list when every `$orderby` property leads
+ * the `$filter` (else InefficientFilter), hence the always-true date condition in front.
  */
-const MAX_LISTED_PER_POLL = 10_000;
+const UNREAD_OLDEST_FIRST = `$filter=${encodeURIComponent('receivedDateTime ge 1900-01-01T00:00:00Z and isRead eq false')}&$orderby=${encodeURIComponent('receivedDateTime asc')}`;
 
 interface ListedMessage {
   id: string;
-  internetMessageId?: string;
-  receivedDateTime?: string;
 }
 
 /** Errors that say the mailbox as a whole cannot be read now: the run stops instead of going on to the next email. */
@@ -31,8 +37,8 @@ function stopsTheRun(error: unknown): boolean {
 }
 
 export class GraphSession implements SourceSession {
-  private readonly acks = new Set<Promise<void>>();
-  private readonly ackErrors: unknown[] = [];
+  private readonly acks: GraphAcknowledger;
+  private readonly keys = new Map<string, SourceKey>();
   private aborted = false;
 
   constructor(
@@ -40,33 +46,42 @@ export class GraphSession implements SourceSession {
     private readonly connection: GraphConnectionConfig,
     /** The folder's id, or its well-known name. */
     private readonly folderRef: string,
-    private readonly moveToRef: string | undefined,
-  ) {}
+    moveToRef: string | undefined,
+    /** Called when listing fails for another reason than throttling: a remembered folder id may be stale. */
+    private readonly onListFailed: () => void = () => undefined,
+  ) {
+    const acknowledgement: Acknowledgement = moveToRef
+      ? (id) => ({ method: 'POST', path: `messages/${encodeURIComponent(id)}/move`, json: { destinationId: moveToRef } })
+      : connection.deleteMessages
+        ? (id) => ({ method: 'DELETE', path: `messages/${encodeURIComponent(id)}` })
+        : (id) => ({ method: 'PATCH', path: `messages/${encodeURIComponent(id)}`, json: { isRead: true } });
+    this.acks = new GraphAcknowledger(client, acknowledgement, `${connection.mailbox}`);
+  }
 
   async list(_cursor: SourceCursor | undefined): Promise<Listing> {
-    const filter = encodeURIComponent('isRead eq false');
-    const messages = await this.client.collect<ListedMessage>(
-      {
+    // Acknowledgements sent before listing (left over from an earlier run) must have taken
+    // effect, or the listing would show those emails again.
+    await this.acks.settle();
+    const page = await this.client
+      .json<GraphPage<ListedMessage> & { '@odata.count'?: number }>({
         method: 'GET',
-        path: `mailFolders/${encodeURIComponent(this.folderRef)}/messages?$filter=${filter}&$select=id,internetMessageId,receivedDateTime&$top=${PAGE_SIZE}`,
+        path: `mailFolders/${encodeURIComponent(this.folderRef)}/messages?${UNREAD_OLDEST_FIRST}&$select=id&$top=${PAGE_SIZE}&$count=true`,
         stage: 'list',
         what: `folder "${this.connection.folder}" of ${this.connection.mailbox}`,
-      },
-      MAX_LISTED_PER_POLL,
-    );
-    // Oldest first, as the IMAP source does by UID (Graph's default order is newest first).
-    const sorted = messages
-      .filter((message) => typeof message.id === 'string' && message.id !== '')
-      .sort((a, b) => (a.receivedDateTime ?? '').localeCompare(b.receivedDateTime ?? '') || a.id.localeCompare(b.id));
+      })
+      .catch((error: unknown) => {
+        if (!isPostroomError(error) || !error.throttling) this.onListFailed();
+        throw error;
+      });
     const seen = new Set<string>();
     const emails: ListedEmail[] = [];
-    for (const message of sorted) {
-      // Paging by $skip can show a message twice when the folder changes between pages.
-      if (seen.has(message.id)) continue;
+    for (const message of page?.value ?? []) {
+      if (typeof message.id !== 'string' || message.id === '' || seen.has(message.id)) continue;
       seen.add(message.id);
       emails.push({ key: { protocol: 'graph', folder: this.connection.folder, graphId: message.id } });
     }
-    return { emails, remap: false };
+    const backlog = page?.['@odata.count'];
+    return { emails, remap: false, more: typeof page?.['@odata.nextLink'] === 'string' && emails.length > 0, ...(typeof backlog === 'number' ? { backlog } : {}) };
   }
 
   async *fetch(emails: ListedEmail[]): AsyncIterable<FetchResult> {
@@ -87,34 +102,27 @@ export class GraphSession implements SourceSession {
     for (const key of keys) {
       // Immutable ids name the message wherever it is in the mailbox, so any graph key is acknowledged.
       if (key.protocol !== 'graph' || !key.graphId) continue;
-      const ack = this.acknowledgeOne(key.graphId).catch((error: unknown) => {
-        this.ackErrors.push(error);
-      });
-      this.acks.add(ack);
-      void ack.finally(() => this.acks.delete(ack));
+      this.keys.set(key.graphId, key);
+      this.acks.add(key.graphId);
     }
   }
 
-  private async acknowledgeOne(id: string): Promise<void> {
-    const path = `messages/${encodeURIComponent(id)}`;
-    const what = `message ${id.slice(-12)}`;
-    // A message already gone (deleted or moved away by someone else, or by an earlier run) needs nothing more.
-    const common = { stage: 'acknowledge', what, missingIsDone: true } as const;
-    if (this.moveToRef) {
-      await this.client.json({ ...common, method: 'POST', path: `${path}/move`, json: { destinationId: this.moveToRef } });
-    } else if (this.connection.deleteMessages) {
-      await this.client.json({ ...common, method: 'DELETE', path });
-    } else {
-      await this.client.json({ ...common, method: 'PATCH', path, json: { isRead: true } });
-    }
+  acknowledgedSoFar(): SourceKey[] {
+    return this.acks.done.map((id) => this.keys.get(id)).filter((key): key is SourceKey => key !== undefined);
   }
 
   async close(): Promise<void> {
-    while (this.acks.size) await Promise.all([...this.acks]);
-    if (this.ackErrors.length) throw this.ackErrors[0];
+    try {
+      await this.acks.settle();
+    } finally {
+      await this.client.budget.release();
+    }
   }
 
   abort(): void {
     this.aborted = true;
+    this.acks.stop();
+    // Best effort: a count left a few requests ahead only errs on the safe side.
+    this.client.budget.release().catch(() => undefined);
   }
 }

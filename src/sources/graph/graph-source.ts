@@ -12,6 +12,13 @@ import { GraphClient } from './graph-client.ts';
 import { isWellKnownFolder, resolveFolder } from './graph-folders.ts';
 import { GraphSession } from './graph-session.ts';
 
+/**
+ * A folder path resolved to its id is remembered this long: the engine opens a session for every
+ * page, and walking `Inbox/Orders` again would cost requests each time.
+ */
+const FOLDER_CACHE_MS = 10 * 60_000;
+const folders = new Map<string, { ref: string; at: number }>();
+
 /** The application permission the source needs: read, mark read, move and delete mail in any mailbox it may open. */
 export const REQUIRED_ROLE = 'Mail.ReadWrite';
 
@@ -21,8 +28,31 @@ function asGraph(connection: ConnectionConfig): GraphConnectionConfig {
 }
 
 /** A well-known name needs no request: Graph takes it in place of the folder id. */
-async function folderRef(client: GraphClient, path: string): Promise<string> {
-  return isWellKnownFolder(path) ? path.toLowerCase() : (await resolveFolder(client, path)).ref;
+async function folderRef(client: GraphClient, connection: GraphConnectionConfig, path: string): Promise<string> {
+  if (isWellKnownFolder(path)) return path.toLowerCase();
+  const key = `${connection.graphEndpoint}|${connection.mailbox.toLowerCase()}|${path}`;
+  const known = folders.get(key);
+  if (known && Date.now() - known.at < FOLDER_CACHE_MS) return known.ref;
+  const { ref } = await resolveFolder(client, path);
+  folders.set(key, { ref, at: Date.now() });
+  return ref;
+}
+
+/** After a failure the folder may have moved or gone: resolve it afresh next time. */
+function forgetFolders(connection: GraphConnectionConfig): void {
+  const prefix = `${connection.graphEndpoint}|${connection.mailbox.toLowerCase()}|`;
+  for (const key of folders.keys()) if (key.startsWith(prefix)) folders.delete(key);
+}
+
+/** A client that counts its requests where every worker sees them (the store, when the engine gives it). */
+export function graphClient(connection: GraphConnectionConfig, context: SourceContext, tokens = graphTokenProvider(connection)): GraphClient {
+  return new GraphClient(connection, tokens, {
+    ...(context.requests ? { requests: context.requests } : {}),
+    ...(context.signal ? { signal: context.signal } : {}),
+    budget: { requests: connection.requestBudget.requests, windowMs: connection.requestBudget.window },
+    onPacing: (waitMs, used) =>
+      context.log.info({ mailbox: connection.mailbox, used, budget: connection.requestBudget.requests, waitMs }, 'Graph request budget nearly spent for this mailbox: pacing requests until the window has room'),
+  });
 }
 
 /** What the token says about permissions, when it can be read (Graph access tokens are JWTs). */
@@ -51,15 +81,15 @@ function permissionStep(token: string, connection: GraphConnectionConfig): Check
 export const graphSource: Source = {
   protocol: 'graph',
 
-  async open(config: ConnectionConfig, _context: SourceContext): Promise<SourceSession> {
+  async open(config: ConnectionConfig, context: SourceContext): Promise<SourceSession> {
     const connection = asGraph(config);
-    const client = new GraphClient(connection, graphTokenProvider(connection));
-    const folder = await folderRef(client, connection.folder);
-    const moveTo = connection.moveTo ? await folderRef(client, connection.moveTo) : undefined;
-    return new GraphSession(client, connection, folder, moveTo);
+    const client = graphClient(connection, context);
+    const folder = await folderRef(client, connection, connection.folder);
+    const moveTo = connection.moveTo ? await folderRef(client, connection, connection.moveTo) : undefined;
+    return new GraphSession(client, connection, folder, moveTo, () => forgetFolders(connection));
   },
 
-  async check(config: ConnectionConfig, _context: SourceContext): Promise<CheckStep[]> {
+  async check(config: ConnectionConfig, context: SourceContext): Promise<CheckStep[]> {
     const connection = asGraph(config);
     const steps: CheckStep[] = [];
     // A fresh provider: a remembered refusal must not hide what the token endpoint says now.
@@ -74,7 +104,7 @@ export const graphSource: Source = {
     const permission = permissionStep(token, connection);
     steps.push(permission);
     if (!permission.ok) return steps;
-    const client = new GraphClient(connection, tokens);
+    const client = graphClient(connection, context, tokens);
     try {
       await client.json({ method: 'GET', path: 'mailFolders/inbox?$select=id', stage: 'mailbox', what: `mailbox ${connection.mailbox}` });
       steps.push({ step: 'mailbox', ok: true, detail: `mailbox ${connection.mailbox} is open to the app` });

@@ -1,8 +1,9 @@
 /**
  * Every Graph request to one mailbox passes this gate, in this process: at most
- * GRAPH_MAX_CONCURRENT_PER_MAILBOX in flight (a streamed $value holds its place until it is read),
- * and none at all while a throttling penalty runs. Graph keeps counting requests made while it
- * throttles (docs/throttling.md), so a request during the penalty is refused here, never sent.
+ * GRAPH_MAX_CONCURRENT_PER_MAILBOX in flight (a streamed $value holds its place until it is read,
+ * a $batch holds as many places as Graph runs of it at once), and none at all while a throttling
+ * penalty runs. Graph keeps counting requests made while it throttles (docs/throttling.md), so a
+ * request during the penalty is refused here, never sent.
  * Other workers are kept off by the account throttle in the store; this gate covers the requests
  * already under way in this process (background acknowledgements, the email destination).
  */
@@ -16,7 +17,10 @@ export type Release = () => void;
 
 export class MailboxGate {
   private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  /** Requests waiting for places, first come first served; each needs `slots` of them. */
+  private readonly waiting: Array<{ slots: number; go: () => void }> = [];
+  /** Called each time one of this process's requests lets go of its places. */
+  private readonly onRelease = new Set<() => void>();
   private pausedUntil = 0;
   private throttles = 0;
 
@@ -25,25 +29,62 @@ export class MailboxGate {
     private readonly now: () => number,
   ) {}
 
-  /** Waits for a free place; rejects with THROTTLED (nothing sent) while a penalty runs. */
-  async acquire(): Promise<Release> {
+  /**
+   * Waits for `slots` free places (a $batch takes as many as Graph runs of it at once against the
+   * mailbox); rejects with THROTTLED (nothing sent) while a penalty runs.
+   */
+  async acquire(slots = 1): Promise<Release> {
+    const need = Math.min(Math.max(1, slots), GRAPH_MAX_CONCURRENT_PER_MAILBOX);
     this.refuseDuringPenalty();
-    while (this.active >= GRAPH_MAX_CONCURRENT_PER_MAILBOX) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.waiting.length || this.active + need > GRAPH_MAX_CONCURRENT_PER_MAILBOX) {
+      await new Promise<void>((go) => this.waiting.push({ slots: need, go }));
+    } else {
+      this.active += need;
+    }
     // A penalty may have started while this request waited for its turn.
     try {
       this.refuseDuringPenalty();
     } catch (error) {
-      this.waiting.shift()?.();
+      this.free(need);
       throw error;
     }
-    this.active += 1;
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.active -= 1;
-      this.waiting.shift()?.();
+      this.free(need);
     };
+  }
+
+  /** Gives places back and lets the waiting in, in their order, as far as they fit. */
+  private free(slots: number): void {
+    this.active -= slots;
+    while (this.waiting.length && this.active + this.waiting[0]!.slots <= GRAPH_MAX_CONCURRENT_PER_MAILBOX) {
+      const next = this.waiting.shift()!;
+      this.active += next.slots;
+      next.go();
+    }
+    for (const listener of [...this.onRelease]) listener();
+  }
+
+  /**
+   * After a 429 MailboxConcurrency: Graph counts this app's requests in flight to the mailbox, and
+   * the limit is not time-based, so the retry waits until one of this process's own requests
+   * ends. With none in flight the others are not ours (another process of the same app), and
+   * only the clock helps: `fallbackMs`, Graph's Retry-After.
+   */
+  async ownRequestFinished(fallbackMs: number): Promise<void> {
+    if (this.active === 0) {
+      await new Promise((resolve) => setTimeout(resolve, fallbackMs));
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.onRelease.delete(done);
+        resolve();
+      };
+      this.onRelease.add(done);
+    });
   }
 
   /**
@@ -68,6 +109,11 @@ export class MailboxGate {
   /** Requests in flight now (tests and metrics). */
   get inFlight(): number {
     return this.active;
+  }
+
+  /** Throws THROTTLED while a penalty runs: checked before a request is counted against the budget. */
+  checkOpen(): void {
+    this.refuseDuringPenalty();
   }
 
   private refuseDuringPenalty(): void {

@@ -8,12 +8,14 @@ import * as initial from './001-initial.ts';
 import * as pollErrorCode from './003-poll-error-code.ts';
 import * as connections from './002-connections.ts';
 import * as outboxDeliveredIndex from './004-outbox-delivered-index.ts';
+import * as requestCounts from './005-request-counts.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
   '002-connections': connections,
   '003-poll-error-code': pollErrorCode,
   '004-outbox-delivered-index': outboxDeliveredIndex,
+  '005-request-counts': requestCounts,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -44,6 +44,8 @@ export function statusQueries(db: Kysely<Tables>): StatusQueries {
       lastPoll: (row.last_poll_id && byId.get(row.last_poll_id)) || null,
       emailsTotal: Number(row.emails_total),
       messagesTotal: Number(row.messages_total),
+      backlog: row.backlog === null || row.backlog === undefined ? null : Number(row.backlog),
+      backlogAt: row.backlog_at === null || row.backlog_at === undefined ? null : Number(row.backlog_at),
     }));
   }
 
@@ -100,6 +102,8 @@ export function statusQueries(db: Kysely<Tables>): StatusQueries {
             last_poll_id: id,
             emails_total: poll.emails,
             messages_total: poll.messages,
+            backlog: null,
+            backlog_at: null,
           })
           .onConflict((oc) =>
             oc.column('connection').doUpdateSet((eb) => ({
@@ -124,7 +128,7 @@ export function statusQueries(db: Kysely<Tables>): StatusQueries {
     async setNextDue(connection, nextDueAt) {
       await db
         .insertInto('connection_state')
-        .values({ connection, next_due_at: nextDueAt, consecutive_failures: 0, last_poll_id: null, emails_total: 0, messages_total: 0 })
+        .values({ connection, next_due_at: nextDueAt, consecutive_failures: 0, last_poll_id: null, emails_total: 0, messages_total: 0, backlog: null, backlog_at: null })
         .onConflict((oc) => oc.column('connection').doUpdateSet({ next_due_at: nextDueAt }))
         .execute();
     },

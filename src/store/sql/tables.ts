@@ -75,6 +75,16 @@ export interface ConnectionStateTable {
   last_poll_id: string | null;
   emails_total: number;
   messages_total: number;
+  /** New emails the source said it held at the last listing, and when. */
+  backlog: number | null;
+  backlog_at: number | null;
+}
+
+export interface RequestCountsTable {
+  account: string;
+  /** Start of the bucket, epoch ms. */
+  bucket_at: number;
+  requests: number;
 }
 
 export interface ManagedConnectionsTable {
@@ -94,4 +104,5 @@ export interface Tables {
   polls: PollsTable;
   connection_state: ConnectionStateTable;
   managed_connections: ManagedConnectionsTable;
+  request_counts: RequestCountsTable;
 }

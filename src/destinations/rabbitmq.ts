@@ -33,26 +33,8 @@ import { amqpProperties, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEve
 import type { Envelope } from '../model/envelope.ts';
 import { PostroomError } from '../model/errors.ts';
 import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
-import { readWhole } from './whole-content.ts';
-
-/**
- * amqplib holds each message whole: concurrent deliveries together hold at most this many bytes
- * of content in memory (one message of maxMessageBytes, or many small ones).
- */
-function memoryBudget(maxBytes: number): { take(bytes: number): Promise<void>; give(bytes: number): void } {
-  let held = 0;
-  const waiting: Array<() => void> = [];
-  return {
-    async take(bytes) {
-      while (held > 0 && held + bytes > maxBytes) await new Promise<void>((resolve) => waiting.push(resolve));
-      held += bytes;
-    },
-    give(bytes) {
-      held -= bytes;
-      for (const wake of waiting.splice(0)) wake();
-    },
-  };
-}
+// amqplib holds each message whole: concurrent deliveries share one memory budget of maxMessageBytes.
+import { memoryBudget, readWhole } from './whole-content.ts';
 
 /** AMQP short strings (content-type) hold at most 255 bytes. */
 const SHORTSTR_MAX = 255;

@@ -4,7 +4,7 @@
  * sample taken late still sees an early peak), and CPU time (/proc/<pid>/stat utime + stime, as
  * last sampled): on a shared machine, CPU time says what the work cost when wall time cannot.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 

@@ -20,7 +20,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { BUILT_ENTRY, buildCli } from './build-cli.ts';
 import { POSTROOM_BIN, REPO_ROOT } from './child-process.ts';
-import { GRAPH_BUDGET, formatGraphTable, graphDrain, type GraphDrainResult, type GraphScenario } from './scenarios/graph-drain.ts';
+import { formatGraphTable, GRAPH_BUDGET, type GraphDrainResult, type GraphScenario, graphDrain } from './scenarios/graph-drain.ts';
 
 const EMAILS = Number(process.env.BENCH_GRAPH_EMAILS ?? 10_000);
 const THROTTLED = Number(process.env.BENCH_GRAPH_THROTTLED ?? 500);
@@ -49,10 +49,17 @@ for (const scenario of scenarios) {
   say(`${scenario.name}: ${scenario.emails} emails, ${scenario.mode}`);
   const result = await graphDrain(entry, scenario, say);
   results.push(result);
-  say(`${scenario.name} ${scenario.mode}: ${result.finished ? 'drained' : 'NOT drained'} in ${(result.wallMs / 1000).toFixed(1)} s, ${result.httpPerEmail.toFixed(3)} HTTP requests per email`);
+  say(
+    `${scenario.name} ${scenario.mode}: ${result.finished ? 'drained' : 'NOT drained'} in ${(result.wallMs / 1000).toFixed(1)} s, ${result.httpPerEmail.toFixed(3)} HTTP requests per email`,
+  );
 }
 const dir = join(REPO_ROOT, 'bench-results');
 await mkdir(dir, { recursive: true });
 const machine = { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, load: os.loadavg()[0] };
-await writeFile(join(dir, 'graph-latest.json'), `${JSON.stringify({ startedAt: new Date(began).toISOString(), cli: built ? 'built' : 'checkout', machine, results }, null, 2)}\n`);
-process.stdout.write(`\n${formatGraphTable(results)}\n\nMachine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}. CLI: ${built ? 'built (dist)' : 'checkout (tsx)'}. Written to bench-results/graph-latest.json.\n`);
+await writeFile(
+  join(dir, 'graph-latest.json'),
+  `${JSON.stringify({ startedAt: new Date(began).toISOString(), cli: built ? 'built' : 'checkout', machine, results }, null, 2)}\n`,
+);
+process.stdout.write(
+  `\n${formatGraphTable(results)}\n\nMachine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}. CLI: ${built ? 'built (dist)' : 'checkout (tsx)'}. Written to bench-results/graph-latest.json.\n`,
+);

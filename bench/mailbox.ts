@@ -12,7 +12,7 @@ import { createWriteStream } from 'node:fs';
 import { chown, link, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { buildCorpus, largeAttachmentEmail, makeEmail, pseudoRandomBytes, type CorpusEmail } from '../test/support/corpus.ts';
+import { buildCorpus, type CorpusEmail, largeAttachmentEmail, makeEmail, pseudoRandomBytes } from '../test/support/corpus.ts';
 
 const KB = 1024;
 const BODY_MIN = 2 * KB;
@@ -35,7 +35,10 @@ const ODD_NAMES = [
   'malformed-missing-closing-boundary',
 ];
 const ATTACHMENT_TYPES = ['application/pdf', 'image/png', 'application/zip', 'application/octet-stream'];
-const WORDS = 'order invoice shipment pallet quantity delivery customer account balance payment reference item total tax net due date please confirm attached regards'.split(' ');
+const WORDS =
+  'order invoice shipment pallet quantity delivery customer account balance payment reference item total tax net due date please confirm attached regards'.split(
+    ' ',
+  );
 
 export interface Mailbox {
   /** Directory of Maildir message files, owned by the mail owner. */

@@ -15,7 +15,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
+import { type AttachmentStream, MailParser, type MessageText } from 'mailparser';
 import PostalMime from 'postal-mime';
 import { splitEmail } from '../src/mime/split-email.ts';
 import type { ContentStore } from '../src/model/content-store.ts';
@@ -56,7 +56,10 @@ async function withMailParser(raw: Readable): Promise<number> {
       bytes += Buffer.byteLength(data.text ?? data.html ?? '');
       continue;
     }
-    await pipeline(data.content, nullSink((length) => (bytes += length)));
+    await pipeline(
+      data.content,
+      nullSink((length) => (bytes += length)),
+    );
     data.release?.();
   }
   await fed;
@@ -84,7 +87,13 @@ function memoryStore(): ContentStore {
     async write(source) {
       const hash = createHash('sha256');
       let size = 0;
-      await pipeline(source, nullSink((length, chunk) => ((size += length), hash.update(chunk))));
+      await pipeline(
+        source,
+        nullSink((length, chunk) => {
+          size += length;
+          hash.update(chunk);
+        }),
+      );
       next += 1;
       return { ref: String(next), size, sha256: hash.digest('hex') };
     },
@@ -137,7 +146,11 @@ async function runOne(parser: Parser, workload: Workload): Promise<RunResult> {
   const dir = await mkdtemp(join(tmpdir(), 'postroom-bench-'));
   try {
     const parse = parserFor(parser, dir);
-    const warmUp = makeEmail({ subject: 'warm-up', text: 'hi\n', attachments: [{ filename: 'a.bin', content: Buffer.alloc(10), contentType: 'application/octet-stream' }] });
+    const warmUp = makeEmail({
+      subject: 'warm-up',
+      text: 'hi\n',
+      attachments: [{ filename: 'a.bin', content: Buffer.alloc(10), contentType: 'application/octet-stream' }],
+    });
     await parse(Readable.from([warmUp.raw]), () => Readable.from([warmUp.raw]));
     const baseline = process.memoryUsage().rss;
     let peak = baseline;

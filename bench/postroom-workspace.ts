@@ -44,6 +44,9 @@ export async function postroomWorkspace(dovecot: Dovecot, user: DovecotUser, pro
     destinations: { out: { type: 'directory', path: outDir } },
     connections: [connection],
     api: { enabled: false },
+    // The large-email run's 100 MB attachment is ~137 MB as base64, over the default
+    // limits.maxEmailBytes (100 MiB): raised so it is split, which is what is measured.
+    limits: { maxEmailBytes: 1024 * 1024 * 1024 },
     // The latency run reads the watcher's debug line that marks when the server announced the mail.
     log: { level: options.idle ? 'debug' : 'warn' },
   };

@@ -48,7 +48,12 @@ function areaOf(frame: ProfileNode['callFrame']): string {
     const rest = url.slice(modules + '/node_modules/'.length).split('/');
     return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
   }
-  if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?/, 'node:').split('/').slice(0, 2).join('/');
+  if (url.startsWith('node:'))
+    return url
+      .replace(/^node:(internal\/)?/, 'node:')
+      .split('/')
+      .slice(0, 2)
+      .join('/');
   const built = url.lastIndexOf(BUILD_MARKER);
   if (built >= 0) return `postroom src/${url.slice(built + BUILD_MARKER.length)}`;
   const src = url.lastIndexOf(REPO_MARKER);

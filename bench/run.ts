@@ -3,7 +3,7 @@
  *
  *   1. Drain throughput: the same generated mailbox drained by `postroom run --once` and by a raw
  *      client (the ceiling), IMAP and POP3, interleaved, a warm-up round first, medians.
- *   2. Peak RSS taking one email with a 200 MB attachment, and of the process on an empty mailbox.
+ *   2. Peak RSS taking one email with a 100 MB attachment, and of the process on an empty mailbox.
  *   3. IDLE pickup latency, APPEND to `.json`, p50 and p99.
  *   4. The MIME parser comparison (bench/mime-parsers.ts), and with BENCH_PROFILE=1 a CPU profile
  *      of one IMAP drain, summarised.
@@ -22,18 +22,29 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startDovecot } from '../test/support/dovecot.ts';
-import { BUILT_ENTRY, buildCli } from './build-cli.ts';
+import { BUILT_ENTRY, buildBaseline, buildCli } from './build-cli.ts';
 import { POSTROOM_BIN, REPO_ROOT, tsArgs } from './child-process.ts';
-import { ownerOf, writeLargeEmail, writeMailbox, type Mailbox } from './mailbox.ts';
-import { formatSummary, summariseFile } from './profile-summary.ts';
-import { drainStats, formatTable, machineNow, median, percentile, type BenchResults } from './report.ts';
-import { drainOnce, type Client, type DrainSample } from './scenarios/drain.ts';
-import { idleLatency } from './scenarios/idle-latency.ts';
-import { runOnceMeasured, type LargeEmailSample } from './scenarios/large-email.ts';
+import { type Mailbox, ownerOf, writeLargeEmail, writeMailbox } from './mailbox.ts';
+import { hasMbsync } from './peers/mbsync.ts';
 import type { Protocol } from './postroom-workspace.ts';
+import { formatSummary, summariseFile } from './profile-summary.ts';
+import { type BenchResults, drainResults, formatDrainOnly, formatTable, machineNow, median, percentile } from './report.ts';
+import { type Client, type DrainSample, drainOnce } from './scenarios/drain.ts';
+import { idleLatency } from './scenarios/idle-latency.ts';
+import { type LargeEmailSample, runOnceMeasured } from './scenarios/large-email.ts';
+import { type SyscallCounts, stracedDrain } from './scenarios/strace-drain.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const PROFILE = process.env.BENCH_PROFILE === '1';
+/** BENCH_STRACE=1: one more Postroom IMAP drain under `strace -c -f`, counted per email. */
+const STRACE = process.env.BENCH_STRACE === '1';
+/** BENCH_DRAIN_ONLY=1: the drains (and strace) only, no large email, latency or parser comparison. */
+const DRAIN_ONLY = process.env.BENCH_DRAIN_ONLY === '1';
+/** BENCH_CLIENTS=postroom,naive and BENCH_PROTOCOLS=imap narrow the drains (a quick look at one change). */
+/** BENCH_BASELINE=<git ref>: that commit's Postroom drains too, interleaved (bench/build-cli.ts). */
+const BASELINE = process.env.BENCH_BASELINE;
+const ONLY_CLIENTS = process.env.BENCH_CLIENTS?.split(',');
+const ONLY_PROTOCOLS = process.env.BENCH_PROTOCOLS?.split(',');
 /** The issue's mailbox; BENCH_EMAILS overrides it (e.g. to try a fix quickly). */
 const EMAILS = Number(process.env.BENCH_EMAILS ?? (QUICK ? 500 : 5_000));
 const RUNS: Record<Protocol, number> = {
@@ -41,7 +52,7 @@ const RUNS: Record<Protocol, number> = {
   pop3: Number(process.env.BENCH_POP3_RUNS ?? 1),
 };
 const WARM_UP_EMAILS = 100;
-const LARGE_ATTACHMENT_BYTES = 200 * 1024 * 1024;
+const LARGE_ATTACHMENT_BYTES = 100 * 1024 * 1024;
 const LATENCY_EMAILS = QUICK ? 50 : 200;
 const RESULTS_DIR = join(REPO_ROOT, 'bench-results');
 
@@ -67,11 +78,28 @@ async function main(): Promise<void> {
 
     const pop3Available = await hasPop3Source();
     const protocols: Protocol[] = pop3Available ? ['imap', 'pop3'] : ['imap'];
-    const order: Array<[Client, Protocol]> = protocols.flatMap((protocol): Array<[Client, Protocol]> => [['raw', protocol], ['postroom', protocol]]);
+    const mbsync = await hasMbsync();
+    if (!mbsync) say('mbsync (Debian isync) is not installed: its column stays empty (apt-get install isync)');
+    // The peers a user would run instead (IMAP only): the naive imapflow + simpleParser script, mbsync.
+    const peers: Client[] = ['naive', ...(mbsync ? (['mbsync'] as const) : [])];
+    const order: Array<[Client, Protocol]> = protocols
+      .flatMap(
+        (protocol): Array<[Client, Protocol]> => [
+          ['raw', protocol],
+          ...(protocol === 'imap' ? peers.map((peer): [Client, Protocol] => [peer, protocol]) : []),
+          ...(BASELINE ? [['baseline', protocol] as [Client, Protocol]] : []),
+          ['postroom', protocol],
+        ],
+      )
+      .filter(([client, protocol]) => (!ONLY_CLIENTS || ONLY_CLIENTS.includes(client)) && (!ONLY_PROTOCOLS || ONLY_PROTOCOLS.includes(protocol)));
 
     // Drains run the CLI as built (what `npm start` runs): a checkout's tsx compiles src/ at
     // every start, which is the launcher's cost, not Postroom's.
     const built = await buildCli(say);
+    if (BASELINE) {
+      say(`building ${BASELINE} as the baseline`);
+      await buildBaseline(BASELINE);
+    }
     const builtEntry = BUILT_ENTRY;
     const drainCli = { build: built ? ('built' as const) : ('checkout' as const), ...(built ? { entry: builtEntry } : {}) };
 
@@ -85,11 +113,37 @@ async function main(): Promise<void> {
         if (round > RUNS[protocol]) continue;
         const sample = await drainOnce(client, protocol, dovecot, drainUser, mailbox, drainCli);
         samples.push(sample);
-        say(`run ${round}/${RUNS[protocol]} ${client} ${protocol}: ${(sample.ms / 1000).toFixed(1)} s (CPU ${(sample.cpuMs / 1000).toFixed(1)} s), peak RSS ${(sample.peakRssBytes / 2 ** 20).toFixed(0)} MB`);
+        say(
+          `run ${round}/${RUNS[protocol]} ${client} ${protocol}: ${(sample.ms / 1000).toFixed(1)} s (CPU ${(sample.cpuMs / 1000).toFixed(1)} s, ${(sample.cpuMs / sample.emails).toFixed(2)} ms/email), peak RSS ${(sample.peakRssBytes / 2 ** 20).toFixed(0)} MB`,
+        );
       }
     }
 
-    say('one email with a 200 MB attachment, and an empty mailbox (the process alone)');
+    let profile: string | undefined;
+    if (PROFILE) {
+      say('CPU profile of one IMAP drain');
+      const dir = join(RESULTS_DIR, 'profile');
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+      await drainOnce('postroom', 'imap', dovecot, drainUser, mailbox, { ...drainCli, cpuProfileDir: dir });
+      const [file] = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile'));
+      profile = `${formatSummary(await summariseFile(join(dir, file!), 20))}\n(profile: bench-results/profile/${file})`;
+    }
+
+    let syscalls: SyscallCounts | undefined;
+    if (STRACE) {
+      say('strace -c -f of one Postroom IMAP drain (file-system calls and fsyncs per email)');
+      syscalls = await stracedDrain(dovecot, drainUser, mailbox, drainCli);
+    }
+
+    if (DRAIN_ONLY) {
+      const drain = drainResults(protocols, samples, peers);
+      process.stdout.write(`\n${formatDrainOnly(drain, mailbox, machineNow(dovecotVersion, loadAtStart), syscalls)}\n`);
+      if (profile) process.stdout.write(`\nWhere a Postroom IMAP drain spends its main thread:\n${profile}\n`);
+      return;
+    }
+
+    say('one email with a 100 MB attachment, and an empty mailbox (the process alone)');
     const large = await writeLargeEmail(join(scratch, 'large'), LARGE_ATTACHMENT_BYTES, owner);
     const empty: Mailbox = { dir: '', files: [], emails: 0, bytes: 0, messages: 0 };
     const clis = [{ build: 'checkout' as const, entry: POSTROOM_BIN }, ...(built ? [{ build: 'built' as const, entry: builtEntry }] : [])];
@@ -109,25 +163,7 @@ async function main(): Promise<void> {
       mimeParsers = (await run(process.execPath, tsArgs('bench/mime-parsers.ts', []), { cwd: REPO_ROOT, maxBuffer: 1024 * 1024 })).stdout.trim();
     }
 
-    let profile: string | undefined;
-    if (PROFILE) {
-      say('CPU profile of one IMAP drain');
-      const dir = join(RESULTS_DIR, 'profile');
-      await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { recursive: true });
-      await drainOnce('postroom', 'imap', dovecot, drainUser, mailbox, { ...drainCli, cpuProfileDir: dir });
-      const [file] = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile'));
-      profile = `${formatSummary(await summariseFile(join(dir, file!), 20))}\n(profile: bench-results/profile/${file})`;
-    }
-
-    const drain = Object.fromEntries(
-      (['imap', 'pop3'] as const).map((protocol) => {
-        if (!protocols.includes(protocol)) return [protocol, { todo: 'POP3 is not registered in src/sources/registry.ts yet' }];
-        const postroom = drainStats(samples.filter((s) => s.protocol === protocol && s.client === 'postroom'));
-        const raw = drainStats(samples.filter((s) => s.protocol === protocol && s.client === 'raw'));
-        return [protocol, { postroom, raw, ratio: raw.medianMs / postroom.medianMs }];
-      }),
-    ) as BenchResults['drain'];
+    const drain = drainResults(protocols, samples, peers);
 
     const results: BenchResults = {
       startedAt: new Date(began).toISOString(),
@@ -148,6 +184,7 @@ async function main(): Promise<void> {
       },
       ...(mimeParsers ? { mimeParsers } : {}),
       ...(profile ? { profile } : {}),
+      ...(syscalls ? { syscalls } : {}),
       durationMs: Date.now() - began,
     };
     await mkdir(RESULTS_DIR, { recursive: true });

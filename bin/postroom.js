@@ -4,8 +4,9 @@
 // as they are now, and rebuilds it when not (about 10 s, said on stderr), so it never runs a stale build.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (existsSync(join(root, 'src', 'cli', 'main.ts'))) {
   const { buildIsCurrent } = await import('../scripts/source-stamp.mjs');

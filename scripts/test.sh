@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs from Debian's packages when missing (Dovecot,
-# Chromium), makes sure the local services are up, typechecks, then runs every test file.
+# Chromium), makes sure the local services are up, typechecks and lints, then runs every test file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_packages=()
 command -v dovecot >/dev/null 2>&1 || need_packages+=(dovecot-imapd dovecot-pop3d)
+# GNU Mailutils imap4d: a second IMAP server for the interoperability tests; it installs beside Dovecot.
+command -v imap4d >/dev/null 2>&1 || [ -x /usr/sbin/imap4d ] || need_packages+=(mailutils-imap4d)
 [ -x /usr/bin/chromium ] || need_packages+=(chromium)
+# promtool checks the README's alert rules (Debian's prometheus package; the test skips, saying why, without it).
+command -v promtool >/dev/null 2>&1 || need_packages+=(prometheus)
 if [ ${#need_packages[@]} -gt 0 ]; then
   echo "test: installing ${need_packages[*]} from Debian's packages"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -28,8 +32,10 @@ for port in 5432 5672 4222 6379; do
   for _ in $(seq 1 60); do port_open "$port" && break; sleep 1; done
 done
 
-echo "test: typecheck"
+echo "test: typecheck and lint"
 npx tsc -p tsconfig.json --noEmit
+# Biome (biome.json): the house format and its lint rules; `npx biome check --write .` fixes most findings.
+npx biome ci --reporter=summary .
 
 # The tests run the TypeScript sources; a few run the built CLI, so build it when src/ changed.
 node scripts/build.mjs --if-stale

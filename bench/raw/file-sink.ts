@@ -1,7 +1,7 @@
 /** Writes each fetched message to its own file, a bounded number at a time, pausing the socket when behind. */
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Socket } from 'node:net';
+import { join } from 'node:path';
 
 /** Files being written at once; more only queues in memory. */
 const MAX_IN_FLIGHT = 32;

@@ -8,12 +8,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dovecot, DovecotUser } from '../../test/support/dovecot.ts';
+import { BASELINE_ENTRY } from '../build-cli.ts';
 import { POSTROOM_BIN, runMeasured, tsArgs } from '../child-process.ts';
-import { countFiles, resetMaildir, type Mailbox } from '../mailbox.ts';
-import { postroomWorkspace, type Protocol } from '../postroom-workspace.ts';
+import { countFiles, type Mailbox, resetMaildir } from '../mailbox.ts';
+import { mbsyncConfig } from '../peers/mbsync.ts';
+import { type Protocol, postroomWorkspace } from '../postroom-workspace.ts';
 import { warmUpImap } from '../raw/raw-imap-client.ts';
 
-export type Client = 'postroom' | 'raw';
+/** Postroom, the raw client (the ceiling) and the peers a user would otherwise run (bench/peers/). */
+export type Client = 'postroom' | 'baseline' | 'raw' | 'naive' | 'mbsync';
 
 export interface DrainSample {
   client: Client;
@@ -47,23 +50,42 @@ export interface DrainOptions {
   /** The CLI to run: bin/postroom.js (a checkout, through tsx) unless given (the built one). */
   entry?: string;
   cpuProfileDir?: string;
+  /** A command the CLI runs under (e.g. `strace -c -f -o <file>`). */
+  wrap?: string[];
 }
 
-export async function drainOnce(client: Client, protocol: Protocol, dovecot: Dovecot, user: DovecotUser, mailbox: Mailbox, options: DrainOptions = {}): Promise<DrainSample> {
+export async function drainOnce(
+  client: Client,
+  protocol: Protocol,
+  dovecot: Dovecot,
+  user: DovecotUser,
+  mailbox: Mailbox,
+  options: DrainOptions = {},
+): Promise<DrainSample> {
   await prepareMailbox(dovecot, user, mailbox);
-  return client === 'postroom' ? postroomDrain(protocol, dovecot, user, mailbox, options) : rawDrain(protocol, dovecot, user, mailbox);
+  if (client === 'postroom') return postroomDrain(protocol, dovecot, user, mailbox, options);
+  if (client === 'baseline') return { ...(await postroomDrain(protocol, dovecot, user, mailbox, { ...options, entry: BASELINE_ENTRY })), client };
+  if (client === 'naive') return naiveDrain(dovecot, user, mailbox);
+  if (client === 'mbsync') return mbsyncDrain(dovecot, user, mailbox);
+  return rawDrain(protocol, dovecot, user, mailbox);
 }
 
 async function postroomDrain(protocol: Protocol, dovecot: Dovecot, user: DovecotUser, mailbox: Mailbox, options: DrainOptions): Promise<DrainSample> {
   const ws = await postroomWorkspace(dovecot, user, protocol);
   try {
     const profile = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
-    const run = await runMeasured(process.execPath, [...profile, options.entry ?? POSTROOM_BIN, '--config', ws.configPath, 'run', '--once'], { timeoutMs: DRAIN_TIMEOUT_MS });
+    const args = [...profile, options.entry ?? POSTROOM_BIN, '--config', ws.configPath, 'run', '--once'];
+    const [command, ...wrapArgs] = options.wrap ?? [];
+    const run = command
+      ? await runMeasured(command, [...wrapArgs, process.execPath, ...args], { timeoutMs: DRAIN_TIMEOUT_MS })
+      : await runMeasured(process.execPath, args, { timeoutMs: DRAIN_TIMEOUT_MS });
     if (run.code !== 0) throw new Error(`postroom run --once (${protocol}) exited ${run.code ?? run.signal}:\n${run.stdout}\n${run.stderr.slice(-4000)}`);
     const summary = /(\d+) new email\(s\), (\d+) pipeline message\(s\)/.exec(run.stdout);
     const delivered = await countFiles(ws.outDir, '.json');
     if (Number(summary?.[1]) !== mailbox.emails || delivered !== mailbox.messages) {
-      throw new Error(`postroom (${protocol}) took ${summary?.[1]} of ${mailbox.emails} emails and delivered ${delivered} of ${mailbox.messages} pipeline messages:\n${run.stdout}`);
+      throw new Error(
+        `postroom (${protocol}) took ${summary?.[1]} of ${mailbox.emails} emails and delivered ${delivered} of ${mailbox.messages} pipeline messages:\n${run.stdout}`,
+      );
     }
     return { client: 'postroom', protocol, ms: run.ms, cpuMs: run.cpuMs, peakRssBytes: run.peakRssBytes, emails: mailbox.emails, bytes: mailbox.bytes };
   } finally {
@@ -86,3 +108,32 @@ async function rawDrain(protocol: Protocol, dovecot: Dovecot, user: DovecotUser,
   }
 }
 
+/** The imapflow + simpleParser script a user would write (bench/peers/naive-imapflow.ts). */
+async function naiveDrain(dovecot: Dovecot, user: DovecotUser, mailbox: Mailbox): Promise<DrainSample> {
+  const out = await mkdtemp(join(tmpdir(), 'postroom-bench-naive-'));
+  try {
+    const target = { host: dovecot.host, port: dovecot.imapsPort, user: user.name, password: user.password, out, ca: dovecot.caPem };
+    const run = await runMeasured(process.execPath, tsArgs('bench/peers/naive-imapflow.ts', [JSON.stringify(target)]), { timeoutMs: DRAIN_TIMEOUT_MS });
+    if (run.code !== 0) throw new Error(`naive imapflow script exited ${run.code ?? run.signal}:\n${run.stderr.slice(-4000)}`);
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { messages: number };
+    if (result.messages !== mailbox.emails) throw new Error(`naive imapflow script took ${result.messages} of ${mailbox.emails} emails`);
+    return { client: 'naive', protocol: 'imap', ms: run.ms, cpuMs: run.cpuMs, peakRssBytes: run.peakRssBytes, emails: result.messages, bytes: mailbox.bytes };
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+/** mbsync (isync) pulling INBOX into a fsync'd local Maildir. */
+async function mbsyncDrain(dovecot: Dovecot, user: DovecotUser, mailbox: Mailbox): Promise<DrainSample> {
+  const out = await mkdtemp(join(tmpdir(), 'postroom-bench-mbsync-'));
+  try {
+    const config = await mbsyncConfig({ host: dovecot.host, port: dovecot.imapsPort, user: user.name, password: user.password, out, ca: dovecot.caPem });
+    const run = await runMeasured('mbsync', ['-c', config, '-q', 'bench'], { timeoutMs: DRAIN_TIMEOUT_MS });
+    if (run.code !== 0) throw new Error(`mbsync exited ${run.code ?? run.signal}:\n${run.stdout}\n${run.stderr.slice(-4000)}`);
+    const taken = (await countFiles(join(out, 'maildir', 'INBOX', 'new'), '')) + (await countFiles(join(out, 'maildir', 'INBOX', 'cur'), ''));
+    if (taken !== mailbox.emails) throw new Error(`mbsync took ${taken} of ${mailbox.emails} emails:\n${run.stderr.slice(-4000)}`);
+    return { client: 'mbsync', protocol: 'imap', ms: run.ms, cpuMs: run.cpuMs, peakRssBytes: run.peakRssBytes, emails: taken, bytes: mailbox.bytes };
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}

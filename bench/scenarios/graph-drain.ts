@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import { type ExchangeThrottling, type FakeGraph, type LimitStats, startFakeGraph } from '../../test/support/fake-graph.ts';
 import { makeEmail } from '../../test/support/mime-writer.ts';
-import { startFakeGraph, type ExchangeThrottling, type FakeGraph, type LimitStats } from '../../test/support/fake-graph.ts';
 import { runMeasured, startMeasured } from '../child-process.ts';
 
 const TENANT = 'bench-tenant';
@@ -75,7 +75,14 @@ function benchEmails(count: number): Array<{ raw: Buffer; parts: number }> {
     const subject = `graph bench ${String(index).padStart(6, '0')}`;
     const text = `Order ${index}\n${'quantity delivery invoice total '.repeat(40)}\n`;
     // Every tenth email carries a small attachment, so splitting is part of the cost.
-    const email = index % 10 === 9 ? makeEmail({ subject, text, attachments: [{ filename: `order-${index}.csv`, content: Buffer.from(`id;qty\n${index};1\n`.repeat(200)), contentType: 'text/csv' }] }) : makeEmail({ subject, text });
+    const email =
+      index % 10 === 9
+        ? makeEmail({
+            subject,
+            text,
+            attachments: [{ filename: `order-${index}.csv`, content: Buffer.from(`id;qty\n${index};1\n`.repeat(200)), contentType: 'text/csv' }],
+          })
+        : makeEmail({ subject, text });
     return { raw: email.raw, parts: email.expected.parts.length };
   });
 }
@@ -114,7 +121,21 @@ export async function graphDrain(entry: string, scenario: GraphScenario, say: (t
         store: join(dir, 'data'),
         destinations: { out: { type: 'directory', path: outDir } },
         connections: [
-          { name: 'bench', hostType: 'graph', tenantId: TENANT, clientId: APP.clientId, clientSecret: APP.clientSecret, mailbox: MAILBOX, folder: 'inbox', graphEndpoint: graph.url, authorityHost: graph.url, tls: { ca: graph.caPem }, pollingInterval: '2s', destination: 'out', ...scenario.connection },
+          {
+            name: 'bench',
+            hostType: 'graph',
+            tenantId: TENANT,
+            clientId: APP.clientId,
+            clientSecret: APP.clientSecret,
+            mailbox: MAILBOX,
+            folder: 'inbox',
+            graphEndpoint: graph.url,
+            authorityHost: graph.url,
+            tls: { ca: graph.caPem },
+            pollingInterval: '2s',
+            destination: 'out',
+            ...scenario.connection,
+          },
         ],
         api: { enabled: false },
         log: { level: 'warn' },
@@ -130,7 +151,9 @@ export async function graphDrain(entry: string, scenario: GraphScenario, say: (t
     const exitCodes: Record<string, number> = {};
     if (scenario.mode === 'once') {
       while (!(await done()) && performance.now() - started < scenario.maxMs) {
-        const run = await runMeasured(process.execPath, [entry, '--config', configPath, 'run', '--once'], { timeoutMs: Math.max(RUN_TIMEOUT_MS, scenario.maxMs) });
+        const run = await runMeasured(process.execPath, [entry, '--config', configPath, 'run', '--once'], {
+          timeoutMs: Math.max(RUN_TIMEOUT_MS, scenario.maxMs),
+        });
         runs += 1;
         cpuMs += run.cpuMs;
         peak = Math.max(peak, run.peakRssBytes);
@@ -186,7 +209,19 @@ export async function graphDrain(entry: string, scenario: GraphScenario, say: (t
 }
 
 export function formatGraphTable(results: GraphDrainResult[]): string {
-  const header = ['scenario', 'drained', 'wall', 'CPU / email', 'HTTP req / email', 'Outlook req / email', 'listings', '429 / 503', 'in Retry-After', 'busiest 10 min', 'runs'];
+  const header = [
+    'scenario',
+    'drained',
+    'wall',
+    'CPU / email',
+    'HTTP req / email',
+    'Outlook req / email',
+    'listings',
+    '429 / 503',
+    'in Retry-After',
+    'busiest 10 min',
+    'runs',
+  ];
   const rows = results.map((r) => [
     `${r.name} (${r.emails} emails, pages of ${r.pageSize}${r.throttle ? `, 429 every ${r.throttle.every}th, Retry-After ${r.throttle.retryAfter} s` : ''}, ${r.mode === 'once' ? 'run --once' : 'service'})`,
     r.finished ? `yes${r.duplicates ? `, ${r.duplicates} TWICE` : ''}` : `NO: ${r.emails - r.unread} read, ${r.delivered}/${r.expected} delivered`,
@@ -198,7 +233,9 @@ export function formatGraphTable(results: GraphDrainResult[]): string {
     `${r.stats.throttled + r.stats.concurrency + r.stats.overBudget} / ${r.stats.unavailable}`,
     String(r.penaltyViolations),
     `${r.busiestWindow}${r.budgetViolations ? ` (${r.budgetViolations} over)` : ''}`,
-    `${r.runs} ${Object.entries(r.exitCodes).map(([code, n]) => `${n}x exit ${code}`).join(', ')}`,
+    `${r.runs} ${Object.entries(r.exitCodes)
+      .map(([code, n]) => `${n}x exit ${code}`)
+      .join(', ')}`,
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;

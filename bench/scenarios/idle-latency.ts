@@ -16,7 +16,7 @@ import type { Envelope } from '../../src/model/envelope.ts';
 import { makeEmail } from '../../test/support/corpus.ts';
 import type { Dovecot, DovecotUser } from '../../test/support/dovecot.ts';
 import { POSTROOM_BIN, startMeasured } from '../child-process.ts';
-import { resetMaildir, type Mailbox } from '../mailbox.ts';
+import { type Mailbox, resetMaildir } from '../mailbox.ts';
 import { postroomWorkspace } from '../postroom-workspace.ts';
 
 export interface LatencyResult {
@@ -51,7 +51,14 @@ function waitForOutput(output: () => string, text: string, timeoutMs: number): P
 }
 
 function appenderFor(dovecot: Dovecot, user: DovecotUser): ImapFlow {
-  return new ImapFlow({ host: dovecot.host, port: dovecot.imapsPort, secure: true, tls: { ca: dovecot.caPem }, auth: { user: user.name, pass: user.password }, logger: false });
+  return new ImapFlow({
+    host: dovecot.host,
+    port: dovecot.imapsPort,
+    secure: true,
+    tls: { ca: dovecot.caPem },
+    auth: { user: user.name, pass: user.password },
+    logger: false,
+  });
 }
 
 /** Wall-clock ms with sub-ms precision, comparable with the service's log timestamps (Date.now()). */
@@ -75,7 +82,7 @@ export async function idleLatency(dovecot: Dovecot, user: DovecotUser, count: nu
   const arrivals = new Map<string, (at: number) => void>();
   const arrived = new Map<string, number>();
   const watcher = watch(ws.outDir, (_event, name) => {
-    if (!name || !name.endsWith('.json') || name.startsWith('.') || arrived.has(name)) return;
+    if (!name?.endsWith('.json') || name.startsWith('.') || arrived.has(name)) return;
     const at = epochNow();
     arrived.set(name, at);
     void readFile(join(ws.outDir, name), 'utf8')

@@ -3,9 +3,10 @@
  * process's VmHWM while it fetches, keeps, splits and delivers it. It should not grow with the
  * attachment. The attachment is checked byte-exact at the destination.
  */
-import { createReadStream } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Envelope } from '../../src/model/envelope.ts';
@@ -13,7 +14,7 @@ import { LARGE_ATTACHMENT_NAME, largeAttachmentSha256 } from '../../test/support
 import type { Dovecot, DovecotUser } from '../../test/support/dovecot.ts';
 import { runMeasured } from '../child-process.ts';
 import type { Mailbox } from '../mailbox.ts';
-import { postroomWorkspace, type Protocol } from '../postroom-workspace.ts';
+import { type Protocol, postroomWorkspace } from '../postroom-workspace.ts';
 import { prepareMailbox } from './drain.ts';
 
 /** How the CLI is started: from a checkout (bin/postroom.js runs src/ through tsx), or built (dist/, as `npm start` runs it). */
@@ -51,11 +52,15 @@ export async function runOnceMeasured(
     if (run.code !== 0) throw new Error(`postroom run --once (${protocol}) exited ${run.code ?? run.signal}:\n${run.stdout}\n${run.stderr.slice(-4000)}`);
     if (attachmentBytes > 0) {
       const envelopes = await Promise.all(
-        (await readdir(ws.outDir)).filter((name) => name.endsWith('.json') && !name.startsWith('.')).map(async (name) => JSON.parse(await readFile(join(ws.outDir, name), 'utf8')) as Envelope),
+        (await readdir(ws.outDir))
+          .filter((name) => name.endsWith('.json') && !name.startsWith('.'))
+          .map(async (name) => JSON.parse(await readFile(join(ws.outDir, name), 'utf8')) as Envelope),
       );
       const large = envelopes.find((envelope) => envelope.filename === LARGE_ATTACHMENT_NAME);
-      if (!large || large.size !== attachmentBytes) throw new Error(`the ${attachmentBytes}-byte attachment did not arrive whole (${protocol}): ${JSON.stringify(large)}`);
-      if ((await sha256File(join(ws.outDir, `${large.id}.data`))) !== largeAttachmentSha256(attachmentBytes)) throw new Error(`the large attachment arrived altered (${protocol})`);
+      if (!large || large.size !== attachmentBytes)
+        throw new Error(`the ${attachmentBytes}-byte attachment did not arrive whole (${protocol}): ${JSON.stringify(large)}`);
+      if ((await sha256File(join(ws.outDir, `${large.id}.data`))) !== largeAttachmentSha256(attachmentBytes))
+        throw new Error(`the large attachment arrived altered (${protocol})`);
     }
     return { cli: cli.build, protocol, attachmentBytes, ms: run.ms, peakRssBytes: run.peakRssBytes };
   } finally {

@@ -32,9 +32,15 @@ function subjectOf(request: FastifyRequest): Record<string, string> {
 export function logMutation(request: FastifyRequest, reply: FastifyReply): void {
   if (!isMutation(request.method)) return;
   const who = callers.get(request) ?? 'unauthenticated';
-  request.log.info({ audit: 'mutation', who, method: request.method, route: routeOf(request), ...subjectOf(request), ip: request.ip, status: reply.statusCode }, `API ${request.method} ${routeOf(request)} by ${who}: ${reply.statusCode}`);
+  request.log.info(
+    { audit: 'mutation', who, method: request.method, route: routeOf(request), ...subjectOf(request), ip: request.ip, status: reply.statusCode },
+    `API ${request.method} ${routeOf(request)} by ${who}: ${reply.statusCode}`,
+  );
 }
 
 export function logRefusal(request: FastifyRequest, error: PostroomError): void {
-  request.log.warn({ audit: 'refused', code: error.code, reason: error.message, method: request.method, route: routeOf(request), ip: request.ip }, `API request refused from ${request.ip}: ${error.message}`);
+  request.log.warn(
+    { audit: 'refused', code: error.code, reason: error.message, method: request.method, route: routeOf(request), ip: request.ip },
+    `API request refused from ${request.ip}: ${error.message}`,
+  );
 }

@@ -34,7 +34,8 @@ export function apiCheckSteps(steps: CheckStep[]): CheckStep[] {
       signedIn = true;
       return step;
     }
-    const detail = ownWords(step) ?? `${step.step} failed: ${shortReason(step.detail)} (the server's reply is not shown through the API; \`postroom check\` shows it)`;
+    const detail =
+      ownWords(step) ?? `${step.step} failed: ${shortReason(step.detail)} (the server's reply is not shown through the API; \`postroom check\` shows it)`;
     return { ...step, detail };
   });
 }

@@ -3,9 +3,9 @@
  * (connectionSchema), checked against the configured destinations, with write-only secrets
  * carried over from the stored version when an update leaves them out.
  */
-import { DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT, connectionSchema, defaultPort, type ConnectionConfig } from '../config/schema.ts';
+import { type ConnectionConfig, connectionSchema, DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_ENDPOINT, defaultPort } from '../config/schema.ts';
 import { isPemText } from '../net/ca-file.ts';
-import { RequestInvalid, isPlainObject, issuesOf } from './validation.ts';
+import { isPlainObject, issuesOf, RequestInvalid } from './validation.ts';
 
 /** Fields that hold a secret: never sent back, kept when an update leaves them out. */
 export const SECRET_KEYS = Object.freeze(['password', 'clientSecret', 'refreshToken', 'accessToken', 'privateKey'] as const);
@@ -31,18 +31,37 @@ export function validateConnection(body: unknown, destinations: readonly string[
   const parsed = connectionSchema.safeParse({ ...input, ...(rawEnabled === undefined ? {} : { enabled: rawEnabled }) });
   const issues = parsed.success ? [] : issuesOf(parsed.error);
   if (input.destination === undefined) {
-    issues.push({ path: 'destination', message: destinations.length ? `say which destination to use: one of ${destinations.join(', ')}` : 'no destination is defined in postroom.yaml; add one under destinations:' });
+    issues.push({
+      path: 'destination',
+      message: destinations.length
+        ? `say which destination to use: one of ${destinations.join(', ')}`
+        : 'no destination is defined in postroom.yaml; add one under destinations:',
+    });
   } else if (typeof input.destination === 'string' && !destinations.includes(input.destination)) {
     issues.push({ path: 'destination', message: `no destination is named "${input.destination}"; defined: ${destinations.join(', ') || 'none'}` });
   }
+  if (Array.isArray(input.routes)) {
+    input.routes.forEach((route: unknown, index) => {
+      const named = isPlainObject(route) ? route.destination : undefined;
+      if (typeof named === 'string' && !destinations.includes(named)) {
+        issues.push({ path: `routes[${index}].destination`, message: `no destination is named "${named}"; defined: ${destinations.join(', ') || 'none'}` });
+      }
+    });
+  }
   const tls = isPlainObject(input.tls) ? input.tls : undefined;
   if (typeof tls?.ca === 'string' && !isPemText(tls.ca)) {
-    issues.push({ path: 'tls.ca', message: 'through the API give the PEM text of the CA certificate (-----BEGIN CERTIFICATE-----…); a file path is read only from postroom.yaml' });
+    issues.push({
+      path: 'tls.ca',
+      message: 'through the API give the PEM text of the CA certificate (-----BEGIN CERTIFICATE-----…); a file path is read only from postroom.yaml',
+    });
   }
   // A Graph certificate's privateKey may name a file too (client-assertion.ts reads it): not through the API.
   const certificate = isPlainObject(input.certificate) ? input.certificate : undefined;
   if (typeof certificate?.privateKey === 'string' && !isPemText(certificate.privateKey)) {
-    issues.push({ path: 'certificate.privateKey', message: 'through the API give the PEM text of the private key (-----BEGIN PRIVATE KEY-----…); a file path is read only from postroom.yaml' });
+    issues.push({
+      path: 'certificate.privateKey',
+      message: 'through the API give the PEM text of the private key (-----BEGIN PRIVATE KEY-----…); a file path is read only from postroom.yaml',
+    });
   }
   if (!parsed.success || issues.length) throw new RequestInvalid(issues);
   const config = { ...parsed.data, destination: input.destination as string } as ConnectionConfig;
@@ -78,7 +97,12 @@ function targetOf(input: Record<string, unknown>): string {
     target.useSsl = useSsl;
     target.startTls = input.startTls ?? false;
   }
-  if (oauth2) target.oauth2 = { tokenUrl: oauth2.tokenUrl === undefined ? null : url(oauth2.tokenUrl, ''), tenantId: oauth2.tenantId ?? null, clientId: oauth2.clientId ?? null };
+  if (oauth2)
+    target.oauth2 = {
+      tokenUrl: oauth2.tokenUrl === undefined ? null : url(oauth2.tokenUrl, ''),
+      tenantId: oauth2.tenantId ?? null,
+      clientId: oauth2.clientId ?? null,
+    };
   return JSON.stringify(target);
 }
 
@@ -96,8 +120,10 @@ function changedTargetField(body: Record<string, unknown>, stored: Record<string
 function missingSecrets(body: Record<string, unknown>, stored: Record<string, unknown>): string[] {
   const missing: string[] = [];
   const hostType = body.hostType ?? stored.hostType;
-  if ((hostType === 'imap' || hostType === 'pop3') && body.password === undefined && body.oauth2 === undefined && stored.password !== undefined) missing.push('password');
-  if (hostType === 'graph' && body.clientSecret === undefined && body.certificate === undefined && stored.clientSecret !== undefined) missing.push('clientSecret');
+  if ((hostType === 'imap' || hostType === 'pop3') && body.password === undefined && body.oauth2 === undefined && stored.password !== undefined)
+    missing.push('password');
+  if (hostType === 'graph' && body.clientSecret === undefined && body.certificate === undefined && stored.clientSecret !== undefined)
+    missing.push('clientSecret');
   for (const nested of ['oauth2', 'certificate'] as const) {
     const mine = body[nested];
     const theirs = stored[nested];
@@ -120,11 +146,19 @@ export function keepStoredSecrets(body: unknown, stored: Record<string, unknown>
   const missing = missingSecrets(body, stored);
   if (missing.length === 0) return body;
   if (!options.carry) {
-    throw new RequestInvalid(missing.map((path) => ({ path, message: 'this connection is defined in postroom.yaml, whose secrets are never merged into a request: give the secret in the body, or test the saved connection with an empty body' })));
+    throw new RequestInvalid(
+      missing.map((path) => ({
+        path,
+        message:
+          'this connection is defined in postroom.yaml, whose secrets are never merged into a request: give the secret in the body, or test the saved connection with an empty body',
+      })),
+    );
   }
   if (targetOf(body) !== targetOf(stored)) {
     const field = changedTargetField(body, stored);
-    throw new RequestInvalid(missing.map((path) => ({ path, message: `give it again: ${field} changed, and a saved secret is only ever sent to the server it was saved for` })));
+    throw new RequestInvalid(
+      missing.map((path) => ({ path, message: `give it again: ${field} changed, and a saved secret is only ever sent to the server it was saved for` })),
+    );
   }
   const out: Record<string, unknown> = { ...body };
   for (const path of missing) {

@@ -6,13 +6,13 @@
 import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
 import type { Clock } from '../model/clock.ts';
-import { PostroomError, errorMessage } from '../model/errors.ts';
+import { errorMessage, PostroomError } from '../model/errors.ts';
+import { SECRET_KEY_HINT, SecretBox } from '../store/secret-box.ts';
 import type { ManagedConnection, Store } from '../store/store.ts';
 import { keepStoredSecrets, validateConnection } from './connection-input.ts';
-import { checkHostsAllowed } from './host-guard.ts';
 import { needsResealing, openSecrets, sealSecrets, secretsOf } from './connection-secrets.ts';
-import { SECRET_KEY_HINT, SecretBox } from '../store/secret-box.ts';
-import { RequestInvalid, isPlainObject } from './validation.ts';
+import { checkHostsAllowed } from './host-guard.ts';
+import { isPlainObject, RequestInvalid } from './validation.ts';
 
 /** How often stored connections are re-read, so a connection added on another worker is polled here too. */
 export const CONNECTIONS_REFRESH_MS = 5_000;
@@ -49,7 +49,10 @@ export class ConnectionRegistry {
   private constructor(private readonly deps: ConnectionRegistryDeps) {
     this.box = deps.secrets ?? SecretBox.fromEnv();
     this.fromFile = new Map(
-      deps.config.connections.map((config) => [config.name, { name: config.name, source: 'config' as const, enabled: config.enabled, config, input: config as Record<string, unknown> }]),
+      deps.config.connections.map((config) => [
+        config.name,
+        { name: config.name, source: 'config' as const, enabled: config.enabled, config, input: config as Record<string, unknown> },
+      ]),
     );
   }
 
@@ -104,7 +107,8 @@ export class ConnectionRegistry {
 
   /** What to write to the store: the input with its secrets sealed (refused when there is a secret and no key). */
   private toStored(input: Record<string, unknown>): Record<string, unknown> {
-    if (secretsOf(input).length > 0 && !this.box.canSeal) throw new PostroomError('SECRET_KEY_MISSING', 'a connection with a password or secret was not saved', { hint: SECRET_KEY_HINT });
+    if (secretsOf(input).length > 0 && !this.box.canSeal)
+      throw new PostroomError('SECRET_KEY_MISSING', 'a connection with a password or secret was not saved', { hint: SECRET_KEY_HINT });
     return sealSecrets(input, this.box);
   }
 
@@ -136,7 +140,8 @@ export class ConnectionRegistry {
     const next = new Map<string, ConnectionEntry>();
     for (const row of rows) {
       const entry = this.entryOf(row);
-      if (entry.problem && !this.stored.get(row.name)?.problem) this.deps.log.warn({ connection: row.name, problem: entry.problem }, 'stored connection is not valid any more: not polled until it is fixed');
+      if (entry.problem && !this.stored.get(row.name)?.problem)
+        this.deps.log.warn({ connection: row.name, problem: entry.problem }, 'stored connection is not valid any more: not polled until it is fixed');
       next.set(row.name, entry);
     }
     this.stored = next;
@@ -169,7 +174,13 @@ export class ConnectionRegistry {
     const name = valid.config.name;
     if (this.fromFile.has(name)) throw new RequestInvalid([{ path: 'name', message: `"${name}" is already defined in postroom.yaml; choose another name` }]);
     const now = this.deps.clock.now();
-    const inserted = await this.deps.store.insertManagedConnection({ name, config: this.toStored(valid.input), enabled: valid.enabled, createdAt: now, updatedAt: now });
+    const inserted = await this.deps.store.insertManagedConnection({
+      name,
+      config: this.toStored(valid.input),
+      enabled: valid.enabled,
+      createdAt: now,
+      updatedAt: now,
+    });
     if (!inserted) throw new PostroomError('CONNECTION_EXISTS', `"${name}"`, { hint: 'Edit it, or choose another name.' });
     const entry: ConnectionEntry = { name, source: 'api', enabled: valid.enabled, config: valid.config, input: valid.input };
     this.stored.set(name, entry);

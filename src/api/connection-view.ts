@@ -10,19 +10,21 @@ import type { ConnectionEntry } from './connection-registry.ts';
 import type { ConnectionView } from './schemas.ts';
 import { isPlainObject } from './validation.ts';
 
-const DURATION_KEYS = new Set(['pollingInterval', 'throttleLatency', 'connectTimeout']);
+const DURATION_KEYS = new Set(['pollingInterval', 'throttleLatency', 'connectTimeout', 'idleRestart']);
+/** Durations one block down: Graph's request budget window. */
+const NESTED_DURATION_KEYS: Record<string, ReadonlySet<string>> = { requestBudget: new Set(['window']) };
 
-function redact(value: unknown, depth: number): unknown {
-  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
+function redact(value: unknown, depth: number, durations: ReadonlySet<string> = DURATION_KEYS): unknown {
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1, new Set()));
   if (!isPlainObject(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     if (isSecretKey(key)) {
       if (item !== undefined && item !== '') out[`${key}Set`] = true;
-    } else if (depth === 0 && DURATION_KEYS.has(key) && typeof item === 'number') {
+    } else if (durations.has(key) && typeof item === 'number') {
       out[key] = formatDuration(item);
     } else {
-      out[key] = redact(item, depth + 1);
+      out[key] = redact(item, depth + 1, (depth === 0 && NESTED_DURATION_KEYS[key]) || new Set());
     }
   }
   return out;

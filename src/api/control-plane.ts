@@ -5,8 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import { systemClock, type Clock } from '../model/clock.ts';
 import type { Worker, WorkerOptions } from '../engine/worker.ts';
+import { type Clock, systemClock } from '../model/clock.ts';
 import { isPostgresUrl, type OpenedStore } from '../store/open-store.ts';
 import { ConnectionRegistry } from './connection-registry.ts';
 import { loadOrCreateApiToken } from './generated-token.ts';
@@ -46,7 +46,10 @@ export async function openControlPlane(options: {
       if (address.note) options.log.warn(address.note);
       const generated = configured === undefined && !isPostgresUrl(options.config.store) ? await loadOrCreateApiToken(options.opened.dataDir) : undefined;
       if (generated) {
-        options.log.info({ tokenFile: generated.path }, `${generated.created ? 'made an API token' : 'the API token is'} in ${generated.path}: log in to the web UI with it, or send Authorization: Bearer <the file's contents>; set api.token to choose your own`);
+        options.log.info(
+          { tokenFile: generated.path },
+          `${generated.created ? 'made an API token' : 'the API token is'} in ${generated.path}: log in to the web UI with it, or send Authorization: Bearer <the file's contents>; set api.token to choose your own`,
+        );
       }
       const config = generated ? { ...options.config, api: { ...options.config.api, token: generated.token } } : options.config;
       // The HTTP server and the UI load only when the API is served (not for `run --once`).
@@ -57,7 +60,10 @@ export async function openControlPlane(options: {
       // Build the UI now rather than on the first page load.
       uiAssets().catch((error: unknown) => options.log.error({ err: error }, 'the web UI could not be loaded; the REST API still works'));
       const bound = app.server.address();
-      const url = urlOf({ host: address.host, port: typeof bound === 'object' && bound ? bound.port : address.port }, options.config.api.tls ? 'https' : 'http');
+      const url = urlOf(
+        { host: address.host, port: typeof bound === 'object' && bound ? bound.port : address.port },
+        options.config.api.tls ? 'https' : 'http',
+      );
       const auth = configured ? 'bearer token' : generated ? `bearer token (made, in ${generated.path})` : 'none (loopback only)';
       options.log.info({ url, auth, tls: options.config.api.tls !== undefined }, `web UI and REST API at ${url}`);
       return {

@@ -16,7 +16,8 @@ const SWAGGER_FILES: Record<string, string> = {
 };
 
 /** Swagger UI sets inline styles and shows data: images; nothing is loaded from elsewhere. */
-const DOCS_CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+const DOCS_CSP =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const DOCS_HTML = `<!doctype html>
 <html lang="en">
@@ -45,12 +46,17 @@ export function registerDocs(app: FastifyInstance, document: Record<string, unkn
   const body = JSON.stringify(document);
   const dir = swaggerDir();
   app.get('/openapi.json', { config: PUBLIC_ROUTE }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
-  app.get('/docs', { config: PUBLIC_ROUTE }, async (_request, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', DOCS_CSP).send(DOCS_HTML));
+  app.get('/docs', { config: PUBLIC_ROUTE }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').header('content-security-policy', DOCS_CSP).send(DOCS_HTML),
+  );
   app.get('/docs/init.js', { config: PUBLIC_ROUTE }, async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(DOCS_INIT));
   app.get('/docs/assets/:file', { config: PUBLIC_ROUTE }, async (request, reply) => {
     const file = (request.params as { file: string }).file;
     const type = SWAGGER_FILES[file];
     if (!type) return reply.code(404).send({ error: 'NOT_FOUND', message: `no such file: ${file}` });
-    return reply.type(type).header('cache-control', 'public, max-age=86400').send(createReadStream(join(dir, file)));
+    return reply
+      .type(type)
+      .header('cache-control', 'public, max-age=86400')
+      .send(createReadStream(join(dir, file)));
   });
 }

@@ -26,7 +26,9 @@ export interface GeneratedToken {
 async function readToken(path: string): Promise<string> {
   const token = (await readFile(path, 'utf8')).trim();
   if (token.length < MIN_EXPOSED_TOKEN_LENGTH) {
-    throw new PostroomError('CONFIG_INVALID', `the API token file ${path} holds no token of ${MIN_EXPOSED_TOKEN_LENGTH}+ characters`, { hint: 'delete it to have a new one made, or set api.token' });
+    throw new PostroomError('CONFIG_INVALID', `the API token file ${path} holds no token of ${MIN_EXPOSED_TOKEN_LENGTH}+ characters`, {
+      hint: 'delete it to have a new one made, or set api.token',
+    });
   }
   // Someone widened the file's permissions: narrow them again rather than serve a readable token.
   if (((await stat(path)).mode & 0o077) !== 0) await chmod(path, FILE_MODE);

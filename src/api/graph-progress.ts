@@ -20,7 +20,12 @@ export interface GraphProgress {
   emailsPerMinute: number;
 }
 
-export async function graphProgress(store: Store, connections: readonly ConnectionConfig[], states: readonly ConnectionState[], now: number): Promise<Map<string, GraphProgress>> {
+export async function graphProgress(
+  store: Store,
+  connections: readonly ConnectionConfig[],
+  states: readonly ConnectionState[],
+  now: number,
+): Promise<Map<string, GraphProgress>> {
   const graph = connections.filter((connection): connection is GraphConnectionConfig => connection.hostType === 'graph');
   const progress = new Map<string, GraphProgress>();
   if (!graph.length) return progress;

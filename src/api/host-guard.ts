@@ -43,7 +43,11 @@ function isPrivateAddress(address: string): boolean {
 }
 
 function globMatches(glob: string, host: string): boolean {
-  const pattern = glob.toLowerCase().replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^.]*').replace(/\?/g, '.');
+  const pattern = glob
+    .toLowerCase()
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^.]*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${pattern}$`).test(host.toLowerCase());
 }
 
@@ -82,7 +86,10 @@ export async function checkHostsAllowed(input: Record<string, unknown>, rules: H
       continue; // the check's DNS step says so
     }
     if (addresses.some(isPrivateAddress)) {
-      issues.push({ path: field, message: `${host} is a loopback, link-local or private address, which API connections may not use unless api.allowPrivateHosts is true` });
+      issues.push({
+        path: field,
+        message: `${host} is a loopback, link-local or private address, which API connections may not use unless api.allowPrivateHosts is true`,
+      });
     }
   }
   if (issues.length) throw new RequestInvalid(issues);

@@ -42,7 +42,11 @@ export function resolveListen(listen: string, token: string | undefined): Listen
     });
   }
   if (token) return { host, port };
-  return { host: '127.0.0.1', port, note: `api.token is not set, so the API listens on loopback only (127.0.0.1:${port}) instead of ${listen}; set api.token to listen on ${host}` };
+  return {
+    host: '127.0.0.1',
+    port,
+    note: `api.token is not set, so the API listens on loopback only (127.0.0.1:${port}) instead of ${listen}; set api.token to listen on ${host}`,
+  };
 }
 
 export function urlOf(address: { host: string; port: number }, scheme: 'http' | 'https' = 'http'): string {

@@ -59,15 +59,25 @@ export function buildOpenApi(routes: readonly ApiRoute[], info: OpenApiInfo): Js
       const contentType = response.contentType ?? 'application/json';
       responses[status] = {
         description: response.description,
-        ...(response.schema ? { content: { [contentType]: { schema: components.add(response.schema, 'output') } } } : response.contentType ? { content: { [contentType]: {} } } : {}),
+        ...(response.schema
+          ? { content: { [contentType]: { schema: components.add(response.schema, 'output') } } }
+          : response.contentType
+            ? { content: { [contentType]: {} } }
+            : {}),
       };
     }
     if (secured) {
       responses['401'] ??= { description: 'No valid bearer token', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
-      responses['429'] ??= { description: 'Too many failed logins from this address', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+      responses['429'] ??= {
+        description: 'Too many failed logins from this address',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      };
     }
     if (route.method !== 'GET') {
-      responses['403'] ??= { description: 'Refused as possibly cross-site: send a JSON body or X-Postroom-Request: 1, from no other Origin', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+      responses['403'] ??= {
+        description: 'Refused as possibly cross-site: send a JSON body or X-Postroom-Request: 1, from no other Origin',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      };
     }
     paths[path] ??= {};
     paths[path][route.method.toLowerCase()] = {
@@ -91,8 +101,16 @@ export function buildOpenApi(routes: readonly ApiRoute[], info: OpenApiInfo): Js
   }
   return {
     openapi: '3.1.0',
-    info: { title: info.title, version: info.version, description: 'Postroom turns email accounts into a stream of pipeline messages. Every /api route needs `Authorization: Bearer <api.token>`; every POST, PUT and DELETE a JSON body or `X-Postroom-Request: 1`.' },
+    info: {
+      title: info.title,
+      version: info.version,
+      description:
+        'Postroom turns email accounts into a stream of pipeline messages. Every /api route needs `Authorization: Bearer <api.token>`; every POST, PUT and DELETE a JSON body or `X-Postroom-Request: 1`.',
+    },
     paths,
-    components: { schemas: components.schemas, securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'api.token from postroom.yaml' } } },
+    components: {
+      schemas: components.schemas,
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'api.token from postroom.yaml' } },
+    },
   };
 }

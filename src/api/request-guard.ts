@@ -79,7 +79,9 @@ export function guardOrigin(request: FastifyRequest, tokenConfigured: boolean): 
   }
   const origin = request.headers.origin;
   if (origin !== undefined && !sameOrigin(origin, authority)) {
-    throw new PostroomError('REQUEST_REFUSED', `Origin ${quote(origin)} is not this server`, { hint: 'only pages served by Postroom itself may call its API from a browser' });
+    throw new PostroomError('REQUEST_REFUSED', `Origin ${quote(origin)} is not this server`, {
+      hint: 'only pages served by Postroom itself may call its API from a browser',
+    });
   }
 }
 

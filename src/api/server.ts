@@ -6,11 +6,11 @@
  * failed logins are rate limited, mutations and refusals are logged (audit-log.ts), and errors
  * come back as `{ error, message, issues? }`.
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import { systemClock, type Clock } from '../model/clock.ts';
 import type { Worker } from '../engine/worker.ts';
+import { type Clock, systemClock } from '../model/clock.ts';
 import { PostroomError } from '../model/errors.ts';
 import type { OpenedStore } from '../store/open-store.ts';
 import { logMutation, logRefusal, recordCaller } from './audit-log.ts';
@@ -20,8 +20,8 @@ import { registerDocs } from './docs.ts';
 import { LoginLimiter } from './login-limiter.ts';
 import { PostroomMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
-import type { ApiContext } from './route.ts';
 import { guardMutation, guardOrigin } from './request-guard.ts';
+import type { ApiContext } from './route.ts';
 import { ROUTES } from './routes/index.ts';
 import { readTlsFiles } from './tls-files.ts';
 import { registerUi } from './ui/serve-ui.ts';
@@ -101,15 +101,23 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
       return reply.code(status).send({ error: error.code, message: error.explain() });
     }
     const status = (error as FastifyError).statusCode;
-    if (status !== undefined && status >= 400 && status < 500) return reply.code(status).send({ error: (error as FastifyError).code ?? 'BAD_REQUEST', message: error.message });
+    if (status !== undefined && status >= 400 && status < 500)
+      return reply.code(status).send({ error: (error as FastifyError).code ?? 'BAD_REQUEST', message: error.message });
     request.log.error({ err: error }, 'API request failed');
     return reply.code(500).send({ error: 'INTERNAL', message: 'internal error; the service log has the details' });
   });
 
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${request.method} ${request.url.split('?')[0]}` }),
+  );
 
   for (const route of ROUTES) {
-    app.route({ method: route.method, url: route.url, ...(route.public ? { config: PUBLIC_ROUTE } : {}), handler: (request, reply) => route.handle(request, reply, context) });
+    app.route({
+      method: route.method,
+      url: route.url,
+      ...(route.public ? { config: PUBLIC_ROUTE } : {}),
+      handler: (request, reply) => route.handle(request, reply, context),
+    });
   }
   registerDocs(app, buildOpenApi(ROUTES, { title: 'Postroom', version: API_VERSION }));
   registerUi(app);

@@ -3,11 +3,13 @@
  * state, leases, throttles, outbox counts, the per-minute activity for the plot, and for Graph
  * connections the request budget, backlog and emails per minute.
  */
+
+import type { DeliveryHealth } from '../store/store.ts';
 import { throttleAccount } from '../throttle/account.ts';
-import { graphProgress, type GraphProgress } from './graph-progress.ts';
+import { deliveryState, FAILING_STATES } from './connection-states.ts';
+import { type GraphProgress, graphProgress } from './graph-progress.ts';
 import type { ApiContext } from './route.ts';
 import type { ConnectionStatus, StatusReport } from './schemas.ts';
-import { FAILING_STATES } from './connection-states.ts';
 
 /** Plot resolution. */
 export const ACTIVITY_BUCKET_MS = 60_000;
@@ -22,20 +24,41 @@ function progressView(progress: GraphProgress | undefined): ConnectionStatus['gr
   return { ...progress, backlogAt: progress.backlogAt === null ? null : iso(progress.backlogAt) };
 }
 
+/** Delivery state of a group of (connection, destination) rows: counts summed, the latest error. */
+function healthView(rows: DeliveryHealth[]): ConnectionStatus['delivery'] {
+  const retrying = rows.reduce((sum, row) => sum + row.retrying, 0);
+  const dead = rows.reduce((sum, row) => sum + row.dead, 0);
+  const latest = rows.filter((row) => row.lastError !== null).sort((a, b) => (b.lastErrorAt ?? 0) - (a.lastErrorAt ?? 0))[0];
+  return {
+    state: deliveryState({ retrying, dead }),
+    retrying,
+    deadLetters: dead,
+    lastError: latest?.lastError ?? null,
+    lastErrorAt: latest?.lastErrorAt ? iso(latest.lastErrorAt) : null,
+  };
+}
+
 export async function buildStatus(context: ApiContext, hours = DEFAULT_ACTIVITY_HOURS): Promise<StatusReport> {
   const { store } = context.opened;
   const now = context.clock.now();
   const start = Math.floor((now - hours * 3_600_000) / ACTIVITY_BUCKET_MS) * ACTIVITY_BUCKET_MS;
-  const [states, leases, throttles, counts, activity] = await Promise.all([
+  const [states, leases, throttles, counts, activity, health, filtered] = await Promise.all([
     store.listConnectionStates(),
     store.listLeases(),
     store.listThrottles(),
     store.outboxCounts(),
     store.pollActivity(start, ACTIVITY_BUCKET_MS),
+    store.deliveryHealth(),
+    store.filteredCounts(),
   ]);
   context.metrics.observeLeases(leases);
   const entries = context.connections.list();
-  const graph = await graphProgress(store, entries.flatMap((entry) => (entry.config ? [entry.config] : [])), states, now);
+  const graph = await graphProgress(
+    store,
+    entries.flatMap((entry) => (entry.config ? [entry.config] : [])),
+    states,
+    now,
+  );
   const stateOf = new Map(states.map((state) => [state.connection, state]));
   const leaseOf = new Map(leases.filter((lease) => lease.expiresAt > now).map((lease) => [lease.connection, lease]));
   const throttleOf = new Map(throttles.filter((throttle) => throttle.until > now).map((throttle) => [throttle.account, throttle]));
@@ -52,15 +75,19 @@ export async function buildStatus(context: ApiContext, hours = DEFAULT_ACTIVITY_
       ? 'invalid'
       : !entry.enabled
         ? 'disabled'
-        : throttle
-          ? 'throttled'
-          : failing
-            ? last.errorCode === 'AUTH_REVOKED'
-              ? 'needs_reauth'
-              : 'failing'
-            : last
-              ? 'ok'
-              : 'new';
+        : state?.pausedBy
+          ? 'paused'
+          : state?.pollingSince
+            ? 'polling'
+            : throttle
+              ? 'throttled'
+              : failing
+                ? last.errorCode === 'AUTH_REVOKED'
+                  ? 'needs_reauth'
+                  : 'failing'
+                : last
+                  ? 'ok'
+                  : 'new';
     return {
       name: entry.name,
       hostType: entry.config?.hostType ?? String(entry.input.hostType ?? ''),
@@ -68,7 +95,15 @@ export async function buildStatus(context: ApiContext, hours = DEFAULT_ACTIVITY_
       source: entry.source,
       state: stateName,
       lastPoll: last
-        ? { at: iso(last.startedAt), ok: last.ok, emails: last.emails, messages: last.messages, durationMs: last.finishedAt - last.startedAt, holder: last.holder, error: last.error }
+        ? {
+            at: iso(last.startedAt),
+            ok: last.ok,
+            emails: last.emails,
+            messages: last.messages,
+            durationMs: last.finishedAt - last.startedAt,
+            holder: last.holder,
+            error: last.error,
+          }
         : null,
       nextPollAt: entry.enabled && state?.nextDueAt ? iso(state.nextDueAt) : null,
       lease: lease ? { holder: lease.holder, until: iso(lease.expiresAt) } : null,
@@ -76,9 +111,14 @@ export async function buildStatus(context: ApiContext, hours = DEFAULT_ACTIVITY_
       outbox: count?.pending ?? 0,
       deadLetters: count?.dead ?? 0,
       emailsTotal: state?.emailsTotal ?? 0,
+      filtered: Object.fromEntries(filtered.filter((row) => row.connection === entry.name).map((row) => [row.condition, row.emails])),
       messagesTotal: state?.messagesTotal ?? 0,
       consecutiveFailures: state?.consecutiveFailures ?? 0,
       lastError: entry.problem ?? last?.error ?? null,
+      lastSuccessfulPollAt: state?.lastOkPollAt ? iso(state.lastOkPollAt) : null,
+      polling: state?.pollingSince ? { since: iso(state.pollingSince), holder: state.pollingHolder ?? '' } : null,
+      paused: state?.pausedBy ? { by: state.pausedBy, at: iso(state.pausedAt ?? 0) } : null,
+      delivery: healthView(health.filter((row) => row.connection === entry.name)),
       graph: progressView(graph.get(entry.name)),
     };
   });
@@ -96,6 +136,11 @@ export async function buildStatus(context: ApiContext, hours = DEFAULT_ACTIVITY_
   return {
     now: iso(now),
     connections,
+    destinations: Object.entries(context.config.destinations).map(([name, options]) => ({
+      name,
+      type: options.type,
+      ...healthView(health.filter((row) => row.destination === name)),
+    })),
     totals: {
       connections: connections.length,
       failing: connections.filter((c) => FAILING_STATES.has(c.state)).length,

@@ -18,7 +18,9 @@ function readPem(field: string, path: string, what: string): string {
     return readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? errorMessage(error);
-    throw new PostroomError('CONFIG_INVALID', `${field}: cannot read "${path}" (${code})`, { hint: `give the path of a PEM file holding ${what}, readable by the user running postroom` });
+    throw new PostroomError('CONFIG_INVALID', `${field}: cannot read "${path}" (${code})`, {
+      hint: `give the path of a PEM file holding ${what}, readable by the user running postroom`,
+    });
   }
 }
 
@@ -28,9 +30,13 @@ export function readTlsFiles(tls: Config['api']['tls']): TlsFiles | undefined {
   try {
     createSecureContext(files);
   } catch (error) {
-    throw new PostroomError('CONFIG_INVALID', `api.tls: "${tls.cert}" and "${tls.key}" are not a PEM certificate and its private key (${errorMessage(error)})`, {
-      hint: 'api.tls.cert is the certificate chain, api.tls.key the unencrypted private key that matches it',
-    });
+    throw new PostroomError(
+      'CONFIG_INVALID',
+      `api.tls: "${tls.cert}" and "${tls.key}" are not a PEM certificate and its private key (${errorMessage(error)})`,
+      {
+        hint: 'api.tls.cert is the certificate chain, api.tls.key the unencrypted private key that matches it',
+      },
+    );
   }
   return files;
 }

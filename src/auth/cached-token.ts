@@ -3,7 +3,7 @@
  * token ahead of expiry, and a refusal for good remembered so a revoked credential is not asked
  * for again and again (the connection is in `needs_reauth` until the credentials change).
  */
-import { systemClock, type Clock } from '../model/clock.ts';
+import { type Clock, systemClock } from '../model/clock.ts';
 import { PostroomError } from '../model/errors.ts';
 import type { IssuedToken, TokenGrant, TokenProvider } from './token-provider.ts';
 

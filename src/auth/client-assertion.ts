@@ -4,7 +4,7 @@
  * authentication certificate credentials"). A SHA-1 thumbprint (40 hex) goes in `x5t` with RS256;
  * a SHA-256 one (64 hex) in `x5t#S256` with PS256, as the platform now prefers.
  */
-import { createPrivateKey, constants, randomUUID, sign } from 'node:crypto';
+import { constants, createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PostroomError } from '../model/errors.ts';
 
@@ -26,7 +26,10 @@ function privateKeyOf(pemOrPath: string): ReturnType<typeof createPrivateKey> {
   try {
     return createPrivateKey(pem);
   } catch (error) {
-    throw new PostroomError('CONFIG_INVALID', 'certificate.privateKey is not a readable PEM private key', { cause: error, hint: 'Give the PEM text (-----BEGIN PRIVATE KEY-----) or the path of a PEM file.' });
+    throw new PostroomError('CONFIG_INVALID', 'certificate.privateKey is not a readable PEM private key', {
+      cause: error,
+      hint: 'Give the PEM text (-----BEGIN PRIVATE KEY-----) or the path of a PEM file.',
+    });
   }
 }
 
@@ -34,13 +37,21 @@ export function clientAssertion(options: { clientId: string; tokenUrl: string; t
   const thumbprint = options.thumbprint.replace(/[:\s]/g, '');
   const sha256 = SHA256_HEX.test(thumbprint);
   if (!sha256 && !SHA1_HEX.test(thumbprint)) {
-    throw new PostroomError('CONFIG_INVALID', 'certificate.thumbprint must be the certificate\'s SHA-1 (40 hex digits) or SHA-256 (64 hex digits) thumbprint');
+    throw new PostroomError('CONFIG_INVALID', "certificate.thumbprint must be the certificate's SHA-1 (40 hex digits) or SHA-256 (64 hex digits) thumbprint");
   }
   const header = sha256
     ? { alg: 'PS256', typ: 'JWT', 'x5t#S256': base64url(Buffer.from(thumbprint, 'hex')) }
     : { alg: 'RS256', typ: 'JWT', x5t: base64url(Buffer.from(thumbprint, 'hex')) };
   const issuedAt = Math.floor(options.now / 1000);
-  const payload = { aud: options.tokenUrl, iss: options.clientId, sub: options.clientId, jti: randomUUID(), nbf: issuedAt, iat: issuedAt, exp: issuedAt + ASSERTION_LIFETIME_S };
+  const payload = {
+    aud: options.tokenUrl,
+    iss: options.clientId,
+    sub: options.clientId,
+    jti: randomUUID(),
+    nbf: issuedAt,
+    iat: issuedAt,
+    exp: issuedAt + ASSERTION_LIFETIME_S,
+  };
   const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
   const key = privateKeyOf(options.privateKey);
   const signature = sha256

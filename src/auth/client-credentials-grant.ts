@@ -6,8 +6,9 @@
  * A plain form POST rather than @azure/msal-node (why, with the measurements: docs/decisions.md).
  * Certificates are signed with node:crypto (client-assertion.ts).
  */
-import { clientAssertion, CLIENT_ASSERTION_TYPE } from './client-assertion.ts';
+
 import type { HttpTls } from '../net/https.ts';
+import { CLIENT_ASSERTION_TYPE, clientAssertion } from './client-assertion.ts';
 import { requestToken } from './token-endpoint.ts';
 import type { IssuedToken, TokenGrant } from './token-provider.ts';
 

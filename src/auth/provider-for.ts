@@ -5,18 +5,17 @@
  * make a new provider, which is how a connection leaves `needs_reauth`.
  */
 import { createHash } from 'node:crypto';
+import type { OAuth2Settings } from '../config/oauth2-schema.ts';
 import type { ConnectionConfig, GraphConnectionConfig } from '../config/schema.ts';
 import { PostroomError } from '../model/errors.ts';
+import type { HttpTls } from '../net/https.ts';
 import { CachedTokenProvider, StaticTokenProvider } from './cached-token.ts';
 import { clientCredentialsGrant, microsoftTokenUrl } from './client-credentials-grant.ts';
-import type { HttpTls } from '../net/https.ts';
-import type { OAuth2Settings } from '../config/oauth2-schema.ts';
 import { refreshTokenGrant } from './refresh-token-grant.ts';
 import type { TokenGrant, TokenProvider } from './token-provider.ts';
 
-export type { TokenProvider } from './token-provider.ts';
-
 export type { OAuth2Settings } from '../config/oauth2-schema.ts';
+export type { TokenProvider } from './token-provider.ts';
 
 /** Microsoft 365 IMAP, POP3 and SMTP all take tokens for Exchange Online. */
 export const OUTLOOK_SCOPE = 'https://outlook.office365.com/.default';
@@ -44,11 +43,16 @@ export function graphScope(graphEndpoint: string): string {
 }
 
 /** An app's credentials for Graph: a graph connection, or the email destination's graph: block. */
-export type GraphAppCredentials = Pick<GraphConnectionConfig, 'tenantId' | 'clientId' | 'clientSecret' | 'certificate' | 'authorityHost' | 'graphEndpoint' | 'tls'>;
+export type GraphAppCredentials = Pick<
+  GraphConnectionConfig,
+  'tenantId' | 'clientId' | 'clientSecret' | 'certificate' | 'authorityHost' | 'graphEndpoint' | 'tls'
+>;
 
 function graphGrant(connection: GraphAppCredentials): TokenGrant {
   if (!connection.clientSecret && !connection.certificate) {
-    throw new PostroomError('CONFIG_INVALID', 'a graph connection needs clientSecret or certificate', { hint: 'Give clientSecret: ${MY_CLIENT_SECRET}, or certificate: { thumbprint, privateKey }.' });
+    throw new PostroomError('CONFIG_INVALID', 'a graph connection needs clientSecret or certificate', {
+      hint: 'Give clientSecret: ${MY_CLIENT_SECRET}, or certificate: { thumbprint, privateKey }.',
+    });
   }
   return clientCredentialsGrant({
     tokenUrl: microsoftTokenUrl(connection.authorityHost, connection.tenantId),
@@ -95,13 +99,23 @@ function oauth2Grant(oauth2: OAuth2Settings, tls: HttpTls | undefined): TokenGra
  * added to the system roots).
  */
 export function oauth2TokenProvider(oauth2: OAuth2Settings, tls?: HttpTls): TokenProvider {
-  if (oauth2.accessToken !== undefined && oauth2.refreshToken === undefined && oauth2.clientSecret === undefined) return new StaticTokenProvider(oauth2.accessToken);
+  if (oauth2.accessToken !== undefined && oauth2.refreshToken === undefined && oauth2.clientSecret === undefined)
+    return new StaticTokenProvider(oauth2.accessToken);
   return cached(['oauth2', oauth2, tls ?? null], () => oauth2Grant(oauth2, tls));
 }
 
 /** The provider for a Graph mailbox's app credentials. */
 export function graphTokenProvider(connection: GraphAppCredentials): TokenProvider {
-  const key = ['graph', connection.authorityHost, connection.tenantId, connection.clientId, connection.clientSecret ?? null, connection.certificate ?? null, connection.graphEndpoint, connection.tls];
+  const key = [
+    'graph',
+    connection.authorityHost,
+    connection.tenantId,
+    connection.clientId,
+    connection.clientSecret ?? null,
+    connection.certificate ?? null,
+    connection.graphEndpoint,
+    connection.tls,
+  ];
   return cached(key, () => graphGrant(connection));
 }
 

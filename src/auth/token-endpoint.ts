@@ -3,10 +3,12 @@
  * to the token endpoint, answered by `access_token` + `expires_in` or an `error`.
  */
 import { PostroomError } from '../model/errors.ts';
+import type { ThrottleSignal } from '../model/throttle-signal.ts';
+import { endpointOf, type HttpTls, httpRequest, parseJson, readText } from '../net/https.ts';
 import { classifyNetworkError } from '../net/network-errors.ts';
 import { headerValue } from '../net/server-wait.ts';
-import { endpointOf, httpRequest, parseJson, readText, type HttpTls } from '../net/https.ts';
-import { tokenRefusal, type OAuthErrorBody } from './token-errors.ts';
+import { saysThrottling } from '../throttle/says-throttling.ts';
+import { type OAuthErrorBody, tokenRefusal } from './token-errors.ts';
 import type { IssuedToken } from './token-provider.ts';
 
 /** A token that states no lifetime is taken to last this long (RFC 6749 leaves it to the client; providers issue 1 h). */
@@ -44,14 +46,19 @@ export async function requestToken(tokenUrl: string, form: Record<string, string
     text = await readText(response.body);
   } catch (error) {
     if (error instanceof PostroomError) throw error;
-    throw classifyNetworkError(error, endpointOf(tokenUrl)) ?? new PostroomError('CONNECTION_LOST', `token endpoint ${new URL(tokenUrl).origin}: ${(error as Error).message}`, { cause: error });
+    throw (
+      classifyNetworkError(error, endpointOf(tokenUrl)) ??
+      new PostroomError('CONNECTION_LOST', `token endpoint ${new URL(tokenUrl).origin}: ${(error as Error).message}`, { cause: error })
+    );
   }
   const body = (parseJson(text) ?? {}) as TokenBody;
-  if (status === 429 || status === 503) {
-    const retryAfter = headerValue(headers, 'retry-after');
+  const retryAfter = headerValue(headers, 'retry-after');
+  const signal: ThrottleSignal = { kind: 'http', status, headers: retryAfter ? { 'retry-after': retryAfter } : {}, body: text.slice(0, 500) };
+  // 429, 503, 504 with Retry-After, or a throttling body: the throttle floor's rules decide.
+  if (saysThrottling(signal)) {
     throw new PostroomError('THROTTLED', `${options.who}: the token endpoint is throttling (HTTP ${status})`, {
       serverResponse: body.error_description?.split(/\r?\n/)[0] ?? `HTTP ${status}`,
-      signal: { kind: 'http', status, headers: retryAfter ? { 'retry-after': retryAfter } : {}, body: text.slice(0, 500) },
+      signal,
     });
   }
   if (status < 200 || status >= 300 || body.error) throw tokenRefusal(status, body, options.who);

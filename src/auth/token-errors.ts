@@ -3,7 +3,7 @@
  * catalogue error that says exactly what is wrong and what to do. Never quotes the request: the
  * form holds the secret; only the server's own description is kept.
  */
-import { PostroomError, type ErrorCode } from '../model/errors.ts';
+import { type ErrorCode, PostroomError } from '../model/errors.ts';
 
 export interface OAuthErrorBody {
   error?: string;
@@ -19,26 +19,102 @@ interface Known {
 
 /** Microsoft identity platform codes (learn.microsoft.com "Microsoft Entra authentication and authorization error codes"). */
 const AADSTS: ReadonlyMap<number, Known> = new Map([
-  [7000215, { code: 'AUTH_FAILED', detail: 'the client secret is wrong', hint: "Set clientSecret to the secret's Value (not its Secret ID) from the app registration's Certificates & secrets." }],
-  [7000222, { code: 'AUTH_REVOKED', detail: 'the client secret has expired', hint: 'Create a new client secret in the app registration and update clientSecret.' }],
+  [
+    7000215,
+    {
+      code: 'AUTH_FAILED',
+      detail: 'the client secret is wrong',
+      hint: "Set clientSecret to the secret's Value (not its Secret ID) from the app registration's Certificates & secrets.",
+    },
+  ],
+  [
+    7000222,
+    { code: 'AUTH_REVOKED', detail: 'the client secret has expired', hint: 'Create a new client secret in the app registration and update clientSecret.' },
+  ],
   [90002, { code: 'AUTH_FAILED', detail: 'the tenant does not exist', hint: 'Check tenantId: the Directory (tenant) ID, or a verified domain of the tenant.' }],
-  [90023, { code: 'AUTH_FAILED', detail: 'the tenant id is not valid', hint: 'Check tenantId: the Directory (tenant) ID, or a verified domain of the tenant.' }],
-  [700016, { code: 'AUTH_FAILED', detail: 'the application (clientId) is not known in this tenant, or no administrator has consented to it there', hint: 'Check clientId (the Application (client) ID) and tenantId, and have an administrator of the tenant grant admin consent to the app.' }],
-  [65001, { code: 'AUTH_REVOKED', detail: 'consent has not been granted or was withdrawn', hint: 'An administrator must grant (admin) consent to the app again.' }],
-  [500011, { code: 'AUTH_FAILED', detail: 'the resource of the requested scope is not in this tenant', hint: 'Check graphEndpoint / oauth2.scope, and that the tenant has the service (Exchange Online).' }],
-  [70011, { code: 'AUTH_FAILED', detail: 'the scope is not valid', hint: 'Client credentials need a scope ending in /.default, e.g. https://outlook.office365.com/.default.' }],
-  [1002012, { code: 'AUTH_FAILED', detail: 'the scope is not valid', hint: 'Client credentials need a scope ending in /.default, e.g. https://outlook.office365.com/.default.' }],
-  [700027, { code: 'AUTH_FAILED', detail: 'the client certificate is not registered for the app or its signature does not verify', hint: 'Upload the certificate to the app registration and check certificate.thumbprint and certificate.privateKey.' }],
+  [
+    90023,
+    { code: 'AUTH_FAILED', detail: 'the tenant id is not valid', hint: 'Check tenantId: the Directory (tenant) ID, or a verified domain of the tenant.' },
+  ],
+  [
+    700016,
+    {
+      code: 'AUTH_FAILED',
+      detail: 'the application (clientId) is not known in this tenant, or no administrator has consented to it there',
+      hint: 'Check clientId (the Application (client) ID) and tenantId, and have an administrator of the tenant grant admin consent to the app.',
+    },
+  ],
+  [
+    65001,
+    { code: 'AUTH_REVOKED', detail: 'consent has not been granted or was withdrawn', hint: 'An administrator must grant (admin) consent to the app again.' },
+  ],
+  [
+    500011,
+    {
+      code: 'AUTH_FAILED',
+      detail: 'the resource of the requested scope is not in this tenant',
+      hint: 'Check graphEndpoint / oauth2.scope, and that the tenant has the service (Exchange Online).',
+    },
+  ],
+  [
+    70011,
+    {
+      code: 'AUTH_FAILED',
+      detail: 'the scope is not valid',
+      hint: 'Client credentials need a scope ending in /.default, e.g. https://outlook.office365.com/.default.',
+    },
+  ],
+  [
+    1002012,
+    {
+      code: 'AUTH_FAILED',
+      detail: 'the scope is not valid',
+      hint: 'Client credentials need a scope ending in /.default, e.g. https://outlook.office365.com/.default.',
+    },
+  ],
+  [
+    700027,
+    {
+      code: 'AUTH_FAILED',
+      detail: 'the client certificate is not registered for the app or its signature does not verify',
+      hint: 'Upload the certificate to the app registration and check certificate.thumbprint and certificate.privateKey.',
+    },
+  ],
   [700024, { code: 'AUTH_FAILED', detail: 'the client assertion is outside its validity time', hint: "Check this machine's clock." }],
-  [53003, { code: 'AUTH_FAILED', detail: 'a Conditional Access policy blocks the sign-in', hint: 'Ask the tenant administrator to exclude the app or this location from the policy.' }],
-  [50173, { code: 'AUTH_REVOKED', detail: 'the refresh token was revoked (password change or sign-out)', hint: 'Sign in again to get a new refresh token and update oauth2.refreshToken.' }],
-  [700082, { code: 'AUTH_REVOKED', detail: 'the refresh token has expired from inactivity', hint: 'Sign in again to get a new refresh token and update oauth2.refreshToken.' }],
+  [
+    53003,
+    {
+      code: 'AUTH_FAILED',
+      detail: 'a Conditional Access policy blocks the sign-in',
+      hint: 'Ask the tenant administrator to exclude the app or this location from the policy.',
+    },
+  ],
+  [
+    50173,
+    {
+      code: 'AUTH_REVOKED',
+      detail: 'the refresh token was revoked (password change or sign-out)',
+      hint: 'Sign in again to get a new refresh token and update oauth2.refreshToken.',
+    },
+  ],
+  [
+    700082,
+    {
+      code: 'AUTH_REVOKED',
+      detail: 'the refresh token has expired from inactivity',
+      hint: 'Sign in again to get a new refresh token and update oauth2.refreshToken.',
+    },
+  ],
   [70008, { code: 'AUTH_REVOKED', detail: 'the refresh token has expired', hint: 'Sign in again to get a new refresh token and update oauth2.refreshToken.' }],
 ]);
 
 /** RFC 6749 5.2 codes, when no AADSTS code says more. */
 const OAUTH: Readonly<Record<string, Known>> = {
-  invalid_grant: { code: 'AUTH_REVOKED', detail: 'the refresh token (grant) is expired, revoked or was issued to another client', hint: 'Get a new refresh token (sign in again) and update oauth2.refreshToken.' },
+  invalid_grant: {
+    code: 'AUTH_REVOKED',
+    detail: 'the refresh token (grant) is expired, revoked or was issued to another client',
+    hint: 'Get a new refresh token (sign in again) and update oauth2.refreshToken.',
+  },
   invalid_client: { code: 'AUTH_FAILED', detail: 'the client id or secret is wrong', hint: 'Check clientId and clientSecret.' },
   unauthorized_client: { code: 'AUTH_FAILED', detail: 'the client may not use this grant', hint: 'Check clientId and that the app may use this flow.' },
   invalid_scope: { code: 'AUTH_FAILED', detail: 'the scope is not valid', hint: 'Check oauth2.scope.' },

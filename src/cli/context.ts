@@ -1,8 +1,8 @@
 /** What most commands need: the config, the store, a logger (exit codes and error printing: run-command.ts). */
 import type { Command } from 'commander';
-import { loadConfig, type LoadedConfig } from '../config/load-config.ts';
+import { type LoadedConfig, loadConfig } from '../config/load-config.ts';
 import { createLogger, type Logger } from '../model/log.ts';
-import { openStore, type OpenedStore } from '../store/open-store.ts';
+import { type OpenedStore, openStore } from '../store/open-store.ts';
 import { globalOptions } from './run-command.ts';
 
 export { EXIT, globalOptions, runCommand } from './run-command.ts';

@@ -31,7 +31,10 @@ function describeOutcome(name: string, outcome: PollOutcome): string {
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .option('--once', 'poll every connection once, deliver everything, and exit: 1 on failure, 75 while a provider throttles for longer than throttle.onceWaitMax')
+    .option(
+      '--once',
+      'poll every connection once, deliver everything, and exit: 1 on failure, 75 while a provider throttles for longer than throttle.onceWaitMax',
+    )
     .action(async (options: { once?: boolean }, command: Command) =>
       runCommand(async () => {
         const context = loadContext(command);
@@ -43,7 +46,9 @@ export function registerRun(program: Command): void {
             const { polls, delivery } = await service.runOnce((name, p) => progress.update(name, p.done, p.total));
             progress.finish();
             for (const [name, outcome] of polls) process.stdout.write(`${describeOutcome(name, outcome)}\n`);
-            process.stdout.write(`delivered ${delivery.delivered} pipeline message(s)${delivery.retried ? `, ${delivery.retried} to retry` : ''}${delivery.dead ? `, ${delivery.dead} moved to dead letters` : ''}\n`);
+            process.stdout.write(
+              `delivered ${delivery.delivered} pipeline message(s)${delivery.retried ? `, ${delivery.retried} to retry` : ''}${delivery.dead ? `, ${delivery.dead} moved to dead letters` : ''}\n`,
+            );
             const failed = [...polls.values()].some((o) => o.status === 'failed' || (o.status === 'done' && o.result.failures.length > 0));
             if (failed || delivery.dead || delivery.retried) return EXIT.failed;
             // Throttled for longer than throttle.onceWaitMax: not a failure, but not done either.
@@ -53,7 +58,10 @@ export function registerRun(program: Command): void {
           }
         }
         const names = service.worker.connections().map((c) => c.name);
-        context.log.info({ connections: names, store: service.opened.dataDir, holder: service.worker.holder }, `postroom running: ${names.length} connection(s)`);
+        context.log.info(
+          { connections: names, store: service.opened.dataDir, holder: service.worker.holder },
+          `postroom running: ${names.length} connection(s)`,
+        );
         if (names.length === 0) {
           context.log.warn(`no enabled connection yet: add one under connections: in ${path} (the example's is off until IMAP_ENABLED=true), or in the web UI`);
         }

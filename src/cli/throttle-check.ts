@@ -5,12 +5,12 @@
  */
 import type { Command } from 'commander';
 import { formatDuration } from '../config/duration.ts';
+import { findConfigFile } from '../config/load-config.ts';
+import { configSchema } from '../config/schema.ts';
 import { PostroomError } from '../model/errors.ts';
 import { classify } from '../throttle/classify.ts';
 import { signalFromLine } from '../throttle/line.ts';
 import { throttlePolicyPatterns } from '../throttle/throttle-decision.ts';
-import { findConfigFile } from '../config/load-config.ts';
-import { configSchema } from '../config/schema.ts';
 import { EXIT, globalOptions, loadContext, runCommand } from './context.ts';
 
 function findsConfig(): boolean {
@@ -33,7 +33,9 @@ export function registerThrottleCheck(program: Command): void {
         const config = globalOptions(command).config || options.connection || findsConfig() ? loadContext(command).loaded.config : configSchema.parse({});
         const connection = options.connection ? config.connections.find((c) => c.name === options.connection) : undefined;
         if (options.connection && !connection) {
-          throw new PostroomError('CONNECTION_NOT_FOUND', `"${options.connection}"`, { hint: `Connections: ${config.connections.map((c) => c.name).join(', ') || 'none'}.` });
+          throw new PostroomError('CONNECTION_NOT_FOUND', `"${options.connection}"`, {
+            hint: `Connections: ${config.connections.map((c) => c.name).join(', ') || 'none'}.`,
+          });
         }
         if (options.protocol && !['imap', 'pop3', 'smtp'].includes(options.protocol)) {
           throw new PostroomError('CONFIG_INVALID', `--protocol must be imap, pop3 or smtp, not "${options.protocol}"`);
@@ -49,7 +51,9 @@ export function registerThrottleCheck(program: Command): void {
         }
         process.stdout.write(`throttling: ${verdict.reason}\n`);
         process.stdout.write(`  matched: ${verdict.matched}\n`);
-        process.stdout.write(`  wait:    ${formatDuration(verdict.waitMs)} (${verdict.waitSource === 'backoff' ? 'first step of the exponential backoff, doubling to 10m while it goes on' : verdict.waitSource})\n`);
+        process.stdout.write(
+          `  wait:    ${formatDuration(verdict.waitMs)} (${verdict.waitSource === 'backoff' ? 'first step of the exponential backoff, doubling to 10m while it goes on' : verdict.waitSource})\n`,
+        );
         if (verdict.slowDownOnly) process.stdout.write('  action:  slow down (the command still worked)\n');
         return EXIT.ok;
       }),

@@ -4,11 +4,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, parseDocument, isScalar, type Document } from 'yaml';
+import { type Document, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { isPemText, readCaFile } from '../net/ca-file.ts';
 import { PostroomError } from '../model/errors.ts';
-import { configSchema, type Config, type ConnectionConfig } from './schema.ts';
+import { isPemText, readCaFile } from '../net/ca-file.ts';
+import { type Config, type ConnectionConfig, configSchema } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILES = ['postroom.yaml', 'postroom.yml'];
 
@@ -40,7 +40,10 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, path: PropertyKey[]
       const found = env[name];
       if (found !== undefined && found !== '') return found;
       if (fallback !== undefined) return fallback;
-      problems.push({ path: formatPath(path), message: `environment variable ${name} is not set: export it (e.g. ${name}=... postroom run) or give a default with \${${name}:-value}` });
+      problems.push({
+        path: formatPath(path),
+        message: `environment variable ${name} is not set: export it (e.g. ${name}=... postroom run) or give a default with \${${name}:-value}`,
+      });
       return '';
     });
     // `enabled: ${FLAG}` or `port: ${PORT}`: a value that is one reference takes the type it reads as.
@@ -84,8 +87,15 @@ export function connectionWarnings(connection: ConnectionConfig, original: Recor
     warnings.push(`${label}.deleteMessages: POP3 always deletes emails after pickup (the protocol has no read flag); the setting is ignored`);
   }
   if (connection.hostType !== 'graph') {
-    if (!connection.useSsl && !connection.startTls) warnings.push(`${label} (${connection.name}): useSsl and startTls are off, so the password travels unencrypted`);
-    if (!connection.tls.rejectUnauthorized) warnings.push(`${label} (${connection.name}): tls.rejectUnauthorized is off, so the server's certificate is not checked`);
+    if (!connection.useSsl && !connection.startTls && connection.hostType === 'pop3')
+      warnings.push(`${label} (${connection.name}): useSsl and startTls are off, so the password travels unencrypted`);
+    // imapflow upgrades through STARTTLS whenever the server offers it: what happened is said after connecting.
+    if (!connection.useSsl && !connection.startTls && connection.hostType === 'imap')
+      warnings.push(
+        `${label} (${connection.name}): useSsl and startTls are off: the password travels unencrypted unless the server offers STARTTLS (set startTls: true to require it)`,
+      );
+    if (!connection.tls.rejectUnauthorized)
+      warnings.push(`${label} (${connection.name}): tls.rejectUnauthorized is off, so the server's certificate is not checked`);
   }
   return warnings;
 }
@@ -107,10 +117,20 @@ export function parseConfigText(text: string, options: { file?: string; env?: No
   if (!parsed.success) problems.push(...describeIssues(parsed.error.issues));
   if (problems.length) {
     for (const problem of problems) {
-      const line = lineOf(doc, counter, problem.path.split(/\.|\[|\]/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p)));
+      const line = lineOf(
+        doc,
+        counter,
+        problem.path
+          .split(/\.|\[|\]/)
+          .filter(Boolean)
+          .map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+      );
       if (line !== undefined) problem.line = line;
     }
-    throw new PostroomError('CONFIG_INVALID', `${options.file ?? 'the configuration'} has ${problems.length} problem(s):\n${formatProblems(problems, options.file)}`);
+    throw new PostroomError(
+      'CONFIG_INVALID',
+      `${options.file ?? 'the configuration'} has ${problems.length} problem(s):\n${formatProblems(problems, options.file)}`,
+    );
   }
   const config = parsed.data!;
   return { config, warnings: configWarnings(raw, config) };
@@ -120,11 +140,14 @@ export function parseConfigText(text: string, options: { file?: string; env?: No
 function resolvePaths(config: Config, baseDir: string): Config {
   const absolute = (path: string): string => (isAbsolute(path) ? path : resolve(baseDir, path));
   const destinations = Object.fromEntries(
-    Object.entries(config.destinations).map(([name, options]) => [name, typeof options.path === 'string' ? { ...options, path: absolute(options.path) } : options]),
+    Object.entries(config.destinations).map(([name, options]) => [
+      name,
+      typeof options.path === 'string' ? { ...options, path: absolute(options.path) } : options,
+    ]),
   );
   const store = /^postgres(ql)?:\/\//.test(config.store) ? config.store : absolute(config.store);
   const api = config.api.tls ? { api: { ...config.api, tls: { cert: absolute(config.api.tls.cert), key: absolute(config.api.tls.key) } } } : {};
-  const readCas = <T,>(value: T, field: string): T => withCaFilesRead(value, field, absolute);
+  const readCas = <T>(value: T, field: string): T => withCaFilesRead(value, field, absolute);
   return {
     ...config,
     store,

@@ -4,11 +4,12 @@
  * (durations in milliseconds, defaults filled in) that the rest of the code trusts.
  */
 import { z } from 'zod';
-import { tlsSchema } from './tls-schema.ts';
 import { DESTINATION_TYPE_NAMES, destinationSchema as schemaOfDestination } from './destination-schemas.ts';
-import { oauth2Schema } from './oauth2-schema.ts';
 import { duration } from './duration.ts';
+import { attachmentsSchema, filteredSchema, filterSchema, routesSchema } from './filter-schema.ts';
+import { oauth2Schema } from './oauth2-schema.ts';
 import { singleLine } from './single-line.ts';
+import { tlsSchema } from './tls-schema.ts';
 
 /** Seed 000: a failed poll is due again after 60 s, whatever the polling interval. */
 export const DEFAULT_RETRY_INTERVAL = '60s';
@@ -44,7 +45,6 @@ const connectionName = z
 /** The `oauth2:` block lives in auth/ so destinations can use it without importing this file. */
 export { oauth2Schema } from './oauth2-schema.ts';
 
-
 const common = {
   name: connectionName,
   enabled: z.boolean().default(true),
@@ -64,6 +64,13 @@ const common = {
   maxEmailBytes: z.number().int().positive().optional(),
   /** Parts split out of one email at most; beyond it the original is kept as well. Default: limits.maxPartsPerEmail. */
   maxPartsPerEmail: z.number().int().positive().optional(),
+  /** Which emails are taken; the others are never emitted (filter-schema.ts). */
+  filter: filterSchema.optional(),
+  filtered: filteredSchema,
+  /** Which attachments become pipeline messages (globs, `!` excludes); default all. */
+  attachments: attachmentsSchema.optional(),
+  /** First match wins; the rest go to `destination`. */
+  routes: routesSchema.default([]),
 };
 
 const mailServer = {
@@ -109,7 +116,10 @@ export const graphConnectionSchema = z
     tenantId: singleLine(z.string().min(1), 'tenantId'),
     clientId: singleLine(z.string().min(1), 'clientId'),
     clientSecret: singleLine(z.string(), 'clientSecret').optional(),
-    certificate: z.object({ thumbprint: singleLine(z.string(), 'thumbprint'), privateKey: z.string() }).strict().optional(),
+    certificate: z
+      .object({ thumbprint: singleLine(z.string(), 'thumbprint'), privateKey: z.string() })
+      .strict()
+      .optional(),
     mailbox: singleLine(z.string().min(1), 'mailbox'),
     folder: singleLine(z.string().min(1), 'folder').default('inbox'),
     moveTo: singleLine(z.string().min(1), 'moveTo').optional(),
@@ -133,11 +143,38 @@ function checkCredentials(connection: { hostType: string; password?: string | un
   }
 }
 
+/** What a filter may ask of the server, and a size range that can hold an email. */
+function checkFilter(
+  connection: {
+    hostType: string;
+    filtered: z.output<typeof filteredSchema>;
+    filter?: { minSize?: number | undefined; maxSize?: number | undefined } | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (connection.hostType === 'pop3' && connection.filtered !== 'leave' && connection.filtered !== 'delete') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['filtered'],
+      message: 'POP3 has no read flag and no folders: use filtered: leave (the email stays on the server) or filtered: delete',
+    });
+  }
+  const { minSize, maxSize } = connection.filter ?? {};
+  if (minSize !== undefined && maxSize !== undefined && minSize > maxSize) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['filter', 'minSize'],
+      message: `minSize (${minSize} bytes) is above maxSize (${maxSize} bytes): no email could be taken; lower minSize or raise maxSize`,
+    });
+  }
+}
+
 export const connectionSchema = z
   .discriminatedUnion('hostType', [imapConnectionSchema, pop3ConnectionSchema, graphConnectionSchema], {
     error: (issue) => (issue.code === 'invalid_union' ? 'hostType must be one of imap, pop3, graph' : undefined),
   })
   .superRefine(checkCredentials)
+  .superRefine(checkFilter)
   .transform((connection) => {
     if (connection.hostType === 'graph') return connection;
     const port = connection.port ?? defaultPort(connection.hostType, connection.useSsl);
@@ -182,7 +219,10 @@ export const apiSchema = z
     token: z.string().optional(),
     enabled: z.boolean().default(true),
     /** Serve the API over HTTPS: paths to PEM files, read at start (relative to postroom.yaml). */
-    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+    tls: z
+      .object({ cert: z.string().min(1), key: z.string().min(1) })
+      .strict()
+      .optional(),
     /** Let connections created or tested through the API use loopback, link-local and private addresses (a mail server on the LAN). */
     allowPrivateHosts: z.boolean().default(false),
     /** When set, API connections may only use these hosts (globs, e.g. "*.example.com"). */
@@ -254,7 +294,10 @@ export const configSchema = z
       .strict()
       .prefault({}),
     api: apiSchema.prefault({}),
-    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') }).strict().prefault({}),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .strict()
+      .prefault({}),
     /**
      * Traces (OpenTelemetry): with `otlp`, or when OTEL_EXPORTER_OTLP_ENDPOINT is set, spans per
      * poll, email and delivery go to an OTLP/HTTP collector; without either nothing is traced.
@@ -280,16 +323,37 @@ export const configSchema = z
   .superRefine((config, ctx) => {
     const names = new Set<string>();
     config.connections.forEach((connection, index) => {
-      if (names.has(connection.name)) ctx.addIssue({ code: 'custom', path: ['connections', index, 'name'], message: `another connection is already named "${connection.name}"` });
+      if (names.has(connection.name))
+        ctx.addIssue({ code: 'custom', path: ['connections', index, 'name'], message: `another connection is already named "${connection.name}"` });
       names.add(connection.name);
       const destinations = Object.keys(config.destinations);
       if (connection.destination === undefined) {
         if (destinations.length !== 1) {
-          ctx.addIssue({ code: 'custom', path: ['connections', index, 'destination'], message: destinations.length === 0 ? 'add a destination under destinations: and name it here' : `say which destination to use: one of ${destinations.join(', ')}` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['connections', index, 'destination'],
+            message:
+              destinations.length === 0
+                ? 'add a destination under destinations: and name it here'
+                : `say which destination to use: one of ${destinations.join(', ')}`,
+          });
         }
       } else if (!config.destinations[connection.destination]) {
-        ctx.addIssue({ code: 'custom', path: ['connections', index, 'destination'], message: `no destination is named "${connection.destination}"; defined: ${destinations.join(', ') || 'none'}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connections', index, 'destination'],
+          message: `no destination is named "${connection.destination}"; defined: ${destinations.join(', ') || 'none'}`,
+        });
       }
+      connection.routes.forEach((route, routeIndex) => {
+        if (!config.destinations[route.destination]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['connections', index, 'routes', routeIndex, 'destination'],
+            message: `no destination is named "${route.destination}"; defined: ${destinations.join(', ') || 'none'}`,
+          });
+        }
+      });
     });
   })
   .transform((config) => {
@@ -299,7 +363,12 @@ export const configSchema = z
     const { maxEmailBytes, maxPartsPerEmail } = config.limits;
     return {
       ...config,
-      connections: config.connections.map((c) => ({ ...c, destination: c.destination ?? only!, maxEmailBytes: c.maxEmailBytes ?? maxEmailBytes, maxPartsPerEmail: c.maxPartsPerEmail ?? maxPartsPerEmail })),
+      connections: config.connections.map((c) => ({
+        ...c,
+        destination: c.destination ?? only!,
+        maxEmailBytes: c.maxEmailBytes ?? maxEmailBytes,
+        maxPartsPerEmail: c.maxPartsPerEmail ?? maxPartsPerEmail,
+      })),
     };
   });
 

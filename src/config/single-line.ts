@@ -3,7 +3,7 @@
  * host names): a CR or LF would end the line and start a command of someone else's choosing,
  * a NUL cuts it short. Such fields refuse them, and the message names the field.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 
 const LINE_BREAK_OR_NUL = /[\r\n\0]/;
 

@@ -8,7 +8,10 @@ export const CA_DESCRIPTION =
 
 export const tlsSchema = z
   .object({
-    rejectUnauthorized: z.boolean().default(true).describe('Verify the server certificate (default). Turn off only for a server you trust on a network you trust.'),
+    rejectUnauthorized: z
+      .boolean()
+      .default(true)
+      .describe('Verify the server certificate (default). Turn off only for a server you trust on a network you trust.'),
     ca: z.string().optional().describe(CA_DESCRIPTION),
     servername: singleLine(z.string(), 'servername').optional().describe('The name to check the certificate against, when it is not the host.'),
   })

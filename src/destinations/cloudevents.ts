@@ -20,7 +20,7 @@
  * as the HTTP binding says (3.1.3.2) and `datacontenttype` as Content-Type; AMQP puts them in
  * application properties named `cloudEvents:<name>`, typed (integers and booleans as such).
  */
-import { Transform, type Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import type { Envelope } from '../model/envelope.ts';
 
 export const CLOUDEVENTS_SPEC_VERSION = '1.0';

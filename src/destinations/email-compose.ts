@@ -14,6 +14,8 @@ export interface ComposeOptions {
   from: string;
   to: string[];
   cc: string[];
+  /** Extra header fields (the CloudEvents attributes). */
+  headers?: Record<string, string>;
   /** `{subject}`, `{filename}`, `{connection}`, `{kind}` are replaced from the envelope. */
   subject: string;
 }
@@ -60,6 +62,7 @@ export function composeMail(envelope: Envelope, content: Readable, options: Comp
       'X-Postroom-Connection': envelope.connection,
       'X-Postroom-Kind': envelope.kind,
       ...(envelope.email.messageId ? { 'X-Postroom-Original-Message-Id': envelope.email.messageId } : {}),
+      ...options.headers,
     },
   };
   if (options.cc.length) mail.cc = options.cc;

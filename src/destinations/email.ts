@@ -12,20 +12,26 @@
  * retryAfterMs). A throttling answer while sending (SMTP 421 / 450 / 451 / 454, 4.7.x, quota;
  * Graph 429 / 503) is classified by the throttle classifier and sets the account's throttle, so
  * reading the same account pauses too.
+ *
+ * `format: cloudevents`: each CloudEvents attribute also as a `ce-<name>` header field of the
+ * email, named and percent-encoded as in the HTTP binding (cloudevents.ts); the event's data is
+ * the attachment (or the body). There is no structured mode.
  */
 import { Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { graphTokenProvider, oauth2TokenProvider } from '../auth/provider-for.ts';
 import type { EmailOptions } from '../config/destinations/email-options.ts';
+import type { DeliveryReceipt, Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
+import { errorMessage, isPostroomError, PostroomError } from '../model/errors.ts';
 import type { RequestCounter } from '../model/request-counter.ts';
-import { PostroomError, errorMessage, isPostroomError } from '../model/errors.ts';
+import { traceHeaders } from '../model/tracing.ts';
 import { resolveCa } from '../net/probe.ts';
 import { GraphClient } from '../sources/graph/graph-client.ts';
 import { classify, type ThrottleSignal } from '../throttle/classify.ts';
 import { compileThrottlePatterns } from '../throttle/patterns.ts';
-import { composeMail, type ComposedMail } from './email-compose.ts';
-import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
+import { binaryHeaders, eventAttributes } from './cloudevents.ts';
+import { type ComposedMail, composeMail } from './email-compose.ts';
 
 /**
  * Graph sendMail takes at most 4 MB per request (learn.microsoft.com "user: sendMail", MIME format);
@@ -39,10 +45,11 @@ const SMTP_MAX_CONNECTIONS = 2;
 /** How long an SMTP server may stay silent (connect, greeting, any reply) before the attempt fails. */
 const SMTP_TIMEOUT_MS = 60_000;
 
-export { emailOptions, type EmailOptions } from '../config/destinations/email-options.ts';
+export { type EmailOptions, emailOptions } from '../config/destinations/email-options.ts';
 
 interface Sender {
-  send(mail: ComposedMail): Promise<void>;
+  /** Resolves with what the server said on accepting it. */
+  send(mail: ComposedMail): Promise<string>;
   close(): void;
 }
 
@@ -68,7 +75,11 @@ function smtpSender(options: NonNullable<EmailOptions['smtp']>): Sender {
     connectionTimeout: SMTP_TIMEOUT_MS,
     greetingTimeout: SMTP_TIMEOUT_MS,
     socketTimeout: SMTP_TIMEOUT_MS,
-    tls: { rejectUnauthorized: options.tls.rejectUnauthorized, ...(ca ? { ca } : {}), ...(options.tls.servername ? { servername: options.tls.servername } : {}) },
+    tls: {
+      rejectUnauthorized: options.tls.rejectUnauthorized,
+      ...(ca ? { ca } : {}),
+      ...(options.tls.servername ? { servername: options.tls.servername } : {}),
+    },
     ...(oauth
       ? { auth: { type: 'OAuth2' as const, user: options.username ?? '' } }
       : options.username
@@ -89,7 +100,8 @@ function smtpSender(options: NonNullable<EmailOptions['smtp']>): Sender {
   }
   return {
     async send(mail) {
-      await transport.sendMail({ ...mail });
+      const info = await transport.sendMail({ ...mail });
+      return `SMTP: ${String(info.response ?? 'accepted').slice(0, 200)}`;
     },
     close() {
       transport.close();
@@ -104,7 +116,14 @@ function graphSender(options: NonNullable<EmailOptions['graph']>, requests: Requ
     async send(mail) {
       // MIME sendMail: the body is the base64 of the whole message (learn.microsoft.com "Send Outlook messages in MIME format").
       const mime = await new MailComposer({ ...mail }).compile().build();
-      await client.json({ method: 'POST', path: 'sendMail', raw: { body: Buffer.from(mime.toString('base64')), contentType: 'text/plain' }, stage: 'send', what: `sendMail from ${options.mailbox}` });
+      await client.json({
+        method: 'POST',
+        path: 'sendMail',
+        raw: { body: Buffer.from(mime.toString('base64')), contentType: 'text/plain' },
+        stage: 'send',
+        what: `sendMail from ${options.mailbox}`,
+      });
+      return `Graph sendMail from ${options.mailbox}: accepted`;
     },
     close() {},
   };
@@ -115,14 +134,25 @@ function signalOf(error: unknown): ThrottleSignal | undefined {
   if (isPostroomError(error)) return error.signal;
   const failure = (error ?? {}) as SmtpFailure;
   if (typeof failure.response === 'string' && failure.response) {
-    return { kind: 'reply', protocol: 'smtp', text: failure.response, ...(failure.responseCode ? { status: failure.responseCode } : {}), ...(failure.command ? { command: failure.command } : {}) };
+    return {
+      kind: 'reply',
+      protocol: 'smtp',
+      text: failure.response,
+      ...(failure.responseCode ? { status: failure.responseCode } : {}),
+      ...(failure.command ? { command: failure.command } : {}),
+    };
   }
   return undefined;
 }
 
 export function createEmailDestination(name: string, options: EmailOptions, context: DestinationContext): Destination {
-  const account = options.throttleAccount ?? (options.graph ? `graph/${options.graph.mailbox.toLowerCase()}` : `${options.smtp!.host.toLowerCase()}/${(options.smtp!.username ?? '').toLowerCase()}`);
-  const patterns = compileThrottlePatterns({ ...(options.throttlePattern !== undefined ? { connection: options.throttlePattern } : {}), connectionName: `destination ${name}` });
+  const account =
+    options.throttleAccount ??
+    (options.graph ? `graph/${options.graph.mailbox.toLowerCase()}` : `${options.smtp!.host.toLowerCase()}/${(options.smtp!.username ?? '').toLowerCase()}`);
+  const patterns = compileThrottlePatterns({
+    ...(options.throttlePattern !== undefined ? { connection: options.throttlePattern } : {}),
+    connectionName: `destination ${name}`,
+  });
   let sender: Sender | undefined;
   const pause = context.accountPause;
   const now = (): number => Date.now();
@@ -137,20 +167,32 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
   return {
     name,
     type: 'email',
-    async deliver(message: OutgoingMessage): Promise<void> {
+    async deliver(message: OutgoingMessage): Promise<DeliveryReceipt> {
       const { envelope } = message;
       // A record whose wait is over is ended by this send's success (below).
       const throttle = await pause?.record(account);
       if (throttle && throttle.until > now()) {
-        throw new PostroomError('THROTTLED', `sending waits: ${account} is throttled until ${new Date(throttle.until).toISOString()} (${throttle.reason})`, { retryAfterMs: throttle.until - now() });
+        throw new PostroomError('THROTTLED', `sending waits: ${account} is throttled until ${new Date(throttle.until).toISOString()} (${throttle.reason})`, {
+          retryAfterMs: throttle.until - now(),
+        });
       }
       if (options.graph && envelope.size > GRAPH_SENDMAIL_MAX_CONTENT_BYTES) {
-        throw new PostroomError('DELIVERY_REJECTED', `${envelope.filename} (${envelope.size} bytes) is larger than Graph sendMail takes (4 MB per request)`, { hint: 'Send large files through smtp: instead of graph:.' });
+        throw new PostroomError('DELIVERY_REJECTED', `${envelope.filename} (${envelope.size} bytes) is larger than Graph sendMail takes (4 MB per request)`, {
+          hint: 'Send large files through smtp: instead of graph:.',
+        });
       }
       sender ??= options.graph ? graphSender(options.graph, context.requests) : smtpSender(options.smtp!);
-      const mail = composeMail(envelope, message.openContent(), { from: options.from, to: options.to, cc: options.cc ?? [], subject: options.subject });
+      const cloudEvent = options.format === 'cloudevents' ? { headers: binaryHeaders(eventAttributes(envelope, traceHeaders())) } : {};
+      const mail = composeMail(envelope, message.openContent(), {
+        from: options.from,
+        to: options.to,
+        cc: options.cc ?? [],
+        subject: options.subject,
+        ...cloudEvent,
+      });
+      let reply: string;
       try {
-        await sender.send(mail);
+        reply = await sender.send(mail);
       } catch (error) {
         const signal = signalOf(error);
         if (signal) {
@@ -162,7 +204,10 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
           }
         } else if (isPostroomError(error, 'THROTTLED')) {
           // Refused before sending: the Graph mailbox gate is still in a penalty.
-          throw new PostroomError('THROTTLED', errorMessage(error), { cause: error, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) });
+          throw new PostroomError('THROTTLED', errorMessage(error), {
+            cause: error,
+            ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+          });
         }
         throw deliveryError(error, account);
       } finally {
@@ -170,6 +215,7 @@ export function createEmailDestination(name: string, options: EmailOptions, cont
         for (const part of [mail.text, mail.html]) if (part instanceof Readable) part.destroy();
       }
       if (throttle) await pause?.resume(account);
+      return { reply };
     },
     async close(): Promise<void> {
       sender?.close();
@@ -187,10 +233,17 @@ function deliveryError(error: unknown, account: string): PostroomError {
   const failure = (error ?? {}) as SmtpFailure;
   const words = failure.response ?? (error instanceof Error ? error.message : String(error));
   if (failure.code === 'EAUTH') {
-    return new PostroomError('DELIVERY_REJECTED', `the SMTP server refused the login for ${account}: ${words}`, { cause: error, serverResponse: words, hint: 'Check smtp.username and smtp.password (or smtp.oauth2); Microsoft 365 needs SMTP AUTH enabled for the mailbox.' });
+    return new PostroomError('DELIVERY_REJECTED', `the SMTP server refused the login for ${account}: ${words}`, {
+      cause: error,
+      serverResponse: words,
+      hint: 'Check smtp.username and smtp.password (or smtp.oauth2); Microsoft 365 needs SMTP AUTH enabled for the mailbox.',
+    });
   }
   if (failure.responseCode !== undefined && failure.responseCode >= 500) {
     return new PostroomError('DELIVERY_REJECTED', `the SMTP server refused the email: ${words}`, { cause: error, serverResponse: words });
   }
-  return new PostroomError('DELIVERY_FAILED', `sending from ${account}: ${words}`, { cause: error, ...(failure.response ? { serverResponse: failure.response } : {}) });
+  return new PostroomError('DELIVERY_FAILED', `sending from ${account}: ${words}`, {
+    cause: error,
+    ...(failure.response ? { serverResponse: failure.response } : {}),
+  });
 }

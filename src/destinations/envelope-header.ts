@@ -11,6 +11,7 @@
  * The full envelope is in the body with `envelope: body`, and in the directory destination's .json.
  */
 import type { Envelope } from '../model/envelope.ts';
+
 const SHORTENED = [200, 40];
 
 export interface EnvelopeHeader {
@@ -36,7 +37,13 @@ function withRecipients(envelope: Envelope, count: number): Envelope {
   const cc = cut(email.cc, email.ccCount);
   return {
     ...envelope,
-    email: { ...email, to: to.list, cc: cc.list, ...(to.total !== undefined ? { toCount: to.total } : {}), ...(cc.total !== undefined ? { ccCount: cc.total } : {}) },
+    email: {
+      ...email,
+      to: to.list,
+      cc: cc.list,
+      ...(to.total !== undefined ? { toCount: to.total } : {}),
+      ...(cc.total !== undefined ? { ccCount: cc.total } : {}),
+    },
   };
 }
 
@@ -48,8 +55,17 @@ function withShortText(envelope: Envelope, max: number): Envelope {
     contentType: shorten(envelope.contentType, max)!,
     ...(envelope.parseError !== undefined ? { parseError: shorten(envelope.parseError, max)! } : {}),
     ...(envelope.contentId !== undefined ? { contentId: shorten(envelope.contentId, max)! } : {}),
-    source: Object.fromEntries(Object.entries(envelope.source).map(([key, value]) => [key, typeof value === 'string' ? shorten(value, max) : value])) as Envelope['source'],
-    email: { ...email, subject: shorten(email.subject, max), from: shorten(email.from, max), messageId: shorten(email.messageId, max), to: email.to.map((a) => shorten(a, max)!), cc: email.cc.map((a) => shorten(a, max)!) },
+    source: Object.fromEntries(
+      Object.entries(envelope.source).map(([key, value]) => [key, typeof value === 'string' ? shorten(value, max) : value]),
+    ) as Envelope['source'],
+    email: {
+      ...email,
+      subject: shorten(email.subject, max),
+      from: shorten(email.from, max),
+      messageId: shorten(email.messageId, max),
+      to: email.to.map((a) => shorten(a, max)!),
+      cc: email.cc.map((a) => shorten(a, max)!),
+    },
   };
 }
 

@@ -28,14 +28,14 @@
  * `tls` (true, or { ca, rejectUnauthorized }) makes TLS required: a server that does not offer
  * it is refused, never used in plain text.
  */
-import { connect, ErrorCode, headers as natsHeaders, nanos, NatsError, type JetStreamClient, type NatsConnection } from 'nats';
+import { connect, ErrorCode, type JetStreamClient, type NatsConnection, NatsError, nanos, headers as natsHeaders } from 'nats';
 import type { NatsOptions } from '../config/destinations/nats-options.ts';
-import { traceHeaders } from '../model/tracing.ts';
-import { binaryHeaders, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEventBuffer } from './cloudevents.ts';
+import type { DeliveryReceipt, Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
 import type { Envelope } from '../model/envelope.ts';
 import { PostroomError } from '../model/errors.ts';
+import { traceHeaders } from '../model/tracing.ts';
 import { resolveCa } from '../net/probe.ts';
-import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
+import { binaryHeaders, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEventBuffer } from './cloudevents.ts';
 import { readWhole } from './whole-content.ts';
 
 /** What a header value may hold; an email can declare any bytes as its content type (it is in the envelope too). */
@@ -43,7 +43,7 @@ const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 /** NATS' JetStream API answers 400 for a publish the stream will never take as it is. */
 const JS_BAD_REQUEST = 400;
 
-export { natsOptions, type NatsOptions } from '../config/destinations/nats-options.ts';
+export { type NatsOptions, natsOptions } from '../config/destinations/nats-options.ts';
 
 function subjectFor(template: string, envelope: Envelope): string {
   return template.replaceAll('{connection}', envelope.connection.replaceAll('.', '_')).replaceAll('{kind}', envelope.kind);
@@ -76,7 +76,8 @@ export function splitServerUrl(server: string): { server: string; credentials: S
       return text;
     }
   };
-  const credentials: ServerCredentials = colon === -1 ? { token: decode(userinfo) } : { user: decode(userinfo.slice(0, colon)), pass: decode(userinfo.slice(colon + 1)) };
+  const credentials: ServerCredentials =
+    colon === -1 ? { token: decode(userinfo) } : { user: decode(userinfo.slice(0, colon)), pass: decode(userinfo.slice(colon + 1)) };
   return { server: `${scheme}${rest}`, credentials };
 }
 
@@ -129,7 +130,10 @@ export function createNatsDestination(name: string, options: NatsOptions, contex
       await jsm.streams.info(stream);
     } catch (error) {
       if (!(error instanceof NatsError && error.api_error?.code === 404)) throw error;
-      if (!options.createStream) throw new PostroomError('DELIVERY_FAILED', `NATS stream "${stream}" does not exist`, { hint: 'create it (or set createStream: true); the message is retried' });
+      if (!options.createStream)
+        throw new PostroomError('DELIVERY_FAILED', `NATS stream "${stream}" does not exist`, {
+          hint: 'create it (or set createStream: true); the message is retried',
+        });
       await jsm.streams.add({ name: stream, subjects: [streamSubject(options.subject)], duplicate_window: nanos(options.duplicateWindow) });
       context.log.info({ stream, subject: streamSubject(options.subject) }, 'created the NATS JetStream stream');
     }
@@ -138,7 +142,7 @@ export function createNatsDestination(name: string, options: NatsOptions, contex
   return {
     name,
     type: 'nats',
-    async deliver(message: OutgoingMessage): Promise<void> {
+    async deliver(message: OutgoingMessage): Promise<DeliveryReceipt> {
       const { envelope } = message;
       let client: { nc: NatsConnection; js: JetStreamClient };
       try {
@@ -155,9 +159,13 @@ export function createNatsDestination(name: string, options: NatsOptions, contex
       }
       const max = Math.min(options.maxMessageBytes ?? Number.POSITIVE_INFINITY, client.nc.info?.max_payload ?? Number.POSITIVE_INFINITY);
       if (envelope.size > max) {
-        throw new PostroomError('DELIVERY_REJECTED', `${envelope.id} (${envelope.filename}) is ${envelope.size} bytes, over the ${max}-byte limit of destination "${name}"`, {
-          hint: 'NATS carries each message whole: raise maxMessageBytes and the server\'s max_payload, or send large attachments to a webhook or directory destination',
-        });
+        throw new PostroomError(
+          'DELIVERY_REJECTED',
+          `${envelope.id} (${envelope.filename}) is ${envelope.size} bytes, over the ${max}-byte limit of destination "${name}"`,
+          {
+            hint: "NATS carries each message whole: raise maxMessageBytes and the server's max_payload, or send large attachments to a webhook or directory destination",
+          },
+        );
       }
       let data = await readWhole(message, max, 'the NATS message limit');
       const headers = natsHeaders();
@@ -165,25 +173,35 @@ export function createNatsDestination(name: string, options: NatsOptions, contex
       for (const [header, value] of Object.entries(trace)) headers.set(header, value);
       if (options.format === 'cloudevents-structured') {
         data = structuredEventBuffer(eventAttributes(envelope, trace), data);
-        if (data.length > max) throw new PostroomError('DELIVERY_REJECTED', `${envelope.id} as a CloudEvents document is ${data.length} bytes, over the ${max}-byte limit of destination "${name}"`);
+        if (data.length > max)
+          throw new PostroomError(
+            'DELIVERY_REJECTED',
+            `${envelope.id} as a CloudEvents document is ${data.length} bytes, over the ${max}-byte limit of destination "${name}"`,
+          );
         headers.set('Content-Type', STRUCTURED_CONTENT_TYPE);
       } else if (HEADER_VALUE.test(envelope.contentType)) headers.set('Content-Type', envelope.contentType);
-      if (options.format === 'cloudevents') for (const [header, value] of Object.entries(binaryHeaders(eventAttributes(envelope, trace)))) headers.set(header, value);
+      if (options.format === 'cloudevents')
+        for (const [header, value] of Object.entries(binaryHeaders(eventAttributes(envelope, trace)))) headers.set(header, value);
       headers.set('Postroom-Envelope', Buffer.from(JSON.stringify(envelope), 'utf8').toString('base64url'));
       headers.set('Postroom-Connection', envelope.connection);
       headers.set('Postroom-Kind', envelope.kind);
       const subject = subjectFor(options.subject, envelope);
       try {
-        await client.js.publish(subject, data, {
+        const ack = await client.js.publish(subject, data, {
           msgID: envelope.id,
           headers,
           timeout: options.timeout,
           ...(options.stream ? { expect: { streamName: options.stream } } : {}),
         });
+        return { reply: `JetStream stream ${ack.stream} seq ${ack.seq}${ack.duplicate ? ' (a duplicate: JetStream kept the first)' : ''}` };
       } catch (error) {
         const code = error instanceof NatsError ? error.api_error?.code : undefined;
         const reason = error instanceof NatsError && error.code === '503' ? `no stream takes subject "${subject}"` : (error as Error).message;
-        throw new PostroomError(code === JS_BAD_REQUEST ? 'DELIVERY_REJECTED' : 'DELIVERY_FAILED', `NATS JetStream at ${where} did not store ${envelope.id}: ${reason}`, { cause: error });
+        throw new PostroomError(
+          code === JS_BAD_REQUEST ? 'DELIVERY_REJECTED' : 'DELIVERY_FAILED',
+          `NATS JetStream at ${where} did not store ${envelope.id}: ${reason}`,
+          { cause: error },
+        );
       }
     },
     async close(): Promise<void> {

@@ -25,21 +25,21 @@
  * amqplib needs each message whole in memory, so its size is capped by `maxMessageBytes`; a
  * bigger one is refused for good (DELIVERY_REJECTED) with the reason, before anything is read.
  */
-import { connect, type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
-import type { RabbitmqOptions } from '../config/destinations/rabbitmq-options.ts';
+import { type ChannelModel, type ConfirmChannel, connect, type Options } from 'amqplib';
 import type { MessageFormat } from '../config/destinations/format-option.ts';
-import { traceHeaders } from '../model/tracing.ts';
-import { amqpProperties, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEventBuffer } from './cloudevents.ts';
+import type { RabbitmqOptions } from '../config/destinations/rabbitmq-options.ts';
+import type { DeliveryReceipt, Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
 import type { Envelope } from '../model/envelope.ts';
 import { PostroomError } from '../model/errors.ts';
-import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
+import { traceHeaders } from '../model/tracing.ts';
+import { amqpProperties, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEventBuffer } from './cloudevents.ts';
 // amqplib holds each message whole: concurrent deliveries share one memory budget of maxMessageBytes.
 import { memoryBudget, readWhole } from './whole-content.ts';
 
 /** AMQP short strings (content-type) hold at most 255 bytes. */
 const SHORTSTR_MAX = 255;
 
-export { DEFAULT_RABBITMQ_MAX_MESSAGE_BYTES, rabbitmqOptions, type RabbitmqOptions } from '../config/destinations/rabbitmq-options.ts';
+export { DEFAULT_RABBITMQ_MAX_MESSAGE_BYTES, type RabbitmqOptions, rabbitmqOptions } from '../config/destinations/rabbitmq-options.ts';
 
 function fill(template: string, envelope: Envelope): string {
   return template.replaceAll('{connection}', envelope.connection).replaceAll('{kind}', envelope.kind);
@@ -155,7 +155,9 @@ export function createRabbitmqDestination(name: string, options: RabbitmqOptions
       await new Promise<void>((resolve, reject) => {
         timer = setTimeout(() => reject(new Error(`no confirm within ${options.timeout} ms`)), options.timeout);
         try {
-          confirm.publish(exchange, key, content, publishProperties(envelope, options.format, trace), (error: unknown) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve()));
+          confirm.publish(exchange, key, content, publishProperties(envelope, options.format, trace), (error: unknown) =>
+            error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+          );
         } catch (error) {
           reject(error as Error);
         }
@@ -164,31 +166,41 @@ export function createRabbitmqDestination(name: string, options: RabbitmqOptions
       const reason = channelError ?? (error as Error).message;
       if (reason.startsWith('no confirm')) await dropConnection();
       // The broker's max_message_size: no later attempt will be smaller.
-      if (/larger than configured max size/i.test(reason)) throw new PostroomError('DELIVERY_REJECTED', `RabbitMQ at ${broker} refused ${envelope.id}: ${reason}`, { cause: error });
+      if (/larger than configured max size/i.test(reason))
+        throw new PostroomError('DELIVERY_REJECTED', `RabbitMQ at ${broker} refused ${envelope.id}: ${reason}`, { cause: error });
       throw new PostroomError('DELIVERY_FAILED', `RabbitMQ at ${broker} did not take ${envelope.id}: ${reason}`, { cause: error });
     } finally {
       clearTimeout(timer);
     }
     if (returned.delete(envelope.id)) {
-      throw new PostroomError('DELIVERY_FAILED', `RabbitMQ at ${broker} has no queue for exchange "${exchange}" and routing key "${key}": the message was returned`, {
-        hint: 'declare and bind the queue; the message is retried',
-      });
+      throw new PostroomError(
+        'DELIVERY_FAILED',
+        `RabbitMQ at ${broker} has no queue for exchange "${exchange}" and routing key "${key}": the message was returned`,
+        {
+          hint: 'declare and bind the queue; the message is retried',
+        },
+      );
     }
   };
 
   return {
     name,
     type: 'rabbitmq',
-    async deliver(message: OutgoingMessage): Promise<void> {
+    async deliver(message: OutgoingMessage): Promise<DeliveryReceipt> {
       const { envelope } = message;
       if (envelope.size > options.maxMessageBytes) {
-        throw new PostroomError('DELIVERY_REJECTED', `${envelope.id} (${envelope.filename}) is ${envelope.size} bytes, over maxMessageBytes ${options.maxMessageBytes} of destination "${name}"`, {
-          hint: 'amqplib needs each message whole in memory: raise maxMessageBytes (and the broker\'s max_message_size) or send large attachments to a webhook or directory destination',
-        });
+        throw new PostroomError(
+          'DELIVERY_REJECTED',
+          `${envelope.id} (${envelope.filename}) is ${envelope.size} bytes, over maxMessageBytes ${options.maxMessageBytes} of destination "${name}"`,
+          {
+            hint: "amqplib needs each message whole in memory: raise maxMessageBytes (and the broker's max_message_size) or send large attachments to a webhook or directory destination",
+          },
+        );
       }
       await budget.take(envelope.size);
       try {
         await publish(envelope, await readWhole(message, options.maxMessageBytes, 'maxMessageBytes'));
+        return { reply: `confirmed by RabbitMQ at ${broker} (exchange "${exchange}", routing key "${fill(routingKey, envelope)}")` };
       } finally {
         budget.give(envelope.size);
       }

@@ -15,20 +15,28 @@
  * same script, expiring after `contentTtl`), which the reader fetches with GET. `maxLength`
  * trims the stream with `MAXLEN ~` on each XADD.
  *
+ * CloudEvents (Redis has no binding of its own; this follows the HTTP binding's naming):
+ * `format: cloudevents` adds each event attribute as a field `ce-<name>` (the value as it is, a
+ * Redis field is binary-safe), `content-type` being datacontenttype; `format: cloudevents-structured`
+ * makes `content` (or the claim-checked string) one CloudEvents JSON document with the content
+ * as `data_base64`, and `content-type` application/cloudevents+json. A reader hands the fields
+ * to the CloudEvents SDK as headers (`HTTP.toEvent({ headers, body })`).
+ *
  * ioredis sends each command whole, so content is capped by `maxMessageBytes` and concurrent
  * deliveries hold at most that much. One connection is shared by every delivery; it reconnects
  * by itself, and a delivery while it is down fails at once (and is retried) rather than waiting.
  */
 import { Redis } from 'ioredis';
-import { isPemText, readCaFile } from '../net/ca-file.ts';
+import type { RedisOptions } from '../config/destinations/redis-options.ts';
+import type { DeliveryReceipt, Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
 import type { Envelope } from '../model/envelope.ts';
 import { PostroomError } from '../model/errors.ts';
-import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
-import type { RedisOptions } from '../config/destinations/redis-options.ts';
-import { memoryBudget, readWhole } from './whole-content.ts';
 import { traceHeaders } from '../model/tracing.ts';
+import { isPemText, readCaFile } from '../net/ca-file.ts';
+import { eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEventBuffer } from './cloudevents.ts';
+import { memoryBudget, readWhole } from './whole-content.ts';
 
-export { redisOptions, type RedisOptions } from '../config/destinations/redis-options.ts';
+export { type RedisOptions, redisOptions } from '../config/destinations/redis-options.ts';
 
 /**
  * KEYS: stream, guard, content key. ARGV: guard ttl (ms), MAXLEN ('0': none), content ttl (ms,
@@ -110,27 +118,45 @@ export function createRedisDestination(name: string, options: RedisOptions, cont
   return {
     name,
     type: 'redis',
-    async deliver(message: OutgoingMessage): Promise<void> {
+    async deliver(message: OutgoingMessage): Promise<DeliveryReceipt> {
       const { envelope } = message;
       if (envelope.size > options.maxMessageBytes) {
-        throw new PostroomError('DELIVERY_REJECTED', `${envelope.id} (${envelope.filename}) is ${envelope.size} bytes, over maxMessageBytes ${options.maxMessageBytes} of destination "${name}"`, {
-          hint: 'the Redis client sends each message whole: raise maxMessageBytes, or send large attachments to a webhook or directory destination',
-        });
+        throw new PostroomError(
+          'DELIVERY_REJECTED',
+          `${envelope.id} (${envelope.filename}) is ${envelope.size} bytes, over maxMessageBytes ${options.maxMessageBytes} of destination "${name}"`,
+          {
+            hint: 'the Redis client sends each message whole: raise maxMessageBytes, or send large attachments to a webhook or directory destination',
+          },
+        );
       }
       const stream = fill(options.stream, envelope);
-      const inline = envelope.size <= options.maxInlineBytes;
       await budget.take(envelope.size);
       try {
-        const content = await readWhole(message, options.maxMessageBytes, `maxMessageBytes of destination "${name}"`);
+        const trace = traceHeaders();
+        const whole = await readWhole(message, options.maxMessageBytes, `maxMessageBytes of destination "${name}"`);
+        const attributes = options.format === 'raw' ? undefined : eventAttributes(envelope, trace);
+        const structured = options.format === 'cloudevents-structured';
+        const content = structured ? structuredEventBuffer(attributes!, whole) : whole;
+        const inline = content.length <= options.maxInlineBytes;
         const fields: Array<string | Buffer> = [
-          'id', envelope.id,
-          'connection', envelope.connection,
-          'kind', envelope.kind,
-          'filename', envelope.filename,
-          'content-type', envelope.contentType,
-          'size', String(envelope.size),
-          'envelope', JSON.stringify(envelope),
-          ...Object.entries(traceHeaders()).flat(),
+          'id',
+          envelope.id,
+          'connection',
+          envelope.connection,
+          'kind',
+          envelope.kind,
+          'filename',
+          envelope.filename,
+          'content-type',
+          structured ? STRUCTURED_CONTENT_TYPE : envelope.contentType,
+          'size',
+          String(content.length),
+          'envelope',
+          JSON.stringify(envelope),
+          ...Object.entries(trace).flat(),
+          ...(options.format === 'cloudevents'
+            ? Object.entries(attributes!).flatMap(([attribute, value]) => (attribute === 'datacontenttype' ? [] : [`ce-${attribute}`, String(value)]))
+            : []),
           ...(inline ? ['content', content] : ['content-key', contentKey(stream, envelope.id)]),
         ];
         client ??= open();
@@ -146,6 +172,7 @@ export function createRedisDestination(name: string, options: RedisOptions, cont
           ...fields,
         );
         if (!added) context.log.debug({ id: envelope.id, stream, entry }, 'already in the Redis stream; not added again');
+        return { reply: `Redis stream ${stream} entry ${entry}${added ? '' : ' (already there: not added again)'}` };
       } catch (error) {
         if (error instanceof PostroomError) throw error;
         throw new PostroomError('DELIVERY_FAILED', `Redis at ${where} did not take ${envelope.id}: ${(error as Error).message}`, { cause: error });

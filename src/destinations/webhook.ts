@@ -19,7 +19,10 @@
  *     the key being the base64 after `whsec_`; one `v1,…` per configured secret, separated by
  *     spaces (rotation: a receiver holding the old or the new secret verifies it). Any Standard
  *     Webhooks verifier checks it and refuses timestamps more than five minutes off. The
- *     signature covers id, timestamp and body, not the other headers. Signing the body before
+ *     signature covers id, timestamp and body, not the other headers; so the envelope header has
+ *     its own, `Postroom-Envelope-Signature`, the same `v1,…` form over
+ *     "<webhook-id>.<timestamp>.<Postroom-Envelope as sent>" (a Standard Webhooks verifier checks
+ *     it with the header's value as the payload). Signing the body before
  *     sending it means reading the content twice (once to sign, once to send), which keeps
  *     memory flat for large attachments.
  *   - `format: cloudevents`: a CloudEvents 1.0 event in HTTP binary content mode, the same body
@@ -43,15 +46,15 @@ import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { secretKey, type WebhookOptions, webhookSecrets } from '../config/destinations/webhook-options.ts';
+import type { DeliveryReceipt, Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
 import { PostroomError } from '../model/errors.ts';
-import type { Destination, DestinationContext, OutgoingMessage } from '../model/destination.ts';
-import { secretKey, webhookSecrets, type WebhookOptions } from '../config/destinations/webhook-options.ts';
+import { traceHeaders } from '../model/tracing.ts';
 import { parseRetryAfter } from '../net/server-wait.ts';
 import { binaryHeaders, eventAttributes, STRUCTURED_CONTENT_TYPE, structuredEvent } from './cloudevents.ts';
 import { envelopeHeader } from './envelope-header.ts';
-import { traceHeaders } from '../model/tracing.ts';
 
-export { DEFAULT_WEBHOOK_TIMEOUT, webhookOptions, type WebhookOptions } from '../config/destinations/webhook-options.ts';
+export { DEFAULT_WEBHOOK_TIMEOUT, type WebhookOptions, webhookOptions } from '../config/destinations/webhook-options.ts';
 
 /** Of an error response, this much is kept for the dead letter's reason; the rest is discarded. */
 const ERROR_BODY_CHARS = 300;
@@ -63,7 +66,7 @@ const FALLBACK_CONTENT_TYPE = 'application/octet-stream';
  * The Standard Webhooks `webhook-signature` value: `v1,<base64 HMAC-SHA256>` over
  * "<id>.<timestamp>.<body>" for each key, space-separated, the body read once for all of them.
  */
-async function standardSignature(keys: Buffer[], id: string, timestamp: string, body: Readable): Promise<string> {
+async function standardSignature(keys: Buffer[], id: string, timestamp: string, body: AsyncIterable<unknown> | Iterable<Buffer>): Promise<string> {
   const hmacs = keys.map((key) => createHmac('sha256', key).update(`${id}.${timestamp}.`));
   for await (const chunk of body) for (const hmac of hmacs) hmac.update(chunk as Buffer);
   return hmacs.map((hmac) => `v1,${hmac.digest('base64')}`).join(' ');
@@ -110,11 +113,13 @@ function multipartBody(message: OutgoingMessage, contentType: string): RequestBo
     length: head.length + envelope.size + tail.length,
     open: () => {
       const content = message.openContent();
-      return Readable.from((async function* () {
-        yield head;
-        yield* content;
-        yield tail;
-      })());
+      return Readable.from(
+        (async function* () {
+          yield head;
+          yield* content;
+          yield tail;
+        })(),
+      );
     },
   };
 }
@@ -151,7 +156,12 @@ async function readAnswer(response: http.IncomingMessage): Promise<WebhookAnswer
     const value = response.headers[name];
     return Array.isArray(value) ? value[0] : value;
   };
-  return { status: response.statusCode ?? 0, retryAfter: header('retry-after'), location: header('location'), excerpt: excerpt.slice(0, ERROR_BODY_CHARS).replace(/\s+/g, ' ').trim() };
+  return {
+    status: response.statusCode ?? 0,
+    retryAfter: header('retry-after'),
+    location: header('location'),
+    excerpt: excerpt.slice(0, ERROR_BODY_CHARS).replace(/\s+/g, ' ').trim(),
+  };
 }
 
 export function createWebhookDestination(name: string, options: WebhookOptions, _context: DestinationContext): Destination {
@@ -189,7 +199,7 @@ export function createWebhookDestination(name: string, options: WebhookOptions, 
   return {
     name,
     type: 'webhook',
-    async deliver(message: OutgoingMessage): Promise<void> {
+    async deliver(message: OutgoingMessage): Promise<DeliveryReceipt> {
       const { envelope } = message;
       const trace = traceHeaders();
       const shape = requestBody(message, options, trace);
@@ -207,6 +217,9 @@ export function createWebhookDestination(name: string, options: WebhookOptions, 
         const header = envelopeHeader(envelope, options.maxEnvelopeHeaderBytes);
         headers['postroom-envelope'] = header.value;
         if (header.shortened) headers['postroom-envelope-shortened'] = 'true';
+        // The body's signature does not cover headers: the envelope gets one of its own, in the same form.
+        if (keys.length > 0)
+          headers['postroom-envelope-signature'] = await standardSignature(keys, envelope.id, timestamp, [Buffer.from(header.value, 'ascii')]);
       }
       if (keys.length > 0) headers['webhook-signature'] = await standardSignature(keys, envelope.id, timestamp, shape.open());
       let answer: WebhookAnswer;
@@ -217,7 +230,7 @@ export function createWebhookDestination(name: string, options: WebhookOptions, 
         throw new PostroomError('DELIVERY_FAILED', `POST to ${where} failed: ${(error as Error).message}`, { cause: error });
       }
       const { status } = answer;
-      if (status >= 200 && status < 300) return;
+      if (status >= 200 && status < 300) return { reply: `${where} answered ${status}` };
       const said = `${where} answered ${status}${answer.excerpt ? `: ${answer.excerpt}` : ''}`;
       if (status === 408 || status === 429 || status >= 500) {
         const retryAfterMs = parseRetryAfter(answer.retryAfter, Date.now());

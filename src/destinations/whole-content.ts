@@ -2,8 +2,9 @@
  * For destinations whose client sends each message whole (RabbitMQ, NATS, Redis): content read into one buffer,
  * capped, and a budget that bounds how much content concurrent deliveries hold at once.
  */
-import { PostroomError } from '../model/errors.ts';
+
 import type { OutgoingMessage } from '../model/destination.ts';
+import { PostroomError } from '../model/errors.ts';
 
 /** Concurrent deliveries together hold at most `maxBytes` of content (one message of that size, or many small ones). */
 export function memoryBudget(maxBytes: number): { take(bytes: number): Promise<void>; give(bytes: number): void } {

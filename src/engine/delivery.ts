@@ -14,17 +14,19 @@
  * letters (visible, replayable) rather than waiting unseen.
  */
 import type { Logger } from 'pino';
-import type { Destination } from '../model/destination.ts';
-import { PostroomError, errorMessage } from '../model/errors.ts';
-import type { ContentStore } from '../model/content-store.ts';
-import type { DeliveryLane, OutboxMessage, Store } from '../store/store.ts';
 import type { Clock } from '../model/clock.ts';
+import type { ContentStore } from '../model/content-store.ts';
+import type { Destination } from '../model/destination.ts';
+import { errorMessage, PostroomError } from '../model/errors.ts';
 import { faultPoint } from '../model/fault-points.ts';
+import type { DeliveryLane, OutboxMessage, Store } from '../store/store.ts';
+import { backoffCeiling } from '../throttle/backoff.ts';
+import { isStoreOutage, StoreOutage } from './store-outage.ts';
 import { inDeliverySpan } from './traces.ts';
 
 /** Quick retries before a message becomes a dead letter. */
 export const QUICK_ATTEMPTS = 5;
-/** First quick retry after this; doubles each time (1 s, 2 s, 4 s, 8 s). */
+/** First quick retry after this; doubles each time (1 s, 2 s, 4 s, 8 s), through the throttle floor's one backoff. */
 const QUICK_BACKOFF_MS = 1_000;
 /**
  * Messages a lane claims per round. A claim lasts CLAIM_MS, so the deliveries a crashed worker
@@ -34,6 +36,11 @@ const QUICK_BACKOFF_MS = 1_000;
  */
 const CLAIM_BATCH = 64;
 const CLAIM_MS = 60_000;
+/**
+ * A delivery that met a full disk tries again after this: space is freed by people (or a log
+ * rotation), not in milliseconds, and each try costs one failed write. It counts no attempt.
+ */
+export const DISK_FULL_WAIT_MS = 30_000;
 /** Deliveries in flight at once per destination lane (so a hanging destination holds at most these). */
 const LANE_CONCURRENCY = 8;
 /** How often the loop looks for due messages when nothing woke it. */
@@ -58,7 +65,22 @@ export interface DeliveryDeps {
   /** How long a delivered message's outbox row is kept (the API can still show it) before it is deleted. */
   keepDeliveredMs: number;
   /** Called after each attempt, for metrics. */
-  onOutcome?: (outcome: 'delivered' | 'retry' | 'dead', message: OutboxMessage) => void;
+  onOutcome?: (outcome: DeliveryOutcome, message: OutboxMessage) => void;
+}
+
+/**
+ * One attempt's outcome: 'dead' only for the attempt that moved a message to the dead letters;
+ * a failed retry of a dead letter is 'still-dead' (counted and logged as a new dead letter once).
+ */
+export type DeliveryOutcome = 'delivered' | 'retry' | 'dead' | 'still-dead';
+
+/** What a replay did to one pipeline message: delivered now, failed again (why, and when next), or in another worker's hands. */
+export interface ReplayOutcome {
+  id: string;
+  outcome: 'delivered' | 'failed' | 'queued' | 'not-found';
+  error: string | null;
+  nextAttemptAt: number | null;
+  attempts: number;
 }
 
 export interface DrainResult {
@@ -72,10 +94,13 @@ export class DeliveryLoop {
   private running: Promise<void> | undefined;
   private releasing: Promise<void> | undefined;
   private lastForgotten = 0;
+  /** What each destination answered, by pipeline message id, until the outbox records it (the email trail). */
+  private readonly replies = new Map<string, string>();
   private readonly stopping = new AbortController();
+  /** Per lane: messages claimed in a round the store failed under (see releaseStranded). */
+  private readonly stranded = new Map<string, OutboxMessage[]>();
 
-  constructor(private readonly deps: DeliveryDeps) {
-  }
+  constructor(private readonly deps: DeliveryDeps) {}
 
   /** Something was committed: deliver it now rather than at the next poll. */
   nudge(): void {
@@ -99,13 +124,17 @@ export class DeliveryLoop {
   }
 
   private async loop(lane: DeliveryLane): Promise<void> {
+    const outage = new StoreOutage(this.deps.log.child({ lane: 'destination' in lane ? lane.destination : 'unconfigured' }), this.deps.clock, 'delivery');
     while (!this.stopping.signal.aborted) {
       let worked = false;
+      let wait = IDLE_POLL_MS;
       try {
         const round = await this.deliverLane(lane);
+        outage.answered();
         worked = round.delivered + round.retried + round.dead > 0;
       } catch (error) {
-        this.deps.log.error({ err: error, lane }, 'delivery loop failed; retrying');
+        if (isStoreOutage(error)) wait = outage.failed(error);
+        else this.deps.log.error({ err: error, lane }, 'delivery loop failed; retrying');
       }
       if (!worked && !this.stopping.signal.aborted) {
         await new Promise<void>((resolve) => {
@@ -114,7 +143,7 @@ export class DeliveryLoop {
             this.wakers.delete(wake);
             resolve();
           };
-          const timer = setTimeout(wake, IDLE_POLL_MS);
+          const timer = setTimeout(wake, wait);
           this.wakers.add(wake);
         });
       }
@@ -145,7 +174,78 @@ export class DeliveryLoop {
    */
   private async deliverLane(lane: DeliveryLane): Promise<DrainResult> {
     const { store, clock, holder } = this.deps;
+    await this.releaseStranded(lane);
     const claimed = await store.claimDue(clock.now(), CLAIM_BATCH, holder, CLAIM_MS, lane);
+    const startedAt = clock.now();
+    let result: DrainResult;
+    try {
+      result = await this.deliverClaimed(claimed);
+    } catch (error) {
+      // The store went away mid-round: these stay claimed by us until it is back (releaseStranded).
+      if (isStoreOutage(error)) this.stranded.set(laneKey(lane), [...(this.stranded.get(laneKey(lane)) ?? []), ...claimed]);
+      throw error;
+    }
+    if (claimed.length) {
+      // Success is not silent: one line per round that did something, none when nothing was due.
+      this.deps.log.info(
+        { lane: 'destination' in lane ? lane.destination : 'unconfigured', ...result, durationMs: clock.now() - startedAt },
+        `delivery round: ${result.delivered} delivered, ${result.retried} to retry, ${result.dead} in the dead letters`,
+      );
+    }
+    return result;
+  }
+
+  /**
+   * Messages a round had claimed when the store stopped answering: once it answers again they
+   * are handed back, due now and without an attempt counted, rather than waiting out their claim
+   * (a minute). One the destination already had goes again with the same id (at-least-once).
+   */
+  private async releaseStranded(lane: DeliveryLane): Promise<void> {
+    const stranded = this.stranded.get(laneKey(lane));
+    if (!stranded?.length) return;
+    const now = this.deps.clock.now();
+    for (const message of stranded) {
+      await this.deps.store.markFailed({
+        id: message.id,
+        error: message.lastError ?? 'the store stopped answering during the delivery',
+        nextAttemptAt: now,
+        dead: message.state === 'dead',
+        now,
+        countAttempt: false,
+      });
+    }
+    this.stranded.delete(laneKey(lane));
+  }
+
+  /**
+   * Replay by hand (API, CLI): delivers these pipeline messages now, whatever their schedule, and
+   * says what happened to each. One another worker is delivering right now is 'queued'. The
+   * email trail records who asked (`by`: "the API", "the CLI").
+   */
+  async replay(ids: readonly string[], by = 'an operator'): Promise<ReplayOutcome[]> {
+    const { store, clock, holder } = this.deps;
+    await store.recordReplay(ids, clock.now(), by);
+    const claimed = await store.claimIds(ids, clock.now(), holder, CLAIM_MS);
+    await this.deliverClaimed(claimed);
+    const mine = new Set(claimed.map((message) => message.id));
+    return Promise.all(
+      ids.map(async (id): Promise<ReplayOutcome> => {
+        const message = await store.getOutboxMessage(id);
+        if (!message) return { id, outcome: 'not-found', error: null, nextAttemptAt: null, attempts: 0 };
+        const outcome = message.state === 'delivered' ? 'delivered' : mine.has(id) ? 'failed' : 'queued';
+        return {
+          id,
+          outcome,
+          error: outcome === 'failed' ? message.lastError : null,
+          nextAttemptAt: outcome === 'failed' ? message.nextAttemptAt : null,
+          attempts: message.attempts,
+        };
+      }),
+    );
+  }
+
+  /** Delivers claimed messages with bounded concurrency; then, for the ones delivered, the destination's flush and ONE outbox update. */
+  private async deliverClaimed(claimed: OutboxMessage[]): Promise<DrainResult> {
     const result: DrainResult = { delivered: 0, retried: 0, dead: 0 };
     const delivered: OutboxMessage[] = [];
     let next = 0;
@@ -173,8 +273,11 @@ export class DeliveryLoop {
       if (!destination) throw new PostroomError('DESTINATION_NOT_FOUND', `"${message.destination}" is not configured`, { retryable: false });
       const contentFile = contents.filePath?.(message.contentRef);
       // The destination sends this span's context on (traceparent): the receiver's trace continues the email's.
-      await inDeliverySpan(message, () => destination.deliver({ envelope: message.envelope, openContent: () => contents.open(message.contentRef), ...(contentFile ? { contentFile } : {}) }));
+      const receipt = await inDeliverySpan(message, () =>
+        destination.deliver({ envelope: message.envelope, openContent: () => contents.open(message.contentRef), ...(contentFile ? { contentFile } : {}) }),
+      );
       faultPoint('during-delivery');
+      if (receipt) this.replies.set(message.id, receipt.reply);
       return 'delivered';
     } catch (error) {
       return this.failed(message, error);
@@ -199,6 +302,7 @@ export class DeliveryLoop {
       await store.markDelivered(
         recorded.map((message) => message.id),
         clock.now(),
+        this.replies,
       );
       await Promise.all(recorded.map((message) => contents.remove(message.contentRef)));
     }
@@ -206,20 +310,49 @@ export class DeliveryLoop {
       this.deps.onOutcome?.('delivered', message);
       log.debug({ id: message.id, connection: message.connection, destination: message.destination }, 'delivered');
     }
-    const unflushed = delivered.filter((message) => flushErrors.has(message.destination)).map((message) => ({ message, error: flushErrors.get(message.destination) }));
+    for (const message of delivered) this.replies.delete(message.id);
+    const unflushed = delivered
+      .filter((message) => flushErrors.has(message.destination))
+      .map((message) => ({ message, error: flushErrors.get(message.destination) }));
     return { recorded: recorded.length, unflushed };
   }
 
   /** A failed attempt: a quick retry, a throttled wait, or the dead letters. */
   private async failed(message: OutboxMessage, error: unknown): Promise<'retried' | 'dead'> {
     const { store, clock, log } = this.deps;
+    if (error instanceof PostroomError && error.code === 'DISK_FULL') {
+      // A full disk under a destination is no fault of the message: like a throttle it costs no
+      // attempt, so a disk full for a day does not send everything to the dead letters.
+      const now = clock.now();
+      await store.markFailed({
+        id: message.id,
+        error: errorMessage(error),
+        nextAttemptAt: now + DISK_FULL_WAIT_MS,
+        dead: message.state === 'dead',
+        now,
+        countAttempt: false,
+      });
+      this.deps.onOutcome?.('retry', message);
+      log.warn({ id: message.id, destination: message.destination, err: error }, `delivery waits: ${errorMessage(error)}`);
+      return 'retried';
+    }
     if (error instanceof PostroomError && error.throttling) {
       // Seed 002: a throttled wait is not a failure. It costs no attempt, never leads to the
       // dead letters, and the message goes out once the account's penalty is over.
       const now = clock.now();
-      await store.markFailed({ id: message.id, error: errorMessage(error), nextAttemptAt: now + (error.retryAfterMs ?? QUICK_BACKOFF_MS), dead: message.state === 'dead', now, countAttempt: false });
+      await store.markFailed({
+        id: message.id,
+        error: errorMessage(error),
+        nextAttemptAt: now + (error.retryAfterMs ?? QUICK_BACKOFF_MS),
+        dead: message.state === 'dead',
+        now,
+        countAttempt: false,
+      });
       this.deps.onOutcome?.('retry', message);
-      log.info({ id: message.id, destination: message.destination, until: new Date(now + (error.retryAfterMs ?? QUICK_BACKOFF_MS)).toISOString() }, 'destination account throttled: delivery waits');
+      log.info(
+        { id: message.id, destination: message.destination, until: new Date(now + (error.retryAfterMs ?? QUICK_BACKOFF_MS)).toISOString() },
+        'destination account throttled: delivery waits',
+      );
       return 'retried';
     }
     const attempts = message.attempts + 1;
@@ -227,7 +360,7 @@ export class DeliveryLoop {
     const retryAfter = error instanceof PostroomError ? error.retryAfterMs : undefined;
     const now = clock.now();
     if (retryable && message.state === 'pending' && attempts < QUICK_ATTEMPTS) {
-      const wait = retryAfter ?? QUICK_BACKOFF_MS * 2 ** (attempts - 1);
+      const wait = retryAfter ?? backoffCeiling(attempts - 1, QUICK_BACKOFF_MS);
       await store.markFailed({ id: message.id, error: errorMessage(error), nextAttemptAt: now + wait, dead: false, now });
       this.deps.onOutcome?.('retry', message);
       log.warn({ id: message.id, destination: message.destination, attempts, err: error }, 'delivery failed; retrying');
@@ -235,11 +368,27 @@ export class DeliveryLoop {
     }
     const nextAttemptAt = this.nextDeadLetterAttempt(attempts, now, retryAfter);
     await store.markFailed({ id: message.id, error: errorMessage(error), nextAttemptAt, dead: true, now });
+    const fields = {
+      id: message.id,
+      connection: message.connection,
+      destination: message.destination,
+      attempts,
+      nextAttemptAt: nextAttemptAt && new Date(nextAttemptAt).toISOString(),
+      err: error,
+    };
+    if (message.state === 'dead') {
+      // Already a dead letter: counted and announced when it became one, not again per retry.
+      this.deps.onOutcome?.('still-dead', message);
+      log.warn(
+        fields,
+        nextAttemptAt
+          ? 'dead letter retry failed; it stays in the dead letters until the next attempt'
+          : 'dead letter retry failed; only a replay retries it now',
+      );
+      return 'dead';
+    }
     this.deps.onOutcome?.('dead', message);
-    log.error(
-      { id: message.id, connection: message.connection, destination: message.destination, attempts, nextAttemptAt: nextAttemptAt && new Date(nextAttemptAt).toISOString(), err: error },
-      'delivery failed: moved to dead letters (catastrophic retry); replay with `postroom dead-letters replay`',
-    );
+    log.error(fields, 'delivery failed: moved to dead letters (catastrophic retry); replay with `postroom dead-letters replay`');
     return 'dead';
   }
 
@@ -273,6 +422,10 @@ export class DeliveryLoop {
       if ((await this.deps.store.forgetDelivered(before, FORGET_BATCH)) < FORGET_BATCH) return;
     }
   }
+}
+
+function laneKey(lane: DeliveryLane): string {
+  return 'destination' in lane ? `destination:${lane.destination}` : 'unconfigured';
 }
 
 function addUp(total: DrainResult, round: DrainResult): DrainResult {

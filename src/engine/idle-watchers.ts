@@ -74,7 +74,10 @@ export class IdleWatchers {
   private ensure(connection: ConnectionConfig): void {
     if (this.stopped || this.watching.has(connection.name)) return;
     // Called after a poll that read the mailbox, so that poll has loaded the source.
-    const watcher = loadedSource(connection.hostType)?.watch?.(connection, { log: this.deps.log.child({ connection: connection.name }), onMail: (reason) => this.deps.onMail(connection.name, reason) });
+    const watcher = loadedSource(connection.hostType)?.watch?.(connection, {
+      log: this.deps.log.child({ connection: connection.name }),
+      onMail: (reason) => this.deps.onMail(connection.name, reason),
+    });
     if (!watcher) return;
     this.watching.set(connection.name, { watcher, config: JSON.stringify(connection) });
     watcher.start();

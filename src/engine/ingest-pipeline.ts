@@ -13,15 +13,15 @@
  * again next time.
  */
 import type { Readable } from 'node:stream';
-import type { ListedEmail } from '../sources/source.ts';
 import { faultPoint } from '../model/fault-points.ts';
+import type { ListedEmail } from '../sources/source.ts';
 import type { IngestedEmail } from './ingest-email.ts';
 
 export interface IngestPipelineOptions {
   ahead: number;
   groupEmails: number;
   groupBytes: number;
-  ingest(email: ListedEmail, content: Readable): Promise<IngestedEmail>;
+  ingest(email: ListedEmail, content: Readable, bytes: Buffer | undefined): Promise<IngestedEmail>;
   /**
    * Commits a group (in fetch order) and acknowledges what it committed. The group is then no
    * longer the pipeline's: if the commit fails, this removes the group's content itself.
@@ -48,11 +48,17 @@ export class IngestPipeline {
   }
 
   /** Starts keeping and splitting one email; waits only when `ahead` emails are already under way. */
-  async add(email: ListedEmail, content: Readable): Promise<void> {
-    const ingesting = this.options.ingest(email, content);
+  async add(email: ListedEmail, content: Readable, bytes?: Buffer): Promise<void> {
+    const ingesting = this.options.ingest(email, content, bytes);
     // Awaited in order later; until then a failure must not count as unhandled.
     ingesting.catch(() => undefined);
     this.inFlight.push(ingesting);
+    if (this.inFlight.length >= this.options.ahead) await this.takeOldest();
+  }
+
+  /** Adds an email already judged and built (left out by the filter before its download), in its place in the order. */
+  async addReady(ingested: IngestedEmail): Promise<void> {
+    this.inFlight.push(Promise.resolve(ingested));
     if (this.inFlight.length >= this.options.ahead) await this.takeOldest();
   }
 

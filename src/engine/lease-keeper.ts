@@ -9,9 +9,9 @@
  *   starts before it does.
  */
 import type { Logger } from 'pino';
+import type { Clock } from '../model/clock.ts';
 import { isPostroomError } from '../model/errors.ts';
 import type { Lease, Store } from '../store/store.ts';
-import type { Clock } from '../model/clock.ts';
 
 /** Process-lock lease length: three missed heartbeats before another worker may take over. */
 export const PROCESS_LOCK_TTL_MS = 30_000;
@@ -32,7 +32,15 @@ export class LeaseKeeper {
     private readonly log: Logger,
   ) {}
 
-  static async acquire(store: Store, clock: Clock, log: Logger, connection: string, holder: string, pollingIntervalMs: number, processLock: boolean): Promise<LeaseKeeper | null> {
+  static async acquire(
+    store: Store,
+    clock: Clock,
+    log: Logger,
+    connection: string,
+    holder: string,
+    pollingIntervalMs: number,
+    processLock: boolean,
+  ): Promise<LeaseKeeper | null> {
     const ttlMs = processLock ? PROCESS_LOCK_TTL_MS : Math.max(pollingIntervalMs, MIN_LEASE_MS);
     const lease = await store.acquireLease(connection, holder, ttlMs, clock.now());
     if (!lease) return null;

@@ -8,8 +8,8 @@
  * One log line when a connection pauses and one when it resumes, not one per check.
  */
 import type { Logger } from 'pino';
-import type { OutboxState, Store } from '../store/store.ts';
 import type { Clock } from '../model/clock.ts';
+import type { OutboxState, Store } from '../store/store.ts';
 
 /** How often a paused connection looks again: deliveries free room a few at a time. */
 export const ROOM_CHECK_MS = 1_000;
@@ -64,11 +64,17 @@ export function outboxRoom(deps: OutboxRoomDeps): WaitForRoom {
     }
     const resumeAt = Math.floor(maxPending * RESUME_FRACTION);
     const since = clock.now();
-    log.warn({ connection, undelivered: depth, maxPending }, 'outbox full: pausing intake for this connection until deliveries make room (emails stay on the server)');
+    log.warn(
+      { connection, undelivered: depth, maxPending },
+      'outbox full: pausing intake for this connection until deliveries make room (emails stay on the server)',
+    );
     while (depth > resumeAt && !signal?.aborted) {
       await clock.sleep(ROOM_CHECK_MS, signal);
       depth = await store.outboxDepth(connection, UNDELIVERED);
     }
-    log.info({ connection, undelivered: depth, maxPending, pausedMs: clock.now() - since }, signal?.aborted ? 'stopping while intake was paused' : 'outbox has room again: intake resumed');
+    log.info(
+      { connection, undelivered: depth, maxPending, pausedMs: clock.now() - since },
+      signal?.aborted ? 'stopping while intake was paused' : 'outbox has room again: intake resumed',
+    );
   };
 }

@@ -17,19 +17,31 @@
  */
 import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import type { FilteredAction } from '../config/filter-schema.ts';
 import type { ConnectionConfig } from '../config/schema.ts';
-import { PostroomError, errorMessage, isPostroomError } from '../model/errors.ts';
-import { isFetchFailure, sourceKeyString, type FetchResult, type Source, type SourceKey, type SourceSession } from '../sources/source.ts';
-import type { ContentStore } from '../model/content-store.ts';
-import type { Store } from '../store/store.ts';
-import { throttleAccount } from '../throttle/account.ts';
+import { judgeEmail } from '../filter/judge-email.ts';
 import type { Clock } from '../model/clock.ts';
+import type { ContentStore } from '../model/content-store.ts';
+import { errorMessage, isPostroomError, PostroomError } from '../model/errors.ts';
 import { faultPoint } from '../model/fault-points.ts';
-import { contentRefs, discardIngested, ingestEmail, type IngestedEmail } from './ingest-email.ts';
-import type { LeaseKeeper } from './lease-keeper.ts';
+import {
+  type FetchResult,
+  isFetchFailure,
+  type ListedEmail,
+  type Listing,
+  type Source,
+  type SourceKey,
+  type SourceSession,
+  sourceKeyString,
+  type Treatment,
+} from '../sources/source.ts';
+import type { EmailCommit, Store } from '../store/store.ts';
+import { throttleAccount } from '../throttle/account.ts';
+import { contentRefs, discardIngested, type IngestedEmail, ingestEmail, leftBeforeDownload, listedFacts } from './ingest-email.ts';
 import { IngestPipeline } from './ingest-pipeline.ts';
+import type { LeaseKeeper } from './lease-keeper.ts';
 import type { WaitForRoom } from './outbox-room.ts';
-import { failSpan, rememberEmailSpan, startEmailSpan } from './traces.ts';
+import { failSpan, startEmailSpan, traceParentOf } from './traces.ts';
 
 /** Emails kept and split at once, while the next ones arrive. */
 const INGEST_AHEAD = 4;
@@ -37,6 +49,12 @@ const INGEST_AHEAD = 4;
 const GROUP_EMAILS = 32;
 /** ...or fewer, once their content adds up to this: a large email is committed without waiting for more. */
 const GROUP_BYTES = 8 * 1024 * 1024;
+
+/** The commit with its email span's traceparent on each pipeline message, when traced. */
+function withTrace(commit: EmailCommit, span: Span | undefined): EmailCommit {
+  const traceParent = span && traceParentOf(span);
+  return traceParent ? { ...commit, messages: commit.messages.map((message) => ({ ...message, traceParent })) } : commit;
+}
 
 export interface PickupDeps {
   store: Store;
@@ -63,6 +81,9 @@ export interface PickupResult {
   /** Emails recognised after a UIDVALIDITY change and not delivered again. */
   remapped: number;
   acknowledged: number;
+  /** Emails the filter did not take in this run (never emitted), per condition. */
+  filtered: number;
+  filteredBy: Record<string, number>;
   failures: Array<{ key: SourceKey; error: string }>;
   /** The run stopped early because the account is throttled. */
   throttledUntil?: number;
@@ -74,7 +95,22 @@ export interface PickupResult {
 
 export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper, deps: PickupDeps): Promise<PickupResult> {
   const { store, contents, clock, log } = deps;
-  const result: PickupResult = { listed: 0, emails: 0, messages: 0, alreadyEmitted: 0, remapped: 0, acknowledged: 0, failures: [] };
+  const result: PickupResult = {
+    listed: 0,
+    emails: 0,
+    messages: 0,
+    alreadyEmitted: 0,
+    remapped: 0,
+    acknowledged: 0,
+    filtered: 0,
+    filteredBy: {},
+    failures: [],
+  };
+  const treatment = treatmentOf(connection.filtered);
+  /** An email the filter did not take, treated on the server as `filtered` says (nothing for leave). */
+  const treatFiltered = async (keys: SourceKey[]): Promise<void> => {
+    if (treatment && keys.length) await session.acknowledge(keys, treatment);
+  };
   const account = throttleAccount(connection);
   const session: SourceSession = await deps.source.open(connection, { log, requests: store, ...(deps.signal ? { signal: deps.signal } : {}) });
   const acknowledged: string[] = [];
@@ -99,7 +135,7 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
     const pending = await store.pendingAcknowledgements(connection.name);
     await acknowledge(pending.map((entry) => entry.key));
 
-    const listing = await session.list(await store.getCursor(connection.name));
+    let listing: Listing = await session.list(await store.getCursor(connection.name));
     result.listed = listing.emails.length;
     if (listing.more) result.more = true;
     if (listing.backlog !== undefined) result.backlog = listing.backlog;
@@ -108,23 +144,40 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
       if (pruned) log.debug({ pruned }, 'forgot ledger entries the server no longer lists');
     }
     if (listing.remap) {
-      log.warn({ emails: listing.emails.length }, 'the server renumbered the folder (UIDVALIDITY changed): matching emails by Message-ID and content so none is delivered twice');
+      log.warn(
+        { emails: listing.emails.length },
+        'the server renumbered the folder (UIDVALIDITY changed): matching emails by Message-ID and content so none is delivered twice',
+      );
     }
 
-    // Step 1: what the ledger already has is acknowledged, not emitted again.
-    const fresh = [];
-    const seen: SourceKey[] = [];
-    const known = await store.findLedgerEntries(connection.name, listing.emails.map((email) => sourceKeyString(email.key)));
-    for (const email of listing.emails) {
-      const entry = known.get(sourceKeyString(email.key));
-      if (entry && (email.fingerprint === undefined || entry.fingerprint === null || entry.fingerprint === email.fingerprint)) {
-        seen.push(email.key);
-      } else {
-        fresh.push(email);
+    // Step 1: what the ledger already has is acknowledged, not emitted again; what the filter
+    // left out before is treated as `filtered` says again (a crash may have come between).
+    let fresh: ListedEmail[] = [];
+    for (;;) {
+      const seen: SourceKey[] = [];
+      const leftBefore: SourceKey[] = [];
+      const known = await store.findLedgerEntries(
+        connection.name,
+        listing.emails.map((email) => sourceKeyString(email.key)),
+      );
+      for (const email of listing.emails) {
+        const entry = known.get(sourceKeyString(email.key));
+        if (entry && (email.fingerprint === undefined || entry.fingerprint === null || entry.fingerprint === email.fingerprint)) {
+          (entry.state === 'filtered' ? leftBefore : seen).push(email.key);
+        } else {
+          fresh.push(email);
+        }
       }
+      result.alreadyEmitted += seen.length;
+      await acknowledge(seen);
+      await treatFiltered(leftBefore);
+      // A page of emails all left alone before (Graph keeps them unread at the head): read on past them.
+      if (fresh.length || !listing.more || leftBefore.length === 0 || !session.listFurther) break;
+      const further = await session.listFurther();
+      if (!further) break;
+      listing = { ...further, remap: listing.remap };
+      fresh = [];
     }
-    result.alreadyEmitted = seen.length;
-    await acknowledge(seen);
     deps.onProgress?.({ done: 0, total: fresh.length });
 
     let done = 0;
@@ -136,7 +189,12 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
         committed = listing.remap ? await recordAliases(group) : group;
         await contents.makeDurable(committed.flatMap(contentRefs));
         const now = clock.now();
-        outcomes = await lease.fenced((current) => store.commitEmails(current, committed.map((ingested) => ({ ...ingested.commit, now }))));
+        outcomes = await lease.fenced((current) =>
+          store.commitEmails(
+            current,
+            committed.map((ingested) => withTrace({ ...ingested.commit, now }, spans.get(sourceKeyString(ingested.commit.key)))),
+          ),
+        );
       } catch (error) {
         await Promise.all(group.map((ingested) => discardIngested(ingested, contents)));
         throw error;
@@ -152,11 +210,19 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
           await acknowledge([ingested.commit.key]);
           continue;
         }
-        faultPoint('after-commit');
-        if (span) {
-          span.addEvent('committed', { 'postroom.messages': ingested.commit.messages.length });
-          rememberEmailSpan(ingested.commit.messages.map((message) => message.envelope.id), span);
+        if (ingested.commit.filtered) {
+          span?.addEvent('filtered', { 'postroom.filter.condition': ingested.commit.filtered.condition });
+          result.filtered += 1;
+          result.filteredBy[ingested.commit.filtered.condition] = (result.filteredBy[ingested.commit.filtered.condition] ?? 0) + 1;
+          log.debug(
+            { key: ingested.commit.sourceKey, condition: ingested.commit.filtered.condition, reason: ingested.commit.filtered.reason },
+            'not taken by the filter',
+          );
+          await treatFiltered([ingested.commit.key]);
+          continue;
         }
+        faultPoint('after-commit');
+        span?.addEvent('committed', { 'postroom.messages': ingested.commit.messages.length });
         result.emails += 1;
         result.messages += ingested.commit.messages.length;
         messages += ingested.commit.messages.length;
@@ -170,13 +236,25 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
       const unseen: IngestedEmail[] = [];
       for (const ingested of group) {
         const { commit } = ingested;
+        // Left out by the filter: recorded as filtered under its new key, never as an alias of what was emitted.
+        if (commit.filtered) {
+          unseen.push(ingested);
+          continue;
+        }
         const earlier = await store.findByContent(connection.name, ingested.split.email.messageId, ingested.raw.sha256);
         if (!earlier) {
           unseen.push(ingested);
           continue;
         }
         await lease.fenced((current) =>
-          store.recordAlias(current, { connection: connection.name, sourceKey: commit.sourceKey, key: commit.key, of: earlier, ...(commit.cursor ? { cursor: commit.cursor } : {}), now: clock.now() }),
+          store.recordAlias(current, {
+            connection: connection.name,
+            sourceKey: commit.sourceKey,
+            key: commit.key,
+            of: earlier,
+            ...(commit.cursor ? { cursor: commit.cursor } : {}),
+            now: clock.now(),
+          }),
         );
         await discardIngested(ingested, contents);
         result.remapped += 1;
@@ -190,9 +268,9 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
       ahead: listing.remap ? 1 : INGEST_AHEAD,
       groupEmails: listing.remap ? 1 : GROUP_EMAILS,
       groupBytes: GROUP_BYTES,
-      ingest: (email, content) => {
+      ingest: (email, content, bytes) => {
         spans.set(sourceKeyString(email.key), startEmailSpan(connection.name, sourceKeyString(email.key)));
-        return ingestEmail(connection, email, content, contents, clock.now());
+        return ingestEmail(connection, email, bytes ?? content, contents, clock.now());
       },
       commit: commitGroup,
       discard: (ingested) => {
@@ -202,9 +280,35 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
       },
     });
 
+    // The filter on what the listing read before the body: an email it certainly leaves out is
+    // not downloaded. It still goes through the pipeline in its place, so the cursor never
+    // passes an email not committed yet.
     // Once an email fails, later cursors are not saved, so the next run lists it again.
     let cursorHeld = false;
-    const fetching = session.fetch(fresh)[Symbol.asyncIterator]();
+    const leftUnread = new Map<string, IngestedEmail>();
+    if (connection.filter) {
+      for (const email of fresh) {
+        const facts = await listedFacts(email);
+        if (!facts) continue;
+        const judgement = judgeEmail(connection.filter, facts);
+        if (judgement.verdict === 'left') leftUnread.set(sourceKeyString(email.key), leftBeforeDownload(connection, email, judgement, clock.now(), facts));
+      }
+    }
+    const order = fresh.map((email) => sourceKeyString(email.key));
+    let placed = 0;
+    /** Adds the emails left out before the download that come before `key` in the listing (all, without one). */
+    const placeLeftUnread = async (key?: string): Promise<void> => {
+      const until = key === undefined ? order.length : order.indexOf(key);
+      for (; placed < until; placed += 1) {
+        const ingested = leftUnread.get(order[placed]!);
+        if (!ingested) continue;
+        if (cursorHeld) delete ingested.commit.cursor;
+        await pipeline.addReady(ingested);
+      }
+      if (key !== undefined && until >= placed) placed = until + 1;
+    };
+    const toFetch = leftUnread.size ? fresh.filter((email) => !leftUnread.has(sourceKeyString(email.key))) : fresh;
+    const fetching = session.fetch(toFetch)[Symbol.asyncIterator]();
     try {
       for (;;) {
         let next: IteratorResult<FetchResult>;
@@ -232,6 +336,7 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
           log.info({ until: new Date(throttle.until).toISOString() }, 'account throttled: stopping this run, reading resumes after the wait');
           break;
         }
+        await placeLeftUnread(sourceKeyString(fetched.email.key));
         if (isFetchFailure(fetched)) {
           // Throttling is about the account, not this email (providers throttle the account): stop reading, leave the
           // rest on the server, and let the poll pause every worker.
@@ -239,14 +344,27 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
             await pipeline.flush();
             throw fetched.error;
           }
+          if (fetched.gone) {
+            // Someone else removed it after the listing: nothing was lost, nothing to try again.
+            log.info({ key: sourceKeyString(fetched.email.key) }, `skipped an email the server no longer has: ${errorMessage(fetched.error)}`);
+            continue;
+          }
           cursorHeld = true;
           result.failures.push({ key: fetched.email.key, error: errorMessage(fetched.error) });
-          log.warn({ key: sourceKeyString(fetched.email.key), err: fetched.error }, 'could not fetch an email; going on with the rest, it is tried again next poll');
+          log.warn(
+            { key: sourceKeyString(fetched.email.key), err: fetched.error },
+            'could not fetch an email; going on with the rest, it is tried again next poll',
+          );
           continue;
         }
-        await deps.waitForRoom?.(connection.name, { uncommitted: pipeline.uncommittedMessages, committed: result.messages, beforeWaiting: () => pipeline.flush() });
-        await pipeline.add(cursorHeld ? { ...fetched.email, cursorAfter: undefined } : fetched.email, fetched.content);
+        await deps.waitForRoom?.(connection.name, {
+          uncommitted: pipeline.uncommittedMessages,
+          committed: result.messages,
+          beforeWaiting: () => pipeline.flush(),
+        });
+        await pipeline.add(cursorHeld ? { ...fetched.email, cursorAfter: undefined } : fetched.email, fetched.content, fetched.bytes);
       }
+      if (result.throttledUntil === undefined && !deps.signal?.aborted) await placeLeftUnread();
       await pipeline.flush();
     } catch (error) {
       await pipeline.abandon();
@@ -265,7 +383,7 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
     // Step 3 made durable: the server has applied every acknowledgement once close() resolves.
     await session.close();
     faultPoint('during-acknowledge');
-    await lease.fenced((current) => store.markAcknowledged(current, connection.name, acknowledged, clock.now()));
+    await lease.fenced((current) => store.markAcknowledged(current, connection.name, acknowledged, clock.now(), acknowledgementWords(connection)));
     result.acknowledged = acknowledged.length;
     endSpans('acknowledged');
     return result;
@@ -279,6 +397,22 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
   }
 }
 
+/** What acknowledging an email asked of the server, in the email trail's words. */
+export function acknowledgementWords(connection: ConnectionConfig): string {
+  const moveTo = connection.hostType === 'pop3' ? undefined : connection.moveTo;
+  if (moveTo) return `moved to ${moveTo}`;
+  if (connection.deleteMessages) return 'deleted from the server';
+  return connection.hostType === 'pop3' ? 'left on the server (POP3 has no read flag: the ledger remembers its UIDL)' : 'marked read';
+}
+
+/** What `filtered` asks the server to do with an email not taken; undefined for leave. */
+export function treatmentOf(filtered: FilteredAction | undefined): Treatment | undefined {
+  if (filtered === undefined || filtered === 'leave') return undefined;
+  if (filtered === 'markRead') return { kind: 'markRead' };
+  if (filtered === 'delete') return { kind: 'delete' };
+  return { kind: 'moveTo', folder: filtered.moveTo };
+}
+
 /** What a run that threw had committed before it stopped (it stands), by the error it threw. */
 export const pickedUpBefore = new WeakMap<object, PickupResult>();
 
@@ -289,8 +423,9 @@ export const pickedUpBefore = new WeakMap<object, PickupResult>();
 async function recordAcknowledgedSoFar(session: SourceSession, connection: ConnectionConfig, lease: LeaseKeeper, deps: PickupDeps): Promise<void> {
   const keys = session.acknowledgedSoFar?.().map(sourceKeyString) ?? [];
   if (!keys.length) return;
-  await lease.fenced((current) => deps.store.markAcknowledged(current, connection.name, keys, deps.clock.now())).catch((error: unknown) => {
-    deps.log.debug({ err: error }, 'could not record the acknowledgements made so far; they are made again next run');
-  });
+  await lease
+    .fenced((current) => deps.store.markAcknowledged(current, connection.name, keys, deps.clock.now(), acknowledgementWords(connection)))
+    .catch((error: unknown) => {
+      deps.log.debug({ err: error }, 'could not record the acknowledgements made so far; they are made again next run');
+    });
 }
-

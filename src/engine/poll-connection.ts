@@ -6,16 +6,16 @@
  */
 import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
-import { PostroomError, errorMessage, isPostroomError } from '../model/errors.ts';
-import { loadSource } from '../sources/registry.ts';
+import type { Clock } from '../model/clock.ts';
 import type { ContentStore } from '../model/content-store.ts';
+import { errorMessage, isPostroomError, PostroomError } from '../model/errors.ts';
+import { loadSource } from '../sources/registry.ts';
 import type { Store, ThrottleState } from '../store/store.ts';
 import { throttleAccount } from '../throttle/account.ts';
 import { accountPause } from '../throttle/account-pause.ts';
 import { throttleDecision } from '../throttle/throttle-decision.ts';
-import type { Clock } from '../model/clock.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
-import { pickedUpBefore, runPickup, type PickupDeps, type PickupResult } from './pickup.ts';
+import { type PickupDeps, type PickupResult, pickedUpBefore, runPickup } from './pickup.ts';
 import { failSpan, inSpan } from './traces.ts';
 
 /**
@@ -25,7 +25,12 @@ import { failSpan, inSpan } from './traces.ts';
  * when the source has no more, another worker's throttle pauses the account, the worker stops,
  * or a page brought nothing new (emails that keep failing must not make it list forever).
  */
-async function pickUpPageByPage(connection: ConnectionConfig, keeper: LeaseKeeper, deps: PickupDeps, paused: () => Promise<ThrottleState | undefined>): Promise<PickupResult> {
+async function pickUpPageByPage(
+  connection: ConnectionConfig,
+  keeper: LeaseKeeper,
+  deps: PickupDeps,
+  paused: () => Promise<ThrottleState | undefined>,
+): Promise<PickupResult> {
   let total: PickupResult | undefined;
   for (;;) {
     let page: PickupResult;
@@ -41,7 +46,7 @@ async function pickUpPageByPage(connection: ConnectionConfig, keeper: LeaseKeepe
     }
     if (page.backlog !== undefined) await deps.store.recordBacklog(connection.name, stillWaiting(page), deps.clock.now());
     total = total ? sumPickups(total, page) : page;
-    if (!page.more || page.emails === 0 || page.throttledUntil !== undefined || deps.signal?.aborted) return total;
+    if (!page.more || page.emails + page.filtered === 0 || page.throttledUntil !== undefined || deps.signal?.aborted) return total;
     const throttle = await paused();
     if (throttle) return { ...total, throttledUntil: throttle.until };
   }
@@ -49,7 +54,7 @@ async function pickUpPageByPage(connection: ConnectionConfig, keeper: LeaseKeepe
 
 /** What a listing said was waiting, less what its page then took (status shows how far behind the mailbox is). */
 function stillWaiting(page: PickupResult): number {
-  return Math.max(0, (page.backlog ?? 0) - page.emails - page.alreadyEmitted - page.remapped);
+  return Math.max(0, (page.backlog ?? 0) - page.emails - page.alreadyEmitted - page.remapped - page.filtered);
 }
 
 /** Two pickups of one connection as one (pages of a poll, polls of a run). */
@@ -61,6 +66,13 @@ export function sumPickups(total: PickupResult, page: PickupResult): PickupResul
     alreadyEmitted: total.alreadyEmitted + page.alreadyEmitted,
     remapped: total.remapped + page.remapped,
     acknowledged: total.acknowledged + page.acknowledged,
+    filtered: total.filtered + page.filtered,
+    filteredBy: Object.fromEntries(
+      [...new Set([...Object.keys(total.filteredBy), ...Object.keys(page.filteredBy)])].map((condition) => [
+        condition,
+        (total.filteredBy[condition] ?? 0) + (page.filteredBy[condition] ?? 0),
+      ]),
+    ),
     failures: [...total.failures, ...page.failures],
     ...(page.throttledUntil !== undefined ? { throttledUntil: page.throttledUntil } : {}),
     ...(page.more ? { more: true } : {}),
@@ -91,12 +103,23 @@ export interface PollDeps {
 
 export async function pollConnection(connection: ConnectionConfig, deps: PollDeps): Promise<PollOutcome> {
   return inSpan('postroom.poll', { 'postroom.connection': connection.name, 'postroom.protocol': connection.hostType }, async (span) => {
-    const outcome = await pollOnce(connection, deps);
+    const outcome = await pollOnce(connection, deps).catch((caught: unknown) => unrecorded(caught, deps.log));
     span.setAttribute('postroom.poll.status', outcome.status);
     if (outcome.status === 'done') span.setAttributes({ 'postroom.poll.emails': outcome.result.emails, 'postroom.poll.messages': outcome.result.messages });
     if (outcome.status === 'failed') failSpan(span, outcome.error);
     return outcome;
   });
+}
+
+/**
+ * A poll that failed where even its failure could not be recorded: the store itself failed (a
+ * full disk, PostgreSQL restarting) while taking the lease or recording the outcome. Nothing was
+ * committed that is not acknowledged later, so it is only logged; the scheduler tries again.
+ */
+function unrecorded(caught: unknown, log: Logger): PollOutcome {
+  const error = isPostroomError(caught) ? caught : new PostroomError('STORE_FAILED', errorMessage(caught), { cause: caught });
+  log.error({ code: error.code, err: error }, `poll failed: ${error.explain()}`);
+  return { status: 'failed', error };
 }
 
 async function pollOnce(connection: ConnectionConfig, deps: PollDeps): Promise<PollOutcome> {
@@ -119,10 +142,30 @@ async function pollOnce(connection: ConnectionConfig, deps: PollDeps): Promise<P
   deps.held?.set(connection.name, keeper);
   // Other workers leave this connection alone until the lease could have run out.
   await store.setNextDue(connection.name, keeper.current.expiresAt);
+  // "Polling now" on the status board, for every worker and shell (recordPoll clears it).
+  await store.markPolling(connection.name, holder, startedAt);
 
-  const record = async (ok: boolean, result: PickupResult | undefined, error: string | null, nextDueAt: number, errorCode: string | null = null): Promise<void> => {
+  const record = async (
+    ok: boolean,
+    result: PickupResult | undefined,
+    error: string | null,
+    nextDueAt: number,
+    errorCode: string | null = null,
+    throttled = false,
+  ): Promise<void> => {
     await store.recordPoll(
-      { connection: connection.name, holder, startedAt, finishedAt: clock.now(), ok, emails: result?.emails ?? 0, messages: result?.messages ?? 0, error, errorCode },
+      {
+        connection: connection.name,
+        holder,
+        startedAt,
+        finishedAt: clock.now(),
+        ok,
+        emails: result?.emails ?? 0,
+        messages: result?.messages ?? 0,
+        error,
+        errorCode,
+        throttled,
+      },
       nextDueAt,
     );
   };
@@ -145,7 +188,18 @@ async function pollOnce(connection: ConnectionConfig, deps: PollDeps): Promise<P
       log.info({ account, throttledSince: new Date(throttle.since).toISOString() }, 'throttling ended: reading resumed');
     }
     const nextDueAt = result.throttledUntil ?? clock.now() + connection.pollingInterval;
-    await record(true, result, result.failures.length ? `${result.failures.length} email(s) could not be fetched; first: ${result.failures[0]!.error}` : null, nextDueAt);
+    await record(
+      true,
+      result,
+      result.failures.length ? `${result.failures.length} email(s) could not be fetched; first: ${result.failures[0]!.error}` : null,
+      nextDueAt,
+    );
+    // Success is not silent: one line per poll that took mail, none for an empty one.
+    if (result.emails > 0)
+      log.info(
+        { emails: result.emails, messages: result.messages, durationMs: clock.now() - startedAt },
+        `poll took ${result.emails} email(s): ${result.messages} pipeline message(s)`,
+      );
     return { status: 'done', result };
   } catch (caught) {
     const error = isPostroomError(caught) ? caught : new PostroomError('FETCH_FAILED', errorMessage(caught), { cause: caught });
@@ -165,10 +219,13 @@ async function pollOnce(connection: ConnectionConfig, deps: PollDeps): Promise<P
     });
     if (decision.throttled) {
       const { until } = await pause.pause(account, decision.waitMs, decision.reason);
-      log.warn({ account, protocol: connection.hostType, reason: decision.reason, until: new Date(until).toISOString() }, 'account throttled by the provider: every worker pauses reading it');
+      log.warn(
+        { account, protocol: connection.hostType, reason: decision.reason, until: new Date(until).toISOString() },
+        'account throttled by the provider: every worker pauses reading it',
+      );
       log.debug({ account, at: new Date(clock.now()).toISOString(), retryIntervalMs: decision.waitMs, waitSource: decision.waitSource }, 'throttling info');
       // Throttled waits are not failures: the poll is recorded as ok, due again after the wait.
-      await record(true, partial, `throttled: ${decision.reason}`, until);
+      await record(true, partial, `throttled: ${decision.reason}`, until, null, true);
       return { status: 'throttled', until, reason: decision.reason, ...(partial ? { result: partial } : {}) };
     }
     const nextDueAt = clock.now() + deps.config.retry.interval;
@@ -176,6 +233,7 @@ async function pollOnce(connection: ConnectionConfig, deps: PollDeps): Promise<P
     log.error({ code: error.code, err: error, nextPollAt: new Date(nextDueAt).toISOString() }, `poll failed: ${error.explain()}`);
     return { status: 'failed', error, ...(partial ? { result: partial } : {}) };
   } finally {
+    await store.markPolling(connection.name, holder, null).catch(() => undefined);
     await keeper.finish(startedAt, connection.pollingInterval);
   }
 }

@@ -6,23 +6,25 @@
  * looks at it, and the lease decides who polls. A worker runs at most `maxConcurrentPolls`
  * connections at once so that several workers spread the mailboxes between them.
  */
-import { hostname } from 'node:os';
+
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
+import { type Clock, systemClock } from '../model/clock.ts';
 import type { CreateDestination, Destination } from '../model/destination.ts';
-import { accountPause } from '../throttle/account-pause.ts';
-import { PostroomError } from '../model/errors.ts';
-import { throttleAccount } from '../throttle/account.ts';
+import { errorMessage, PostroomError } from '../model/errors.ts';
 import type { OpenedStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
-import { systemClock, type Clock } from '../model/clock.ts';
-import { DeliveryLoop, type DeliveryDeps, type DrainResult } from './delivery.ts';
+import { throttleAccount } from '../throttle/account.ts';
+import { accountPause } from '../throttle/account-pause.ts';
+import { type DeliveryDeps, DeliveryLoop, type DrainResult } from './delivery.ts';
 import { IdleWatchers } from './idle-watchers.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
 import { outboxRoom } from './outbox-room.ts';
-import { pollConnection, sumPickups, type PollOutcome } from './poll-connection.ts';
 import type { PickupResult } from './pickup.ts';
+import { type PollOutcome, pollConnection, sumPickups } from './poll-connection.ts';
+import { isStoreOutage, StoreOutage } from './store-outage.ts';
 
 /** How often the scheduler looks for due connections. */
 const TICK_MS = 1_000;
@@ -72,13 +74,21 @@ export class Worker {
   private readonly watchers: IdleWatchers;
   private readonly wanted = new Set<string>();
   private readonly abort = new AbortController();
+  /** Connections an operator paused (from the store at each tick): no worker polls them. */
+  private paused = new Set<string>();
+  /** What this worker last wrote as the connections' `enabled` (written again only on change). */
+  private enabledWritten = '';
   private ticker: NodeJS.Timeout | undefined;
   private started = false;
   private stopped = false;
+  /** The first tick after start(): every connection no other worker holds is polled at once. */
+  private starting = true;
+  private readonly outage: StoreOutage;
 
   constructor(private readonly options: WorkerOptions) {
     this.clock = options.clock ?? systemClock;
     this.holder = options.holder ?? newHolderId();
+    this.outage = new StoreOutage(options.log, this.clock, 'the scheduler');
     this.watchers = new IdleWatchers({ log: options.log, onMail: (name) => this.pollSoon(name) });
     this.destinations = createDestinations(options.createDestination, options.config, options.log, options.opened.dataDir, options.opened.store);
     this.delivery = new DeliveryLoop({
@@ -91,14 +101,46 @@ export class Worker {
       deadLetterSchedule: options.config.retry.deadLetterSchedule,
       keepDeliveredMs: options.config.outbox.keepDelivered,
       onOutcome: (outcome, message) => {
-        this.deliveryTotals[outcome === 'retry' ? 'retried' : outcome] += 1;
+        this.deliveryTotals[outcome === 'retry' ? 'retried' : outcome === 'still-dead' ? 'dead' : outcome] += 1;
         options.onDelivery?.(outcome, message);
       },
     });
   }
 
+  /** The connections this worker polls: enabled and not paused. */
   connections(): ConnectionConfig[] {
-    return (this.options.connections?.() ?? this.options.config.connections).filter((connection) => connection.enabled);
+    return this.allConnections().filter((connection) => connection.enabled && !this.paused.has(connection.name));
+  }
+
+  private allConnections(): ConnectionConfig[] {
+    return this.options.connections?.() ?? this.options.config.connections;
+  }
+
+  /**
+   * Poll now (an operator asked): due at once for every worker; polled here unless another
+   * worker holds its lease (that one then polls it within a tick). Refused when paused or disabled.
+   */
+  async pollNow(name: string): Promise<PollOutcome> {
+    const store = this.options.opened.store;
+    const connection = this.allConnections().find((c) => c.name === name);
+    if (!connection) throw new PostroomError('CONNECTION_NOT_FOUND', `"${name}"`);
+    if (!connection.enabled) throw new PostroomError('CONNECTION_DISABLED', `"${name}"`);
+    const state = await store.getConnectionState(name);
+    if (state?.pausedBy) throw new PostroomError('CONNECTION_PAUSED', `"${name}" (paused by ${state.pausedBy})`);
+    await store.setNextDue(name, this.clock.now());
+    return this.poll(connection);
+  }
+
+  /** Records the operator's pause (by whom) or resume; every worker sees it at its next tick and lets the lease go. */
+  async setPaused(name: string, by: string | null): Promise<void> {
+    const store = this.options.opened.store;
+    if (!this.allConnections().some((c) => c.name === name)) throw new PostroomError('CONNECTION_NOT_FOUND', `"${name}"`);
+    await store.setPaused(name, by === null ? null : { by, at: this.clock.now() });
+    if (by === null) {
+      this.paused.delete(name);
+      await store.setNextDue(name, this.clock.now());
+    } else this.paused.add(name);
+    void this.tick();
   }
 
   /** Starts the scheduler and the delivery loop. Calling it again does nothing. */
@@ -112,14 +154,26 @@ export class Worker {
   }
 
   private async tick(): Promise<void> {
-    if (this.abort.signal.aborted) return;
+    if (this.abort.signal.aborted || this.outage.waiting()) return;
     const max = this.options.maxConcurrentPolls ?? DEFAULT_MAX_CONCURRENT_POLLS;
     try {
       const [stateList, leaseList] = await Promise.all([this.options.opened.store.listConnectionStates(), this.options.opened.store.listLeases()]);
       const states = new Map(stateList.map((state) => [state.connection, state]));
       const leases = new Map(leaseList.map((lease) => [lease.connection, lease]));
       const now = this.clock.now();
+      this.paused = new Set(stateList.filter((state) => state.pausedBy).map((state) => state.connection));
+      await this.releasePaused();
+      await this.writeEnabled();
       const connections = this.connections();
+      if (this.starting) {
+        // A starting service reads at once (and so starts IDLE at once), not when the next due
+        // time a `run --once` or an earlier process left behind comes round.
+        this.starting = false;
+        for (const connection of connections) {
+          const lease = leases.get(connection.name);
+          if (!lease || lease.expiresAt <= now || lease.holder === this.holder) this.wanted.add(connection.name);
+        }
+      }
       if (this.watchers.size) this.watchers.reconcile(connections, leaseList, this.holder, now);
       // Fair: the longest-waiting connection first, so a worker that is always busy cannot starve
       // the end of the list; a connection another worker holds the lease for is left to it.
@@ -131,14 +185,41 @@ export class Worker {
           return at <= now && (!lease || lease.expiresAt <= now || lease.holder === this.holder);
         })
         .sort((a, b) => a.at - b.at || a.tie - b.tie);
+      this.outage.answered();
       for (const { connection } of due) {
         if (this.running.size >= max) break;
         if (this.openToAccount(connection) >= this.options.config.throttle.maxConnectionsPerAccount) continue;
         this.poll(connection);
       }
     } catch (error) {
-      this.options.log.error({ err: error }, 'scheduler tick failed');
+      if (isStoreOutage(error)) this.outage.failed(error);
+      else this.options.log.error({ err: error }, `scheduler tick failed: ${errorMessage(error)}`);
     }
+  }
+
+  /** A paused connection keeps its lease free: a lease this worker still holds for one is given back. */
+  private async releasePaused(): Promise<void> {
+    for (const name of this.paused) {
+      const keeper = this.held.get(name);
+      if (!keeper || this.running.has(name)) continue;
+      try {
+        await this.options.opened.store.releaseLease(keeper.current);
+        this.held.delete(name);
+        this.options.log.info({ connection: name }, 'paused by an operator: lease let go, no polls until resumed');
+      } catch (error) {
+        // Kept in `held`: the next tick tries again.
+        this.options.log.warn({ connection: name, err: error }, 'could not let go of the lease of a paused connection yet; trying again');
+      }
+    }
+  }
+
+  /** `postroom status` from another shell shows what this service decided, not its own reading of the environment. */
+  private async writeEnabled(): Promise<void> {
+    const list = this.allConnections().map((connection) => ({ name: connection.name, enabled: connection.enabled }));
+    const key = JSON.stringify(list);
+    if (key === this.enabledWritten) return;
+    await this.options.opened.store.recordEnabled(list);
+    this.enabledWritten = key;
   }
 
   /** Polls running here right now against the same account as `connection`. */
@@ -163,14 +244,21 @@ export class Worker {
       signal: this.abort.signal,
       held: this.held,
       onCommitted: () => this.delivery.nudge(),
-      waitForRoom: outboxRoom({ store: this.options.opened.store, clock: this.clock, log: this.options.log, maxPending: this.options.config.outbox.maxPending, signal: this.abort.signal }),
+      waitForRoom: outboxRoom({
+        store: this.options.opened.store,
+        clock: this.clock,
+        log: this.options.log,
+        maxPending: this.options.config.outbox.maxPending,
+        signal: this.abort.signal,
+      }),
       ...(onProgress ? { onProgress } : {}),
     })
       .then((outcome) => {
         this.options.onPoll?.(connection.name, outcome, this.clock.now() - startedAt);
         if (this.started && !this.stopped) this.watchers.afterPoll(connection, outcome);
         // Reading resumes the moment a throttle ends, not at the next tick after it.
-        if (this.started && !this.stopped && outcome.status === 'throttled') setTimeout(() => void this.tick(), Math.max(0, outcome.until - this.clock.now()) + 1).unref();
+        if (this.started && !this.stopped && outcome.status === 'throttled')
+          setTimeout(() => void this.tick(), Math.max(0, outcome.until - this.clock.now()) + 1).unref();
         return outcome;
       })
       .finally(() => {
@@ -187,7 +275,9 @@ export class Worker {
     if (!this.started || this.stopped) return;
     const connection = this.connections().find((c) => c.name === name);
     if (!connection) return;
-    const busy = this.running.size >= (this.options.maxConcurrentPolls ?? DEFAULT_MAX_CONCURRENT_POLLS) || this.openToAccount(connection) >= this.options.config.throttle.maxConnectionsPerAccount;
+    const busy =
+      this.running.size >= (this.options.maxConcurrentPolls ?? DEFAULT_MAX_CONCURRENT_POLLS) ||
+      this.openToAccount(connection) >= this.options.config.throttle.maxConnectionsPerAccount;
     if (this.running.has(name) || busy) {
       this.wanted.add(name);
       return;
@@ -196,9 +286,15 @@ export class Worker {
   }
 
   /** `run --once`: poll every enabled connection once, then deliver everything due. */
-  async runOnce(onProgress?: (connection: string, progress: { done: number; total: number }) => void): Promise<{ polls: Map<string, PollOutcome>; delivery: DrainResult }> {
+  async runOnce(
+    onProgress?: (connection: string, progress: { done: number; total: number }) => void,
+  ): Promise<{ polls: Map<string, PollOutcome>; delivery: DrainResult }> {
     const polls = new Map<string, PollOutcome>();
     const max = this.options.maxConcurrentPolls ?? DEFAULT_MAX_CONCURRENT_POLLS;
+    const states = await this.options.opened.store.listConnectionStates();
+    this.paused = new Set(states.filter((state) => state.pausedBy).map((state) => state.connection));
+    for (const name of this.paused) this.options.log.info({ connection: name }, 'paused by an operator: not polled (resume it to poll again)');
+    await this.writeEnabled();
     const queue = [...this.connections()];
     const cap = this.options.config.throttle.maxConnectionsPerAccount;
     const lane = async (): Promise<void> => {

@@ -24,7 +24,6 @@ const ENTRY_FINDER_INFO = 9;
 const HEADER_BYTES = 26;
 const ENTRY_BYTES = 12;
 
-
 export interface AppleHeader {
   info: AppleFileInfo;
   realName?: string;

@@ -5,12 +5,12 @@
 import type { AttachmentStream, HeaderValue, StructuredHeader } from 'mailparser';
 import type { ContentStore } from '../model/content-store.ts';
 import { binhexName } from './binhex.ts';
-import { calendarMethod, CALENDAR_HEAD_BYTES, isCalendar } from './calendar-method.ts';
+import { CALENDAR_HEAD_BYTES, calendarMethod, isCalendar } from './calendar-method.ts';
 import { bareContentId } from './cid-references.ts';
+import type { PartInfo } from './email-parser.ts';
 import { EMBEDDED_HEAD_BYTES, embeddedSubject } from './embedded-subject.ts';
 import { CALENDAR_NAME, cleanFileName, embeddedEmailName, fallbackAttachmentName } from './file-names.ts';
 import { captureHead } from './head-capture.ts';
-import type { PartInfo } from './email-parser.ts';
 import type { SplitPart } from './split-part.ts';
 
 const EMBEDDED_EMAIL_TYPE = 'message/rfc822';

@@ -29,7 +29,11 @@ type Lookup = (key: string) => string | null;
 export function autoReplyMarker(header: Lookup): EnvelopeEmail['autoReply'] {
   const submitted = header('auto-submitted');
   if (submitted !== null) {
-    const keyword = submitted.split(';')[0]!.replace(/\(.*?\)/g, '').trim().toLowerCase();
+    const keyword = submitted
+      .split(';')[0]!
+      .replace(/\(.*?\)/g, '')
+      .trim()
+      .toLowerCase();
     if (keyword !== '' && keyword !== 'no') return { marker: `Auto-Submitted: ${submitted}` };
   }
   for (const key of FLAG_HEADERS) {

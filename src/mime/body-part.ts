@@ -17,7 +17,8 @@ interface BodyChoice {
 
 export function chooseBody(text: string | undefined, html: string | undefined): BodyChoice | undefined {
   // A blank text/plain rendering next to real HTML is a placeholder some senders add; the HTML is the body.
-  if (text !== undefined && !(isBlank(text) && html !== undefined && !isBlank(html))) return { filename: BODY_TEXT_NAME, contentType: 'text/plain; charset=utf-8', text };
+  if (text !== undefined && !(isBlank(text) && html !== undefined && !isBlank(html)))
+    return { filename: BODY_TEXT_NAME, contentType: 'text/plain; charset=utf-8', text };
   if (html !== undefined) return { filename: BODY_HTML_NAME, contentType: 'text/html; charset=utf-8', text: html };
   return undefined;
 }

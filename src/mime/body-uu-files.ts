@@ -11,7 +11,7 @@ import type { ContentStore } from '../model/content-store.ts';
 import { baseName } from './attachment-part.ts';
 import { cleanFileName, fallbackAttachmentName } from './file-names.ts';
 import type { SplitPart } from './split-part.ts';
-import { findUuBlocks, MAX_TEXT_LINE_CHARS, textOutsideBlocks, uuBlockBytes, type TextPieces } from './uuencode.ts';
+import { findUuBlocks, MAX_TEXT_LINE_CHARS, type TextPieces, textOutsideBlocks, uuBlockBytes } from './uuencode.ts';
 
 /** The body's text, read afresh each time (once to find blocks, then once per output). */
 export type BodyLines = () => TextPieces;
@@ -33,7 +33,11 @@ export interface BodyFiles {
  * Writes each block that fits into `room` as an attachment numbered from `firstIndex` (or only
  * takes it out of the text, when `keepFiles` is off: the connection does not want attachments).
  */
-export async function takeOutUuFiles(lines: BodyLines, content: ContentStore, options: { firstIndex: number; room: number; keepFiles: boolean }): Promise<BodyFiles> {
+export async function takeOutUuFiles(
+  lines: BodyLines,
+  content: ContentStore,
+  options: { firstIndex: number; room: number; keepFiles: boolean },
+): Promise<BodyFiles> {
   const found = await findUuBlocks(lines());
   if (found.length === 0) return { files: [], leftInText: false };
   const blocks = options.keepFiles ? found.slice(0, Math.max(0, options.room)) : found;

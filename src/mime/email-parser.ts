@@ -3,7 +3,7 @@
  * of the display work (HTML to text, linkifying, checksums) Postroom would throw away.
  */
 import type { Transform } from 'node:stream';
-import { MailParser, type Headers, type MailParserOptions } from 'mailparser';
+import { type Headers, MailParser, type MailParserOptions } from 'mailparser';
 import type { StreamedTextInfo } from './streamed-text.ts';
 import { UUENCODE_ENCODINGS, UuDecoder } from './uuencode.ts';
 
@@ -143,7 +143,12 @@ if (typeof createNode === 'function') {
     if (created.isAttachment === false && isNamedTextPart(node, position)) created.isAttachment = true;
     else if (created.isAttachment === false && this.streamedText && isBodyText(created.contentType)) {
       created.isAttachment = true;
-      this.streamedText.set(created.headers, { contentType: created.contentType, charset: created.charset, flowed: node.flowed === true, delSp: node.delSp === true });
+      this.streamedText.set(created.headers, {
+        contentType: created.contentType,
+        charset: created.charset,
+        flowed: node.flowed === true,
+        delSp: node.delSp === true,
+      });
     }
     return created;
   };

@@ -2,7 +2,7 @@
  * A pass-through that keeps a copy of the first bytes of a part, so a calendar's METHOD line
  * or a forwarded email's Subject can be read while the part streams into the content store.
  */
-import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
 
 export class HeadCapture extends Transform {
   readonly #limit: number;

@@ -31,11 +31,7 @@ export interface OriginalSource {
  * Without it, `raw` can be read once only, so it is first copied into the content store
  * (one extra write of the email) and parsed from there.
  */
-export async function originalSource(
-  raw: Readable,
-  reopen: (() => Readable) | undefined,
-  content: ContentStore,
-): Promise<OriginalSource> {
+export async function originalSource(raw: Readable, reopen: (() => Readable) | undefined, content: ContentStore): Promise<OriginalSource> {
   if (reopen) {
     return { input: raw, size: undefined, keep: () => content.write(reopen()), discard: async () => {} };
   }

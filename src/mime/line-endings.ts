@@ -31,7 +31,10 @@ export class BareCrLineEnds extends Transform {
     if (this.#mode === 'undecided') {
       this.#head = Buffer.concat([this.#head, chunk]);
       const mode = decide(this.#head);
-      if (mode === 'undecided') return callback();
+      if (mode === 'undecided') {
+        callback();
+        return;
+      }
       this.#mode = mode;
       chunk = this.#head;
       this.#head = Buffer.alloc(0);

@@ -10,10 +10,10 @@ import { pipeline } from 'node:stream/promises';
 import type { AttachmentStream, MailParser, MessageText } from 'mailparser';
 import type { EnvelopeEmail } from '../model/envelope.ts';
 import { createEmailParser, type EmailTraits, type PartInfo } from './email-parser.ts';
-import type { StreamedTextInfo } from './streamed-text.ts';
 import { envelopeEmail } from './envelope-email.ts';
 import { BareCrLineEnds } from './line-endings.ts';
 import { RawShape, type RawShapeReport } from './raw-shape.ts';
+import type { StreamedTextInfo } from './streamed-text.ts';
 
 export interface ParsedEmail {
   email: EnvelopeEmail;

@@ -66,7 +66,10 @@ export class RawShape extends Transform implements RawShapeReport {
     if (this.#lineDecided) return;
     this.#lineLength += 1;
     if (this.#lineNumber === 0 && this.#lineLength <= MBOX_FROM.length) this.#prefix += String.fromCharCode(byte);
-    if (byte === COLON && this.#lineLength > 1) return this.#decide(true);
+    if (byte === COLON && this.#lineLength > 1) {
+      this.#decide(true);
+      return;
+    }
     if (isFieldNameByte(byte) && !this.#afterName && this.#lineLength <= MAX_FIELD_NAME_BYTES) return;
     // RFC 5322 4.5.3 (obsolete syntax) allows whitespace between the field name and the colon.
     if ((byte === SPACE || byte === TAB) && this.#lineLength > 1) {

@@ -64,13 +64,18 @@ export class ReportReader {
       const disposition = first.get('disposition');
       if (disposition !== undefined) {
         const [mode, type] = splitOnce(disposition, ';');
-        this.#disposition = { type: (type ?? mode).trim().toLowerCase(), mode: type === undefined ? null : mode.trim(), recipient: address(first.get('final-recipient')) };
+        this.#disposition = {
+          type: (type ?? mode).trim().toLowerCase(),
+          mode: type === undefined ? null : mode.trim(),
+          recipient: address(first.get('final-recipient')),
+        };
       }
       const original = first.get('original-message-id');
       if (original !== undefined) this.#originalMessageId = original;
     } else {
       const type = first.get('feedback-type');
-      if (type !== undefined) this.#feedback = { type: type.toLowerCase(), sourceIp: first.get('source-ip') ?? null, originalMailFrom: first.get('original-mail-from') ?? null };
+      if (type !== undefined)
+        this.#feedback = { type: type.toLowerCase(), sourceIp: first.get('source-ip') ?? null, originalMailFrom: first.get('original-mail-from') ?? null };
     }
   }
 

@@ -74,7 +74,27 @@ export function decompressRtf(data: Buffer): Buffer {
 export type Deencapsulated = { kind: 'html' | 'text'; text: string } | { kind: 'rtf' };
 
 /** Groups whose content is never text (font and colour tables, styles, pictures, ...). */
-const SKIPPED_DESTINATIONS: ReadonlySet<string> = new Set(['fonttbl', 'colortbl', 'stylesheet', 'info', 'pict', 'object', 'header', 'footer', 'listtable', 'listoverridetable', 'rsidtbl', 'generator', 'xmlnstbl', 'mmathPr', 'themedata', 'latentstyles', 'datastore', 'filetbl', 'revtbl']);
+const SKIPPED_DESTINATIONS: ReadonlySet<string> = new Set([
+  'fonttbl',
+  'colortbl',
+  'stylesheet',
+  'info',
+  'pict',
+  'object',
+  'header',
+  'footer',
+  'listtable',
+  'listoverridetable',
+  'rsidtbl',
+  'generator',
+  'xmlnstbl',
+  'mmathPr',
+  'themedata',
+  'latentstyles',
+  'datastore',
+  'filetbl',
+  'revtbl',
+]);
 /** Groups nested deeper than this are taken as garbage: the RTF is delivered as RTF. */
 const MAX_GROUP_DEPTH = 512;
 /** Characters that end a run of plain text. */

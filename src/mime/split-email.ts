@@ -43,26 +43,26 @@ import { finished } from 'node:stream/promises';
 import type { AttachmentStream } from 'mailparser';
 import type { ContentStore } from '../model/content-store.ts';
 import type { EnvelopeEmail } from '../model/envelope.ts';
+import { APPLE_DOUBLE_TYPE, APPLE_FILE_HEAD_BYTES, APPLE_FILE_TYPE, type AppleHeader, readAppleHeader } from './apple-double.ts';
 import { declaredType, writeAttachment } from './attachment-part.ts';
-import { captureHead } from './head-capture.ts';
-import { APPLE_DOUBLE_TYPE, APPLE_FILE_HEAD_BYTES, APPLE_FILE_TYPE, readAppleHeader, type AppleHeader } from './apple-double.ts';
 import { OOF_MESSAGE_CLASS } from './auto-reply.ts';
-import { REPORT_HEAD_BYTES, ReportReader, reportPartKind } from './report.ts';
 import { chooseBody, writeBody, writeBodyBytes } from './body-part.ts';
-import { BODY_RTF_NAME } from './file-names.ts';
-import { mayHoldUuFiles, storedLines, takeOutUuFiles, type BodyLines } from './body-uu-files.ts';
-import { stringPieces } from './uuencode.ts';
+import { type BodyLines, mayHoldUuFiles, storedLines, takeOutUuFiles } from './body-uu-files.ts';
 import { cidReferences } from './cid-references.ts';
+import { CmsError, type CmsKind, cmsKind, signedContent } from './cms.ts';
 import type { PartInfo } from './email-parser.ts';
-import { isTnef, type TnefMessage } from './tnef.ts';
-import { tnefBody, unpackTnef } from './tnef-parts.ts';
-import { ORIGINAL_ALONGSIDE_PART_INDEX, originalPart, originalSource, type OriginalSource } from './keep-original.ts';
-import { streamedBody, type StreamedText } from './streamed-body.ts';
-import { decodeText, TEXT_IN_MEMORY_BYTES, type StreamedTextInfo } from './streamed-text.ts';
-import { KeepWholeError, MimeParseError, parseEmail, type AttachmentHandler, type ParsedEmail } from './parse-email.ts';
-import { CmsError, cmsKind, signedContent } from './cms.ts';
+import { BODY_RTF_NAME } from './file-names.ts';
+import { captureHead } from './head-capture.ts';
+import { ORIGINAL_ALONGSIDE_PART_INDEX, type OriginalSource, originalPart, originalSource } from './keep-original.ts';
+import { type AttachmentHandler, KeepWholeError, MimeParseError, type ParsedEmail, parseEmail } from './parse-email.ts';
+import { REPORT_HEAD_BYTES, ReportReader, reportPartKind } from './report.ts';
 import { isPkcs7Mime, MAX_OPAQUE_SIGNED_BYTES, MAX_SIGNED_NESTING, OPAQUE_SIGNED_PROTOCOL, smimeTypeSays } from './smime.ts';
 import type { SplitOptions, SplitPart, SplitResult } from './split-part.ts';
+import { type StreamedText, streamedBody } from './streamed-body.ts';
+import { decodeText, type StreamedTextInfo, TEXT_IN_MEMORY_BYTES } from './streamed-text.ts';
+import { isTnef, type TnefMessage } from './tnef.ts';
+import { tnefBody, unpackTnef } from './tnef-parts.ts';
+import { stringPieces } from './uuencode.ts';
 
 export type { SplitOptions, SplitPart, SplitResult } from './split-part.ts';
 
@@ -98,7 +98,17 @@ export async function splitEmail(raw: Readable, options: SplitOptions, content: 
   const original = await originalSource(raw, options.reopen, content);
   const size = options.size ?? original.size;
   const maxParts = options.maxParts ?? DEFAULT_MAX_PARTS_PER_EMAIL;
-  const written: Written = { partCount: 0, attachments: [], texts: [], truncated: false, encrypted: false, opaqueSigned: false, inner: [], depth: 0, appleHeader: undefined };
+  const written: Written = {
+    partCount: 0,
+    attachments: [],
+    texts: [],
+    truncated: false,
+    encrypted: false,
+    opaqueSigned: false,
+    inner: [],
+    depth: 0,
+    appleHeader: undefined,
+  };
   try {
     const streamText = size !== undefined && size > TEXT_IN_MEMORY_BYTES;
     const parsed = await parseEmail(original.input, attachmentHandler(options, content, written, maxParts, streamText), { streamText });
@@ -247,7 +257,7 @@ function attachmentHandler(options: SplitOptions, content: ContentStore, written
     try {
       if (says === undefined || part.size > MAX_OPAQUE_SIGNED_BYTES || written.depth >= MAX_SIGNED_NESTING) return;
       const data = await readStored(content, part.contentRef);
-      let kind;
+      let kind: CmsKind;
       try {
         kind = cmsKind(data);
       } catch (error) {
@@ -270,7 +280,8 @@ function attachmentHandler(options: SplitOptions, content: ContentStore, written
       try {
         written.inner.push(await parseEmail(Readable.from([inner]), handler, { streamText }));
       } catch (error) {
-        if (error instanceof MimeParseError) throw new KeepWholeError(`the signed content inside ${part.filename} is not readable MIME (${error.message}): the email is kept whole`);
+        if (error instanceof MimeParseError)
+          throw new KeepWholeError(`the signed content inside ${part.filename} is not readable MIME (${error.message}): the email is kept whole`);
         throw error;
       } finally {
         written.depth -= 1;
@@ -310,13 +321,22 @@ function requireSomethingFound(parsed: ParsedEmail, streamedTexts: readonly Stre
   throw new MimeParseError('no body or attachment could be found in the email', parsed.email);
 }
 
-async function bodyParts(parsed: ParsedEmail, written: Written, options: SplitOptions, content: ContentStore, maxParts: number): Promise<{ parts: SplitPart[]; cids: ReadonlySet<string> }> {
+async function bodyParts(
+  parsed: ParsedEmail,
+  written: Written,
+  options: SplitOptions,
+  content: ContentStore,
+  maxParts: number,
+): Promise<{ parts: SplitPart[]; cids: ReadonlySet<string> }> {
   const { texts } = written;
   if (texts.length) {
     // A large email: its text parts were streamed, never held.
     const cids = new Set(texts.flatMap((text) => [...text.cids]));
     if (!options.sendMessageBody) {
-      await removeQuietly(content, texts.map((text) => text.written.ref));
+      await removeQuietly(
+        content,
+        texts.map((text) => text.written.ref),
+      );
       return { parts: [], cids };
     }
     const body = await streamedBody(texts, content);
@@ -348,7 +368,14 @@ function isPlainText(body: SplitPart): boolean {
  * The body, and each uuencoded file pasted into it as an attachment numbered after the MIME
  * ones (see body-uu-files.ts), and the body without them in place of the first body file.
  */
-async function withUuFiles(body: SplitPart, lines: BodyLines, written: Written, options: SplitOptions, content: ContentStore, maxParts: number): Promise<SplitPart[]> {
+async function withUuFiles(
+  body: SplitPart,
+  lines: BodyLines,
+  written: Written,
+  options: SplitOptions,
+  content: ContentStore,
+  maxParts: number,
+): Promise<SplitPart[]> {
   const taken = await takeOutUuFiles(lines, content, {
     firstIndex: written.partCount + 1,
     room: roomLeft(options, written, maxParts),

@@ -7,8 +7,9 @@
  * mailparser decodes it: format=flowed undone, the charset decoded to UTF-8 (undecodable bytes as
  * U+FFFD), CRLF as LF.
  */
+
+import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import FlowedDecoder from '@zone-eu/mailsplit/lib/flowed-decoder.js';
 import libmime from 'libmime';
 import { cidReferences } from './cid-references.ts';

@@ -26,18 +26,30 @@ async function entity(message: TnefMessage): Promise<string> {
   const head = topHeaders(message);
   const body = await bodyParts(message);
   const inner: string[] = [];
-  for (const item of message.messages) inner.push(['Content-Type: message/rfc822', 'Content-Disposition: attachment', '', await entity(item.message)].join(CRLF));
+  for (const item of message.messages)
+    inner.push(['Content-Type: message/rfc822', 'Content-Disposition: attachment', '', await entity(item.message)].join(CRLF));
   const parts = [...body, ...message.attachments.map((file) => base64Part(file.data, contentTypeFor(file.filename), file.filename)), ...inner];
   if (parts.length === 1 && message.attachments.length === 0 && message.messages.length === 0) {
     return [...head, 'MIME-Version: 1.0', parts[0]!].join(CRLF);
   }
   const boundary = `=_postroom_tnef_${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 24)}`;
-  return [...head, 'MIME-Version: 1.0', `Content-Type: multipart/mixed; boundary="${boundary}"`, '', ...parts.map((part) => `--${boundary}${CRLF}${part}`), `--${boundary}--`, ''].join(CRLF);
+  return [
+    ...head,
+    'MIME-Version: 1.0',
+    `Content-Type: multipart/mixed; boundary="${boundary}"`,
+    '',
+    ...parts.map((part) => `--${boundary}${CRLF}${part}`),
+    `--${boundary}--`,
+    '',
+  ].join(CRLF);
 }
 
 function topHeaders(message: TnefMessage): string[] {
   if (message.transportHeaders) {
-    const lines = message.transportHeaders.replace(/\r?\n/g, CRLF).replace(/(\r\n)+$/, '').split(CRLF);
+    const lines = message.transportHeaders
+      .replace(/\r?\n/g, CRLF)
+      .replace(/(\r\n)+$/, '')
+      .split(CRLF);
     const kept: string[] = [];
     let skipping = false;
     for (const line of lines) {
@@ -75,13 +87,14 @@ async function bodyParts(message: TnefMessage): Promise<string[]> {
     }
   }
   if (rtf) return [base64Part(rtf, 'application/rtf', 'body.rtf')];
-  const renderings = [
-    ...(text === undefined ? [] : [textPart('text/plain', text)]),
-    ...(html === undefined ? [] : [textPart('text/html', html)]),
-  ];
+  const renderings = [...(text === undefined ? [] : [textPart('text/plain', text)]), ...(html === undefined ? [] : [textPart('text/html', html)])];
   if (renderings.length < 2) return renderings;
   const boundary = `=_postroom_alt_${createHash('sha256').update(renderings.join('\u0000')).digest('hex').slice(0, 24)}`;
-  return [[`Content-Type: multipart/alternative; boundary="${boundary}"`, '', ...renderings.map((part) => `--${boundary}${CRLF}${part}`), `--${boundary}--`].join(CRLF)];
+  return [
+    [`Content-Type: multipart/alternative; boundary="${boundary}"`, '', ...renderings.map((part) => `--${boundary}${CRLF}${part}`), `--${boundary}--`].join(
+      CRLF,
+    ),
+  ];
 }
 
 function textPart(type: string, text: string): string {

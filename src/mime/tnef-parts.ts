@@ -90,6 +90,7 @@ export async function tnefBody(message: TnefMessage): Promise<TnefBody | undefin
       if (!(error instanceof RtfError)) throw error;
     }
   }
-  if (message.html !== undefined || message.text !== undefined) return { ...(message.text === undefined ? {} : { text: message.text }), ...(message.html === undefined ? {} : { html: message.html }) };
+  if (message.html !== undefined || message.text !== undefined)
+    return { ...(message.text === undefined ? {} : { text: message.text }), ...(message.html === undefined ? {} : { html: message.html }) };
   return undefined;
 }

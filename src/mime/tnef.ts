@@ -234,7 +234,7 @@ function finishMessage(fields: MessageFields): TnefMessage {
   if (subject) message.subject = subject;
   const name = stringProp(props, PID_SENDER_NAME, codepage) ?? stringProp(props, PID_SENT_REPRESENTING_NAME, codepage);
   const address = stringProp(props, PID_SENDER_EMAIL, codepage) ?? stringProp(props, PID_SENT_REPRESENTING_EMAIL, codepage);
-  if (address && address.includes('@')) message.from = name && name !== address ? `${name} <${address}>` : address;
+  if (address?.includes('@')) message.from = name && name !== address ? `${name} <${address}>` : address;
   const date = systimeProp(props, PID_CLIENT_SUBMIT_TIME) ?? fields.date;
   if (date) message.date = date;
   const messageId = stringProp(props, PID_INTERNET_MESSAGE_ID, codepage);

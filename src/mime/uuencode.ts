@@ -118,8 +118,14 @@ export class UuDecoder extends Transform {
   #preambleBytes = 0;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (this.#state === 'raw') return callback(null, chunk);
-    if (this.#state === 'done') return callback();
+    if (this.#state === 'raw') {
+      callback(null, chunk);
+      return;
+    }
+    if (this.#state === 'done') {
+      callback();
+      return;
+    }
     if (this.#state === 'preamble') {
       this.#preamble.push(chunk);
       this.#preambleBytes += chunk.length;

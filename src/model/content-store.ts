@@ -25,6 +25,11 @@ export interface WriteOptions {
 export interface ContentStore {
   /** Streams `source` into new content; on disk before the promise resolves unless `durable: false`. */
   write(source: Readable, options?: WriteOptions): Promise<WrittenContent>;
+  /**
+   * Content already whole in memory (a small email as it arrived): the same as `write` of those
+   * bytes, without a stream. Optional: callers fall back to `write`.
+   */
+  writeBytes?(bytes: Buffer, options?: WriteOptions): Promise<WrittenContent>;
   /** Makes content written with `durable: false` durable, all of it at once. */
   makeDurable(refs: readonly string[]): Promise<void>;
   open(ref: string): Readable;

@@ -9,8 +9,8 @@
  */
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { Envelope } from './envelope.ts';
 import type { AccountPause } from './account-pause.ts';
+import type { Envelope } from './envelope.ts';
 import type { RequestCounter } from './request-counter.ts';
 
 export interface OutgoingMessage {
@@ -24,10 +24,16 @@ export interface OutgoingMessage {
   contentFile?: string;
 }
 
+/** What a destination answered, in a few words: "HTTP 202", "JetStream postroom seq 42", a file path. */
+export interface DeliveryReceipt {
+  reply: string;
+}
+
 export interface Destination {
   readonly name: string;
   readonly type: string;
-  deliver(message: OutgoingMessage): Promise<void>;
+  /** Resolves once the destination has the message; with a receipt when it said something worth keeping in the email trail. */
+  deliver(message: OutgoingMessage): Promise<DeliveryReceipt | undefined>;
   /**
    * For a destination that leaves part of its durability to the end of a round (the directory
    * fsyncs itself once rather than per message): called after a round's deliveries and before

@@ -27,8 +27,11 @@ export const ERRORS = Object.freeze({
   CONNECTION_NOT_FOUND: spec('No connection has that name', false, 404),
   DESTINATION_NOT_FOUND: spec('No destination has that name', false, 404),
   DEAD_LETTER_NOT_FOUND: spec('No dead letter has that id', false, 404),
+  EMAIL_NOT_FOUND: spec('No email has that id', false, 404),
   UNAUTHORIZED: spec('A valid bearer token is required', false, 401),
   CONNECTION_EXISTS: spec('A connection with that name already exists', false, 409),
+  CONNECTION_PAUSED: spec('The connection is paused; resume it first (postroom resume <name>, or Resume in the web UI)', false, 409),
+  CONNECTION_DISABLED: spec('The connection is disabled (enabled: false); enable it first', false, 409),
   CONNECTION_READ_ONLY: spec('The connection comes from the config file and can only be changed there', false, 409),
   TOO_MANY_ATTEMPTS: spec('Too many failed logins from this address; wait and try again', true, 429),
   /** Host, Origin or a simple (form-like) mutation that a page on another site could have sent. */
@@ -56,6 +59,8 @@ export const ERRORS = Object.freeze({
 
   // Emails and pipeline messages
   FETCH_FAILED: spec('The email could not be fetched from the server', true, 502),
+  /** The server answered NO/BAD to marking, moving or deleting emails Postroom had delivered: they stay pending and are tried again. */
+  ACK_REFUSED: spec('The server refused to acknowledge emails already delivered', true, 502),
   EMAIL_TOO_LARGE: spec('The email exceeds a configured size limit', false, 413),
   DELIVERY_FAILED: spec('The destination did not accept the pipeline message', true, 502),
   DELIVERY_REJECTED: spec('The destination rejected the pipeline message for good', false, 502),
@@ -63,6 +68,8 @@ export const ERRORS = Object.freeze({
   // Leases and the store
   LEASE_LOST: spec('This worker no longer holds the lease for the connection', true, 409),
   STORE_FAILED: spec('The store could not be read or written', true, 500),
+  /** ENOSPC, a quota, SQLITE_FULL, PostgreSQL's disk_full: retryable, the detail names the path, the hint says nothing was lost. */
+  DISK_FULL: spec('A disk is full', true, 507),
 } as const);
 
 export type ErrorCode = keyof typeof ERRORS;

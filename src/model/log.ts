@@ -59,7 +59,11 @@ export function redactSecrets(value: unknown, depth = 0, ancestors = new Set<obj
   try {
     const walk = (child: unknown): unknown => redactSecrets(child, depth + 1, ancestors);
     if (Array.isArray(value)) return value.map(walk);
-    if (value instanceof Map) return walkEntries([...value.entries()].map(([k, v]) => [String(k), v]), walk);
+    if (value instanceof Map)
+      return walkEntries(
+        [...value.entries()].map(([k, v]) => [String(k), v]),
+        walk,
+      );
     if (value instanceof Set) return [...value].map(walk);
     if (value instanceof Error) return walkEntries(errorEntries(value), walk);
     const toJSON = (value as { toJSON?: unknown }).toJSON;

@@ -4,7 +4,7 @@
  * without an SDK (service/telemetry.ts sets one up when `telemetry.otlp` or
  * OTEL_EXPORTER_OTLP_ENDPOINT is set) every span is a no-op and no header is sent.
  */
-import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { context, propagation, type Tracer, trace } from '@opentelemetry/api';
 
 export const TRACER_NAME = 'postroom';
 

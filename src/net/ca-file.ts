@@ -18,12 +18,16 @@ export function readCaFile(path: string, field = 'tls.ca'): string {
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
-    throw new PostroomError('CONFIG_INVALID', `${field}: cannot read the CA file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { hint: 'Give the path of a PEM file, or the PEM text itself.' });
+    throw new PostroomError('CONFIG_INVALID', `${field}: cannot read the CA file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      hint: 'Give the path of a PEM file, or the PEM text itself.',
+    });
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new PostroomError('CONFIG_INVALID', `${field}: ${path} is not a regular file`, { hint: 'Give the path of a PEM file, or the PEM text itself.' });
-    if (stat.size > MAX_CA_FILE_BYTES) throw new PostroomError('CONFIG_INVALID', `${field}: ${path} is ${stat.size} bytes, more than a CA file has (at most ${MAX_CA_FILE_BYTES})`);
+    if (!stat.isFile())
+      throw new PostroomError('CONFIG_INVALID', `${field}: ${path} is not a regular file`, { hint: 'Give the path of a PEM file, or the PEM text itself.' });
+    if (stat.size > MAX_CA_FILE_BYTES)
+      throw new PostroomError('CONFIG_INVALID', `${field}: ${path} is ${stat.size} bytes, more than a CA file has (at most ${MAX_CA_FILE_BYTES})`);
     const buffer = Buffer.alloc(stat.size);
     let read = 0;
     while (read < buffer.length) {

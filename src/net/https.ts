@@ -88,7 +88,11 @@ export function endpointOf(url: string): { host: string; port: number } {
 export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
   const url = new URL(request.url);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-    return Promise.reject(new PostroomError('CONFIG_INVALID', `${url.origin} is not https://`, { hint: 'Tokens and secrets only travel over HTTPS (plain http is allowed on loopback only).' }));
+    return Promise.reject(
+      new PostroomError('CONFIG_INVALID', `${url.origin} is not https://`, {
+        hint: 'Tokens and secrets only travel over HTTPS (plain http is allowed on loopback only).',
+      }),
+    );
   }
   const transport = url.protocol === 'http:' ? http : https;
   const body = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : request.body;

@@ -38,13 +38,25 @@ export function classifyNetworkError(error: unknown, endpoint: Endpoint, extra: 
   const { code = '', message = '' } = (error ?? {}) as CodedError;
   const where = `${endpoint.host}:${endpoint.port}`;
   if (DNS_CODES.has(code)) {
-    return new PostroomError('DNS_FAILED', `${endpoint.host} (${code})`, { ...extra, cause: error, hint: 'Check the host name for typos and that this machine can resolve it.' });
+    return new PostroomError('DNS_FAILED', `${endpoint.host} (${code})`, {
+      ...extra,
+      cause: error,
+      hint: 'Check the host name for typos and that this machine can resolve it.',
+    });
   }
   if (REFUSED_CODES.has(code)) {
-    return new PostroomError('CONNECTION_REFUSED', `${where} (${code})`, { ...extra, cause: error, hint: 'Check the port and that the server is running and reachable from here.' });
+    return new PostroomError('CONNECTION_REFUSED', `${where} (${code})`, {
+      ...extra,
+      cause: error,
+      hint: 'Check the port and that the server is running and reachable from here.',
+    });
   }
   if (TIMEOUT_CODES.has(code)) {
-    return new PostroomError('CONNECTION_TIMEOUT', `${where} (${code})`, { ...extra, cause: error, hint: 'A firewall may be dropping the connection, or the port is wrong.' });
+    return new PostroomError('CONNECTION_TIMEOUT', `${where} (${code})`, {
+      ...extra,
+      cause: error,
+      hint: 'A firewall may be dropping the connection, or the port is wrong.',
+    });
   }
   if (CERTIFICATE_CODES.has(code) || /certificate/i.test(message)) {
     return new PostroomError('TLS_CERTIFICATE', `${where}: ${message || code}`, {

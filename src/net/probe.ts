@@ -5,10 +5,10 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import tls from 'node:tls';
-import { isPemText, readCaFile } from './ca-file.ts';
-import { errorMessage } from '../model/errors.ts';
-import { classifyNetworkError } from './network-errors.ts';
 import type { CheckStep } from '../model/check-step.ts';
+import { errorMessage } from '../model/errors.ts';
+import { isPemText, readCaFile } from './ca-file.ts';
+import { classifyNetworkError } from './network-errors.ts';
 
 export interface ProbeTarget {
   host: string;
@@ -73,7 +73,9 @@ export async function probeNetwork(target: ProbeTarget): Promise<CheckStep[]> {
       socket.once('secureConnect', () => {
         const cert = socket.getPeerCertificate();
         socket.destroy();
-        resolve(`${socket.getProtocol() ?? 'TLS'}, certificate for ${cert.subject?.CN ?? 'unknown'}${target.tls.rejectUnauthorized ? ' (verified)' : ' (NOT verified: tls.rejectUnauthorized is off)'}`);
+        resolve(
+          `${socket.getProtocol() ?? 'TLS'}, certificate for ${cert.subject?.CN ?? 'unknown'}${target.tls.rejectUnauthorized ? ' (verified)' : ' (NOT verified: tls.rejectUnauthorized is off)'}`,
+        );
       });
       socket.once('timeout', () => {
         socket.destroy();

@@ -10,15 +10,16 @@
  * `mode: 'once'` builds the same service without API or metrics, for `run --once`.
  */
 import type { Logger } from 'pino';
-import { openControlPlane, type ControlPlane } from '../api/control-plane.ts';
+import { type ControlPlane, openControlPlane } from '../api/control-plane.ts';
 import type { Config } from '../config/schema.ts';
 import { createDestination } from '../destinations/registry.ts';
+import { AlignedClock } from '../engine/aligned-clock.ts';
+import type { DrainResult } from '../engine/delivery.ts';
 import type { PollOutcome } from '../engine/poll-connection.ts';
 import { Worker, type WorkerOptions } from '../engine/worker.ts';
-import type { DrainResult } from '../engine/delivery.ts';
-import type { Clock } from '../model/clock.ts';
-import { openStore, type OpenedStore } from '../store/open-store.ts';
-import { tracingWanted, type Telemetry } from './telemetry.ts';
+import { type Clock, systemClock } from '../model/clock.ts';
+import { type OpenedStore, openStore } from '../store/open-store.ts';
+import { type Telemetry, tracingWanted } from './telemetry.ts';
 
 export interface ServiceOptions {
   config: Config;
@@ -49,18 +50,34 @@ export class PostroomService {
     readonly worker: Worker,
     private readonly ownsStore: boolean,
     private readonly telemetry: Telemetry | undefined,
+    private readonly clock: AlignedClock | undefined,
   ) {}
 
   static async open(options: ServiceOptions): Promise<PostroomService> {
     const { config, log } = options;
     const opened =
       options.opened ??
-      (await openStore(config.store, { log, ...(options.baseDir ? { baseDir: options.baseDir } : {}), ...(config.contentDir ? { contentDir: config.contentDir } : {}) }));
+      (await openStore(config.store, {
+        log,
+        ...(options.baseDir ? { baseDir: options.baseDir } : {}),
+        ...(config.contentDir ? { contentDir: config.contentDir } : {}),
+      }));
     let telemetry: Telemetry | undefined;
+    // Workers on several machines share PostgreSQL: their times are set to the database's.
+    const databaseTime = opened.store.databaseTime?.bind(opened.store);
+    const aligned = databaseTime ? new AlignedClock(options.clock ?? systemClock, databaseTime, log) : undefined;
+    const clock = aligned ?? options.clock;
     try {
+      await aligned?.start();
       // Traces only when they have somewhere to go; the SDK is loaded for that alone.
       if (tracingWanted(config)) telemetry = await (await import('./telemetry.ts')).startTracing(config);
-      const plane = await openControlPlane({ config, opened, log, ...(options.clock ? { clock: options.clock } : {}), withoutMetrics: options.mode === 'once' });
+      const plane = await openControlPlane({
+        config,
+        opened,
+        log,
+        withoutMetrics: options.mode === 'once',
+        ...(clock ? { clock } : {}),
+      });
       const hooks = options.worker ?? {};
       const worker = new Worker({
         createDestination,
@@ -71,11 +88,12 @@ export class PostroomService {
         ...hooks,
         ...(hooks.onPoll && plane.workerOptions.onPoll ? { onPoll: both(plane.workerOptions.onPoll, hooks.onPoll) } : {}),
         ...(hooks.onDelivery && plane.workerOptions.onDelivery ? { onDelivery: both(plane.workerOptions.onDelivery, hooks.onDelivery) } : {}),
-        ...(options.clock ? { clock: options.clock } : {}),
+        ...(clock ? { clock } : {}),
         ...(options.holder ? { holder: options.holder } : {}),
       });
-      return new PostroomService(options, opened, plane, worker, options.opened === undefined, telemetry);
+      return new PostroomService(options, opened, plane, worker, options.opened === undefined, telemetry, aligned);
     } catch (error) {
+      aligned?.stop();
       if (options.opened === undefined) await opened.store.close();
       await telemetry?.shutdown();
       throw error;
@@ -96,7 +114,9 @@ export class PostroomService {
   }
 
   /** `run --once`: polls every connection once, delivers everything that can be delivered now. */
-  runOnce(onProgress?: (connection: string, progress: { done: number; total: number }) => void): Promise<{ polls: Map<string, PollOutcome>; delivery: DrainResult }> {
+  runOnce(
+    onProgress?: (connection: string, progress: { done: number; total: number }) => void,
+  ): Promise<{ polls: Map<string, PollOutcome>; delivery: DrainResult }> {
     return this.worker.runOnce(onProgress);
   }
 
@@ -106,6 +126,7 @@ export class PostroomService {
       await this.starting?.catch(() => undefined);
       await this.api?.close();
       await this.worker.stop(options);
+      this.clock?.stop();
       if (this.ownsStore) await this.opened.store.close();
       await this.telemetry?.shutdown();
     })();

@@ -39,7 +39,10 @@ export async function startTracing(config: Config, options: { exporter?: SpanExp
     exporter = new OTLPTraceExporter(otlp ? { url: `${otlp.endpoint.replace(/\/+$/, '')}/v1/traces`, headers: otlp.headers } : {});
   }
   const processor = options.simple ? new sdk.SimpleSpanProcessor(exporter) : new sdk.BatchSpanProcessor(exporter);
-  const provider = new sdk.BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': config.telemetry.serviceName }), spanProcessors: [processor] });
+  const provider = new sdk.BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': config.telemetry.serviceName }),
+    spanProcessors: [processor],
+  });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   api.context.setGlobalContextManager(contextManager);
   api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());

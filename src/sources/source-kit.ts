@@ -7,7 +7,10 @@ import type { CheckStep } from '../model/check-step.ts';
 import { errorMessage } from '../model/errors.ts';
 
 /** The connection as its own protocol's config; a connection of another protocol is a bug in the caller. */
-export function narrowConnection<P extends ConnectionConfig['hostType']>(connection: ConnectionConfig, protocol: P): Extract<ConnectionConfig, { hostType: P }> {
+export function narrowConnection<P extends ConnectionConfig['hostType']>(
+  connection: ConnectionConfig,
+  protocol: P,
+): Extract<ConnectionConfig, { hostType: P }> {
   if (connection.hostType !== protocol) throw new Error(`connection "${connection.name}" is a ${connection.hostType} connection, not ${protocol}`);
   return connection as Extract<ConnectionConfig, { hostType: P }>;
 }

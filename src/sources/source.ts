@@ -14,12 +14,13 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/schema.ts';
+import type { AttachmentFact, EmailFacts } from '../filter/email-facts.ts';
 import type { CheckStep } from '../model/check-step.ts';
 import type { RequestCounter } from '../model/request-counter.ts';
 import type { Protocol, SourceCursor, SourceKey } from '../model/source-key.ts';
 
 export type { CheckStep } from '../model/check-step.ts';
-export { sourceKeyString, type Protocol, type SourceCursor, type SourceKey } from '../model/source-key.ts';
+export { type Protocol, type SourceCursor, type SourceKey, sourceKeyString } from '../model/source-key.ts';
 
 /** What a listing knows about an email before its content is fetched. */
 export interface ListedEmail {
@@ -34,8 +35,20 @@ export interface ListedEmail {
   fingerprint?: string;
   /** Cursor to persist once this email and every one before it is committed. */
   cursorAfter?: SourceCursor | undefined;
+  /**
+   * What the listing read before the body, when the connection has a filter: the raw header
+   * section (IMAP BODY.PEEK[HEADER], POP3 TOP n 0) and the attachments BODYSTRUCTURE names, or
+   * the facts themselves when the server hands fields rather than headers (Graph `$select`).
+   */
+  head?: { headers: Buffer; attachments?: AttachmentFact[] } | { facts: EmailFacts };
 }
 
+/**
+ * What to do on the server with an email the filter did not take (`filtered`): nothing, mark
+ * it read, move it, delete it. Acknowledging without one does what the connection says for
+ * emails it took.
+ */
+export type Treatment = { kind: 'markRead' } | { kind: 'moveTo'; folder: string } | { kind: 'delete' };
 
 export interface Listing {
   emails: ListedEmail[];
@@ -61,12 +74,23 @@ export interface FetchedEmail {
   email: ListedEmail;
   /** The raw RFC 822 bytes. Must be consumed (or destroyed) before the next email is taken. */
   content: Readable;
+  /**
+   * The same bytes, when the source already holds the whole email in memory (small IMAP emails
+   * arrive in one batched FETCH): the engine then keeps and parses them from here, without
+   * reading them back from the content store. `content` is not read then.
+   */
+  bytes?: Buffer;
 }
 
 /** A failure to fetch one email, reported in-line so one bad email never blocks the rest. */
 export interface FetchFailure {
   email: ListedEmail;
   error: Error;
+  /**
+   * The server no longer has the email (another client expunged it after the listing): nothing to
+   * deliver and nothing to try again, so the engine goes on past it without reporting a failure.
+   */
+  gone?: boolean;
 }
 
 export type FetchResult = FetchedEmail | FetchFailure;
@@ -78,7 +102,13 @@ export function isFetchFailure(result: FetchResult): result is FetchFailure {
 export interface SourceSession {
   list(cursor: SourceCursor | undefined): Promise<Listing>;
   fetch(emails: ListedEmail[]): AsyncIterable<FetchResult>;
-  acknowledge(keys: SourceKey[]): Promise<void>;
+  /** Marks read / moves / deletes, as the connection says, or as `treatment` says for emails not taken. */
+  acknowledge(keys: SourceKey[], treatment?: Treatment): Promise<void>;
+  /**
+   * Lists on past the emails just listed (Graph: the next page), for when every one of them was
+   * left alone before and stays where it is; undefined when there is nothing further.
+   */
+  listFurther?(): Promise<Listing | undefined>;
   /** Ends the session. Resolving means every acknowledgement made is durable on the server. */
   close(): Promise<void>;
   /**
@@ -96,7 +126,6 @@ export interface SourceContext {
   /** Where a source with a request budget (Graph) counts its requests; without it, per process only. */
   requests?: RequestCounter;
 }
-
 
 /** Why a watcher asks for a poll: mail was announced, or it (re)connected and mail may have come meanwhile. */
 export type WakeReason = 'new-mail' | 'connected';

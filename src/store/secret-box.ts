@@ -15,7 +15,8 @@ const KEY_BYTES = 32;
 /** 96-bit nonces, GCM's native size; random per value, so the same password seals differently each time. */
 const IV_BYTES = 12;
 
-export const SECRET_KEY_HINT = 'Set POSTROOM_SECRET_KEY to 32 random bytes, e.g. `export POSTROOM_SECRET_KEY=$(openssl rand -hex 32)`, and keep it with your other secrets: without it the stored secrets cannot be read.';
+export const SECRET_KEY_HINT =
+  'Set POSTROOM_SECRET_KEY to 32 random bytes, e.g. `export POSTROOM_SECRET_KEY=$(openssl rand -hex 32)`, and keep it with your other secrets: without it the stored secrets cannot be read.';
 
 interface Key {
   id: string;

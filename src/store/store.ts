@@ -13,7 +13,8 @@ import type { Envelope } from '../model/envelope.ts';
 import type { RequestCounter } from '../model/request-counter.ts';
 import type { SourceCursor, SourceKey } from '../model/source-key.ts';
 
-export const LEDGER_STATES = Object.freeze(['emitted', 'acknowledged'] as const);
+/** `filtered`: seen and not taken by the connection's filter; never emitted. */
+export const LEDGER_STATES = Object.freeze(['emitted', 'acknowledged', 'filtered'] as const);
 export type LedgerState = (typeof LEDGER_STATES)[number];
 
 export const OUTBOX_STATES = Object.freeze(['pending', 'delivered', 'dead'] as const);
@@ -38,15 +39,32 @@ export interface LedgerEntry {
   state: LedgerState;
   emittedAt: number;
   acknowledgedAt: number | null;
+  /** State `filtered`: the condition that left it out, and why. */
+  filtered?: { condition: string; reason: string };
 }
 
 export interface NewOutboxMessage {
   envelope: Envelope;
   destination: string;
   contentRef: string;
+  /** W3C traceparent of the email's span, when traced: its deliveries continue that trace. */
+  traceParent?: string;
+}
+
+/** What the trail keeps of an email beside its ledger row, for as long as the ledger row. */
+export interface EmailSummary {
+  /** The sender as the email gives it (From). */
+  from: string | null;
+  subject: string | null;
+  /** The email's Date header (epoch ms), when it has a valid one. */
+  sentAt: number | null;
+  /** Bytes, as the server gave it or as read. */
+  size: number | null;
 }
 
 export interface EmailCommit {
+  /** Sender, subject, date and size, for the email trail. */
+  summary?: EmailSummary;
   connection: string;
   sourceKey: string;
   key: SourceKey;
@@ -55,6 +73,8 @@ export interface EmailCommit {
   rawSha256: string;
   rawRef: string;
   messages: NewOutboxMessage[];
+  /** Not taken by the filter: recorded as `filtered` with no outbox rows. */
+  filtered?: { condition: string; reason: string };
   /** Cursor to persist with this email, when the source gave one. */
   cursor?: SourceCursor;
   now: number;
@@ -73,6 +93,8 @@ export interface OutboxMessage {
   lastError: string | null;
   createdAt: number;
   deliveredAt: number | null;
+  /** W3C traceparent of the email's span (null when the commit was not traced). */
+  traceParent: string | null;
 }
 
 /** Which messages one delivery lane claims: one destination's, or those of no listed destination. */
@@ -90,7 +112,6 @@ export interface DeliveryFailure {
   countAttempt?: boolean;
 }
 
-
 export interface PollRecord {
   connection: string;
   holder: string;
@@ -102,6 +123,11 @@ export interface PollRecord {
   error: string | null;
   /** The catalogue code of the failure (e.g. AUTH_REVOKED: the credentials need renewing). */
   errorCode?: string | null;
+  /**
+   * A throttled wait: recorded as ok, but the mailbox was not read (not a successful poll for
+   * alerts). Stored as error code THROTTLED (older rows: an error starting "throttled: ").
+   */
+  throttled?: boolean;
 }
 
 export interface ConnectionState {
@@ -114,6 +140,28 @@ export interface ConnectionState {
   /** New emails the source said it held at the last listing (null: never said), and when. */
   backlog: number | null;
   backlogAt: number | null;
+  /** What the running service decided `enabled` is (null: no service has said yet). */
+  enabled: boolean | null;
+  /** A poll is running now: since when, on which worker (null: none). */
+  pollingSince: number | null;
+  pollingHolder: string | null;
+  /** The last poll that read the mailbox (not a throttled wait). */
+  lastOkPollAt: number | null;
+  /** Paused by an operator: who (e.g. "api", "cli:alice") and when; null when not paused. */
+  pausedBy: string | null;
+  pausedAt: number | null;
+}
+
+/** Undelivered pipeline messages of one connection to one destination: the delivery state. */
+export interface DeliveryHealth {
+  connection: string;
+  destination: string;
+  /** Pending messages that failed at least once and wait for a quick retry. */
+  retrying: number;
+  dead: number;
+  /** The error of the most recent failed attempt among them. */
+  lastError: string | null;
+  lastErrorAt: number | null;
 }
 
 /** A connection created through the REST API (config-file connections are never stored). */
@@ -140,6 +188,67 @@ export interface OutboxCounts {
   connection: string;
   pending: number;
   dead: number;
+  /** When the oldest undelivered (pending or dead) message was written to the outbox. */
+  oldestAt: number | null;
+}
+
+/** Where an email is: every pipeline message delivered, some waiting for a retry or pending, a dead letter among them, or left out by the filter. */
+export const TRAIL_STATES = Object.freeze(['delivered', 'pending', 'retrying', 'dead', 'filtered'] as const);
+export type TrailState = (typeof TRAIL_STATES)[number];
+
+export interface TrailQuery {
+  /** Words that must each appear in the sender, the subject or the Message-ID (case-insensitive). */
+  text?: string;
+  /** Exact, with or without the angle brackets. */
+  messageId?: string;
+  /** Part of the sender, e.g. "supplier.example". */
+  from?: string;
+  /** Words that must each appear in the subject. */
+  subject?: string;
+  /** Picked up at or after / before (epoch ms). */
+  since?: number;
+  until?: number;
+  connection?: string;
+  state?: TrailState;
+  /** At most this many (default 50). */
+  limit?: number;
+}
+
+export interface TrailEmail {
+  connection: string;
+  sourceKey: string;
+  key: SourceKey;
+  messageId: string | null;
+  from: string | null;
+  subject: string | null;
+  sentAt: number | null;
+  size: number | null;
+  /** When Postroom committed it (picked it up). */
+  pickedUpAt: number;
+  acknowledgedAt: number | null;
+  /** What the server was asked to do with it, once acknowledged. */
+  acknowledgement: string | null;
+  state: TrailState;
+  /** Left out by the filter: the condition, and why. */
+  filtered?: { condition: string; reason: string };
+  /** Pipeline messages still in the outbox (delivered ones are forgotten after outbox.keepDelivered). */
+  messages: number;
+}
+
+/** One delivery attempt of one pipeline message, or a replay asked for by hand. */
+export interface DeliveryAttempt {
+  outboxId: string;
+  destination: string;
+  at: number;
+  outcome: 'delivered' | 'failed' | 'dead' | 'replayed';
+  /** The error, what the destination answered, or who asked for the replay. */
+  detail: string | null;
+}
+
+export interface EmailTrail {
+  email: TrailEmail;
+  messages: OutboxMessage[];
+  attempts: DeliveryAttempt[];
 }
 
 /** Backend differences as data: code branches on these flags, never on the backend's name. */
@@ -156,6 +265,12 @@ export interface Store extends RequestCounter {
   migrate(): Promise<void>;
   /** Cheap round trip for health checks. */
   ping(): Promise<void>;
+  /**
+   * The database server's clock (epoch ms), where workers on several machines share the store
+   * (PostgreSQL); absent where they share one machine's clock (SQLite). Workers align their
+   * lease, claim and schedule times to it (engine/aligned-clock.ts).
+   */
+  databaseTime?(): Promise<number>;
   close(): Promise<void>;
 
   // Leases (one worker at a time per connection; fenced by a token)
@@ -182,20 +297,36 @@ export interface Store extends RequestCounter {
    */
   commitEmails(lease: Lease, commits: readonly EmailCommit[]): Promise<Array<'committed' | 'already-emitted'>>;
   /** Records an email already emitted under another key (UIDVALIDITY re-map) so it is acknowledged, not re-sent. */
-  recordAlias(lease: Lease, alias: { connection: string; sourceKey: string; key: SourceKey; of: LedgerEntry; cursor?: SourceCursor; now: number }): Promise<void>;
+  recordAlias(
+    lease: Lease,
+    alias: { connection: string; sourceKey: string; key: SourceKey; of: LedgerEntry; cursor?: SourceCursor; now: number },
+  ): Promise<void>;
   /** Emails committed but not yet acknowledged on the server. */
   pendingAcknowledgements(connection: string): Promise<LedgerEntry[]>;
-  markAcknowledged(lease: Lease, connection: string, sourceKeys: string[], now: number): Promise<void>;
-  /** POP3: forget ledger rows the server no longer lists (acknowledged ones only). */
+  /** `how`: what the server was asked to do with them, for the trail (e.g. "marked read", "moved to Processed"). */
+  markAcknowledged(lease: Lease, connection: string, sourceKeys: string[], now: number, how?: string): Promise<void>;
+  /** POP3: forget ledger rows the server no longer lists (acknowledged and filtered ones only). */
   pruneLedger(connection: string, keep: Set<string>, protocol: string): Promise<number>;
+  /**
+   * `rescan`: forgets the emails a filter left out, and the source cursor that passed them, so
+   * the next poll judges again those still on the server; returns how many were forgotten.
+   */
+  forgetFiltered(connection: string): Promise<number>;
+  /** Emails a filter left out, per connection and condition. */
+  filteredCounts(): Promise<Array<{ connection: string; condition: string; emails: number }>>;
   getCursor(connection: string): Promise<SourceCursor | undefined>;
 
   // Delivery
   /** Claims due messages; `lane` narrows the claim to one destination, or to every destination but some. */
   claimDue(now: number, limit: number, holder: string, claimMs: number, lane?: DeliveryLane): Promise<OutboxMessage[]>;
-  /** Marks messages delivered, in one transaction. */
-  markDelivered(ids: readonly string[], now: number): Promise<void>;
+  /** Marks messages delivered, in one transaction, each with its attempt in the trail (`replies`: what the destination answered, by id). */
+  markDelivered(ids: readonly string[], now: number, replies?: ReadonlyMap<string, string>): Promise<void>;
+  /** Records the failed attempt in the trail too. */
   markFailed(failure: DeliveryFailure): Promise<void>;
+  /** Records in the trail that these pipeline messages were replayed by hand, and by whom ("the API", "the CLI"). */
+  recordReplay(ids: readonly string[], now: number, by: string): Promise<void>;
+  /** Claims these messages (pending or dead, not claimed by anyone else) whatever their next attempt. */
+  claimIds(ids: readonly string[], now: number, holder: string, claimMs: number): Promise<OutboxMessage[]>;
   getOutboxMessage(id: string): Promise<OutboxMessage | undefined>;
   listDeadLetters(options?: { connection?: string; limit?: number }): Promise<OutboxMessage[]>;
   /** Makes dead letters due now; returns how many. */
@@ -206,8 +337,14 @@ export interface Store extends RequestCounter {
   releasableContent(limit: number): Promise<string[]>;
   /** Of `refs`, those a ledger or outbox row (any state, dead letters included) still refers to. */
   referencedContent(refs: readonly string[]): Promise<Set<string>>;
-  /** Deletes up to `limit` rows of messages delivered before `before`; returns how many. */
+  /** Deletes up to `limit` rows of messages delivered before `before` (and their attempts); returns how many. */
   forgetDelivered(before: number, limit: number): Promise<number>;
+
+  // The email trail (where did my email go?)
+  /** Emails seen, newest first, that match every condition given. */
+  searchEmails(query: TrailQuery): Promise<TrailEmail[]>;
+  /** One email's whole trail: its ledger row, its pipeline messages still kept, every delivery attempt. */
+  emailTrail(connection: string, sourceKey: string): Promise<EmailTrail | undefined>;
 
   // Throttling (shared by every worker)
   getThrottle(account: string): Promise<ThrottleState | undefined>;
@@ -226,10 +363,20 @@ export interface Store extends RequestCounter {
   getConnectionState(connection: string): Promise<ConnectionState | undefined>;
   listConnectionStates(): Promise<ConnectionState[]>;
   setNextDue(connection: string, nextDueAt: number): Promise<void>;
-  /** Poll history since `since`, summed per bucket of `bucketMs` (the status board's plot). */
-  pollActivity(since: number, bucketMs: number): Promise<ActivityBucket[]>;
+  /** Poll history since `since`, summed per bucket of `bucketMs` (the status board's plot), for every connection or one. */
+  pollActivity(since: number, bucketMs: number, connection?: string): Promise<ActivityBucket[]>;
+  /** One connection's latest polls (at most `limit`, of the day kept), newest first; throttled waits marked `throttled`. */
+  recentPolls(connection: string, limit: number): Promise<PollRecord[]>;
   /** Pending and dead outbox rows per connection, in one query (the status board, /metrics). */
   outboxCounts(): Promise<OutboxCounts[]>;
+  /** Per connection and destination with failed messages: how many retry, how many are dead, the last error. */
+  deliveryHealth(): Promise<DeliveryHealth[]>;
+  /** A poll started on `holder` (since: when) or ended (since null: cleared only if `holder` set it). */
+  markPolling(connection: string, holder: string, since: number | null): Promise<void>;
+  /** The running service's reading of each connection's `enabled`. */
+  recordEnabled(connections: ReadonlyArray<{ name: string; enabled: boolean }>): Promise<void>;
+  /** Pauses (by whom) or resumes (null) a connection for every worker. */
+  setPaused(connection: string, pause: { by: string; at: number } | null): Promise<void>;
 
   // Connections managed through the API
   listManagedConnections(): Promise<ManagedConnection[]>;

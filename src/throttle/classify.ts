@@ -12,10 +12,10 @@
  * Anything else is not throttling, and the reason says what it looks like instead.
  */
 import type { ThrottleSignal } from '../model/throttle-signal.ts';
+import { headerValue, parseRetryAfter, parseSuggestedBackoff } from '../net/server-wait.ts';
 import { backoffDelay } from './backoff.ts';
 import { matchThrottlePattern } from './patterns.ts';
-import { NOT_THROTTLING_CODES, SLOW_DOWN_CODE, THROTTLING_CODES, responseCodes } from './response-codes.ts';
-import { headerValue, parseRetryAfter, parseSuggestedBackoff } from '../net/server-wait.ts';
+import { NOT_THROTTLING_CODES, responseCodes, SLOW_DOWN_CODE, THROTTLING_CODES } from './response-codes.ts';
 
 export type { ThrottleSignal } from '../model/throttle-signal.ts';
 
@@ -66,6 +66,16 @@ const CAUTIOUS_LOGIN_RETRIES = 3;
 
 /** Cautious login waits start here (equal jitter: 15–30 s, then 30–60 s, 60–120 s): longer than a 2 s blip, far shorter than a 10 min penalty. */
 const CAUTIOUS_LOGIN_BASE_MS = 30_000;
+
+/**
+ * A BYE over commands the server could not parse: Dovecot's "* BYE Too many invalid IMAP commands."
+ * (once a session has sent CLIENT_MAX_BAD_COMMANDS malformed commands, dovecot src/imap/imap-client.c). It says the
+ * client is broken, not that the account is throttled: pausing would hide the bug.
+ */
+export const CLIENT_BUG_BYE = /too many (?:invalid|bad|unknown) (?:IMAP )?commands/i;
+
+/** Dovecot's "* BYE Selected mailbox was deleted, have to disconnect." (also after a RENAME by another client), and the like. */
+export const FOLDER_GONE_BYE = /(?:selected )?mailbox was (?:deleted|renamed)|selected mailbox .*(?:deleted|renamed)/i;
 
 /** HTTP statuses that are throttling whatever the body says (Graph: 429 Too Many Requests, 503 Service Unavailable). */
 const THROTTLING_HTTP_STATUSES: ReadonlySet<number> = new Set([429, 503]);
@@ -144,6 +154,15 @@ function classifyReply(signal: Reply, policy: ThrottlePolicy, state: ClassifySta
   if (smtp?.status === SMTP_CLOSING) {
     return throttled(latencyWait(policy, state), 'smtp-421', `${who} closed the session (421): ${quote(signal.text)}`);
   }
+  if (FOLDER_GONE_BYE.test(signal.text)) {
+    return { throttled: false, reason: `not throttling (the selected folder was deleted or renamed by another client): ${quote(signal.text)}` };
+  }
+  if (CLIENT_BUG_BYE.test(signal.text)) {
+    return {
+      throttled: false,
+      reason: `not throttling (the server ended the session over commands it could not parse: a client bug to report): ${quote(signal.text)}`,
+    };
+  }
   if (signal.protocol === 'imap' && isUntaggedBye(signal.text) && signal.command?.toUpperCase() !== 'LOGOUT') {
     return throttled(latencyWait(policy, state), 'imap-bye', `${who} ended the session: ${quote(signal.text)}`);
   }
@@ -155,7 +174,11 @@ function classifyOk(signal: Reply, codes: string[], policy: ThrottlePolicy, stat
   if (!codes.includes(SLOW_DOWN_CODE)) return { throttled: false, reason: `the command succeeded: ${quote(signal.text)}` };
   const wait = latencyWait(policy, state);
   return {
-    ...throttled({ ...wait, waitMs: Math.min(wait.waitMs, SLOW_DOWN_MAX_MS) }, 'ok-throttled', `${signal.protocol.toUpperCase()} server asks to slow down: ${quote(signal.text)}`),
+    ...throttled(
+      { ...wait, waitMs: Math.min(wait.waitMs, SLOW_DOWN_MAX_MS) },
+      'ok-throttled',
+      `${signal.protocol.toUpperCase()} server asks to slow down: ${quote(signal.text)}`,
+    ),
     slowDownOnly: true,
   };
 }
@@ -167,8 +190,7 @@ function classifyHttp(signal: Http, policy: ThrottlePolicy, state: ClassifyState
   const retryAfter = parseRetryAfter(headerValue(signal.headers, 'retry-after'), state.now);
   const rule = httpRule(signal.status, retryAfter, body ? matchThrottlePattern(body, policy.patterns) : undefined);
   if (!rule) return { throttled: false, reason: `not throttling: ${what}` };
-  const wait: Wait =
-    retryAfter !== undefined ? { waitMs: retryAfter, waitSource: 'retry-after' } : (serverTextWait(body) ?? latencyWait(policy, state));
+  const wait: Wait = retryAfter !== undefined ? { waitMs: retryAfter, waitSource: 'retry-after' } : (serverTextWait(body) ?? latencyWait(policy, state));
   return throttled(wait, rule, `the server is throttling: ${what}`);
 }
 
@@ -257,7 +279,10 @@ function isUntaggedBye(text: string): boolean {
   return /^(?:\*\s+)?BYE\b/i.test(text.trim());
 }
 
-function smtpCodes(signal: { text: string; responseCode?: string | undefined; status?: number | undefined }): { status: number | undefined; enhanced: string | undefined } {
+function smtpCodes(signal: { text: string; responseCode?: string | undefined; status?: number | undefined }): {
+  status: number | undefined;
+  enhanced: string | undefined;
+} {
   const line = SMTP_LINE.exec(signal.text.trim());
   const given = signal.responseCode?.trim();
   const status = signal.status ?? (line?.[1] ? Number(line[1]) : undefined);

@@ -59,9 +59,7 @@ const MAX_MATCH_CHARS = 8_192;
 export function compileThrottlePatterns(settings: ThrottlePatternSettings = {}): RegExp[] {
   let patterns: RegExp[] = [...DEFAULT_THROTTLE_PATTERNS];
   patterns = applySetting(patterns, settings.global, settings.globalMode, 'throttle.pattern');
-  const connectionLabel = settings.connectionName
-    ? `throttlePattern of connection "${settings.connectionName}"`
-    : 'the connection throttlePattern';
+  const connectionLabel = settings.connectionName ? `throttlePattern of connection "${settings.connectionName}"` : 'the connection throttlePattern';
   return applySetting(patterns, settings.connection, settings.connectionMode, connectionLabel);
 }
 

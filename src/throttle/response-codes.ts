@@ -41,7 +41,11 @@ const CODE_IN_TEXT = /\[([A-Za-z][A-Za-z0-9-]*(?:\/[A-Za-z0-9-]+)*)(?=[\s\]])/g;
 /** The given code (brackets and arguments stripped) and every code in the text, upper-cased. */
 export function responseCodes(text: string, given?: string): string[] {
   const codes: string[] = [];
-  const normalised = given?.trim().replace(/^\[/, '').split(/[\s\]]/)[0]?.toUpperCase();
+  const normalised = given
+    ?.trim()
+    .replace(/^\[/, '')
+    .split(/[\s\]]/)[0]
+    ?.toUpperCase();
   if (normalised) codes.push(normalised);
   for (const match of text.matchAll(CODE_IN_TEXT)) {
     const code = match[1]?.toUpperCase();

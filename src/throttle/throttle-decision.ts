@@ -9,7 +9,9 @@ import { backoffDelay } from './backoff.ts';
 import { classify, type ThrottleSignal, type WaitSource } from './classify.ts';
 import { compileThrottlePatterns } from './patterns.ts';
 
-export type ThrottleDecision = { throttled: true; waitMs: number; waitSource: WaitSource; reason: string; matched: string } | { throttled: false; reason: string };
+export type ThrottleDecision =
+  | { throttled: true; waitMs: number; waitSource: WaitSource; reason: string; matched: string }
+  | { throttled: false; reason: string };
 
 export interface DecisionContext {
   /** Throttles in a row so far for this account. */

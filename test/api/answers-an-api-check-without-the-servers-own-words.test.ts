@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MUTATE, startApi, type ApiHarness } from './api-kit.ts';
-import { startCatcher, type Catcher } from './catcher.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
+import { type ApiHarness, MUTATE, startApi } from './api-kit.ts';
+import { type Catcher, startCatcher } from './catcher.ts';
 
 const BANNER_WORD = 'OpenSSH_9.9-banner-c41d';
 const GREETING_WORD = 'greeting-word-5b2e';
@@ -19,7 +19,12 @@ describe('an API check against a server that is not what it seems', () => {
   let ssh: Catcher;
   let pop3: Catcher;
   const check = (port: number) =>
-    api.app.inject({ method: 'POST', url: '/api/connections/probe/check', headers: MUTATE, payload: { hostType: 'pop3', host: '127.0.0.1', port, useSsl: false, username: 'u', password: 'pw' } });
+    api.app.inject({
+      method: 'POST',
+      url: '/api/connections/probe/check',
+      headers: MUTATE,
+      payload: { hostType: 'pop3', host: '127.0.0.1', port, useSsl: false, username: 'u', password: 'pw' },
+    });
 
   before(async () => {
     ws = await workspace();
@@ -33,7 +38,7 @@ describe('an API check against a server that is not what it seems', () => {
     await ws?.dispose();
   });
 
-  it('does not echo a non-mail service\'s banner', async () => {
+  it("does not echo a non-mail service's banner", async () => {
     const response = await check(ssh.port);
     assert.equal(response.statusCode, 200, response.body);
     assert.doesNotMatch(response.body, new RegExp(`${BANNER_WORD}|${REPLY_WORD}`));
@@ -46,7 +51,15 @@ describe('an API check against a server that is not what it seems', () => {
     assert.equal(response.statusCode, 200, response.body);
     assert.doesNotMatch(response.body, new RegExp(`${GREETING_WORD}|${REPLY_WORD}`));
     const steps = response.json().steps as Array<{ step: string; ok: boolean; detail: string }>;
-    assert.deepEqual(steps.map((s) => [s.step, s.ok]), [['dns', true], ['tcp', true], ['greeting', true], ['login', false]]);
+    assert.deepEqual(
+      steps.map((s) => [s.step, s.ok]),
+      [
+        ['dns', true],
+        ['tcp', true],
+        ['greeting', true],
+        ['login', false],
+      ],
+    );
     assert.match(steps[3]!.detail, /^login failed: The server refused the login/);
   });
 });

@@ -3,17 +3,17 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config, ConfigInput, ConnectionInput } from '../../src/config/schema.ts';
 import { ConnectionRegistry } from '../../src/api/connection-registry.ts';
 import { PostroomMetrics } from '../../src/api/metrics.ts';
 import { createApiServer } from '../../src/api/server.ts';
-import { systemClock, type Clock } from '../../src/model/clock.ts';
+import type { Config, ConfigInput, ConnectionInput } from '../../src/config/schema.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 import { QUICK_ATTEMPTS } from '../../src/engine/delivery.ts';
 import { Worker } from '../../src/engine/worker.ts';
+import { type Clock, systemClock } from '../../src/model/clock.ts';
 import type { OpenedStore } from '../../src/store/open-store.ts';
 import type { Dovecot, DovecotUser } from '../support/dovecot.ts';
 import { imapConnection, openWorkspaceStore, quietLog, testConfig, type Workspace } from '../support/postroom.ts';
-import { createDestination } from '../../src/destinations/registry.ts';
 
 export const TOKEN = 'test-token-4f1c9a';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -31,14 +31,26 @@ export interface ApiHarness {
 }
 
 /** An API server (not listening; use inject, or app.listen) over the workspace's store. */
-export async function startApi(ws: Workspace, options: { connections?: ConnectionInput[]; extra?: Partial<ConfigInput>; worker?: boolean; clock?: Clock; log?: Logger } = {}): Promise<ApiHarness> {
+export async function startApi(
+  ws: Workspace,
+  options: { connections?: ConnectionInput[]; extra?: Partial<ConfigInput>; worker?: boolean; clock?: Clock; log?: Logger } = {},
+): Promise<ApiHarness> {
   const config = testConfig(ws, options.connections ?? [], { api: { token: TOKEN, allowPrivateHosts: true }, ...options.extra });
   const opened = await openWorkspaceStore(config);
   const clock = options.clock ?? systemClock;
   const connections = await ConnectionRegistry.open({ store: opened.store, config, log: quietLog, clock });
   const metrics = new PostroomMetrics({ processMetrics: false });
   const worker = options.worker
-    ? new Worker({ createDestination, config, opened, log: quietLog, clock, connections: () => connections.all(), onPoll: metrics.onPoll, onDelivery: metrics.onDelivery })
+    ? new Worker({
+        createDestination,
+        config,
+        opened,
+        log: quietLog,
+        clock,
+        connections: () => connections.all(),
+        onPoll: metrics.onPoll,
+        onDelivery: metrics.onDelivery,
+      })
     : undefined;
   let app: FastifyInstance;
   try {
@@ -81,7 +93,13 @@ export function jumpingClock(): Clock & { jump(ms: number): void } {
  * file) until they move to the dead letters. Then the path is made writable again, so a replay
  * by a new worker can deliver them. Returns the number of dead letters.
  */
-export async function makeDeadLetters(ws: Workspace, dovecot: Dovecot, user: DovecotUser, raw: string, connection: Partial<ConnectionInput> = {}): Promise<number> {
+export async function makeDeadLetters(
+  ws: Workspace,
+  dovecot: Dovecot,
+  user: DovecotUser,
+  raw: string,
+  connection: Partial<ConnectionInput> = {},
+): Promise<number> {
   const blocker = join(ws.dir, 'blocked');
   await writeFile(blocker, 'a file where a directory should be');
   const clock = jumpingClock();
@@ -112,7 +130,7 @@ export function sampleEmail(subject: string): string {
     'From: Orders <orders@example.com>',
     'To: intake@example.com',
     `Subject: ${subject}`,
-    'Message-ID: <' + subject.replace(/\W+/g, '-') + '@example.com>',
+    `Message-ID: <${subject.replace(/\W+/g, '-')}@example.com>`,
     'Date: Mon, 02 Mar 2026 10:00:00 +0000',
     'MIME-Version: 1.0',
     'Content-Type: multipart/mixed; boundary="b1"',
@@ -148,7 +166,10 @@ export async function rawRequest(port: number, head: string, body = ''): Promise
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
       resolve({ status, text: text.slice(text.indexOf('\r\n\r\n') + 4) });
     });
-    const lines = head.split('\n').map((line) => line.trim()).filter(Boolean);
+    const lines = head
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean);
     socket.end(`${lines.join('\r\n')}\r\nConnection: close\r\n${body ? `Content-Length: ${Buffer.byteLength(body)}\r\n` : ''}\r\n${body}`);
   });
 }

@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AUTH, rawRequest, startApi, type ApiHarness } from './api-kit.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
+import { type ApiHarness, AUTH, rawRequest, startApi } from './api-kit.ts';
 
 /** Spellings of /api routes that a check on the raw URL does not see as /api. */
 const TARGETS = [
@@ -70,7 +70,10 @@ describe('the token check, however the path is spelled', () => {
     for (const target of TARGETS) {
       for (const method of ['GET', 'HEAD'] as const) {
         const response = await api.app.inject({ method, url: target });
-        assert.ok(response.statusCode === 401 || response.statusCode === 404 || response.statusCode === 400, `${method} ${target} answered ${response.statusCode}`);
+        assert.ok(
+          response.statusCode === 401 || response.statusCode === 404 || response.statusCode === 400,
+          `${method} ${target} answered ${response.statusCode}`,
+        );
       }
     }
   });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SecretBox } from '../../src/store/secret-box.ts';
-import { AUTH, MUTATE, startApi, type ApiHarness } from './api-kit.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
+import { type ApiHarness, AUTH, MUTATE, startApi } from './api-kit.ts';
 
 const orders = { name: 'orders', hostType: 'imap', host: 'imap.example.com', username: 'orders@example.com', password: 'pw-orders-1', pollingInterval: '2m' };
 
@@ -12,7 +12,9 @@ describe('connections through the REST API', () => {
 
   before(async () => {
     ws = await workspace();
-    api = await startApi(ws, { connections: [{ name: 'from-file', hostType: 'imap', host: 'file.example.com', username: 'f', password: 'pw-file', destination: 'out' }] });
+    api = await startApi(ws, {
+      connections: [{ name: 'from-file', hostType: 'imap', host: 'file.example.com', username: 'f', password: 'pw-file', destination: 'out' }],
+    });
   });
   after(async () => {
     await api?.close();
@@ -32,11 +34,18 @@ describe('connections through the REST API', () => {
     assert.equal(view.passwordSet, true);
 
     const list = await api.app.inject({ method: 'GET', url: '/api/connections', headers: AUTH });
-    assert.deepEqual(list.json().map((c: { name: string; source: string; readOnly: boolean }) => [c.name, c.source, c.readOnly]), [
-      ['from-file', 'config', true],
-      ['orders', 'api', false],
-    ]);
-    assert.deepEqual(api.connections.all().map((c) => c.name), ['from-file', 'orders'], 'the worker sees it');
+    assert.deepEqual(
+      list.json().map((c: { name: string; source: string; readOnly: boolean }) => [c.name, c.source, c.readOnly]),
+      [
+        ['from-file', 'config', true],
+        ['orders', 'api', false],
+      ],
+    );
+    assert.deepEqual(
+      api.connections.all().map((c) => c.name),
+      ['from-file', 'orders'],
+      'the worker sees it',
+    );
   });
 
   it('refuses a second connection with the same name, and one named like a config file connection', async () => {
@@ -51,12 +60,27 @@ describe('connections through the REST API', () => {
   it('replaces the settings with PUT and keeps the stored password when none is sent', async () => {
     const { password: _left, ...withoutPassword } = orders;
     // A saved password goes only to the server it was saved for: a new host needs it again.
-    const moved = await api.app.inject({ method: 'PUT', url: '/api/connections/orders', headers: AUTH, payload: { ...withoutPassword, host: 'imap2.example.com', useSsl: false } });
+    const moved = await api.app.inject({
+      method: 'PUT',
+      url: '/api/connections/orders',
+      headers: AUTH,
+      payload: { ...withoutPassword, host: 'imap2.example.com', useSsl: false },
+    });
     assert.equal(moved.statusCode, 400, moved.body);
     assert.equal(moved.json().issues[0].path, 'password');
-    const first = await api.app.inject({ method: 'PUT', url: '/api/connections/orders', headers: AUTH, payload: { ...orders, host: 'imap2.example.com', useSsl: false } });
+    const first = await api.app.inject({
+      method: 'PUT',
+      url: '/api/connections/orders',
+      headers: AUTH,
+      payload: { ...orders, host: 'imap2.example.com', useSsl: false },
+    });
     assert.equal(first.statusCode, 200, first.body);
-    const put = await api.app.inject({ method: 'PUT', url: '/api/connections/orders', headers: AUTH, payload: { ...withoutPassword, host: 'imap2.example.com', useSsl: false } });
+    const put = await api.app.inject({
+      method: 'PUT',
+      url: '/api/connections/orders',
+      headers: AUTH,
+      payload: { ...withoutPassword, host: 'imap2.example.com', useSsl: false },
+    });
     assert.equal(put.statusCode, 200, put.body);
     assert.equal(put.json().host, 'imap2.example.com');
     assert.equal(put.json().port, 143, 'IMAP without SSL defaults to 143');
@@ -94,11 +118,16 @@ describe('connections through the REST API', () => {
 
   it('still has the connection after a restart, and forgets it once deleted', async () => {
     await api.close();
-    api = await startApi(ws, { connections: [{ name: 'from-file', hostType: 'imap', host: 'file.example.com', username: 'f', password: 'pw-file', destination: 'out' }] });
+    api = await startApi(ws, {
+      connections: [{ name: 'from-file', hostType: 'imap', host: 'file.example.com', username: 'f', password: 'pw-file', destination: 'out' }],
+    });
     const got = await api.app.inject({ method: 'GET', url: '/api/connections/orders', headers: AUTH });
     assert.equal(got.statusCode, 200);
     assert.equal(got.json().host, 'imap2.example.com');
-    assert.ok(api.connections.all().some((c) => c.name === 'orders'), 'a restarted worker polls it');
+    assert.ok(
+      api.connections.all().some((c) => c.name === 'orders'),
+      'a restarted worker polls it',
+    );
 
     const deleted = await api.app.inject({ method: 'DELETE', url: '/api/connections/orders', headers: MUTATE });
     assert.equal(deleted.statusCode, 204);

@@ -4,10 +4,10 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { openControlPlane } from '../../src/api/control-plane.ts';
 import { resolveListen } from '../../src/api/listen-address.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { REDACTED_PATHS } from '../../src/model/log.ts';
-import { openWorkspaceStore, testConfig, workspace, type Workspace } from '../support/postroom.ts';
-import { createDestination } from '../../src/destinations/registry.ts';
+import { openWorkspaceStore, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 
 function capturingLog(): { log: pino.Logger; text: () => string } {
   const chunks: string[] = [];

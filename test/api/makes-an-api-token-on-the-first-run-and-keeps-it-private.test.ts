@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
-import type { Config } from '../../src/config/schema.ts';
 import { openControlPlane } from '../../src/api/control-plane.ts';
 import { API_TOKEN_FILE } from '../../src/api/generated-token.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import type { OpenedStore } from '../../src/store/open-store.ts';
+import { openWorkspaceStore, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 import { postgresTestStore } from '../support/stores.ts';
-import { openWorkspaceStore, testConfig, workspace, type Workspace } from '../support/postroom.ts';
-import { createDestination } from '../../src/destinations/registry.ts';
 
 function capturingLog(): { log: pino.Logger; text: () => string } {
   const chunks: string[] = [];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AUTH, startApi, type ApiHarness } from './api-kit.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
+import { type ApiHarness, AUTH, startApi } from './api-kit.ts';
 
 const valid = { name: 'orders', hostType: 'imap', host: 'imap.example.com', username: 'orders@example.com', password: 'pw-1' };
 
@@ -11,7 +11,9 @@ describe('validation errors name the field', () => {
 
   before(async () => {
     ws = await workspace();
-    api = await startApi(ws, { extra: { destinations: { out: { type: 'directory', path: '/tmp/unused-a' }, archive: { type: 'directory', path: '/tmp/unused-b' } } } });
+    api = await startApi(ws, {
+      extra: { destinations: { out: { type: 'directory', path: '/tmp/unused-a' }, archive: { type: 'directory', path: '/tmp/unused-b' } } },
+    });
   });
   after(async () => {
     await api?.close();
@@ -29,6 +31,18 @@ describe('validation errors name the field', () => {
     { title: 'an unknown field', body: { ...valid, destination: 'out', colour: 'red' }, path: '', message: /colour/ },
     { title: 'no destination when there are two', body: valid, path: 'destination', message: /out, archive/ },
     { title: 'an undefined destination', body: { ...valid, destination: 'nowhere' }, path: 'destination', message: /nowhere/ },
+    {
+      title: 'a route to an undefined destination',
+      body: { ...valid, destination: 'out', routes: [{ when: { kind: 'body' }, destination: 'bodies' }] },
+      path: 'routes[0].destination',
+      message: /no destination is named "bodies"; defined: out, archive/,
+    },
+    {
+      title: 'a filter regex that does not compile',
+      body: { ...valid, destination: 'out', filter: { subject: '/(x/' } },
+      path: 'filter.subject',
+      message: /not a regular expression/,
+    },
     { title: 'a nested TLS field', body: { ...valid, destination: 'out', tls: { rejectUnauthorized: 'yes' } }, path: 'tls.rejectUnauthorized' },
   ];
 
@@ -45,10 +59,20 @@ describe('validation errors name the field', () => {
   }
 
   it('answers 400 for a body that is not JSON, and 413 for one over the size limit', async () => {
-    const broken = await api.app.inject({ method: 'POST', url: '/api/connections', headers: { ...AUTH, 'content-type': 'application/json' }, payload: '{"name":' });
+    const broken = await api.app.inject({
+      method: 'POST',
+      url: '/api/connections',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      payload: '{"name":',
+    });
     assert.equal(broken.statusCode, 400);
     assert.ok(broken.json().error);
-    const huge = await api.app.inject({ method: 'POST', url: '/api/connections', headers: AUTH, payload: { ...valid, destination: 'out', tls: { ca: 'x'.repeat(300 * 1024) } } });
+    const huge = await api.app.inject({
+      method: 'POST',
+      url: '/api/connections',
+      headers: AUTH,
+      payload: { ...valid, destination: 'out', tls: { ca: 'x'.repeat(300 * 1024) } },
+    });
     assert.equal(huge.statusCode, 413);
   });
 

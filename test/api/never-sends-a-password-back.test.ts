@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SecretBox } from '../../src/store/secret-box.ts';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { AUTH, MUTATE, startApi, type ApiHarness } from './api-kit.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
+import { SecretBox } from '../../src/store/secret-box.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
+import { type ApiHarness, AUTH, MUTATE, startApi } from './api-kit.ts';
 
 const PASSWORD = 'Pw-never-echo-5c1e';
 const FILE_PASSWORD = 'Pw-file-never-echo-77aa';
@@ -21,7 +21,9 @@ describe('secrets are write-only', () => {
 
   before(async () => {
     ws = await workspace();
-    api = await startApi(ws, { connections: [{ name: 'from-file', hostType: 'imap', host: '127.0.0.1', port: 9, username: 'f', password: FILE_PASSWORD, destination: 'out' }] });
+    api = await startApi(ws, {
+      connections: [{ name: 'from-file', hostType: 'imap', host: '127.0.0.1', port: 9, username: 'f', password: FILE_PASSWORD, destination: 'out' }],
+    });
   });
   after(async () => {
     await api?.close();
@@ -31,9 +33,29 @@ describe('secrets are write-only', () => {
   it('never returns a password or secret in any response', async () => {
     const connection = { name: 'secret', hostType: 'imap', host: '127.0.0.1', port: 9, username: 'u', password: PASSWORD };
     await send('create', { method: 'POST', url: '/api/connections', headers: AUTH, payload: connection });
-    await send('create oauth2', { method: 'POST', url: '/api/connections', headers: AUTH, payload: { ...connection, name: 'oauth', password: undefined, oauth2: { clientId: 'c', clientSecret: OAUTH_SECRET, tokenUrl: 'https://login.example.com/token' } } });
-    await send('create invalid', { method: 'POST', url: '/api/connections', headers: AUTH, payload: { ...connection, name: 'bad', port: 'x', colour: PASSWORD } });
-    await send('create invalid password type', { method: 'POST', url: '/api/connections', headers: AUTH, payload: { ...connection, name: 'bad2', password: { nested: PASSWORD } } });
+    await send('create oauth2', {
+      method: 'POST',
+      url: '/api/connections',
+      headers: AUTH,
+      payload: {
+        ...connection,
+        name: 'oauth',
+        password: undefined,
+        oauth2: { clientId: 'c', clientSecret: OAUTH_SECRET, tokenUrl: 'https://login.example.com/token' },
+      },
+    });
+    await send('create invalid', {
+      method: 'POST',
+      url: '/api/connections',
+      headers: AUTH,
+      payload: { ...connection, name: 'bad', port: 'x', colour: PASSWORD },
+    });
+    await send('create invalid password type', {
+      method: 'POST',
+      url: '/api/connections',
+      headers: AUTH,
+      payload: { ...connection, name: 'bad2', password: { nested: PASSWORD } },
+    });
     await send('duplicate', { method: 'POST', url: '/api/connections', headers: AUTH, payload: connection });
     await send('list', { method: 'GET', url: '/api/connections', headers: AUTH });
     await send('get', { method: 'GET', url: '/api/connections/secret', headers: AUTH });
@@ -60,9 +82,19 @@ describe('secrets are write-only', () => {
     for (const { what, body } of bodies) {
       for (const secret of [PASSWORD, FILE_PASSWORD, OAUTH_SECRET]) assert.ok(!body.includes(secret), `${what}: the response contains a secret`);
     }
-    const view = JSON.parse(bodies.find((b) => b.what === 'get')!.body.split('\n').slice(1).join('\n'));
+    const view = JSON.parse(
+      bodies
+        .find((b) => b.what === 'get')!
+        .body.split('\n')
+        .slice(1)
+        .join('\n'),
+    );
     assert.equal(view.passwordSet, true, 'says a password is stored');
     assert.equal('password' in view, false);
-    assert.equal(SecretBox.fromEnv().open(String((await api.opened.store.getManagedConnection('secret'))?.config.password)), PASSWORD, 'the PUT without a password kept it');
+    assert.equal(
+      SecretBox.fromEnv().open(String((await api.opened.store.getManagedConnection('secret'))?.config.password)),
+      PASSWORD,
+      'the PUT without a password kept it',
+    );
   });
 });

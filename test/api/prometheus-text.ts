@@ -27,6 +27,6 @@ export function sample(families: Map<string, MetricFamily>, name: string, connec
   return families.get(name)?.metrics.find((m) => connection === undefined || m.labels?.connection === connection);
 }
 
-export function valueOf(families: Map<string, MetricFamily>, name: string, connection?: string): number {
+export function metricValue(families: Map<string, MetricFamily>, name: string, connection?: string): number {
   return Number(sample(families, name, connection)?.value ?? 0);
 }

@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { tokenMatches } from '../../src/api/auth.ts';
 import { MAX_FAILURES, WINDOW_MS } from '../../src/api/login-limiter.ts';
 import { ROUTES } from '../../src/api/routes/index.ts';
-import { AUTH, TOKEN, jumpingClock, startApi, type ApiHarness } from './api-kit.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
+import { type ApiHarness, AUTH, jumpingClock, startApi, TOKEN } from './api-kit.ts';
 
 describe('the bearer token', () => {
   let ws: Workspace;
@@ -28,9 +28,19 @@ describe('the bearer token', () => {
       const none = await api.app.inject({ method: route.method, url, remoteAddress: '10.9.0.1' });
       assert.equal(none.statusCode, 401, `${route.method} ${url} without a token`);
       assert.equal(none.json().error, 'UNAUTHORIZED');
-      const wrong = await api.app.inject({ method: route.method, url, headers: { authorization: 'Bearer nope' }, remoteAddress: `10.9.1.${apiRoutes.indexOf(route)}` });
+      const wrong = await api.app.inject({
+        method: route.method,
+        url,
+        headers: { authorization: 'Bearer nope' },
+        remoteAddress: `10.9.1.${apiRoutes.indexOf(route)}`,
+      });
       assert.equal(wrong.statusCode, 401, `${route.method} ${url} with a wrong token`);
-      const basic = await api.app.inject({ method: route.method, url, headers: { authorization: `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}` }, remoteAddress: '10.9.0.1' });
+      const basic = await api.app.inject({
+        method: route.method,
+        url,
+        headers: { authorization: `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}` },
+        remoteAddress: '10.9.0.1',
+      });
       assert.equal(basic.statusCode, 401, 'only a bearer token counts');
     }
     const ok = await api.app.inject({ method: 'GET', url: '/api/status', headers: AUTH });
@@ -51,7 +61,7 @@ describe('the bearer token', () => {
     assert.equal(tokenMatches('x'.repeat(10_000), TOKEN), false);
   });
 
-  it('blocks an address\'s wrong tokens after repeated ones, until the window passes, but never the right one', async () => {
+  it("blocks an address's wrong tokens after repeated ones, until the window passes, but never the right one", async () => {
     const attacker = '10.7.7.7';
     for (let i = 0; i < MAX_FAILURES; i++) {
       const response = await api.app.inject({ method: 'GET', url: '/api/status', headers: { authorization: `Bearer guess-${i}` }, remoteAddress: attacker });
@@ -86,7 +96,10 @@ describe('the bearer token', () => {
     assert.equal(good.status, 200);
     assert.deepEqual(await good.json(), []);
     assert.equal(good.headers.get('access-control-allow-origin'), null, 'CORS is off');
-    const preflight = await fetch(`${address}/api/connections`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${address}/api/connections`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     assert.equal(preflight.headers.get('access-control-allow-origin'), null, 'no preflight grants another origin');
   });
 });

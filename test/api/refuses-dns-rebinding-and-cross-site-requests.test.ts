@@ -7,11 +7,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ConnectionInput } from '../../src/config/schema.ts';
-import { AUTH, rawRequest, startApi, type ApiHarness } from './api-kit.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
+import { type ApiHarness, AUTH, rawRequest, startApi } from './api-kit.ts';
 
 /** Stored through the API; never polled in this test (no worker runs). */
-const SHOP = { name: 'shop', hostType: 'imap', host: '127.0.0.1', port: 993, useSsl: true, username: 'u', password: 'pw-shop-1', destination: 'out' } as ConnectionInput;
+const SHOP = {
+  name: 'shop',
+  hostType: 'imap',
+  host: '127.0.0.1',
+  port: 993,
+  useSsl: true,
+  username: 'u',
+  password: 'pw-shop-1',
+  destination: 'out',
+} as ConnectionInput;
 
 describe('requests another site could have sent', () => {
   let ws: Workspace;
@@ -36,7 +45,13 @@ describe('requests another site could have sent', () => {
   });
 
   it('answers only a loopback Host when there is no token (DNS rebinding)', async () => {
-    for (const host of ['rebind.attacker.example', `rebind.attacker.example:${port}`, `0.0.0.0:${port}`, `127.0.0.1.nip.io:${port}`, `localhost.attacker.example:${port}`]) {
+    for (const host of [
+      'rebind.attacker.example',
+      `rebind.attacker.example:${port}`,
+      `0.0.0.0:${port}`,
+      `127.0.0.1.nip.io:${port}`,
+      `localhost.attacker.example:${port}`,
+    ]) {
       for (const path of ['/api/connections', '/api/status', '/', '/metrics']) {
         const response = await rawRequest(port, `GET ${path} HTTP/1.1\nHost: ${host}`);
         assert.equal(response.status, 403, `${path} with Host ${host}: ${response.text}`);
@@ -70,29 +85,46 @@ describe('requests another site could have sent', () => {
       assert.equal(response.status, 403, `${head.split('\n')[0]}: ${response.text}`);
       assert.match(JSON.parse(response.text).message, /X-Postroom-Request/, 'says what to send');
     }
-    const withToken = await rawRequest(guardedPort, `POST /api/dead-letters/replay-all HTTP/1.1\nHost: 127.0.0.1:${guardedPort}\nAuthorization: ${AUTH.authorization}\nContent-Type: text/plain`, '{}');
+    const withToken = await rawRequest(
+      guardedPort,
+      `POST /api/dead-letters/replay-all HTTP/1.1\nHost: 127.0.0.1:${guardedPort}\nAuthorization: ${AUTH.authorization}\nContent-Type: text/plain`,
+      '{}',
+    );
     assert.equal(withToken.status, 403, 'a token does not make a simple request acceptable');
     assert.equal((await open.opened.store.getManagedConnection('shop'))?.enabled, true, 'the connection was neither disabled nor deleted');
   });
 
-  it('refuses an Origin that is not the server\'s own', async () => {
+  it("refuses an Origin that is not the server's own", async () => {
     for (const origin of ['http://attacker.example', `http://127.0.0.1:${port + 1}`, 'null', `http://localhost:${port}.attacker.example`]) {
       const response = await rawRequest(port, `POST /api/dead-letters/replay-all HTTP/1.1\nHost: 127.0.0.1:${port}\nOrigin: ${origin}\nX-Postroom-Request: 1`);
       assert.equal(response.status, 403, `Origin ${origin}`);
       assert.match(JSON.parse(response.text).message, /Origin/);
     }
-    const foreignWithToken = await rawRequest(guardedPort, `GET /api/status HTTP/1.1\nHost: 127.0.0.1:${guardedPort}\nOrigin: https://attacker.example\nAuthorization: ${AUTH.authorization}`);
+    const foreignWithToken = await rawRequest(
+      guardedPort,
+      `GET /api/status HTTP/1.1\nHost: 127.0.0.1:${guardedPort}\nOrigin: https://attacker.example\nAuthorization: ${AUTH.authorization}`,
+    );
     assert.equal(foreignWithToken.status, 403);
   });
 
-  it('accepts the web UI\'s own requests: same Origin, JSON or the custom header', async () => {
-    const bodiless = await rawRequest(port, `POST /api/dead-letters/replay-all HTTP/1.1\nHost: 127.0.0.1:${port}\nOrigin: http://127.0.0.1:${port}\nX-Postroom-Request: 1`);
+  it("accepts the web UI's own requests: same Origin, JSON or the custom header", async () => {
+    const bodiless = await rawRequest(
+      port,
+      `POST /api/dead-letters/replay-all HTTP/1.1\nHost: 127.0.0.1:${port}\nOrigin: http://127.0.0.1:${port}\nX-Postroom-Request: 1`,
+    );
     assert.equal(bodiless.status, 200, bodiless.text);
-    assert.deepEqual(JSON.parse(bodiless.text), { replayed: 0 });
-    const json = await rawRequest(port, `POST /api/connections/shop/disable HTTP/1.1\nHost: localhost:${port}\nOrigin: http://localhost:${port}\nContent-Type: application/json; charset=utf-8`, '{}');
+    assert.deepEqual(JSON.parse(bodiless.text), { replayed: 0, delivered: 0, failed: 0, results: [] });
+    const json = await rawRequest(
+      port,
+      `POST /api/connections/shop/disable HTTP/1.1\nHost: localhost:${port}\nOrigin: http://localhost:${port}\nContent-Type: application/json; charset=utf-8`,
+      '{}',
+    );
     assert.equal(json.status, 200, json.text);
     assert.equal(JSON.parse(json.text).enabled, false);
-    const fetched = await fetch(`http://127.0.0.1:${guardedPort}/api/dead-letters/replay-all`, { method: 'POST', headers: { ...AUTH, 'x-postroom-request': '1' } });
+    const fetched = await fetch(`http://127.0.0.1:${guardedPort}/api/dead-letters/replay-all`, {
+      method: 'POST',
+      headers: { ...AUTH, 'x-postroom-request': '1' },
+    });
     assert.equal(fetched.status, 200);
   });
 });

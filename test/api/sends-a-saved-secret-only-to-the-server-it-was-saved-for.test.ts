@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { AUTH, startApi, type ApiHarness } from './api-kit.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
+import { type ApiHarness, AUTH, startApi } from './api-kit.ts';
 
 const FILE_PASSWORD = 'File-pw-never-leaves-9d2e';
 const API_PASSWORD = 'Api-pw-never-leaves-41bc';
@@ -50,8 +50,21 @@ describe('a saved secret is only ever sent to the server it was saved for', () =
       assert.equal(response.statusCode, 201, response.body);
     };
     await create({ name: 'stored', ...imapSaved, password: API_PASSWORD });
-    await create({ name: 'stored-oauth', ...imapSaved, oauth2: { clientId: 'c', clientSecret: OAUTH_SECRET, refreshToken: REFRESH_TOKEN, tokenUrl: 'http://127.0.0.1:9/token' } });
-    await create({ name: 'stored-graph', hostType: 'graph', tenantId: 't', clientId: 'c', clientSecret: GRAPH_SECRET, mailbox: 'm@example.com', authorityHost: 'http://127.0.0.1:9', graphEndpoint: 'http://127.0.0.1:9' });
+    await create({
+      name: 'stored-oauth',
+      ...imapSaved,
+      oauth2: { clientId: 'c', clientSecret: OAUTH_SECRET, refreshToken: REFRESH_TOKEN, tokenUrl: 'http://127.0.0.1:9/token' },
+    });
+    await create({
+      name: 'stored-graph',
+      hostType: 'graph',
+      tenantId: 't',
+      clientId: 'c',
+      clientSecret: GRAPH_SECRET,
+      mailbox: 'm@example.com',
+      authorityHost: 'http://127.0.0.1:9',
+      graphEndpoint: 'http://127.0.0.1:9',
+    });
   });
   after(async () => {
     await api?.close();
@@ -60,14 +73,76 @@ describe('a saved secret is only ever sent to the server it was saved for', () =
   });
 
   const attempts = (): Array<{ what: string; url: string; method: 'POST' | 'PUT'; payload: Record<string, unknown>; secretField: string }> => [
-    { what: 'check a postroom.yaml connection against another host', method: 'POST', url: '/api/connections/from-file/check', payload: { ...imapSaved, port: trap.port }, secretField: 'password' },
-    { what: 'check a postroom.yaml connection, same host', method: 'POST', url: '/api/connections/from-file/check', payload: { ...imapSaved }, secretField: 'password' },
-    { what: 'check a stored connection against another port', method: 'POST', url: '/api/connections/stored/check', payload: { ...imapSaved, port: trap.port }, secretField: 'password' },
-    { what: 'check a stored connection with TLS checks turned off', method: 'POST', url: '/api/connections/stored/check', payload: { ...imapSaved, port: trap.port, useSsl: true, tls: { rejectUnauthorized: false } }, secretField: 'password' },
-    { what: 'save a stored connection with another port', method: 'PUT', url: '/api/connections/stored', payload: { ...imapSaved, port: trap.port }, secretField: 'password' },
-    { what: 'check an oauth2 connection with another token URL', method: 'POST', url: '/api/connections/stored-oauth/check', payload: { ...imapSaved, oauth2: { clientId: 'c', tokenUrl: `http://127.0.0.1:${trap.port}/token` } }, secretField: 'oauth2.' },
-    { what: 'check a Graph connection with another authority', method: 'POST', url: '/api/connections/stored-graph/check', payload: { hostType: 'graph', tenantId: 't', clientId: 'c', mailbox: 'm@example.com', authorityHost: `http://127.0.0.1:${trap.port}`, graphEndpoint: 'http://127.0.0.1:9' }, secretField: 'clientSecret' },
-    { what: 'check a Graph connection with another Graph endpoint', method: 'POST', url: '/api/connections/stored-graph/check', payload: { hostType: 'graph', tenantId: 't', clientId: 'c', mailbox: 'm@example.com', authorityHost: 'http://127.0.0.1:9', graphEndpoint: `http://127.0.0.1:${trap.port}` }, secretField: 'clientSecret' },
+    {
+      what: 'check a postroom.yaml connection against another host',
+      method: 'POST',
+      url: '/api/connections/from-file/check',
+      payload: { ...imapSaved, port: trap.port },
+      secretField: 'password',
+    },
+    {
+      what: 'check a postroom.yaml connection, same host',
+      method: 'POST',
+      url: '/api/connections/from-file/check',
+      payload: { ...imapSaved },
+      secretField: 'password',
+    },
+    {
+      what: 'check a stored connection against another port',
+      method: 'POST',
+      url: '/api/connections/stored/check',
+      payload: { ...imapSaved, port: trap.port },
+      secretField: 'password',
+    },
+    {
+      what: 'check a stored connection with TLS checks turned off',
+      method: 'POST',
+      url: '/api/connections/stored/check',
+      payload: { ...imapSaved, port: trap.port, useSsl: true, tls: { rejectUnauthorized: false } },
+      secretField: 'password',
+    },
+    {
+      what: 'save a stored connection with another port',
+      method: 'PUT',
+      url: '/api/connections/stored',
+      payload: { ...imapSaved, port: trap.port },
+      secretField: 'password',
+    },
+    {
+      what: 'check an oauth2 connection with another token URL',
+      method: 'POST',
+      url: '/api/connections/stored-oauth/check',
+      payload: { ...imapSaved, oauth2: { clientId: 'c', tokenUrl: `http://127.0.0.1:${trap.port}/token` } },
+      secretField: 'oauth2.',
+    },
+    {
+      what: 'check a Graph connection with another authority',
+      method: 'POST',
+      url: '/api/connections/stored-graph/check',
+      payload: {
+        hostType: 'graph',
+        tenantId: 't',
+        clientId: 'c',
+        mailbox: 'm@example.com',
+        authorityHost: `http://127.0.0.1:${trap.port}`,
+        graphEndpoint: 'http://127.0.0.1:9',
+      },
+      secretField: 'clientSecret',
+    },
+    {
+      what: 'check a Graph connection with another Graph endpoint',
+      method: 'POST',
+      url: '/api/connections/stored-graph/check',
+      payload: {
+        hostType: 'graph',
+        tenantId: 't',
+        clientId: 'c',
+        mailbox: 'm@example.com',
+        authorityHost: 'http://127.0.0.1:9',
+        graphEndpoint: `http://127.0.0.1:${trap.port}`,
+      },
+      secretField: 'clientSecret',
+    },
   ];
 
   it('refuses to carry a secret to a changed target, naming the secret to give again', async () => {
@@ -75,7 +150,10 @@ describe('a saved secret is only ever sent to the server it was saved for', () =
       const response = await api.app.inject({ method: attempt.method, url: attempt.url, headers: AUTH, payload: attempt.payload });
       assert.equal(response.statusCode, 400, `${attempt.what}: ${response.body}`);
       const issues = response.json().issues as Array<{ path: string; message: string }>;
-      assert.ok(issues.some((issue) => issue.path.startsWith(attempt.secretField)), `${attempt.what}: the error names ${attempt.secretField}: ${response.body}`);
+      assert.ok(
+        issues.some((issue) => issue.path.startsWith(attempt.secretField)),
+        `${attempt.what}: the error names ${attempt.secretField}: ${response.body}`,
+      );
       for (const secret of SECRETS) assert.ok(!response.body.includes(secret), `${attempt.what}: the reply holds a secret`);
     }
     // Give the clients a moment to have connected, had they been sent anywhere.
@@ -94,7 +172,12 @@ describe('a saved secret is only ever sent to the server it was saved for', () =
   });
 
   it('sends a secret to a new target when the request gives it', async () => {
-    const response = await api.app.inject({ method: 'POST', url: '/api/connections/stored/check', headers: AUTH, payload: { ...imapSaved, port: trap.port, password: 'given-for-the-new-host' } });
+    const response = await api.app.inject({
+      method: 'POST',
+      url: '/api/connections/stored/check',
+      headers: AUTH,
+      payload: { ...imapSaved, port: trap.port, password: 'given-for-the-new-host' },
+    });
     assert.equal(response.statusCode, 200, response.body);
     assert.ok(trap.received().includes('given-for-the-new-host'), 'the check used the password it was given');
     for (const secret of SECRETS) assert.ok(!trap.received().includes(secret));

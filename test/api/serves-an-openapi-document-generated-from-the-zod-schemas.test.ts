@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { ROUTES } from '../../src/api/routes/index.ts';
 import { connectionSchema } from '../../src/config/schema.ts';
-import { startApi, type ApiHarness } from './api-kit.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
+import { type ApiHarness, startApi } from './api-kit.ts';
 
 interface Operation {
   summary: string;
@@ -16,7 +16,11 @@ interface Operation {
 describe('the OpenAPI document', () => {
   let ws: Workspace;
   let api: ApiHarness;
-  let doc: { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> } };
+  let doc: {
+    openapi: string;
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+  };
 
   before(async () => {
     ws = await workspace();
@@ -41,7 +45,7 @@ describe('the OpenAPI document', () => {
     assert.ok(doc.components.securitySchemes.bearerAuth);
   });
 
-  it('describes a connection body with the config file\'s own zod schema', () => {
+  it("describes a connection body with the config file's own zod schema", () => {
     const post = doc.paths['/api/connections']!.post!;
     assert.equal(post.requestBody?.content['application/json']?.schema.$ref, '#/components/schemas/ConnectionInput');
     const { $schema: _dialect, ...expected } = z.toJSONSchema(connectionSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;

@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openControlPlane } from '../../src/api/control-plane.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { isPostroomError } from '../../src/model/errors.ts';
-import { Worker } from '../../src/engine/worker.ts';
-import { generateTestCertificate, type TestCertificate } from '../support/fake-certificate.ts';
-import { openWorkspaceStore, quietLog, workspace, type Workspace } from '../support/postroom.ts';
-import { AUTH, TOKEN, startApi } from './api-kit.ts';
 import { createDestination } from '../../src/destinations/registry.ts';
+import { Worker } from '../../src/engine/worker.ts';
+import { isPostroomError } from '../../src/model/errors.ts';
+import { generateTestCertificate, type TestCertificate } from '../support/fake-certificate.ts';
+import { openWorkspaceStore, quietLog, type Workspace, workspace } from '../support/postroom.ts';
+import { AUTH, startApi, TOKEN } from './api-kit.ts';
 
 function get(url: string, options: { ca?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string; certificate?: string }> {
   return new Promise((resolve, reject) => {
@@ -25,7 +25,9 @@ function get(url: string, options: { ca?: string; headers?: Record<string, strin
       const chunks: Buffer[] = [];
       const peer = 'getPeerCertificate' in response.socket ? (response.socket as import('node:tls').TLSSocket).getPeerCertificate() : undefined;
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(peer ? { certificate: peer.fingerprint256 } : {}) }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(peer ? { certificate: peer.fingerprint256 } : {}) }),
+      );
     });
     request.on('error', reject);
     request.end();
@@ -69,9 +71,12 @@ describe('the API over HTTPS', () => {
     }
   });
 
-  it('says https:// when postroom run starts, and reads relative paths from the config file\'s directory', async () => {
+  it("says https:// when postroom run starts, and reads relative paths from the config file's directory", async () => {
     const file = join(ws.dir, 'postroom.yaml');
-    await writeFile(file, `store: ${ws.dataDir}\ndestinations:\n  out: { type: directory, path: ${ws.outDir} }\napi:\n  listen: 127.0.0.1:0\n  token: ${TOKEN}\n  tls: { cert: api-cert.pem, key: api-key.pem }\n`);
+    await writeFile(
+      file,
+      `store: ${ws.dataDir}\ndestinations:\n  out: { type: directory, path: ${ws.outDir} }\napi:\n  listen: 127.0.0.1:0\n  token: ${TOKEN}\n  tls: { cert: api-cert.pem, key: api-key.pem }\n`,
+    );
     const { config } = loadConfig(file, {});
     assert.equal(config.api.tls?.cert, certPath);
     const opened = await openWorkspaceStore(config);
@@ -98,7 +103,9 @@ describe('the API over HTTPS', () => {
       [{ cert: certPath, key: join(ws.dir, 'missing-key.pem') }, /api\.tls\.key: cannot read/],
       [{ cert: certPath, key: garbage }, /api\.tls: .* are not a PEM certificate and its private key/],
       [{ cert: keyPath, key: keyPath }, /api\.tls: /],
-      ...(process.getuid?.() === 0 ? [] : [[{ cert: certPath, key: unreadable }, /api\.tls\.key: cannot read .*\(EACCES\)/] as [{ cert: string; key: string }, RegExp]]),
+      ...(process.getuid?.() === 0
+        ? []
+        : [[{ cert: certPath, key: unreadable }, /api\.tls\.key: cannot read .*\(EACCES\)/] as [{ cert: string; key: string }, RegExp]]),
     ];
     for (const [tls, message] of cases) {
       await assert.rejects(startApi(ws, { extra: { api: { tls } } }), (error: unknown) => {

@@ -17,7 +17,10 @@ for (const backend of STORE_BACKENDS) {
         assert.equal(await store.updateManagedConnection('orders', { enabled: false }, 3_000), true);
         assert.deepEqual(await store.getManagedConnection('orders'), { ...row, config: { hostType: 'imap', host: 'h2' }, enabled: false, updatedAt: 3_000 });
         assert.equal(await store.updateManagedConnection('missing', { enabled: true }, 1), false);
-        assert.deepEqual((await store.listManagedConnections()).map((c) => c.name), ['orders']);
+        assert.deepEqual(
+          (await store.listManagedConnections()).map((c) => c.name),
+          ['orders'],
+        );
         assert.equal(await store.deleteManagedConnection('orders'), true);
         assert.equal(await store.deleteManagedConnection('orders'), false);
         assert.deepEqual(await store.listManagedConnections(), []);
@@ -46,14 +49,33 @@ for (const backend of STORE_BACKENDS) {
         assert.deepEqual(await store.outboxCounts(), []);
 
         const lease = (await store.acquireLease('a', 'w', minute, t0))!;
-        const envelope = (id: string): Envelope => ({ id, connection: 'a', kind: 'body', filename: 'body.txt', contentType: 'text/plain', size: 1, sha256: 'x', partIndex: 0, source: { protocol: 'imap' }, email: { messageId: null, from: null, to: [], cc: [], subject: null, date: null }, receivedAt: '' });
+        const envelope = (id: string): Envelope => ({
+          id,
+          connection: 'a',
+          kind: 'body',
+          filename: 'body.txt',
+          contentType: 'text/plain',
+          size: 1,
+          sha256: 'x',
+          partIndex: 0,
+          source: { protocol: 'imap' },
+          email: { messageId: null, from: null, to: [], cc: [], subject: null, date: null },
+          receivedAt: '',
+        });
         await store.commitEmail(lease, {
-          connection: 'a', sourceKey: 'imap:INBOX:1:1', key: { protocol: 'imap', folder: 'INBOX', uidValidity: '1', uid: 1 }, fingerprint: null, messageId: null, rawSha256: 'r', rawRef: 'raw-1',
-          messages: ['m1', 'm2', 'm3'].map((id) => ({ envelope: envelope(id), destination: 'out', contentRef: `c-${id}` })), now: t0,
+          connection: 'a',
+          sourceKey: 'imap:INBOX:1:1',
+          key: { protocol: 'imap', folder: 'INBOX', uidValidity: '1', uid: 1 },
+          fingerprint: null,
+          messageId: null,
+          rawSha256: 'r',
+          rawRef: 'raw-1',
+          messages: ['m1', 'm2', 'm3'].map((id) => ({ envelope: envelope(id), destination: 'out', contentRef: `c-${id}` })),
+          now: t0,
         });
         await store.markFailed({ id: 'm1', error: 'boom', nextAttemptAt: null, dead: true, now: t0 });
         await store.markDelivered(['m2'], t0);
-        assert.deepEqual(await store.outboxCounts(), [{ connection: 'a', pending: 1, dead: 1 }]);
+        assert.deepEqual(await store.outboxCounts(), [{ connection: 'a', pending: 1, dead: 1, oldestAt: t0 }]);
       } finally {
         await opened.dispose();
       }

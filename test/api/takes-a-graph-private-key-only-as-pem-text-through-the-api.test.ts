@@ -4,13 +4,20 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MUTATE, startApi, type ApiHarness } from './api-kit.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
+import { type ApiHarness, MUTATE, startApi } from './api-kit.ts';
 
 describe('a Graph certificate through the API', () => {
   let ws: Workspace;
   let api: ApiHarness;
-  const graph = { name: 'cert', hostType: 'graph', tenantId: 't', clientId: 'c', mailbox: 'm@example.com', certificate: { thumbprint: 'AB12', privateKey: '/etc/ssl/private/key.pem' } };
+  const graph = {
+    name: 'cert',
+    hostType: 'graph',
+    tenantId: 't',
+    clientId: 'c',
+    mailbox: 'm@example.com',
+    certificate: { thumbprint: 'AB12', privateKey: '/etc/ssl/private/key.pem' },
+  };
 
   before(async () => {
     ws = await workspace();

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openControlPlane } from '../../src/api/control-plane.ts';
 import { MIN_EXPOSED_TOKEN_LENGTH, resolveListen } from '../../src/api/listen-address.ts';
-import { isPostroomError } from '../../src/model/errors.ts';
-import { Worker } from '../../src/engine/worker.ts';
-import { openWorkspaceStore, quietLog, testConfig, workspace, type Workspace } from '../support/postroom.ts';
 import { createDestination } from '../../src/destinations/registry.ts';
+import { Worker } from '../../src/engine/worker.ts';
+import { isPostroomError } from '../../src/model/errors.ts';
+import { openWorkspaceStore, quietLog, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 
 const SHORT = 'short-token-1234';
 const LONG = 'a3f9'.repeat(8);
@@ -32,7 +32,10 @@ describe('the token length beyond loopback', () => {
     const worker = new Worker({ createDestination, config, opened, log: quietLog, ...plane.workerOptions });
     try {
       // A server that did start is closed again, so a failing run ends instead of hanging.
-      const error = await plane.listen(worker).then(async (server) => server.close(), (refused: unknown) => refused);
+      const error = await plane.listen(worker).then(
+        async (server) => server.close(),
+        (refused: unknown) => refused,
+      );
       assert.ok(isPostroomError(error, 'CONFIG_INVALID'), 'the API did not start');
       assert.match(error.explain(), /api\.token/);
       assert.match(error.explain(), new RegExp(`${MIN_EXPOSED_TOKEN_LENGTH} characters`));

@@ -4,7 +4,7 @@
  * above. Folders on the same floor stand side by side and do not import each other.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { test } from 'node:test';
 import ts from 'typescript';
@@ -15,7 +15,7 @@ const FLOORS: string[][] = [
   ['model'],
   ['net'],
   ['config'],
-  ['throttle'],
+  ['throttle', 'filter'],
   ['auth', 'mime', 'store'],
   ['sources'],
   ['engine'],
@@ -68,6 +68,8 @@ test('no import goes up a floor or sideways to another folder of the same floor'
 });
 
 test('the check reads type-only and dynamic imports too', () => {
-  const names = ts.preProcessFile("import type { A } from './a.ts';\nexport { B } from './b.ts';\nconst c = await import('./c.ts');", true, true).importedFiles.map((f) => f.fileName);
+  const names = ts
+    .preProcessFile("import type { A } from './a.ts';\nexport { B } from './b.ts';\nconst c = await import('./c.ts');", true, true)
+    .importedFiles.map((f) => f.fileName);
   assert.deepEqual(names, ['./a.ts', './b.ts', './c.ts']);
 });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, it } from 'node:test';
 import { runCli, writeConfigFile } from '../support/cli.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
 
 let dovecot: Dovecot;
 let ws: Workspace;

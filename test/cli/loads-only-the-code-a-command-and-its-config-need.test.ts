@@ -8,18 +8,29 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { CLI, REPO_ROOT, writeConfigFile } from '../support/cli.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
 
 let dovecot: Dovecot;
 let ws: Workspace;
 let configPath: string;
 const PASSWORD = 'pw-lazy-loading-4c1e';
 /** What neither command needs for this config. */
-const NEVER = ['amqplib', 'nats', 'ioredis', 'nodemailer', 'pg', 'fastify', 'esbuild', 'prom-client', '@opentelemetry/sdk-trace-base', '@opentelemetry/exporter-trace-otlp-http'];
+const NEVER = [
+  'amqplib',
+  'nats',
+  'ioredis',
+  'nodemailer',
+  'pg',
+  'fastify',
+  'esbuild',
+  'prom-client',
+  '@opentelemetry/sdk-trace-base',
+  '@opentelemetry/exporter-trace-otlp-http',
+];
 
 before(async () => {
   dovecot = await startDovecot();
@@ -28,7 +39,9 @@ before(async () => {
   configPath = await writeConfigFile(ws.dir, {
     store: './data',
     destinations: { files: { type: 'directory', path: './out' } },
-    connections: [{ name: 'orders', hostType: 'imap', host: '127.0.0.1', port: dovecot.imapsPort, username: 'lazy', password: '${LAZY_PW}', tls: { ca: dovecot.caPath } }],
+    connections: [
+      { name: 'orders', hostType: 'imap', host: '127.0.0.1', port: dovecot.imapsPort, username: 'lazy', password: '${LAZY_PW}', tls: { ca: dovecot.caPath } },
+    ],
   });
   await writeFile(
     join(ws.dir, 'record-hooks.mjs'),
@@ -80,19 +93,32 @@ it('--help loads no package but the argument parser', async () => {
   const { code, output, packages } = await packagesLoadedBy(['--help'], 'help');
   assert.equal(code, 0, output);
   assert.match(output, /Usage: postroom/);
-  assert.deepEqual([...packages.keys()].filter((name) => name !== 'commander'), []);
+  assert.deepEqual(
+    [...packages.keys()].filter((name) => name !== 'commander'),
+    [],
+  );
 });
 
 it('validate loads no driver: no store, no source, no destination client, no HTTP server', async () => {
   const { code, output, packages } = await packagesLoadedBy(['--config', configPath, 'validate'], 'validate');
   assert.equal(code, 0, output);
-  for (const name of [...NEVER, 'imapflow', 'better-sqlite3', 'kysely', 'mailparser', 'pino']) assert.ok(!packages.has(name), `validate loaded ${packages.get(name)}`);
+  for (const name of [...NEVER, 'imapflow', 'better-sqlite3', 'kysely', 'mailparser', 'pino'])
+    assert.ok(!packages.has(name), `validate loaded ${packages.get(name)}`);
 });
 
 it('run --once on an IMAP + directory config loads IMAP and SQLite, and nothing of the other drivers', async () => {
   const { code, output, packages } = await packagesLoadedBy(['--config', configPath, 'run', '--once'], 'run-once');
   assert.equal(code, 0, output);
   assert.match(output, /orders: 0 new email\(s\)/);
-  for (const name of ['imapflow', 'better-sqlite3']) assert.ok(packages.has(name), `run --once did not load ${name}: the hook saw ${[...packages.keys()].join(', ')}`);
+  for (const name of ['imapflow', 'better-sqlite3'])
+    assert.ok(packages.has(name), `run --once did not load ${name}: the hook saw ${[...packages.keys()].join(', ')}`);
   for (const name of NEVER) assert.ok(!packages.has(name), `run --once loaded ${packages.get(name)}`);
+});
+
+it('trace reads the store and loads no source, no destination client and no HTTP server', async () => {
+  const { code, output, packages } = await packagesLoadedBy(['--config', configPath, 'trace', '--json'], 'trace');
+  assert.equal(code, 1, output);
+  assert.match(output, /no email matches/);
+  assert.ok(packages.has('better-sqlite3'), `trace did not open the store: the hook saw ${[...packages.keys()].join(', ')}`);
+  for (const name of [...NEVER, 'imapflow', 'mailparser']) assert.ok(!packages.has(name), `trace loaded ${packages.get(name)}`);
 });

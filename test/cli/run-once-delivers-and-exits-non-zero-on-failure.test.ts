@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { runCli, writeConfigFile } from '../support/cli.ts';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { readDelivered, workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { readDelivered, type Workspace, workspace } from '../support/postroom.ts';
 
 let dovecot: Dovecot;
 let ws: Workspace;
@@ -13,7 +13,17 @@ before(async () => {
   dovecot = await startDovecot();
   ws = await workspace();
   await dovecot.addUser('runner', PASSWORD);
-  await dovecot.deliverMany('runner', [1, 2, 3].map((i) => makeEmail({ subject: `run ${i}`, text: `hello ${i}`, attachments: [{ filename: `r${i}.csv`, content: Buffer.from(`a,b\n${i},${i}\n`), contentType: 'text/csv' }] }).raw));
+  await dovecot.deliverMany(
+    'runner',
+    [1, 2, 3].map(
+      (i) =>
+        makeEmail({
+          subject: `run ${i}`,
+          text: `hello ${i}`,
+          attachments: [{ filename: `r${i}.csv`, content: Buffer.from(`a,b\n${i},${i}\n`), contentType: 'text/csv' }],
+        }).raw,
+    ),
+  );
 });
 after(async () => {
   await dovecot?.stop();
@@ -24,7 +34,17 @@ it('polls, delivers, prints a summary, logs no secret, and exits 0', async () =>
   const path = await writeConfigFile(ws.dir, {
     store: './data',
     destinations: { out: { type: 'directory', path: './out' } },
-    connections: [{ name: 'orders', hostType: 'imap', host: '127.0.0.1', port: dovecot.imapsPort, username: 'runner', password: '${RUNNER_PW}', tls: { ca: dovecot.caPath } }],
+    connections: [
+      {
+        name: 'orders',
+        hostType: 'imap',
+        host: '127.0.0.1',
+        port: dovecot.imapsPort,
+        username: 'runner',
+        password: '${RUNNER_PW}',
+        tls: { ca: dovecot.caPath },
+      },
+    ],
     log: { level: 'debug' },
   });
   const result = await runCli(['--config', path, 'run', '--once'], { env: { RUNNER_PW: PASSWORD } });
@@ -41,11 +61,25 @@ it('polls, delivers, prints a summary, logs no secret, and exits 0', async () =>
 });
 
 it('exits 1 and says why when a poll fails', async () => {
-  const path = await writeConfigFile(ws.dir, {
-    store: './data-bad',
-    destinations: { out: { type: 'directory', path: './out-bad' } },
-    connections: [{ name: 'orders', hostType: 'imap', host: '127.0.0.1', port: dovecot.imapsPort, username: 'runner', password: '${RUNNER_PW}', tls: { ca: dovecot.caPath } }],
-  }, 'bad-password.yaml');
+  const path = await writeConfigFile(
+    ws.dir,
+    {
+      store: './data-bad',
+      destinations: { out: { type: 'directory', path: './out-bad' } },
+      connections: [
+        {
+          name: 'orders',
+          hostType: 'imap',
+          host: '127.0.0.1',
+          port: dovecot.imapsPort,
+          username: 'runner',
+          password: '${RUNNER_PW}',
+          tls: { ca: dovecot.caPath },
+        },
+      ],
+    },
+    'bad-password.yaml',
+  );
   const result = await runCli(['--config', path, 'run', '--once'], { env: { RUNNER_PW: 'not-the-password-x9' } });
   assert.equal(result.code, 1);
   assert.match(result.stdout, /orders: FAILED: The server refused the login/);

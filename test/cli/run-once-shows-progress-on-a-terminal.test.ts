@@ -23,12 +23,23 @@ function runOnTerminal(args: string[]): Promise<{ code: number | null; screen: s
 it('shows emails done of total per connection on a terminal', async () => {
   for (const name of ['alpha', 'beta']) {
     await dovecot.addUser(name, `pw-${name}`);
-    await dovecot.deliverMany(name, [1, 2, 3].map((i) => makeEmail({ subject: `${name} ${i}`, text: 'x' }).raw));
+    await dovecot.deliverMany(
+      name,
+      [1, 2, 3].map((i) => makeEmail({ subject: `${name} ${i}`, text: 'x' }).raw),
+    );
   }
   const path = await writeConfigFile(ws.dir, {
     store: './data',
     destinations: { out: { type: 'directory', path: './out' } },
-    connections: ['alpha', 'beta'].map((name) => ({ name, hostType: 'imap', host: '127.0.0.1', port: dovecot.imapsPort, username: name, password: `pw-${name}`, tls: { ca: dovecot.caPath } })),
+    connections: ['alpha', 'beta'].map((name) => ({
+      name,
+      hostType: 'imap',
+      host: '127.0.0.1',
+      port: dovecot.imapsPort,
+      username: name,
+      password: `pw-${name}`,
+      tls: { ca: dovecot.caPath },
+    })),
     api: { enabled: false },
   });
   const { code, screen } = await runOnTerminal(['--config', path, 'run', '--once']);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { APP, assertDeliveredOnce, deliverNumbered, fakeGraphWithMailbox, MAILBOX, TENANT } from '../graph/graph-kit.ts';
 import { runCli, writeConfigFile } from '../support/cli.ts';
 import type { FakeGraph } from '../support/fake-graph.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
-import { APP, MAILBOX, TENANT, assertDeliveredOnce, deliverNumbered, fakeGraphWithMailbox } from '../graph/graph-kit.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
 
 /** EX_TEMPFAIL (sysexits.h): not a failure, try again later. */
 const EX_TEMPFAIL = 75;
@@ -22,7 +22,18 @@ describe('run --once under throttling', () => {
       store: './data',
       destinations: { out: { type: 'directory', path: './out' } },
       connections: [
-        { name: 'm365', hostType: 'graph', tenantId: TENANT, clientId: APP.clientId, clientSecret: '${GRAPH_SECRET}', mailbox: MAILBOX, folder: 'inbox', graphEndpoint: graph.url, authorityHost: graph.url, tls: { ca: graph.caPem } },
+        {
+          name: 'm365',
+          hostType: 'graph',
+          tenantId: TENANT,
+          clientId: APP.clientId,
+          clientSecret: '${GRAPH_SECRET}',
+          mailbox: MAILBOX,
+          folder: 'inbox',
+          graphEndpoint: graph.url,
+          authorityHost: graph.url,
+          tls: { ca: graph.caPem },
+        },
       ],
       api: { enabled: false },
     });
@@ -42,14 +53,22 @@ describe('run --once under throttling', () => {
     assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
     assert.match(result.stdout, /m365: 12 new email\(s\)/);
     assert.ok(graph.stats(MAILBOX).throttled >= 2, 'it was throttled on the way');
-    assert.ok(graph.messages(MAILBOX).every((message) => message.isRead), 'nothing is left unread');
+    assert.ok(
+      graph.messages(MAILBOX).every((message) => message.isRead),
+      'nothing is left unread',
+    );
     await assertDeliveredOnce(`${ws.dir}/out`, expected);
     assert.deepEqual(graph.penaltyViolations, [], 'each wait lasted its Retry-After');
   });
 
   it('ends cleanly with exit code 75 and says when reading can resume when the throttle is longer', async () => {
     deliverNumbered(graph, 3, 'long');
-    graph.inject((request) => request.path.endsWith('/messages') && request.method === 'GET', { status: 429, retryAfter: String(LONG_RETRY_AFTER_S), code: 'ApplicationThrottled', message: 'Application is over its RequestRate limit.' });
+    graph.inject((request) => request.path.endsWith('/messages') && request.method === 'GET', {
+      status: 429,
+      retryAfter: String(LONG_RETRY_AFTER_S),
+      code: 'ApplicationThrottled',
+      message: 'Application is over its RequestRate limit.',
+    });
     const startedAt = Date.now();
     const result = await run();
     assert.equal(result.code, EX_TEMPFAIL, `${result.stdout}\n${result.stderr}`);

@@ -9,7 +9,7 @@ import { cp, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { REPO_ROOT, type CliResult } from '../support/cli.ts';
+import { type CliResult, REPO_ROOT } from '../support/cli.ts';
 
 /** A build (tsc + esbuild) on a busy 2-core machine. */
 const BUILD_TIMEOUT_MS = 240_000;
@@ -17,7 +17,8 @@ let checkout: string;
 
 before(async () => {
   checkout = await mkdtemp(join(tmpdir(), 'postroom-checkout-'));
-  for (const entry of ['bin', 'scripts', 'src', 'tsconfig.json', 'tsconfig.build.json', 'package.json']) await cp(join(REPO_ROOT, entry), join(checkout, entry), { recursive: true });
+  for (const entry of ['bin', 'scripts', 'src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'])
+    await cp(join(REPO_ROOT, entry), join(checkout, entry), { recursive: true });
   await symlink(join(REPO_ROOT, 'node_modules'), join(checkout, 'node_modules'));
 });
 after(async () => {

@@ -8,15 +8,17 @@ import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { REPO_ROOT, runCli } from '../support/cli.ts';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { readDelivered, workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { readDelivered, type Workspace, workspace } from '../support/postroom.ts';
 
 let dovecot: Dovecot;
 let ws: Workspace;
 let configPath: string;
 const PASSWORD = 'pw-example-9d2b';
 /** Every variable the example reads, unset (an empty value counts as unset). */
-const UNSET = Object.fromEntries(['IMAP_HOST', 'IMAP_PORT', 'IMAP_USE_SSL', 'IMAP_STARTTLS', 'IMAP_CA', 'IMAP_USER', 'IMAP_PASSWORD', 'IMAP_FOLDER', 'IMAP_ENABLED'].map((name) => [name, '']));
+const UNSET = Object.fromEntries(
+  ['IMAP_HOST', 'IMAP_PORT', 'IMAP_USE_SSL', 'IMAP_STARTTLS', 'IMAP_CA', 'IMAP_USER', 'IMAP_PASSWORD', 'IMAP_FOLDER', 'IMAP_ENABLED'].map((name) => [name, '']),
+);
 
 before(async () => {
   dovecot = await startDovecot();

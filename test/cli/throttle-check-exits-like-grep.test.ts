@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { runCli, writeConfigFile } from '../support/cli.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
 
 let ws: Workspace;
 let configPath: string;
@@ -10,15 +10,34 @@ before(async () => {
   configPath = await writeConfigFile(ws.dir, {
     destinations: { out: { type: 'directory', path: './out' } },
     connections: [
-      { name: 'custom', hostType: 'imap', host: 'imap.example.com', username: 'u', password: 'p', throttlePattern: 'slow down please|mailbox busy', throttleLatency: '45s' },
-      { name: 'only-mine', hostType: 'imap', host: 'imap.example.com', username: 'u', password: 'p', throttlePattern: 'mailbox busy', throttlePatternMode: 'replace' },
+      {
+        name: 'custom',
+        hostType: 'imap',
+        host: 'imap.example.com',
+        username: 'u',
+        password: 'p',
+        throttlePattern: 'slow down please|mailbox busy',
+        throttleLatency: '45s',
+      },
+      {
+        name: 'only-mine',
+        hostType: 'imap',
+        host: 'imap.example.com',
+        username: 'u',
+        password: 'p',
+        throttlePattern: 'mailbox busy',
+        throttlePatternMode: 'replace',
+      },
     ],
   });
 });
 after(async () => ws?.dispose());
 
 it('exits 0 for an Exchange throttling reply and says the wait it would use', async () => {
-  const result = await runCli(['throttle-check', 'A7 NO Request is throttled. Suggested Backoff Time: 2000 milliseconds'], { cwd: ws.dir, env: { POSTROOM_CONFIG: '' } });
+  const result = await runCli(['throttle-check', 'A7 NO Request is throttled. Suggested Backoff Time: 2000 milliseconds'], {
+    cwd: ws.dir,
+    env: { POSTROOM_CONFIG: '' },
+  });
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /throttling: .*2000 ms/);
   assert.match(result.stdout, /wait:\s+2s \(server-text\)/);
@@ -39,7 +58,14 @@ it("uses a connection's own pattern and latency, extending or replacing the defa
   assert.match(custom.stdout, /wait:\s+45s \(latency\)/);
   const defaults = await runCli(['--config', configPath, 'throttle-check', 'A3 NO slow down please']);
   assert.equal(defaults.code, 1, 'without the connection, the line is not throttling');
-  const replaced = await runCli(['--config', configPath, 'throttle-check', '--connection', 'only-mine', 'A4 NO [ALERT] Too many simultaneous connections. (Failure)']);
+  const replaced = await runCli([
+    '--config',
+    configPath,
+    'throttle-check',
+    '--connection',
+    'only-mine',
+    'A4 NO [ALERT] Too many simultaneous connections. (Failure)',
+  ]);
   assert.equal(replaced.code, 1, 'replace drops the default text patterns');
 });
 

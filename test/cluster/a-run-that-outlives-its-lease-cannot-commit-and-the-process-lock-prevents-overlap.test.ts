@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../src/config/schema.ts';
-import { Worker } from '../../src/engine/worker.ts';
-import { pseudoRandomBytes, makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, quietLog, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
-import { postgresTestStore, type TestStore } from '../support/stores.ts';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-import { waitFor } from '../support/workers.ts';
 import { createDestination } from '../../src/destinations/registry.ts';
+import { Worker } from '../../src/engine/worker.ts';
+import { makeEmail, pseudoRandomBytes } from '../support/corpus.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { imapConnection, quietLog, readDelivered, testConfig, workspace } from '../support/postroom.ts';
+import { postgresTestStore } from '../support/stores.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
+import { waitFor } from '../support/workers.ts';
 
 const EMAILS = 24;
 /** The slow worker's link: ~2.4 MB at this rate takes ~12 s, well past the 5 s lease. */
@@ -22,7 +22,18 @@ after(async () => dovecot?.stop());
 
 async function scenario(name: string, useProcessLock: boolean) {
   const user = await dovecot.addUser(name, `pw-${name}`);
-  await dovecot.deliverMany(user.name, Array.from({ length: EMAILS }, (_, i) => makeEmail({ subject: `${name} ${i}`, text: 'x', attachments: [{ filename: 'a.bin', content: pseudoRandomBytes(96 * 1024, `${name}${i}`), contentType: 'application/octet-stream' }] }).raw));
+  await dovecot.deliverMany(
+    user.name,
+    Array.from(
+      { length: EMAILS },
+      (_, i) =>
+        makeEmail({
+          subject: `${name} ${i}`,
+          text: 'x',
+          attachments: [{ filename: 'a.bin', content: pseudoRandomBytes(96 * 1024, `${name}${i}`), contentType: 'application/octet-stream' }],
+        }).raw,
+    ),
+  );
   const ws = await workspace();
   const shared = await postgresTestStore();
   const proxy = await startTcpProxy({ host: '127.0.0.1', port: dovecot.imapsPort });

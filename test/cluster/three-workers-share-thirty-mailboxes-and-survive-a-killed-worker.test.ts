@@ -4,10 +4,10 @@ import { after, before, it } from 'node:test';
 import pg from 'pg';
 import { writeConfigFile } from '../support/cli.ts';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { readDelivered, workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { readDelivered, type Workspace, workspace } from '../support/postroom.ts';
 import { POSTGRES_BASE_URL, postgresTestStore, type TestStore } from '../support/stores.ts';
-import { spawnWorker, waitFor, type WorkerProcess } from '../support/workers.ts';
+import { spawnWorker, type WorkerProcess, waitFor } from '../support/workers.ts';
 
 const MAILBOXES = 30;
 const PER_MAILBOX = 100;
@@ -45,12 +45,27 @@ async function emailsByHolder(): Promise<Array<{ holder: string; emails: number 
 
 const mail = (box: number, i: number) => makeEmail({ subject: `box ${box} email ${i}`, text: `mailbox ${box}, email ${i}` }).raw;
 
-it('delivers every email exactly once across three workers, spreads the work, and takes over a killed worker within a lease period', { timeout: 240_000 }, async () => {
+it('delivers every email exactly once across three workers, spreads the work, and takes over a killed worker within a lease period', {
+  timeout: 240_000,
+}, async () => {
   const connections = [];
   for (let box = 0; box < MAILBOXES; box++) {
     const user = await dovecot.addUser(`box${box}`, `pw-box-${box}`);
-    await dovecot.deliverMany(user.name, Array.from({ length: BEFORE_START }, (_, i) => mail(box, i)));
-    connections.push({ name: `box${box}`, hostType: 'imap', host: '127.0.0.1', port: dovecot.imapPort, useSsl: false, username: user.name, password: user.password, tls: { ca: dovecot.caPath }, pollingInterval: '2s' });
+    await dovecot.deliverMany(
+      user.name,
+      Array.from({ length: BEFORE_START }, (_, i) => mail(box, i)),
+    );
+    connections.push({
+      name: `box${box}`,
+      hostType: 'imap',
+      host: '127.0.0.1',
+      port: dovecot.imapPort,
+      useSsl: false,
+      username: user.name,
+      password: user.password,
+      tls: { ca: dovecot.caPath },
+      pollingInterval: '2s',
+    });
   }
   const configPath = await writeConfigFile(ws.dir, {
     store: shared.location,
@@ -67,17 +82,24 @@ it('delivers every email exactly once across three workers, spreads the work, an
     const from = BEFORE_START + (wave * (PER_MAILBOX - BEFORE_START)) / 4;
     const to = BEFORE_START + ((wave + 1) * (PER_MAILBOX - BEFORE_START)) / 4;
     for (let box = 0; box < MAILBOXES; box++) {
-      await dovecot.deliverMany(`box${box}`, Array.from({ length: to - from }, (_, i) => mail(box, from + i)));
+      await dovecot.deliverMany(
+        `box${box}`,
+        Array.from({ length: to - from }, (_, i) => mail(box, from + i)),
+      );
     }
   }
 
   // Kill one worker mid-run: once it has done some of the work and while it holds a lease.
   const victim = workers[0]!;
-  const working = await waitFor(async () => {
-    const mine = (await emailsByHolder()).find((row) => row.holder.includes(`:${victim.pid}:`));
-    const holds = (await shared.store.listLeases()).some((l) => l.holder.includes(`:${victim.pid}:`) && l.expiresAt > Date.now());
-    return !!mine && mine.emails > 0 && holds;
-  }, 90_000, 100);
+  const working = await waitFor(
+    async () => {
+      const mine = (await emailsByHolder()).find((row) => row.holder.includes(`:${victim.pid}:`));
+      const holds = (await shared.store.listLeases()).some((l) => l.holder.includes(`:${victim.pid}:`) && l.expiresAt > Date.now());
+      return !!mine && mine.emails > 0 && holds;
+    },
+    90_000,
+    100,
+  );
   assert.ok(working, `worker ${victim.pid} worked and took a lease:\n${victim.output().slice(-2000)}`);
   victim.kill('SIGKILL');
   await victim.exited;
@@ -88,7 +110,10 @@ it('delivers every email exactly once across three workers, spreads the work, an
     await mkdir('test-output', { recursive: true });
     for (const worker of workers) await writeFile(`test-output/cluster-worker-${worker.pid}.log`, worker.output());
   }
-  assert.ok(done, `worker logs in test-output/cluster-worker-*.log; all ${total} pipeline messages delivered; got ${(await readdir(ws.outDir).catch(() => [])).filter((n) => n.endsWith('.json')).length}`);
+  assert.ok(
+    done,
+    `worker logs in test-output/cluster-worker-*.log; all ${total} pipeline messages delivered; got ${(await readdir(ws.outDir).catch(() => [])).filter((n) => n.endsWith('.json')).length}`,
+  );
   await new Promise((resolve) => setTimeout(resolve, 3000)); // nothing more may arrive
 
   const delivered = await readDelivered(ws.outDir);
@@ -108,10 +133,16 @@ it('delivers every email exactly once across three workers, spreads the work, an
   const states = await shared.store.listConnectionStates();
   assert.equal(states.length, MAILBOXES);
   const leases = await shared.store.listLeases();
-  assert.ok(leases.every((l) => l.expiresAt <= Date.now() + 2000), 'stopped workers released their leases');
+  assert.ok(
+    leases.every((l) => l.expiresAt <= Date.now() + 2000),
+    'stopped workers released their leases',
+  );
   for (let box = 0; box < MAILBOXES; box++) {
     const onServer = await dovecot.listMessages(`box${box}`);
     assert.equal(onServer.length, PER_MAILBOX);
-    assert.ok(onServer.every((m) => m.flags.includes('\\Seen')), `box${box}: every email acknowledged`);
+    assert.ok(
+      onServer.every((m) => m.flags.includes('\\Seen')),
+      `box${box}: every email acknowledged`,
+    );
   }
 });

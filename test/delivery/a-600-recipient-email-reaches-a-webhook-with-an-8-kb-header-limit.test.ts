@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { EnvelopeEmail } from '../../src/model/envelope.ts';
-import { mime, split, tempStore, type TempStore } from '../mime/mime-test-kit.ts';
-import { binary, makeDestination, outbox, type Outbox } from './delivery-kit.ts';
+import { mime, split, type TempStore, tempStore } from '../mime/mime-test-kit.ts';
+import { binary, makeDestination, type Outbox, outbox } from './delivery-kit.ts';
 import { envelopeOf, makeSecret, signatureVerifies, startReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
 function recipients(count: number, team: string): string {
@@ -26,7 +26,16 @@ describe('a 600-recipient email and a receiver with maxHeaderSize 8192', () => {
     receiver = await startReceiver({ maxHeaderSize: 8192 });
     box = await outbox();
     mimeStore = await tempStore();
-    const raw = mime('From: Vorstand <vorstand@example.com>', `To: ${recipients(300, 'vertrieb')}`, `Cc: ${recipients(300, 'einkauf')}`, 'Subject: Betriebsversammlung', 'Message-ID: <all-hands@example.com>', '', 'Liebe alle,', '');
+    const raw = mime(
+      'From: Vorstand <vorstand@example.com>',
+      `To: ${recipients(300, 'vertrieb')}`,
+      `Cc: ${recipients(300, 'einkauf')}`,
+      'Subject: Betriebsversammlung',
+      'Message-ID: <all-hands@example.com>',
+      '',
+      'Liebe alle,',
+      '',
+    );
     ({ email } = await split(raw, mimeStore.content));
     assert.equal(email.toCount, 300);
     assert.equal(email.to.length, 100, 'the envelope lists the first 100 of each field');
@@ -37,7 +46,10 @@ describe('a 600-recipient email and a receiver with maxHeaderSize 8192', () => {
     await mimeStore?.dispose();
   });
 
-  const parts = () => [{ content: Buffer.from('Liebe alle,\r\n') }, { content: binary(20_000, 'agenda'), filename: 'Tagesordnung.pdf', contentType: 'application/pdf' }];
+  const parts = () => [
+    { content: Buffer.from('Liebe alle,\r\n') },
+    { content: binary(20_000, 'agenda'), filename: 'Tagesordnung.pdf', contentType: 'application/pdf' },
+  ];
 
   it('is refused with 431 when the whole envelope is sent as a header', async () => {
     const hook = makeDestination('uncapped', { type: 'webhook', url: receiver.url, maxEnvelopeHeaderBytes: 1_000_000 });

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { systemClock } from '../../src/model/clock.ts';
-import type { ManualClock } from './delivery-kit.ts';
-import { makeDestination, outbox, type Outbox } from './delivery-kit.ts';
 import { holdsWithin } from '../support/wait-for.ts';
+import type { ManualClock } from './delivery-kit.ts';
+import { makeDestination, type Outbox, outbox } from './delivery-kit.ts';
 import { startReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
 /** More messages for the hanging webhook than a lane has slots, all due before the file. */

@@ -6,10 +6,10 @@
  * acknowledged on the server like any other, since nothing of it is lost.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
 import { imapConnection, readDelivered, runOnce, testConfig } from '../support/postroom.ts';
 import { sha256 } from './delivery-kit.ts';
-import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
 
 const CRLF = '\r\n';
 /** multipart/mixed without a boundary parameter: no parser can find its parts. */
@@ -35,7 +35,6 @@ const NO_BOUNDARY = Buffer.from(
 const { dovecot, ws } = await dovecotAndWorkspace();
 
 describe('an email whose MIME cannot be parsed', () => {
-
   it('is delivered as one pipeline message of kind original: the raw bytes, byte-exact, with the parse error in the envelope', async () => {
     const user = await dovecot.addUser('malformed', 'secret-malformed');
     await dovecot.deliver(user.name, NO_BOUNDARY);

@@ -11,8 +11,8 @@ import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { runCli, writeConfigFile } from '../support/cli.ts';
 import { makeEmail, pseudoRandomBytes, sha256 } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { imapConnection, type Workspace, workspace } from '../support/postroom.ts';
 import { uniqueName } from './delivery-kit.ts';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -46,7 +46,10 @@ it('every pipeline message is in the stream once after a SIGKILL between XADD an
       attachments: [{ filename: `scan-${i}.bin`, content: pseudoRandomBytes(i === 0 ? 40_000 : 2_000, `redis-${i}`), contentType: 'application/octet-stream' }],
     }),
   );
-  await dovecot.deliverMany(user.name, emails.map((e) => e.raw));
+  await dovecot.deliverMany(
+    user.name,
+    emails.map((e) => e.raw),
+  );
   const configPath = await writeConfigFile(ws.dir, {
     store: ws.dataDir,
     destinations: { streams: { type: 'redis', url: REDIS_URL, stream, maxInlineBytes: 16_384 } },
@@ -64,7 +67,10 @@ it('every pipeline message is in the stream once after a SIGKILL between XADD an
   // What time would do before a restarted worker takes over: the dead worker's lease and claims run out.
   const database = new Database(join(ws.dataDir, 'postroom.sqlite'));
   try {
-    assert.ok((database.prepare("select count(*) as n from outbox where state = 'pending'").get() as { n: number }).n >= 4, 'the outbox still has them pending');
+    assert.ok(
+      (database.prepare("select count(*) as n from outbox where state = 'pending'").get() as { n: number }).n >= 4,
+      'the outbox still has them pending',
+    );
     database.prepare('update leases set expires_at = 0').run();
     database.prepare('update outbox set claimed_by = null, claimed_until = null').run();
   } finally {
@@ -90,5 +96,8 @@ it('every pipeline message is in the stream once after a SIGKILL between XADD an
     }),
   );
   assert.deepEqual(hashes.sort(), expected.map((p) => p.sha256).sort(), 'each part byte-exact, inline or claim-checked');
-  assert.ok([...byId.values()].some((fields) => fields.has('content-key')), 'the large attachment went by claim check');
+  assert.ok(
+    [...byId.values()].some((fields) => fields.has('content-key')),
+    'the large attachment went by claim check',
+  );
 });

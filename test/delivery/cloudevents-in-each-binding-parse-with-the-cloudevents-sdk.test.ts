@@ -1,21 +1,26 @@
 /**
- * `format: cloudevents` and `format: cloudevents-structured` on the webhook, RabbitMQ and NATS
- * JetStream destinations: what each real server receives is read with the CloudEvents SDK for
+ * `format: cloudevents` and `format: cloudevents-structured` on the webhook, RabbitMQ, NATS
+ * JetStream, Redis Streams and directory destinations: what each real server receives is read with the CloudEvents SDK for
  * JavaScript (`cloudevents` on npm), validated against the spec, and gives back the pipeline
  * message: its id, type, source, subject, the extension attributes and the content byte-exact.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as amqpConnect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { connect as natsConnect, type JetStreamManager, type NatsConnection } from 'nats';
-import type { Envelope } from '../../src/model/envelope.ts';
-import { binary, makeDestination, outbox, sha256, uniqueName, type Outbox } from './delivery-kit.ts';
+import { Redis } from 'ioredis';
+import { type JetStreamManager, type NatsConnection, connect as natsConnect } from 'nats';
 import { Webhook } from 'standardwebhooks';
-import { makeSecret, signatureVerifies, startReceiver, type ReceivedRequest, type WebhookReceiver } from './webhook-receiver.ts';
+import type { Envelope } from '../../src/model/envelope.ts';
+import { binary, makeDestination, type Outbox, outbox, sha256, uniqueName } from './delivery-kit.ts';
+import { makeSecret, type ReceivedRequest, signatureVerifies, startReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
 const RABBITMQ_URL = process.env.POSTROOM_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672';
 const NATS_SERVER = process.env.POSTROOM_TEST_NATS ?? 'nats://127.0.0.1:4222';
+const REDIS_URL = 'redis://127.0.0.1:6379';
 const FORMATS = ['cloudevents', 'cloudevents-structured'] as const;
 
 /** The parts every binding sends: a text body and a binary attachment with a non-ASCII name. */
@@ -87,7 +92,7 @@ describe('CloudEvents', () => {
           const request = receiver.requests.find((r: ReceivedRequest) => r.headers['webhook-id'] === envelope.id)!;
           const body = format === 'cloudevents' ? request.body : request.body.toString('utf8');
           if (format === 'cloudevents-structured') assert.match(String(request.headers['content-type']), /^application\/cloudevents\+json/);
-          else assert.equal(request.headers['content-type'], envelope.contentType, 'binary mode: the content type is the content\'s');
+          else assert.equal(request.headers['content-type'], envelope.contentType, "binary mode: the content type is the content's");
           const event = HTTP.toEvent({ headers: request.headers, body }) as CloudEvent<unknown>;
           assertEventIsTheMessage(event, envelope, bytesOf(event));
           assert.equal(format === 'cloudevents' ? decoded(event.subject) : event.subject, envelope.filename, 'subject is the file name');
@@ -133,7 +138,7 @@ describe('CloudEvents', () => {
         const sent = await box.enqueue('rabbit', parts());
         assert.deepEqual(await box.loop({ rabbit }).drain(), { delivered: 2, retried: 0, dead: 0 });
         await rabbit.close();
-        for (let got = await channel.get(queue, { noAck: true }), n = 0; got; got = await channel.get(queue, { noAck: true }), n += 1) {
+        for (let got = await channel.get(queue, { noAck: true }), _n = 0; got; got = await channel.get(queue, { noAck: true }), _n += 1) {
           const envelope = sent.find((e) => e.id === got.properties.messageId)!;
           let event: CloudEvent<unknown>;
           if (format === 'cloudevents') {
@@ -182,6 +187,69 @@ describe('CloudEvents', () => {
           const event = HTTP.toEvent({ headers, body: format === 'cloudevents' ? data : data.toString('utf8') }) as CloudEvent<unknown>;
           assertEventIsTheMessage(event, envelope, bytesOf(event));
           assert.equal(format === 'cloudevents' ? decoded(event.subject) : event.subject, envelope.filename);
+        }
+      });
+    }
+  });
+
+  describe('in a Redis stream', () => {
+    let redis: Redis;
+    const streams: string[] = [];
+    before(() => {
+      redis = new Redis(REDIS_URL);
+    });
+    after(async () => {
+      for (const stream of streams) {
+        const keys = await redis.keys(`${stream}*`);
+        if (keys.length) await redis.del(...keys);
+      }
+      redis?.disconnect();
+    });
+
+    for (const format of FORMATS) {
+      it(`${format}: the SDK reads each entry, its fields as headers`, async () => {
+        const stream = uniqueName('postroom-test-ce-');
+        streams.push(stream);
+        const destination = makeDestination('redis', { type: 'redis', url: REDIS_URL, stream, format });
+        const sent = await box.enqueue('redis', parts());
+        assert.deepEqual(await box.loop({ redis: destination }).drain(), { delivered: 2, retried: 0, dead: 0 });
+        await destination.close();
+        const entries = await redis.xrangeBuffer(stream, '-', '+');
+        assert.equal(entries.length, 2);
+        for (const [, flat] of entries) {
+          const fields = new Map<string, Buffer>();
+          for (let at = 0; at < flat.length; at += 2) fields.set(flat[at]!.toString('utf8'), flat[at + 1]!);
+          const envelope = sent.find((e) => e.id === fields.get('id')?.toString())!;
+          const headers: Record<string, string> = {};
+          for (const [name, value] of fields) if (name.startsWith('ce-') || name === 'content-type') headers[name] = value.toString('utf8');
+          const content = fields.get('content')!;
+          const event = HTTP.toEvent({ headers, body: format === 'cloudevents' ? content : content.toString('utf8') }) as CloudEvent<unknown>;
+          assertEventIsTheMessage(event, envelope, bytesOf(event));
+          assert.equal(event.subject, envelope.filename, 'subject is the file name, as it is (a Redis field is binary-safe)');
+        }
+      });
+    }
+  });
+
+  describe('in a directory', () => {
+    for (const format of FORMATS) {
+      it(`${format}: <id>.ce.json is a CloudEvent the SDK reads, beside the content`, async () => {
+        const dir = await mkdtemp(join(tmpdir(), 'postroom-test-ce-dir-'));
+        try {
+          const out = makeDestination('out', { type: 'directory', path: dir, format });
+          const sent = await box.enqueue('out', parts());
+          assert.deepEqual(await box.loop({ out }).drain(), { delivered: 2, retried: 0, dead: 0 });
+          for (const envelope of sent) {
+            const document = JSON.parse(await readFile(join(dir, `${envelope.id}.ce.json`), 'utf8')) as Record<string, unknown>;
+            const event = new CloudEvent(document);
+            const data = format === 'cloudevents' ? await readFile(join(dir, String(event.dataref))) : bytesOf(event);
+            if (format === 'cloudevents') assert.equal(event.dataref, `${envelope.id}.data`, 'dataref names the content file');
+            assertEventIsTheMessage(event, envelope, data);
+            assert.equal(event.subject, envelope.filename);
+            assert.equal(JSON.parse(await readFile(join(dir, `${envelope.id}.json`), 'utf8')).id, envelope.id, 'the envelope is still there');
+          }
+        } finally {
+          await rm(dir, { recursive: true, force: true });
         }
       });
     }

@@ -13,9 +13,9 @@ import Database from 'better-sqlite3';
 import type { ConnectionInput } from '../../src/config/schema.ts';
 import type { FaultStep } from '../../src/model/fault-points.ts';
 import { runCli, writeConfigFile } from '../support/cli.ts';
-import { makeEmail, pseudoRandomBytes, type CorpusEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot, type DovecotUser } from '../support/dovecot.ts';
-import { bySubject, imapConnection, openWorkspaceStore, pop3Connection, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { type CorpusEmail, makeEmail, pseudoRandomBytes } from '../support/corpus.ts';
+import { type Dovecot, type DovecotUser, startDovecot } from '../support/dovecot.ts';
+import { bySubject, imapConnection, openWorkspaceStore, pop3Connection, readDelivered, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 
 const EMAILS = 4;
 /** Big enough that an attachment spans many TCP reads. */
@@ -106,7 +106,10 @@ export function crashMatrix(protocol: 'imap' | 'pop3'): void {
         spaces.push(ws);
         const user = await dovecot.addUser(`${protocol}-${step}`, `secret-${step}`);
         const emails = batch(`${protocol} ${step}`);
-        await dovecot.deliverMany(user.name, emails.map((e) => e.raw));
+        await dovecot.deliverMany(
+          user.name,
+          emails.map((e) => e.raw),
+        );
         const connection: ConnectionInput = protocol === 'imap' ? imapConnection(dovecot, user) : pop3Connection(dovecot, user);
         const config = testConfig(ws, [connection]);
         const configPath = await writeConfigFile(ws.dir, {
@@ -143,7 +146,11 @@ export function crashMatrix(protocol: 'imap' | 'pop3'): void {
         assert.equal(ids.length, expectedParts, 'none missing');
         const groups = bySubject(delivered);
         for (const email of emails) {
-          assert.deepEqual((groups.get(email.subject) ?? []).map((d) => d.sha256), email.expected.parts.map((p) => p.sha256), `${email.subject}: each part once, byte-exact`);
+          assert.deepEqual(
+            (groups.get(email.subject) ?? []).map((d) => d.sha256),
+            email.expected.parts.map((p) => p.sha256),
+            `${email.subject}: each part once, byte-exact`,
+          );
         }
         for (const [name, inode] of deliveredBeforeRestart) {
           assert.equal((await stat(join(ws.outDir, name))).ino, inode, `${name} was delivered before the crash and is not delivered again`);

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { makeDestination, outbox, type Outbox } from './delivery-kit.ts';
+import { makeDestination, type Outbox, outbox } from './delivery-kit.ts';
 
 const HOUR = 3_600_000;
 

@@ -5,14 +5,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { Clock } from '../../src/model/clock.ts';
-import { DeliveryLoop } from '../../src/engine/delivery.ts';
-import { pipelineMessageId, type Envelope, type EnvelopeEmail } from '../../src/model/envelope.ts';
 import { parseDuration } from '../../src/config/duration.ts';
 import { DEFAULT_KEEP_DELIVERED, destinationSchema } from '../../src/config/schema.ts';
-import type { Destination } from '../../src/model/destination.ts';
 import { createDestination } from '../../src/destinations/registry.ts';
-import { sourceKeyString, type SourceKey } from '../../src/sources/source.ts';
+import { type DeliveryDeps, DeliveryLoop } from '../../src/engine/delivery.ts';
+import type { Clock } from '../../src/model/clock.ts';
+import type { Destination } from '../../src/model/destination.ts';
+import { type Envelope, type EnvelopeEmail, pipelineMessageId } from '../../src/model/envelope.ts';
+import { type SourceKey, sourceKeyString } from '../../src/sources/source.ts';
 import { quietLog } from '../support/postroom.ts';
 import { sqliteTestStore, type TestStore } from '../support/stores.ts';
 
@@ -51,8 +51,13 @@ export interface Outbox {
   opened: TestStore;
   clock: ManualClock;
   /** Commits one email whose parts go to `destination`; returns their envelopes. */
-  enqueue(destination: string, parts: Array<{ content: Buffer; contentType?: string; filename?: string }>, connection?: string, email?: EnvelopeEmail): Promise<Envelope[]>;
-  loop(destinations: Record<string, Destination>, options?: { keepDeliveredMs?: number }): DeliveryLoop;
+  enqueue(
+    destination: string,
+    parts: Array<{ content: Buffer; contentType?: string; filename?: string }>,
+    connection?: string,
+    email?: EnvelopeEmail,
+  ): Promise<Envelope[]>;
+  loop(destinations: Record<string, Destination>, options?: Partial<Pick<DeliveryDeps, 'keepDeliveredMs' | 'log' | 'onOutcome'>>): DeliveryLoop;
   dispose(): Promise<void>;
 }
 
@@ -83,14 +88,31 @@ export async function outbox(clock: ManualClock = manualClock()): Promise<Outbox
           sha256: written.sha256,
           partIndex: index,
           source: key,
-          email: email ?? { messageId: `<${uid}@postroom.test>`, from: 'sender@postroom.test', to: ['receiver@postroom.test'], cc: [], subject: `email ${uid} – Grüße`, date: null },
+          email: email ?? {
+            messageId: `<${uid}@postroom.test>`,
+            from: 'sender@postroom.test',
+            to: ['receiver@postroom.test'],
+            cc: [],
+            subject: `email ${uid} – Grüße`,
+            date: null,
+          },
           receivedAt: new Date(clock.now()).toISOString(),
         };
         messages.push({ envelope, destination, contentRef: written.ref });
       }
       const lease = await store.acquireLease(connection, 'test', 60_000, clock.now());
       if (!lease) throw new Error('could not take the test lease');
-      await store.commitEmail(lease, { connection, sourceKey, key, fingerprint: null, messageId: `<${uid}@postroom.test>`, rawSha256: raw.sha256, rawRef: raw.ref, messages, now: clock.now() });
+      await store.commitEmail(lease, {
+        connection,
+        sourceKey,
+        key,
+        fingerprint: null,
+        messageId: `<${uid}@postroom.test>`,
+        rawSha256: raw.sha256,
+        rawRef: raw.ref,
+        messages,
+        now: clock.now(),
+      });
       await store.releaseLease(lease);
       return messages.map((m) => m.envelope);
     },

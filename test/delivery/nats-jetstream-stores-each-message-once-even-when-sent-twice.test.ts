@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
-import { binary, makeDestination, outbox, sha256, uniqueName, type Outbox } from './delivery-kit.ts';
 import type { Destination } from '../../src/model/destination.ts';
+import { binary, makeDestination, type Outbox, outbox, sha256, uniqueName } from './delivery-kit.ts';
 
 const NATS_SERVER = process.env.POSTROOM_TEST_NATS ?? 'nats://127.0.0.1:4222';
 
@@ -30,7 +30,11 @@ describe('NATS JetStream destination', () => {
 
   it('publishes each pipeline message with Nats-Msg-Id = its id, waits for the PubAck, and the stream holds it byte-exact', async () => {
     const loop = box.loop({ nats });
-    const sent = await box.enqueue('nats', [{ content: Buffer.from('Grüße\r\n') }, { content: binary(200_000, 'nats'), filename: 'scan.tif', contentType: 'image/tiff' }], 'orders.eu');
+    const sent = await box.enqueue(
+      'nats',
+      [{ content: Buffer.from('Grüße\r\n') }, { content: binary(200_000, 'nats'), filename: 'scan.tif', contentType: 'image/tiff' }],
+      'orders.eu',
+    );
     assert.deepEqual(await loop.drain(), { delivered: 2, retried: 0, dead: 0 });
 
     const info = await jsm.streams.info(stream);

@@ -4,8 +4,8 @@
  * plain connection.
  */
 import assert from 'node:assert/strict';
-import { connect, type NatsConnection } from 'nats';
 import { after, before, describe, it } from 'node:test';
+import { connect, type NatsConnection } from 'nats';
 import { destinationSchema } from '../../src/config/schema.ts';
 import { makeDestination, outbox, uniqueName } from './delivery-kit.ts';
 
@@ -28,7 +28,17 @@ describe('NATS with tls', () => {
       const destination = makeDestination('bus', { type: 'nats', servers: NATS_SERVER, subject, tls, timeout: '5s' });
       try {
         const [envelope] = await box.enqueue('bus', [{ content: Buffer.from('must not travel in plain text') }]);
-        const error = await destination.deliver({ envelope: envelope!, openContent: () => { throw new Error('no content should be read'); } }).then(() => undefined, (e: unknown) => e as Error & { code?: string });
+        const error = await destination
+          .deliver({
+            envelope: envelope!,
+            openContent: () => {
+              throw new Error('no content should be read');
+            },
+          })
+          .then(
+            () => undefined,
+            (e: unknown) => e as Error & { code?: string },
+          );
         assert.ok(error, 'the delivery fails');
         assert.equal(error.code, 'DELIVERY_FAILED');
         assert.match(error.message, /does not offer TLS/, error.message);

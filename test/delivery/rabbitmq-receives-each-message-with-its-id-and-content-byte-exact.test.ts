@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
+import { type Channel, type ChannelModel, connect, type GetMessage } from 'amqplib';
 import type { Envelope } from '../../src/model/envelope.ts';
-import { binary, makeDestination, outbox, sha256, uniqueName, type Outbox } from './delivery-kit.ts';
+import { binary, makeDestination, type Outbox, outbox, sha256, uniqueName } from './delivery-kit.ts';
 
 const RABBITMQ_URL = process.env.POSTROOM_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -73,7 +73,10 @@ describe('RabbitMQ destination', () => {
     const [envelope] = await box.enqueue('rabbit', [{ content: Buffer.from('routed later') }]);
 
     assert.deepEqual(await loop.deliverDue(), { delivered: 0, retried: 1, dead: 0 });
-    assert.match((await box.opened.store.getOutboxMessage(envelope!.id))?.lastError ?? '', /no queue for exchange .* routing key "mail\.inbox\.body": the message was returned/);
+    assert.match(
+      (await box.opened.store.getOutboxMessage(envelope!.id))?.lastError ?? '',
+      /no queue for exchange .* routing key "mail\.inbox\.body": the message was returned/,
+    );
 
     const queue = await freshQueue();
     await channel.bindQueue(queue, exchange, 'mail.inbox.*');
@@ -81,7 +84,10 @@ describe('RabbitMQ destination', () => {
     assert.deepEqual(await loop.deliverDue(), { delivered: 1, retried: 0, dead: 0 });
     await rabbit.close();
     const received = await drainQueue(channel, queue);
-    assert.deepEqual(received.map((m) => m.properties.messageId), [envelope!.id]);
+    assert.deepEqual(
+      received.map((m) => m.properties.messageId),
+      [envelope!.id],
+    );
     assert.equal(received[0]!.fields.routingKey, 'mail.inbox.body');
     await channel.deleteExchange(exchange);
   });
@@ -96,6 +102,9 @@ describe('RabbitMQ destination', () => {
     const dead = await box.opened.store.getOutboxMessage(large!.id);
     assert.equal(dead?.state, 'dead');
     assert.match(dead?.lastError ?? '', /rejected the pipeline message for good: .*big\.bin\) is 1001 bytes, over maxMessageBytes 1000.*raise maxMessageBytes/);
-    assert.deepEqual((await drainQueue(channel, queue)).map((m) => m.properties.messageId), [small!.id]);
+    assert.deepEqual(
+      (await drainQueue(channel, queue)).map((m) => m.properties.messageId),
+      [small!.id],
+    );
   });
 });

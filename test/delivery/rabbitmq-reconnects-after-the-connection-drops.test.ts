@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { connect, type Channel, type ChannelModel } from 'amqplib';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type Channel, type ChannelModel, connect } from 'amqplib';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-import { makeDestination, outbox, uniqueName, type Outbox } from './delivery-kit.ts';
+import { makeDestination, type Outbox, outbox, uniqueName } from './delivery-kit.ts';
 
 const RABBITMQ_URL = process.env.POSTROOM_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672';
 

@@ -3,10 +3,10 @@
  * `<!-- receiver: <destination> <language> -->` line is taken from README.md, its port (8080)
  * swapped for a free one (and any other text the test names, such as a stream name), and started as a child process whose output the test reads.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/cli.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -57,16 +57,24 @@ export async function runReadmeReceiver(
   const dir = await mkdtemp(join(REPO_ROOT, 'test-output', 'readme-receiver-'));
   const file = join(dir, `${destination}-receiver.${language === 'node' ? 'mjs' : 'py'}`);
   await writeFile(file, code);
-  const child: ChildProcess = spawn(language === 'node' ? process.execPath : 'python3', [file], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(language === 'node' ? process.execPath : 'python3', [file], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   let errors = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor(`the README's ${destination} ${language} receiver to start`, async () => {
-    if (child.exitCode !== null) throw new Error(`the receiver exited: ${errors}`);
-    return ready(port);
-  }, 10_000);
+  await waitFor(
+    `the README's ${destination} ${language} receiver to start`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`the receiver exited: ${errors}`);
+      return ready(port);
+    },
+    10_000,
+  );
   return {
     port,
     lines: () => output.split('\n').filter(Boolean),

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { Envelope } from '../../src/model/envelope.ts';
 import { PostroomError } from '../../src/model/errors.ts';
-import { binary, makeDestination, outbox, sha256, uniqueName, type Outbox } from './delivery-kit.ts';
+import { binary, makeDestination, type Outbox, outbox, sha256, uniqueName } from './delivery-kit.ts';
 import { freePort } from './readme-receivers.ts';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -42,7 +42,10 @@ describe('the Redis Streams destination', () => {
     const stream = `${prefix}:emails`;
     const streams = makeDestination('streams', { type: 'redis', url: REDIS_URL, stream, maxInlineBytes: 64 * 1024 });
     const big = binary(300_000, 'claim check');
-    const [body, file] = await box.enqueue('streams', [{ content: Buffer.from('Grüße, see attached\r\n') }, { content: big, filename: 'scan.tiff', contentType: 'image/tiff' }]);
+    const [body, file] = await box.enqueue('streams', [
+      { content: Buffer.from('Grüße, see attached\r\n') },
+      { content: big, filename: 'scan.tiff', contentType: 'image/tiff' },
+    ]);
     const loop = box.loop({ streams });
     assert.deepEqual(await loop.deliverDue(), { delivered: 2, retried: 0, dead: 0 });
 
@@ -79,7 +82,11 @@ describe('the Redis Streams destination', () => {
     const streams = makeDestination('trimmed', { type: 'redis', url: REDIS_URL, stream, maxLength: 10 });
     const [template] = await box.enqueue('trimmed', [{ content: Buffer.from('x') }]);
     // "~" trims whole nodes of the stream (100 entries each by default), so add a few nodes' worth.
-    for (let i = 0; i < 400; i += 1) await streams.deliver({ envelope: { ...template!, id: `${template!.id.slice(0, 24)}${String(i).padStart(8, '0')}` }, openContent: () => Readable.from([Buffer.from('x')]) });
+    for (let i = 0; i < 400; i += 1)
+      await streams.deliver({
+        envelope: { ...template!, id: `${template!.id.slice(0, 24)}${String(i).padStart(8, '0')}` },
+        openContent: () => Readable.from([Buffer.from('x')]),
+      });
     const length = await redis.xlen(stream);
     assert.ok(length >= 10 && length < 400, `trimmed to about 10 entries (${length} of 400)`);
     await streams.close();

@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { createDirectoryDestination } from '../../src/destinations/directory.ts';
-import { pipelineMessageId, type Envelope } from '../../src/model/envelope.ts';
+import { type Envelope, pipelineMessageId } from '../../src/model/envelope.ts';
 import { createFsContentStore } from '../../src/store/content/fs-content-store.ts';
 
 const OTHER_FILE_SYSTEM = '/dev/shm';
@@ -50,19 +50,30 @@ describe('the directory destination with local content files', () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  async function deliverFrom(contentRoot: string, uid: number): Promise<{ dataPath: string; contentIno: number; out: string; bytes: Buffer; again: () => Promise<void> }> {
+  async function deliverFrom(
+    contentRoot: string,
+    uid: number,
+  ): Promise<{ dataPath: string; contentIno: number; out: string; bytes: Buffer; again: () => Promise<void> }> {
     const out = await mkdtemp(join(tmpdir(), 'postroom-dir-out-'));
     dirs.push(out);
     const contents = createFsContentStore(contentRoot);
     const bytes = randomBytes(300_000);
     const written = await contents.write(Readable.from([bytes]));
-    const destination = createDirectoryDestination('out', { type: 'directory', path: out }, { log: pino({ level: 'silent' }) });
+    const destination = createDirectoryDestination('out', { type: 'directory', path: out, format: 'raw' }, { log: pino({ level: 'silent' }) });
     const message = { envelope: envelopeFor(bytes, uid), openContent: () => contents.open(written.ref), contentFile: contents.filePath!(written.ref) };
     await destination.deliver(message);
     await destination.flush!();
     const contentIno = (await stat(contents.filePath!(written.ref))).ino;
     await contents.remove(written.ref);
-    return { dataPath: join(out, `${message.envelope.id}.data`), contentIno, out, bytes, again: () => destination.deliver(message) };
+    return {
+      dataPath: join(out, `${message.envelope.id}.data`),
+      contentIno,
+      out,
+      bytes,
+      again: async () => {
+        await destination.deliver(message);
+      },
+    };
   }
 
   it('links .data to the content file on the same file system, and the bytes outlive the content file', async () => {
@@ -73,7 +84,9 @@ describe('the directory destination with local content files', () => {
     assert.equal((await stat(dataPath)).ino, contentIno, 'the same file, not a copy');
   });
 
-  it('copies .data when the content lives on another file system', { skip: !otherFileSystem && `${OTHER_FILE_SYSTEM} is not a separate file system here` }, async () => {
+  it('copies .data when the content lives on another file system', {
+    skip: !otherFileSystem && `${OTHER_FILE_SYSTEM} is not a separate file system here`,
+  }, async () => {
     const root = await mkdtemp(join(OTHER_FILE_SYSTEM, 'postroom-dir-content-'));
     dirs.push(root);
     const { dataPath, contentIno, bytes } = await deliverFrom(root, 2);
@@ -89,7 +102,7 @@ describe('the directory destination with local content files', () => {
     const contents = createFsContentStore(root);
     const bytes = randomBytes(50_000);
     const written = await contents.write(Readable.from([bytes]));
-    const destination = createDirectoryDestination('out', { type: 'directory', path: out }, { log: pino({ level: 'silent' }) });
+    const destination = createDirectoryDestination('out', { type: 'directory', path: out, format: 'raw' }, { log: pino({ level: 'silent' }) });
     const envelope = envelopeFor(bytes, 3);
     // Linked, then linked again (the same file), then copied over it (content opened afresh).
     await destination.deliver({ envelope, openContent: () => contents.open(written.ref), contentFile: contents.filePath!(written.ref) });

@@ -7,15 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
-import { createDirectoryDestination } from '../../src/destinations/directory.ts';
-import { directoryOptions } from '../../src/destinations/directory.ts';
-import { pipelineMessageId, type Envelope } from '../../src/model/envelope.ts';
+import { createDirectoryDestination, directoryOptions } from '../../src/destinations/directory.ts';
+import { type Envelope, pipelineMessageId } from '../../src/model/envelope.ts';
 import { createFsContentStore } from '../../src/store/content/fs-content-store.ts';
 
 const VICTIM_BYTES = 'root:x:0:0:root:/root:/bin/bash\n';
@@ -57,10 +56,15 @@ describe('the directory destination and planted symlinks', () => {
       // The directory exists (a first delivery made it); the attacker plants links in it.
       await destination.deliver({ envelope: envelopeFor(bytes, 99), openContent: () => contents.open(written.ref) });
       const planted = [`.${envelope.id}.data.tmp`, `.${envelope.id}.json.tmp`, `${envelope.id}.data`, `${envelope.id}.json`];
-      for (let i = 0; i < 50; i++) planted.push(`.${envelope.id}.${randomBytes(8).toString('hex')}.tmp`, `.${envelope.id}.data.${randomBytes(8).toString('hex')}.tmp`);
+      for (let i = 0; i < 50; i++)
+        planted.push(`.${envelope.id}.${randomBytes(8).toString('hex')}.tmp`, `.${envelope.id}.data.${randomBytes(8).toString('hex')}.tmp`);
       for (const name of planted) await symlink(victim, join(out, name));
 
-      await destination.deliver({ envelope, openContent: () => contents.open(written.ref), ...(mode === 'linked' ? { contentFile: contents.filePath!(written.ref) } : {}) });
+      await destination.deliver({
+        envelope,
+        openContent: () => contents.open(written.ref),
+        ...(mode === 'linked' ? { contentFile: contents.filePath!(written.ref) } : {}),
+      });
       await destination.flush!();
 
       assert.equal(await readFile(victim, 'utf8'), VICTIM_BYTES, 'the link target is unchanged');

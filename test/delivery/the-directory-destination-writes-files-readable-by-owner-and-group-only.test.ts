@@ -34,7 +34,10 @@ describe('modes of delivered files', () => {
         const options = { type: 'directory', path: out, ...(fileMode === undefined ? {} : { fileMode }) };
         await box.loop({ out: makeDestination('out', options) }).deliverDue();
         const modes = await Promise.all(['data', 'json'].map((ext) => modeOf(join(out, `${envelope!.id}.${ext}`))));
-        assert.deepEqual(modes.map((m) => m.toString(8)), [expected.toString(8), expected.toString(8)]);
+        assert.deepEqual(
+          modes.map((m) => m.toString(8)),
+          [expected.toString(8), expected.toString(8)],
+        );
       } finally {
         await box.dispose();
       }

@@ -8,15 +8,18 @@ import { after, before, describe, it } from 'node:test';
 import { connect as amqpConnect } from 'amqplib';
 import { connect as natsConnect } from 'nats';
 import type { Envelope } from '../../src/model/envelope.ts';
-import { workspace, type Workspace } from '../support/postroom.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { binary, makeDestination, outbox, uniqueName, type Outbox } from './delivery-kit.ts';
+import { binary, makeDestination, type Outbox, outbox, uniqueName } from './delivery-kit.ts';
 import { runReadmeReceiver } from './readme-receivers.ts';
 
 const RABBITMQ_URL = process.env.POSTROOM_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672';
 const NATS_SERVER = process.env.POSTROOM_TEST_NATS ?? 'nats://127.0.0.1:4222';
 
-const parts = () => [{ content: Buffer.from('Grüße\r\n') }, { content: binary(60_000, 'readme readers'), filename: 'Überweisung.pdf', contentType: 'application/pdf' }];
+const parts = () => [
+  { content: Buffer.from('Grüße\r\n') },
+  { content: binary(60_000, 'readme readers'), filename: 'Überweisung.pdf', contentType: 'application/pdf' },
+];
 const expectedLines = (sent: Envelope[]) => sent.map((e) => `${e.id} ${e.kind} ${e.filename} ${e.size}`).sort();
 
 describe("the README's readers", () => {
@@ -53,7 +56,9 @@ describe("the README's readers", () => {
     const broker = await amqpConnect(RABBITMQ_URL);
     const channel = await broker.createChannel();
     await channel.assertQueue(queue, { durable: true });
-    const reader = await runReadmeReceiver('rabbitmq', 'node', { AMQP_URL: RABBITMQ_URL }, async () => (await channel.checkQueue(queue)).consumerCount > 0, { "'emails'": `'${queue}'` });
+    const reader = await runReadmeReceiver('rabbitmq', 'node', { AMQP_URL: RABBITMQ_URL }, async () => (await channel.checkQueue(queue)).consumerCount > 0, {
+      "'emails'": `'${queue}'`,
+    });
     try {
       const rabbit = makeDestination('rabbit', { type: 'rabbitmq', url: RABBITMQ_URL, queue });
       const sent = await box.enqueue('rabbit', parts());

@@ -22,17 +22,29 @@ it('README.md lists every destination field with its type, default and descripti
   const { status, stderr } = check();
   assert.equal(status, 0, stderr);
   const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-  for (const row of ['| `secret` | text or list of text |', '| `tls.ca` | text |', '| `maxInlineBytes` | integer | `262144` |', '| `format` | `raw` \\| `cloudevents` \\| `cloudevents-structured` | `raw` |']) {
+  for (const row of [
+    '| `secret` | text or list of text |',
+    '| `tls.ca` | text |',
+    '| `maxInlineBytes` | integer | `262144` |',
+    '| `format` | `raw` \\| `cloudevents` \\| `cloudevents-structured` | `raw` |',
+  ]) {
     assert.ok(readme.includes(row), `README has ${row}`);
   }
-  assert.match(readme, /\| `tls\.ca` \| text \| {2}\| CA certificate\(s\) to trust: PEM text .*or in postroom\.yaml the path of a PEM file/, 'tls.ca says it takes PEM text or a path');
+  assert.match(
+    readme,
+    /\| `tls\.ca` \| text \| {2}\| CA certificate\(s\) to trust: PEM text .*or in postroom\.yaml the path of a PEM file/,
+    'tls.ca says it takes PEM text or a path',
+  );
 });
 
 it('the check fails when the README no longer matches', () => {
   const dir = mkdtempSync(join(tmpdir(), 'postroom-readme-'));
   try {
     const copy = join(dir, 'README.md');
-    writeFileSync(copy, readFileSync(join(REPO_ROOT, 'README.md'), 'utf8').replace('| `maxInlineBytes` | integer | `262144` |', '| `maxInlineBytes` | integer | `1` |'));
+    writeFileSync(
+      copy,
+      readFileSync(join(REPO_ROOT, 'README.md'), 'utf8').replace('| `maxInlineBytes` | integer | `262144` |', '| `maxInlineBytes` | integer | `1` |'),
+    );
     const { status, stderr } = check(copy);
     assert.equal(status, 1);
     assert.match(stderr, /differ from the schemas: run `node --import tsx scripts\/destination-reference\.mjs --write`/);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { waitFor } from '../support/wait-for.ts';
-import { binary, makeDestination, outbox, uniqueName, type Outbox } from './delivery-kit.ts';
+import { binary, makeDestination, type Outbox, outbox, uniqueName } from './delivery-kit.ts';
 import { runReadmeReceiver } from './readme-receivers.ts';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -30,7 +30,10 @@ it("the README's consumer reads inline and claim-checked content", async () => {
   try {
     const streams = makeDestination('streams', { type: 'redis', url: REDIS_URL, stream, maxInlineBytes: 1024 });
     const big = binary(50_000, 'readme redis');
-    const [body, file] = await box.enqueue('streams', [{ content: Buffer.from('Grüße\r\n') }, { content: big, filename: 'Überweisung.pdf', contentType: 'application/pdf' }]);
+    const [body, file] = await box.enqueue('streams', [
+      { content: Buffer.from('Grüße\r\n') },
+      { content: big, filename: 'Überweisung.pdf', contentType: 'application/pdf' },
+    ]);
     assert.deepEqual(await box.loop({ streams }).deliverDue(), { delivered: 2, retried: 0, dead: 0 });
     await waitFor('both lines', () => consumer.lines().length >= 2, 10_000);
     assert.deepEqual(consumer.lines().sort(), [`${body!.id} body body.txt ${body!.size}`, `${file!.id} attachment Überweisung.pdf ${big.length}`].sort());

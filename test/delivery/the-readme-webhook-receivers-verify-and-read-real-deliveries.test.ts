@@ -6,18 +6,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../support/wait-for.ts';
-import { binary, makeDestination, outbox, type Outbox } from './delivery-kit.ts';
+import { binary, makeDestination, type Outbox, outbox } from './delivery-kit.ts';
 import { listening, runReadmeReceiver } from './readme-receivers.ts';
 import { makeSecret } from './webhook-receiver.ts';
 
 describe("the README's webhook receivers", () => {
-    let box: Outbox;
+  let box: Outbox;
   before(async () => {
-      box = await outbox();
+    box = await outbox();
   });
   after(async () => {
     await box?.dispose();
-    });
+  });
 
   for (const language of ['node', 'python'] as const) {
     it(`${language}: verifies and reads a body and a binary attachment, refuses a wrong signature`, async () => {
@@ -27,7 +27,10 @@ describe("the README's webhook receivers", () => {
         const url = `http://127.0.0.1:${receiver.port}/hooks/postroom`;
         const hook = makeDestination('hook', { type: 'webhook', url, secret });
         const pdf = binary(70_000, `readme ${language}`);
-        const [body, file] = await box.enqueue('hook', [{ content: Buffer.from('Grüße\r\n') }, { content: pdf, filename: 'Überweisung.pdf', contentType: 'application/pdf' }]);
+        const [body, file] = await box.enqueue('hook', [
+          { content: Buffer.from('Grüße\r\n') },
+          { content: pdf, filename: 'Überweisung.pdf', contentType: 'application/pdf' },
+        ]);
         assert.deepEqual(await box.loop({ hook }).deliverDue(), { delivered: 2, retried: 0, dead: 0 });
         await waitFor('both lines', () => receiver.lines().length >= 2, 5_000);
         assert.deepEqual(receiver.lines().sort(), [`${body!.id} body body.txt ${body!.size}`, `${file!.id} attachment Überweisung.pdf ${pdf.length}`].sort());

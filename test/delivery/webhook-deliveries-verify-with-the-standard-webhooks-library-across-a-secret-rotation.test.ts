@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { binary, makeDestination, outbox, type Outbox } from './delivery-kit.ts';
-import { envelopeOf, makeSecret, signatureVerifies, startReceiver, type ReceivedRequest, type WebhookReceiver } from './webhook-receiver.ts';
+import { binary, makeDestination, type Outbox, outbox } from './delivery-kit.ts';
+import { envelopeOf, makeSecret, type ReceivedRequest, signatureVerifies, startReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
 /** What a receiver using the package does with the raw body and the headers as received. */
 function verifiedBy(secret: string, request: ReceivedRequest): boolean {
@@ -75,6 +75,44 @@ describe('Standard Webhooks signatures', () => {
     }
   });
 
+  it('signs the envelope header too, so a receiver can trust the envelope (and a shortened one)', async () => {
+    const secret = makeSecret();
+    const hook = makeDestination('hook', { type: 'webhook', url: receiver.url, secret, maxEnvelopeHeaderBytes: 1024 });
+    const to = Array.from({ length: 200 }, (_, index) => `recipient-${index}@example.com`);
+    await box.enqueue('hook', [{ content: Buffer.from('Rechnung 4'), contentType: 'text/plain' }], 'inbox', {
+      messageId: '<many@postroom.test>',
+      from: 'sender@postroom.test',
+      to,
+      cc: [],
+      subject: 'to 200 people',
+      date: null,
+    });
+    assert.deepEqual(await box.loop({ hook }).deliverDue(), { delivered: 1, retried: 0, dead: 0 });
+    await hook.close();
+    const request = receiver.requests.at(-1)!;
+    assert.equal(request.headers['postroom-envelope-shortened'], 'true', 'the 200 recipients do not fit in 1 KB');
+    const envelopeSigned = (headers: Record<string, unknown>): boolean => {
+      try {
+        new Webhook(secret).verify(
+          String(headers['postroom-envelope']),
+          {
+            'webhook-id': String(headers['webhook-id']),
+            'webhook-timestamp': String(headers['webhook-timestamp']),
+            'webhook-signature': String(headers['postroom-envelope-signature']),
+          },
+          { jsonParse: false },
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof WebhookVerificationError) return false;
+        throw error;
+      }
+    };
+    assert.ok(envelopeSigned(request.headers), 'the package verifies Postroom-Envelope-Signature over the header as sent');
+    const forged = Buffer.from(JSON.stringify({ ...envelopeOf(request), connection: 'someone-else' }), 'utf8').toString('base64url');
+    assert.equal(envelopeSigned({ ...request.headers, 'postroom-envelope': forged }), false, 'a changed envelope does not verify');
+  });
+
   it('signs the raw bytes of a binary attachment, as the README recipe checks them', async () => {
     const secret = makeSecret();
     const hook = makeDestination('hook', { type: 'webhook', url: receiver.url, secret });
@@ -85,7 +123,11 @@ describe('Standard Webhooks signatures', () => {
     const request = receiver.requests.at(-1)!;
     assert.deepEqual(request.body, pdf);
     assert.ok(signatureVerifies(request, secret), 'HMAC over the exact bytes received');
-    assert.equal(signatureVerifies({ ...request, body: Buffer.concat([pdf.subarray(0, -1), Buffer.from([pdf.at(-1)! ^ 1])]) }, secret), false, 'one flipped bit fails');
+    assert.equal(
+      signatureVerifies({ ...request, body: Buffer.concat([pdf.subarray(0, -1), Buffer.from([pdf.at(-1)! ^ 1])]) }, secret),
+      false,
+      'one flipped bit fails',
+    );
     // The JavaScript package decodes a Buffer body as UTF-8 before hashing, which changes bytes
     // that are not UTF-8: it cannot verify a binary body (the README says so).
     assert.equal(verifiedBy(secret, request), false);

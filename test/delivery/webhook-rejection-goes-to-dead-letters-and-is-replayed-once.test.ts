@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DEAD_LETTER_SCHEDULE, makeDestination, outbox, sha256, type Outbox } from './delivery-kit.ts';
+import { DEAD_LETTER_SCHEDULE, makeDestination, type Outbox, outbox, sha256 } from './delivery-kit.ts';
 import { startReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
 describe('a webhook that refuses a message with 400', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { binary, makeDestination, outbox, sha256, type Outbox } from './delivery-kit.ts';
+import { binary, makeDestination, type Outbox, outbox, sha256 } from './delivery-kit.ts';
 import { envelopeOf, makeSecret, signatureVerifies, startReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
 const SECRET = makeSecret();
@@ -22,9 +22,17 @@ describe('a webhook that fails, then succeeds', () => {
     const hook = makeDestination('hook', { type: 'webhook', url: receiver.url, secret: SECRET, headers: { Authorization: 'Bearer receiver-token' } });
     const loop = box.loop({ hook });
     const attachment = binary(300_000, 'webhook attachment');
-    const [body, file] = await box.enqueue('hook', [{ content: Buffer.from('Grüße aus dem Posteingang\r\n') }, { content: attachment, filename: 'report.pdf', contentType: 'application/pdf' }]);
+    const [body, file] = await box.enqueue('hook', [
+      { content: Buffer.from('Grüße aus dem Posteingang\r\n') },
+      { content: attachment, filename: 'report.pdf', contentType: 'application/pdf' },
+    ]);
     // Each message meets the same script: 503, then 429 with Retry-After: 1, then 200.
-    receiver.script({ status: 503, body: 'down for maintenance' }, { status: 503 }, { status: 429, headers: { 'Retry-After': '1' } }, { status: 429, headers: { 'Retry-After': '1' } });
+    receiver.script(
+      { status: 503, body: 'down for maintenance' },
+      { status: 503 },
+      { status: 429, headers: { 'Retry-After': '1' } },
+      { status: 429, headers: { 'Retry-After': '1' } },
+    );
 
     const first = await loop.deliverDue();
     assert.deepEqual(first, { delivered: 0, retried: 2, dead: 0 });
@@ -68,7 +76,10 @@ describe('a webhook that fails, then succeeds', () => {
       assert.equal(stored?.state, 'delivered');
       assert.equal(stored?.attempts, 2, 'two failed attempts recorded');
     }
-    assert.deepEqual(receiver.requests.find((r) => r.headers['idempotency-key'] === file!.id && r.reply !== 'hang' && r.reply.status === 200)?.body, attachment);
+    assert.deepEqual(
+      receiver.requests.find((r) => r.headers['idempotency-key'] === file!.id && r.reply !== 'hang' && r.reply.status === 200)?.body,
+      attachment,
+    );
   });
 
   it('honours Retry-After given as an HTTP date', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { makeDestination, outbox, type Outbox } from './delivery-kit.ts';
+import { makeDestination, type Outbox, outbox } from './delivery-kit.ts';
 import { startReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 
 /** Short enough for a test, long enough that loopback never hits it by accident. */

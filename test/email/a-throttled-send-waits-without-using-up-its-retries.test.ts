@@ -4,12 +4,12 @@ import { after, before, it } from 'node:test';
 import pino from 'pino';
 import { createEmailDestination, emailOptions } from '../../src/destinations/email.ts';
 import { DeliveryLoop, QUICK_ATTEMPTS } from '../../src/engine/delivery.ts';
-import { pipelineMessageId, type Envelope } from '../../src/model/envelope.ts';
 import type { Clock } from '../../src/model/clock.ts';
-import { startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts';
+import { type Envelope, pipelineMessageId } from '../../src/model/envelope.ts';
+import { accountPause } from '../../src/throttle/account-pause.ts';
+import { type FakeSmtp, startFakeSmtp } from '../support/fake-smtp.ts';
 import { sqliteTestStore, type TestStore } from '../support/stores.ts';
 import { SENDER, SENDER_PASSWORD, smtpDestination } from './email-kit.ts';
-import { accountPause } from '../../src/throttle/account-pause.ts';
 
 const log = pino({ level: 'silent' });
 let smtp: FakeSmtp;
@@ -30,13 +30,40 @@ it('keeps a message out of the dead letters and its attempts at zero however lon
   const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp)), { log, accountPause: accountPause(t.store) });
   const content = await t.content.write(Readable.from([Buffer.from('invoice bytes')]));
   const envelope: Envelope = {
-    id: pipelineMessageId('c', 'imap:INBOX:1:1', 1), connection: 'c', kind: 'attachment', filename: 'invoice.pdf', contentType: 'application/pdf',
-    size: content.size, sha256: content.sha256, partIndex: 1, source: { protocol: 'imap', folder: 'INBOX', uidValidity: '1', uid: 1 },
-    email: { messageId: '<m@x>', from: null, to: [], cc: [], subject: 'invoice', date: null }, receivedAt: new Date(now).toISOString(),
+    id: pipelineMessageId('c', 'imap:INBOX:1:1', 1),
+    connection: 'c',
+    kind: 'attachment',
+    filename: 'invoice.pdf',
+    contentType: 'application/pdf',
+    size: content.size,
+    sha256: content.sha256,
+    partIndex: 1,
+    source: { protocol: 'imap', folder: 'INBOX', uidValidity: '1', uid: 1 },
+    email: { messageId: '<m@x>', from: null, to: [], cc: [], subject: 'invoice', date: null },
+    receivedAt: new Date(now).toISOString(),
   };
   const lease = (await t.store.acquireLease('c', 'w', 60_000, now))!;
-  await t.store.commitEmail(lease, { connection: 'c', sourceKey: 'imap:INBOX:1:1', key: envelope.source, fingerprint: null, messageId: '<m@x>', rawSha256: 'r', rawRef: content.ref, messages: [{ envelope, destination: 'mail', contentRef: content.ref }], now });
-  const loop = new DeliveryLoop({ store: t.store, contents: t.content, destinations: new Map([['mail', destination]]), clock, log, holder: 'w', deadLetterSchedule: [60_000], keepDeliveredMs: 86_400_000 });
+  await t.store.commitEmail(lease, {
+    connection: 'c',
+    sourceKey: 'imap:INBOX:1:1',
+    key: envelope.source,
+    fingerprint: null,
+    messageId: '<m@x>',
+    rawSha256: 'r',
+    rawRef: content.ref,
+    messages: [{ envelope, destination: 'mail', contentRef: content.ref }],
+    now,
+  });
+  const loop = new DeliveryLoop({
+    store: t.store,
+    contents: t.content,
+    destinations: new Map([['mail', destination]]),
+    clock,
+    log,
+    holder: 'w',
+    deadLetterSchedule: [60_000],
+    keepDeliveredMs: 86_400_000,
+  });
 
   // The sending account is throttled (the destination reads the real clock) for longer than
   // the loop's quick retries would last on its own clock.

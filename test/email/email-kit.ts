@@ -1,9 +1,9 @@
 /** Shared pieces of the email destination tests: a destination on the fake SMTP server, and pipeline messages to send. */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import type { Envelope } from '../../src/model/envelope.ts';
+import { type ParsedMail, simpleParser } from 'mailparser';
 import type { OutgoingMessage } from '../../src/model/destination.ts';
+import type { Envelope } from '../../src/model/envelope.ts';
 import type { FakeSmtp } from '../support/fake-smtp.ts';
 
 export const SENDER = 'postroom-out';

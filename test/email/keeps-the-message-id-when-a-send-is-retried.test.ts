@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { createEmailDestination, emailOptions } from '../../src/destinations/email.ts';
 import { isPostroomError } from '../../src/model/errors.ts';
-import { startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts';
-import { sqliteTestStore, type TestStore } from '../support/stores.ts';
-import { SENDER, SENDER_PASSWORD, outgoing, parse, sha256, smtpDestination } from './email-kit.ts';
 import { accountPause } from '../../src/throttle/account-pause.ts';
+import { type FakeSmtp, startFakeSmtp } from '../support/fake-smtp.ts';
+import { sqliteTestStore, type TestStore } from '../support/stores.ts';
+import { outgoing, parse, SENDER, SENDER_PASSWORD, sha256, smtpDestination } from './email-kit.ts';
 
 describe('a retried email send', () => {
   let smtp: FakeSmtp;
@@ -23,12 +23,18 @@ describe('a retried email send', () => {
   });
 
   it('sends the same email again, same Message-ID and same bytes, after a temporary refusal', async () => {
-    const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp)), { log: pino({ level: 'silent' }), accountPause: accountPause(store.store) });
+    const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp)), {
+      log: pino({ level: 'silent' }),
+      accountPause: accountPause(store.store),
+    });
     const content = Buffer.from('%PDF-1.4 fake invoice bytes \u0000\u0001\u00ff', 'latin1');
     const message = outgoing(content);
     smtp.refuseNext({ code: 451, text: '4.3.0 Temporary local problem, try later' });
 
-    const failure = await destination.deliver(message).then(() => undefined, (error: unknown) => error);
+    const failure = await destination.deliver(message).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     assert.ok(isPostroomError(failure, 'DELIVERY_FAILED'), String(failure));
     assert.equal(failure.retryable, true);
     assert.equal(await store.store.getThrottle(`127.0.0.1/${SENDER}`), undefined, 'a plain temporary failure is not throttling');
@@ -47,9 +53,15 @@ describe('a retried email send', () => {
   });
 
   it('refuses for good (dead letter at once) when the server rejects the email permanently', async () => {
-    const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp)), { log: pino({ level: 'silent' }), accountPause: accountPause(store.store) });
+    const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp)), {
+      log: pino({ level: 'silent' }),
+      accountPause: accountPause(store.store),
+    });
     smtp.refuseNext({ code: 554, text: '5.6.0 Message content rejected' });
-    await assert.rejects(destination.deliver(outgoing(Buffer.from('x'), { filename: 'x.bin' })), (error: unknown) => isPostroomError(error, 'DELIVERY_REJECTED') && /5\.6\.0/.test(error.message));
+    await assert.rejects(
+      destination.deliver(outgoing(Buffer.from('x'), { filename: 'x.bin' })),
+      (error: unknown) => isPostroomError(error, 'DELIVERY_REJECTED') && /5\.6\.0/.test(error.message),
+    );
     await destination.close();
   });
 });

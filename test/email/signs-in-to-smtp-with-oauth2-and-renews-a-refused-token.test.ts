@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { createEmailDestination, emailOptions } from '../../src/destinations/email.ts';
-import { startFakeOAuth2, type FakeOAuth2 } from '../support/fake-oauth2.ts';
-import { startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts';
+import { type FakeOAuth2, startFakeOAuth2 } from '../support/fake-oauth2.ts';
+import { type FakeSmtp, startFakeSmtp } from '../support/fake-smtp.ts';
 import { outgoing } from './email-kit.ts';
 
 const USER = 'sender@contoso.test';
@@ -28,19 +28,32 @@ describe('SMTP with OAuth2 (XOAUTH2)', () => {
       type: 'email',
       from: USER,
       to: 'ap@example.test',
-      smtp: { host: '127.0.0.1', port: smtp.port, username: USER, oauth2: { tokenUrl: oauth.tokenUrl, clientId: oauth.clientId, clientSecret: oauth.clientSecret, refreshToken: 'rt-smtp' }, tls: { ca: smtp.caPem } },
+      smtp: {
+        host: '127.0.0.1',
+        port: smtp.port,
+        username: USER,
+        oauth2: { tokenUrl: oauth.tokenUrl, clientId: oauth.clientId, clientSecret: oauth.clientSecret, refreshToken: 'rt-smtp' },
+        tls: { ca: smtp.caPem },
+      },
     });
     const destination = createEmailDestination('oauth-mail', options, { log: pino({ level: 'silent' }) });
     await destination.deliver(outgoing(Buffer.from('one'), { filename: 'one.txt' }));
     assert.equal(oauth.tokenRequests.length, 1);
-    assert.deepEqual(smtp.oauthAttempts.map((a) => a.ok), [true]);
+    assert.deepEqual(
+      smtp.oauthAttempts.map((a) => a.ok),
+      [true],
+    );
     await destination.close();
 
     oauth.killAccessTokens();
     const again = createEmailDestination('oauth-mail', options, { log: pino({ level: 'silent' }) });
     await again.deliver(outgoing(Buffer.from('two'), { filename: 'two.txt' }));
     await again.close();
-    assert.deepEqual(smtp.oauthAttempts.map((a) => a.ok), [true, false, true], 'refused, renewed, accepted');
+    assert.deepEqual(
+      smtp.oauthAttempts.map((a) => a.ok),
+      [true, false, true],
+      'refused, renewed, accepted',
+    );
     assert.equal(oauth.tokenRequests.length, 2, 'exactly one refresh');
     assert.equal(smtp.accepted().length, 2);
     assert.ok(smtp.accepted().every((mail) => mail.user === USER));

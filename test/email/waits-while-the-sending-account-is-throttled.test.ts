@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { createEmailDestination, emailOptions } from '../../src/destinations/email.ts';
 import { isPostroomError } from '../../src/model/errors.ts';
-import type { FakeGraph } from '../support/fake-graph.ts';
-import { startFakeSmtp, type FakeSmtp } from '../support/fake-smtp.ts';
-import { sqliteTestStore, type TestStore } from '../support/stores.ts';
-import { APP, MAILBOX, TENANT, fakeGraphWithMailbox } from '../graph/graph-kit.ts';
-import { SENDER, SENDER_PASSWORD, outgoing, parse, smtpDestination } from './email-kit.ts';
 import { accountPause } from '../../src/throttle/account-pause.ts';
+import { APP, fakeGraphWithMailbox, MAILBOX, TENANT } from '../graph/graph-kit.ts';
+import type { FakeGraph } from '../support/fake-graph.ts';
+import { type FakeSmtp, startFakeSmtp } from '../support/fake-smtp.ts';
+import { sqliteTestStore, type TestStore } from '../support/stores.ts';
+import { outgoing, parse, SENDER, SENDER_PASSWORD, smtpDestination } from './email-kit.ts';
 
 const log = pino({ level: 'silent' });
 const SMTP_ACCOUNT = `127.0.0.1/${SENDER}`;
@@ -37,9 +37,15 @@ describe('sending while the account is throttled', () => {
     await store.store.setThrottle({ account: SMTP_ACCOUNT, until, reason: 'IMAP server is throttling', since: Date.now(), consecutive: 1 });
     const connections = smtp.connections;
 
-    const waiting = await destination.deliver(outgoing(Buffer.from('first'))).then(() => undefined, (error: unknown) => error);
+    const waiting = await destination.deliver(outgoing(Buffer.from('first'))).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     assert.ok(isPostroomError(waiting, 'THROTTLED'), String(waiting));
-    assert.ok(waiting.retryAfterMs !== undefined && waiting.retryAfterMs > 0 && waiting.retryAfterMs <= 1_200, `waits until the throttle ends (${waiting.retryAfterMs} ms)`);
+    assert.ok(
+      waiting.retryAfterMs !== undefined && waiting.retryAfterMs > 0 && waiting.retryAfterMs <= 1_200,
+      `waits until the throttle ends (${waiting.retryAfterMs} ms)`,
+    );
     assert.equal(smtp.connections, connections, 'no SMTP connection while throttled');
 
     await sleep(until - Date.now() + 20);
@@ -50,10 +56,16 @@ describe('sending while the account is throttled', () => {
   });
 
   it('an SMTP throttling reply pauses the account for every worker and the email is sent after the wait', async () => {
-    const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp, { throttleAccount: 'shared-account' })), { log, accountPause: accountPause(store.store) });
+    const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp, { throttleAccount: 'shared-account' })), {
+      log,
+      accountPause: accountPause(store.store),
+    });
     smtp.refuseNext({ code: 451, text: '4.7.1 Ratelimit "user" exceeded' });
     const before = smtp.received.length;
-    const throttled = await destination.deliver(outgoing(Buffer.from('second'))).then(() => undefined, (error: unknown) => error);
+    const throttled = await destination.deliver(outgoing(Buffer.from('second'))).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     assert.ok(isPostroomError(throttled, 'THROTTLED') && throttled.retryAfterMs !== undefined, String(throttled));
     const state = await store.store.getThrottle('shared-account');
     assert.ok(state && state.until > Date.now(), 'the throttle is in the store');
@@ -61,7 +73,10 @@ describe('sending while the account is throttled', () => {
     assert.ok(Math.abs(state.until - Date.now() - throttled.retryAfterMs) < 250, 'the retry waits as long as the throttle');
 
     const connections = smtp.connections;
-    await assert.rejects(destination.deliver(outgoing(Buffer.from('third'))), (error: unknown) => isPostroomError(error, 'THROTTLED') && error.retryAfterMs !== undefined);
+    await assert.rejects(
+      destination.deliver(outgoing(Buffer.from('third'))),
+      (error: unknown) => isPostroomError(error, 'THROTTLED') && error.retryAfterMs !== undefined,
+    );
     assert.equal(smtp.connections, connections, 'nothing else is sent during the pause');
     assert.equal(smtp.received.length, before + 1);
 
@@ -73,9 +88,15 @@ describe('sending while the account is throttled', () => {
   });
 
   it('a 421 closing the session is throttling too', async () => {
-    const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp, { throttleAccount: 'account-421' })), { log, accountPause: accountPause(store.store) });
+    const destination = createEmailDestination('mail', emailOptions.parse(smtpDestination(smtp, { throttleAccount: 'account-421' })), {
+      log,
+      accountPause: accountPause(store.store),
+    });
     smtp.refuseNext({ code: 421, text: '4.7.0 Try again later, closing connection.' });
-    await assert.rejects(destination.deliver(outgoing(Buffer.from('fourth'))), (error: unknown) => isPostroomError(error, 'THROTTLED') && error.retryAfterMs !== undefined);
+    await assert.rejects(
+      destination.deliver(outgoing(Buffer.from('fourth'))),
+      (error: unknown) => isPostroomError(error, 'THROTTLED') && error.retryAfterMs !== undefined,
+    );
     assert.ok(await store.store.getThrottle('account-421'));
     await destination.close();
   });
@@ -85,14 +106,33 @@ describe('sending while the account is throttled', () => {
       type: 'email',
       from: MAILBOX,
       to: 'ap@example.test',
-      graph: { tenantId: TENANT, clientId: APP.clientId, clientSecret: APP.clientSecret, mailbox: MAILBOX, graphEndpoint: graph.url, authorityHost: graph.url, tls: { ca: graph.caPem } },
+      graph: {
+        tenantId: TENANT,
+        clientId: APP.clientId,
+        clientSecret: APP.clientSecret,
+        mailbox: MAILBOX,
+        graphEndpoint: graph.url,
+        authorityHost: graph.url,
+        tls: { ca: graph.caPem },
+      },
     });
     const destination = createEmailDestination('graph-mail', options, { log, accountPause: accountPause(store.store) });
-    graph.inject((request) => request.path.endsWith('/sendMail'), { status: 429, retryAfter: '1', code: 'ApplicationThrottled', message: 'Application is over its RequestRate limit.' });
+    graph.inject((request) => request.path.endsWith('/sendMail'), {
+      status: 429,
+      retryAfter: '1',
+      code: 'ApplicationThrottled',
+      message: 'Application is over its RequestRate limit.',
+    });
     const message = outgoing(Buffer.from('via graph'), { filename: 'g.txt', contentType: 'text/plain' });
-    const throttled = await destination.deliver(message).then(() => undefined, (error: unknown) => error);
+    const throttled = await destination.deliver(message).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     assert.ok(isPostroomError(throttled, 'THROTTLED'), String(throttled));
-    assert.ok(throttled.retryAfterMs !== undefined && throttled.retryAfterMs >= 900 && throttled.retryAfterMs <= 1_000, `Retry-After honoured (${throttled.retryAfterMs})`);
+    assert.ok(
+      throttled.retryAfterMs !== undefined && throttled.retryAfterMs >= 900 && throttled.retryAfterMs <= 1_000,
+      `Retry-After honoured (${throttled.retryAfterMs})`,
+    );
     const state = await store.store.getThrottle(`graph/${MAILBOX}`);
     assert.ok(state, 'the Graph mailbox is throttled for reading and sending');
 

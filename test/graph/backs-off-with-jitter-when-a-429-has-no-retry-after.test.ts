@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BACKOFF_BASE_MS } from '../../src/throttle/backoff.ts';
 import { buildCorpus } from '../support/corpus.ts';
 import type { FakeGraph } from '../support/fake-graph.ts';
-import { openWorkspaceStore, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
-import { BACKOFF_BASE_MS } from '../../src/throttle/backoff.ts';
-import { MAILBOX, fakeGraphWithMailbox, graphConnection } from './graph-kit.ts';
+import { openWorkspaceStore, readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
+import { fakeGraphWithMailbox, graphConnection, MAILBOX } from './graph-kit.ts';
 
 describe('Graph 429 without Retry-After', () => {
   let graph: FakeGraph;
@@ -47,9 +47,15 @@ describe('Graph 429 without Retry-After', () => {
     await sleep(state.until - Date.now() + 50);
     assert.equal((await runOnce(config)).polls.get('inbox365')?.status, 'done');
     const delivered = await readDelivered(ws.outDir);
-    assert.equal(delivered.length, corpus.reduce((sum, email) => sum + email.expected.parts.length, 0));
+    assert.equal(
+      delivered.length,
+      corpus.reduce((sum, email) => sum + email.expected.parts.length, 0),
+    );
     assert.equal(new Set(delivered.map((d) => d.envelope.id)).size, delivered.length, 'nothing twice');
     const afterThrottle = graph.requests.filter((r) => r.at > throttledAt && r.kind === 'graph');
-    assert.ok(afterThrottle.every((r) => r.at >= state.until - 5), 'the first request after the 429 waited for the backoff');
+    assert.ok(
+      afterThrottle.every((r) => r.at >= state.until - 5),
+      'the first request after the 429 waited for the backoff',
+    );
   });
 });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connectionSchema, type ConnectionInput } from '../../src/config/schema.ts';
-import type { CheckStep } from '../../src/sources/source.ts';
+import { type ConnectionInput, connectionSchema } from '../../src/config/schema.ts';
 import { graphSource } from '../../src/sources/graph/graph-source.ts';
+import type { CheckStep } from '../../src/sources/source.ts';
 import type { FakeGraph } from '../support/fake-graph.ts';
 import { quietLog } from '../support/postroom.ts';
-import { APP, MAILBOX, TENANT, fakeGraphWithMailbox, graphConnection } from './graph-kit.ts';
+import { APP, fakeGraphWithMailbox, graphConnection, MAILBOX, TENANT } from './graph-kit.ts';
 
 describe('postroom check for a Graph connection', () => {
   let graph: FakeGraph;
@@ -33,7 +33,16 @@ describe('postroom check for a Graph connection', () => {
 
   it('passes token, mailbox and folder (a path of display names) for a good connection', async () => {
     const steps = await check({ folder: 'Inbox/Orders', moveTo: "inbox/Bob's" });
-    assert.deepEqual(steps.map((s) => [s.step, s.ok]), [['token', true], ['mailbox', true], ['folder', true], ['folder', true]], JSON.stringify(steps));
+    assert.deepEqual(
+      steps.map((s) => [s.step, s.ok]),
+      [
+        ['token', true],
+        ['mailbox', true],
+        ['folder', true],
+        ['folder', true],
+      ],
+      JSON.stringify(steps),
+    );
     assert.match(steps[0]!.detail, /Mail\.ReadWrite/);
     assert.match(steps[2]!.detail, /"Inbox\/Orders" has 0 emails, 0 unread/);
   });

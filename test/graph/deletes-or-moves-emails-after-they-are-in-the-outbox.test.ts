@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildCorpus } from '../support/corpus.ts';
 import type { FakeGraph } from '../support/fake-graph.ts';
-import { readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
-import { MAILBOX, fakeGraphWithMailbox, graphConnection } from './graph-kit.ts';
+import { readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
+import { fakeGraphWithMailbox, graphConnection, MAILBOX } from './graph-kit.ts';
 
 describe('Graph acknowledgement by delete or move', () => {
   let graph: FakeGraph;
@@ -25,7 +25,10 @@ describe('Graph acknowledgement by delete or move', () => {
     for (const email of corpus) graph.deliver(MAILBOX, email.raw, folder);
     const { polls } = await runOnce(testConfig(ws, [graphConnection(graph, { folder: 'Inbox/Delete me', deleteMessages: true })]));
     assert.equal(polls.get('inbox365')?.status, 'done', JSON.stringify(polls.get('inbox365')));
-    assert.equal((await readDelivered(ws.outDir)).length, corpus.reduce((sum, email) => sum + email.expected.parts.length, 0));
+    assert.equal(
+      (await readDelivered(ws.outDir)).length,
+      corpus.reduce((sum, email) => sum + email.expected.parts.length, 0),
+    );
     assert.equal(graph.messages(MAILBOX, folder).length, 0, 'every email is deleted');
     assert.equal(graph.requests.filter((r) => r.method === 'DELETE').length, corpus.length);
   });
@@ -39,7 +42,14 @@ describe('Graph acknowledgement by delete or move', () => {
     const { polls } = await runOnce(testConfig(ws, [graphConnection(graph, { folder: 'junkemail', moveTo: 'Archive/Processed' })]));
     assert.equal(polls.get('inbox365')?.status, 'done', JSON.stringify(polls.get('inbox365')));
     assert.equal(graph.messages(MAILBOX, 'junkemail').length, 0);
-    assert.deepEqual(graph.messages(MAILBOX, processed).map((m) => m.id).sort(), [...ids].sort(), 'every email is in Archive/Processed under the same id');
+    assert.deepEqual(
+      graph
+        .messages(MAILBOX, processed)
+        .map((m) => m.id)
+        .sort(),
+      [...ids].sort(),
+      'every email is in Archive/Processed under the same id',
+    );
     const delivered = await readDelivered(ws.outDir);
     assert.ok(delivered.every((d) => ids.includes(d.envelope.source.graphId ?? '') && d.envelope.source.folder === 'junkemail'));
 

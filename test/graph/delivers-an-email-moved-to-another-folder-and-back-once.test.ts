@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FakeGraph } from '../support/fake-graph.ts';
-import { readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
-import { MAILBOX, assertDeliveredOnce, deliverNumbered, fakeGraphWithMailbox, graphConnection } from './graph-kit.ts';
+import { readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
+import { assertDeliveredOnce, deliverNumbered, fakeGraphWithMailbox, graphConnection, MAILBOX } from './graph-kit.ts';
 
 /**
  * Immutable ids (Prefer: IdType="ImmutableId") stay the same when a message moves between folders
@@ -26,10 +26,13 @@ describe('an email moved to another folder and back', () => {
     const expected = deliverNumbered(graph, 6, 'away');
     const wanderer = [...expected.keys()][1]!;
     // While the run is in the middle of the first page, someone moves the email to the archive.
-    graph.inject((request) => {
-      if (request.path.endsWith(`/${encodeURIComponent(wanderer)}/$value`)) graph.move(MAILBOX, wanderer, 'archive');
-      return false;
-    }, { status: 500 });
+    graph.inject(
+      (request) => {
+        if (request.path.endsWith(`/${encodeURIComponent(wanderer)}/$value`)) graph.move(MAILBOX, wanderer, 'archive');
+        return false;
+      },
+      { status: 500 },
+    );
     const config = testConfig(ws, [graphConnection(graph)]);
     assert.equal((await runOnce(config)).polls.get('inbox365')?.status, 'done');
     assert.equal(graph.messages(MAILBOX, 'archive').find((m) => m.id === wanderer)?.isRead, true, 'read and marked read where it went, by its immutable id');
@@ -63,7 +66,10 @@ describe('an email moved to another folder and back', () => {
     assert.equal(again.polls.get('inbox365')?.status, 'done');
     assert.equal((await readDelivered(ws.outDir)).length, delivered, 'nothing delivered twice');
     assert.equal(graph.messages(MAILBOX, 'junkemail').length, 0, 'moved out again');
-    assert.ok(back.every((id) => graph.messages(MAILBOX, 'archive').some((m) => m.id === id)), 'under the same ids');
+    assert.ok(
+      back.every((id) => graph.messages(MAILBOX, 'archive').some((m) => m.id === id)),
+      'under the same ids',
+    );
     await assertDeliveredOnce(ws.outDir, expected);
   });
 });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildCorpus } from '../support/corpus.ts';
 import type { FakeGraph } from '../support/fake-graph.ts';
-import { bySubject, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
-import { MAILBOX, fakeGraphWithMailbox, graphConnection } from './graph-kit.ts';
+import { bySubject, readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
+import { fakeGraphWithMailbox, graphConnection, MAILBOX } from './graph-kit.ts';
 
 /** Small pages, so the corpus spans several: each is taken whole before the next is listed. */
 const PAGE_SIZE = 4;
@@ -34,13 +34,25 @@ describe('Graph intake of the corpus', () => {
 
     const pages = graph.requests.filter((r) => r.path.endsWith('/messages') && r.method === 'GET');
     assert.equal(pages.length, Math.ceil(corpus.length / PAGE_SIZE), 'one listing per page: the unread head, again after each page is acknowledged');
-    assert.ok(pages.every((r) => !r.query.has('$skip')), 'no stale nextLink: marking read shifts what $skip points at');
-    assert.ok(pages.every((r) => r.query.get('$select') === 'id' && r.query.get('$top') === '1000' && r.query.get('$orderby') === 'receivedDateTime asc'), 'Graph\'s largest page, only the id, oldest first');
+    assert.ok(
+      pages.every((r) => !r.query.has('$skip')),
+      'no stale nextLink: marking read shifts what $skip points at',
+    );
+    assert.ok(
+      pages.every((r) => r.query.get('$select') === 'id' && r.query.get('$top') === '1000' && r.query.get('$orderby') === 'receivedDateTime asc'),
+      "Graph's largest page, only the id, oldest first",
+    );
     const valuesBefore = (page: number): number => graph.requests.filter((r) => r.path.endsWith('/$value') && r.at < pages[page]!.at).length;
-    assert.ok(pages.slice(1).every((_, index) => valuesBefore(index + 1) === (index + 1) * PAGE_SIZE), 'each page is fetched before the next is listed');
+    assert.ok(
+      pages.slice(1).every((_, index) => valuesBefore(index + 1) === (index + 1) * PAGE_SIZE),
+      'each page is fetched before the next is listed',
+    );
     const acknowledgements = graph.requests.filter((r) => r.method === 'PATCH');
     assert.equal(acknowledgements.length, corpus.length, 'each email marked read once');
-    assert.ok(acknowledgements.every((r) => r.inBatch !== undefined), 'marked read inside $batch requests');
+    assert.ok(
+      acknowledgements.every((r) => r.inBatch !== undefined),
+      'marked read inside $batch requests',
+    );
 
     const delivered = await readDelivered(ws.outDir);
     const groups = bySubject(delivered);
@@ -58,9 +70,15 @@ describe('Graph intake of the corpus', () => {
         assert.ok(ids.includes(part.envelope.source.graphId ?? ''), 'the envelope carries the Graph message id');
       });
     }
-    assert.ok(graph.messages(MAILBOX).every((message) => message.isRead), 'every email is marked read');
+    assert.ok(
+      graph.messages(MAILBOX).every((message) => message.isRead),
+      'every email is marked read',
+    );
     const graphCalls = graph.requests.filter((r) => r.kind === 'graph');
-    assert.ok(graphCalls.every((r) => r.prefer === 'IdType="ImmutableId"'), 'every Graph request asks for immutable ids');
+    assert.ok(
+      graphCalls.every((r) => r.prefer === 'IdType="ImmutableId"'),
+      'every Graph request asks for immutable ids',
+    );
     assert.ok(graph.maxInFlight(MAILBOX) <= 4, `at most 4 requests in flight for the mailbox (saw ${graph.maxInFlight(MAILBOX)})`);
     assert.equal(graph.requests.filter((r) => r.kind === 'token').length, 1, 'one token serves the whole run');
   });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { buildCorpus, largeAttachmentEmail, largeAttachmentSha256, LARGE_ATTACHMENT_NAME } from '../support/corpus.ts';
+import { buildCorpus, LARGE_ATTACHMENT_NAME, largeAttachmentEmail, largeAttachmentSha256 } from '../support/corpus.ts';
 import type { FakeGraph } from '../support/fake-graph.ts';
-import { readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
-import { MAILBOX, fakeGraphWithMailbox, graphConnection } from './graph-kit.ts';
+import { readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
+import { fakeGraphWithMailbox, graphConnection, MAILBOX } from './graph-kit.ts';
 
 /** Big enough that $value arrives in many chunks and the cut lands well inside it. */
 const LARGE_BYTES = 3 * 1024 * 1024;
@@ -42,7 +42,10 @@ describe('Graph $value cut off', () => {
     const large = graph.messages(MAILBOX).find((message) => message.id === largeId)!;
     assert.equal(large.isRead, false, 'the cut-off email is left unread on the server');
     const partial = await readDelivered(ws.outDir);
-    assert.ok(partial.every((d) => d.envelope.source.graphId !== largeId), 'nothing of the cut-off email was delivered');
+    assert.ok(
+      partial.every((d) => d.envelope.source.graphId !== largeId),
+      'nothing of the cut-off email was delivered',
+    );
 
     const second = await runOnce(config);
     assert.equal(second.polls.get('inbox365')?.status, 'done', JSON.stringify(second.polls.get('inbox365')));

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FakeGraph } from '../support/fake-graph.ts';
-import { runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
-import { MAILBOX, assertDeliveredOnce, deliverNumbered, fakeGraphWithMailbox, graphConnection } from './graph-kit.ts';
+import { runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
+import { assertDeliveredOnce, deliverNumbered, fakeGraphWithMailbox, graphConnection, MAILBOX } from './graph-kit.ts';
 
 /**
  * The mailbox that never drained while the session listed the whole folder before fetching: pages
@@ -57,11 +57,22 @@ describe('a Graph mailbox throttled like Exchange Online, drained by repeated ru
     const stats = graph.stats(MAILBOX);
     assert.ok(stats.throttled >= 3 && stats.unavailable >= 1, `the fake throttled for real (${JSON.stringify(stats)})`);
     assert.ok(throttledRuns >= 3, `runs ended throttled (${throttledRuns} of ${runs}) and the next one went on from there`);
-    assert.deepEqual(graph.penaltyViolations.map((r) => `${r.method} ${r.path}`), [], 'no request inside a Retry-After window');
+    assert.deepEqual(
+      graph.penaltyViolations.map((r) => `${r.method} ${r.path}`),
+      [],
+      'no request inside a Retry-After window',
+    );
     assert.equal(stats.concurrency, 0, 'never more than 4 requests in flight (no 429 MailboxConcurrency)');
     assert.ok(stats.maxInFlight <= 4);
-    assert.deepEqual(graph.missingImmutableIds.map((r) => `${r.method} ${r.path}`), [], 'Prefer: IdType="ImmutableId" on every request, inside $batch too');
+    assert.deepEqual(
+      graph.missingImmutableIds.map((r) => `${r.method} ${r.path}`),
+      [],
+      'Prefer: IdType="ImmutableId" on every request, inside $batch too',
+    );
     const listings = graph.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/messages'));
-    assert.ok(listings.every((r) => !r.query.has('$skip')), 'every listing starts at the unread head: a throttled run never has to list the folder again to go on');
+    assert.ok(
+      listings.every((r) => !r.query.has('$skip')),
+      'every listing starts at the unread head: a throttled run never has to list the folder again to go on',
+    );
   });
 });

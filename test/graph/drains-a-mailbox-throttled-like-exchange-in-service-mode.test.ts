@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { createDestination } from '../../src/destinations/registry.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import type { FakeGraph } from '../support/fake-graph.ts';
-import { openWorkspaceStore, quietLog, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { openWorkspaceStore, quietLog, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { MAILBOX, assertDeliveredOnce, deliverNumbered, fakeGraphWithMailbox, graphConnection } from './graph-kit.ts';
+import { assertDeliveredOnce, deliverNumbered, fakeGraphWithMailbox, graphConnection, MAILBOX } from './graph-kit.ts';
 
 /**
  * The throttled mailbox of the run --once test, read by the service: pages of 7 and a 429 on every
@@ -45,8 +45,15 @@ describe('a Graph mailbox throttled like Exchange Online, drained by the service
     await assertDeliveredOnce(ws.outDir, expected);
     const stats = graph.stats(MAILBOX);
     assert.ok(stats.throttled >= 3, `the fake throttled for real (${JSON.stringify(stats)})`);
-    assert.deepEqual(graph.penaltyViolations.map((r) => `${r.method} ${r.path}`), [], 'no request inside a Retry-After window');
+    assert.deepEqual(
+      graph.penaltyViolations.map((r) => `${r.method} ${r.path}`),
+      [],
+      'no request inside a Retry-After window',
+    );
     assert.equal(stats.concurrency, 0, 'never more than 4 requests in flight');
-    assert.deepEqual(graph.missingImmutableIds.map((r) => `${r.method} ${r.path}`), []);
+    assert.deepEqual(
+      graph.missingImmutableIds.map((r) => `${r.method} ${r.path}`),
+      [],
+    );
   });
 });

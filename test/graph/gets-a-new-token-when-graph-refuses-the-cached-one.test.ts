@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildCorpus } from '../support/corpus.ts';
 import type { FakeGraph } from '../support/fake-graph.ts';
-import { readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
-import { MAILBOX, fakeGraphWithMailbox, graphConnection } from './graph-kit.ts';
+import { readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
+import { fakeGraphWithMailbox, graphConnection, MAILBOX } from './graph-kit.ts';
 
 describe('Graph token refused mid-life', () => {
   let graph: FakeGraph;
@@ -32,7 +32,10 @@ describe('Graph token refused mid-life', () => {
     assert.equal(polls.get('inbox365')?.status, 'done', JSON.stringify(polls.get('inbox365')));
     assert.equal(tokens(), 2, 'one new token, not one per request');
     const delivered = await readDelivered(ws.outDir);
-    assert.equal(delivered.length, corpus.reduce((sum, email) => sum + email.expected.parts.length, 0));
+    assert.equal(
+      delivered.length,
+      corpus.reduce((sum, email) => sum + email.expected.parts.length, 0),
+    );
     assert.ok(graph.messages(MAILBOX).every((message) => message.isRead));
   });
 });

@@ -1,7 +1,7 @@
 /** Shared set-up for the Graph tests: a fake Graph with one app and one mailbox, a connection to it, numbered emails. */
 import assert from 'node:assert/strict';
 import type { ConnectionInput } from '../../src/config/schema.ts';
-import { startFakeGraph, type FakeApp, type FakeGraph, type FakeGraphOptions } from '../support/fake-graph.ts';
+import { type FakeApp, type FakeGraph, type FakeGraphOptions, startFakeGraph } from '../support/fake-graph.ts';
 import { makeEmail } from '../support/mime-writer.ts';
 import { readDelivered } from '../support/postroom.ts';
 
@@ -40,7 +40,10 @@ export function deliverNumbered(graph: FakeGraph, count: number, label: string, 
   for (let index = 0; index < count; index += 1) {
     const subject = `${label} ${String(index).padStart(4, '0')}`;
     const text = `${subject}\nquantity delivery invoice total\n`;
-    const email = index % 5 === 4 ? makeEmail({ subject, text, attachments: [{ filename: `order-${index}.csv`, content: Buffer.from(`id;qty\n${index};1\n`), contentType: 'text/csv' }] }) : makeEmail({ subject, text });
+    const email =
+      index % 5 === 4
+        ? makeEmail({ subject, text, attachments: [{ filename: `order-${index}.csv`, content: Buffer.from(`id;qty\n${index};1\n`), contentType: 'text/csv' }] })
+        : makeEmail({ subject, text });
     expected.set(graph.deliver(MAILBOX, email.raw, folder), email.expected.parts.length);
   }
   return expected;
@@ -58,6 +61,10 @@ export async function assertDeliveredOnce(outDir: string, expected: Map<string, 
   assert.deepEqual(missing, [], `${missing.length} of ${expected.size} emails never arrived`);
   for (const [id, indexes] of parts) {
     assert.ok(expected.has(id), `an email that was not in the mailbox arrived (${id})`);
-    assert.deepEqual([...indexes].sort((a, b) => a - b), Array.from({ length: expected.get(id)! }, (_, i) => i), `each part of email ${id.slice(-8)} exactly once`);
+    assert.deepEqual(
+      [...indexes].sort((a, b) => a - b),
+      Array.from({ length: expected.get(id)! }, (_, i) => i),
+      `each part of email ${id.slice(-8)} exactly once`,
+    );
   }
 }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildCorpus } from '../support/corpus.ts';
 import type { FakeGraph } from '../support/fake-graph.ts';
-import { openWorkspaceStore, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
-import { MAILBOX, fakeGraphWithMailbox, graphConnection } from './graph-kit.ts';
+import { openWorkspaceStore, readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
+import { fakeGraphWithMailbox, graphConnection, MAILBOX } from './graph-kit.ts';
 
 /** Seconds Graph asks to wait in this test: long enough to try (and fail) to read during it, short for the suite. */
 const RETRY_AFTER_S = 2;
@@ -28,7 +28,12 @@ describe('Graph throttling with Retry-After', () => {
       const subjects = new Set(corpus.map((email) => `${status} ${email.subject}`));
       for (const email of corpus) graph.deliver(MAILBOX, Buffer.from(email.raw.toString('latin1').replace(/^Subject: /m, `Subject: ${status} `), 'latin1'));
       let values = 0;
-      graph.inject((request) => request.path.endsWith('/$value') && ++values === 3, { status, retryAfter: String(RETRY_AFTER_S), code: status === 429 ? 'ApplicationThrottled' : 'ServiceUnavailable', message: status === 429 ? 'Application is over its RequestRate limit.' : 'Service Unavailable' });
+      graph.inject((request) => request.path.endsWith('/$value') && ++values === 3, {
+        status,
+        retryAfter: String(RETRY_AFTER_S),
+        code: status === 429 ? 'ApplicationThrottled' : 'ServiceUnavailable',
+        message: status === 429 ? 'Application is over its RequestRate limit.' : 'Service Unavailable',
+      });
       // run --once would wait a short throttle out; here the pause itself is under test.
       const config = testConfig(ws, [graphConnection(graph)], { throttle: { onceWaitMax: 0 } });
 
@@ -56,11 +61,24 @@ describe('Graph throttling with Retry-After', () => {
       assert.equal(delivered.length, expected, 'every part of every email, once');
       assert.equal(new Set(delivered.map((d) => d.envelope.id)).size, delivered.length);
       for (const email of corpus) {
-        const parts = delivered.filter((d) => d.envelope.email.subject === `${status} ${email.subject}`).sort((a, b) => a.envelope.partIndex - b.envelope.partIndex);
-        assert.deepEqual(parts.filter((p) => p.envelope.kind === 'attachment').map((p) => p.sha256), email.expected.parts.filter((p) => p.kind === 'attachment').map((p) => p.sha256), `${email.name} attachments byte-exact`);
+        const parts = delivered
+          .filter((d) => d.envelope.email.subject === `${status} ${email.subject}`)
+          .sort((a, b) => a.envelope.partIndex - b.envelope.partIndex);
+        assert.deepEqual(
+          parts.filter((p) => p.envelope.kind === 'attachment').map((p) => p.sha256),
+          email.expected.parts.filter((p) => p.kind === 'attachment').map((p) => p.sha256),
+          `${email.name} attachments byte-exact`,
+        );
       }
-      assert.ok(graph.messages(MAILBOX).every((message) => message.isRead), 'every email ends up read');
-      assert.deepEqual(graph.penaltyViolations.map((r) => `${r.method} ${r.path}`), [], 'no request arrived during the penalty');
+      assert.ok(
+        graph.messages(MAILBOX).every((message) => message.isRead),
+        'every email ends up read',
+      );
+      assert.deepEqual(
+        graph.penaltyViolations.map((r) => `${r.method} ${r.path}`),
+        [],
+        'no request arrived during the penalty',
+      );
     });
   }
 });

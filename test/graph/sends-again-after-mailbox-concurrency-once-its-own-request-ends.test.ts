@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freshGraphTokenProvider } from '../../src/auth/provider-for.ts';
 import { connectionSchema, type GraphConnectionConfig } from '../../src/config/schema.ts';
 import { GraphClient } from '../../src/sources/graph/graph-client.ts';
 import type { FakeGraph } from '../support/fake-graph.ts';
 import { makeEmail } from '../support/mime-writer.ts';
-import { MAILBOX, fakeGraphWithMailbox, graphConnection } from './graph-kit.ts';
+import { fakeGraphWithMailbox, graphConnection, MAILBOX } from './graph-kit.ts';
 
 /** How long the fake takes over each request, so requests overlap. */
 const LATENCY_MS = 400;
@@ -62,7 +62,11 @@ describe('429 MailboxConcurrency', () => {
     setTimeout(release, 1_500);
     await client.json({ method: 'GET', path: 'mailFolders/inbox?$select=id', stage: 'folder', what: 'the inbox' });
     const attempts = folderRequests().slice(before + 1);
-    assert.ok(attempts.length >= 2 && attempts.at(-1)!.status === 200, `refused while the places were taken, then through (${attempts.map((r) => r.status).join(', ')})`);
-    for (let i = 1; i < attempts.length; i += 1) assert.ok(attempts[i]!.at - attempts[i - 1]!.at >= 950, 'a second between attempts: the clock, as Retry-After says');
+    assert.ok(
+      attempts.length >= 2 && attempts.at(-1)!.status === 200,
+      `refused while the places were taken, then through (${attempts.map((r) => r.status).join(', ')})`,
+    );
+    for (let i = 1; i < attempts.length; i += 1)
+      assert.ok(attempts[i]!.at - attempts[i - 1]!.at >= 950, 'a second between attempts: the clock, as Retry-After says');
   });
 });

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { after, before, describe, it } from 'node:test';
 import { graphTokenProvider } from '../../src/auth/provider-for.ts';
 import { connectionSchema, type GraphConnectionConfig } from '../../src/config/schema.ts';
 import { GraphClient } from '../../src/sources/graph/graph-client.ts';
 import type { FakeGraph } from '../support/fake-graph.ts';
-import { MAILBOX, fakeGraphWithMailbox, graphConnection } from './graph-kit.ts';
+import { fakeGraphWithMailbox, graphConnection, MAILBOX } from './graph-kit.ts';
 
 /** Far more than the client should ever hold: if it buffered the email, memory would grow by this much. */
 const EMAIL_BYTES = 64 * 1024 * 1024;
@@ -30,7 +30,7 @@ describe('Graph $value download', () => {
     await graph?.close();
   });
 
-  it('streams a 64 MB email at the reader\'s pace, never holding it whole', async () => {
+  it("streams a 64 MB email at the reader's pace, never holding it whole", async () => {
     const raw = Buffer.alloc(EMAIL_BYTES, 'a');
     raw.write('Subject: big\r\n\r\n');
     const id = graph.deliver(MAILBOX, raw);

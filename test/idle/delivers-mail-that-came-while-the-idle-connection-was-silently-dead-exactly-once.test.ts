@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { imapConnection, readDelivered, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-import { deliveredWithSubject, startWorker, until, type RunningWorker } from './idle-kit.ts';
+import { deliveredWithSubject, type RunningWorker, startWorker, until } from './idle-kit.ts';
 
 /** The issue's bound for noticing a dead IDLE connection, plus slack for a loaded machine. */
 const DETECT_LIMIT_MS = 60_000 + 5_000;
@@ -64,5 +64,8 @@ it('notices the half-open IDLE connection, reconnects, and delivers what came me
 
   const delivered = await readDelivered(ws.outDir);
   assert.deepEqual(delivered.map((d) => d.envelope.email.subject).sort(), [...during, afterwards].sort(), 'each email exactly once');
-  assert.ok(polls.every((outcome) => outcome.status !== 'failed' || outcome.error.retryable), JSON.stringify(polls));
+  assert.ok(
+    polls.every((outcome) => outcome.status !== 'failed' || outcome.error.retryable),
+    JSON.stringify(polls),
+  );
 });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ConnectionInput } from '../../src/config/schema.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { imapConnection, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-import { startWorker, until, type RunningWorker } from './idle-kit.ts';
+import { type RunningWorker, startWorker, until } from './idle-kit.ts';
 
 /** Two scheduler ticks (1 s each) and a logout. */
 const DROP_LIMIT_MS = 5_000;

@@ -1,10 +1,10 @@
 /** A worker in service mode (scheduler + IDLE watchers), in-process, for the IDLE tests. */
 import type { Config } from '../../src/config/schema.ts';
+import { createDestination } from '../../src/destinations/registry.ts';
 import type { PollOutcome } from '../../src/engine/poll-connection.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import type { OpenedStore } from '../../src/store/open-store.ts';
 import { openWorkspaceStore, quietLog, readDelivered } from '../support/postroom.ts';
-import { createDestination } from '../../src/destinations/registry.ts';
 
 export interface RunningWorker {
   worker: Worker;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
-import { deliveredWithSubject, startWorker, until, type RunningWorker } from './idle-kit.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { imapConnection, readDelivered, testConfig, type Workspace, workspace } from '../support/postroom.ts';
+import { deliveredWithSubject, type RunningWorker, startWorker, until } from './idle-kit.ts';
 
 /**
  * IDLE should take about a second; 5 s keeps the test steady on a loaded machine while still
@@ -31,7 +31,10 @@ it('delivers each email appended to the watched folder within seconds, once', as
   const { polls } = running;
   // The first scheduled poll, then the catch-up poll the watcher asks for once it is connected.
   await until('the first poll and the watcher catch-up poll', () => polls.length >= 2, 15_000);
-  assert.ok(polls.every((outcome) => outcome.status === 'done'), JSON.stringify(polls));
+  assert.ok(
+    polls.every((outcome) => outcome.status === 'done'),
+    JSON.stringify(polls),
+  );
 
   const subjects = ['idle one', 'idle two', 'idle three'];
   for (const subject of subjects) {

@@ -2,17 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { ConnectionInput } from '../../src/config/schema.ts';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, testConfig, workspace, type Workspace } from '../support/postroom.ts';
-import { startTcpProxy, type ProxyConnection, type TcpProxy } from '../support/tcp-proxy.ts';
-import { deliveredWithSubject, startWorker, until, type RunningWorker } from './idle-kit.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { imapConnection, testConfig, type Workspace, workspace } from '../support/postroom.ts';
+import { type ProxyConnection, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { deliveredWithSubject, type RunningWorker, startWorker, until } from './idle-kit.ts';
 
 /** Long enough for several 2 s restarts, well short of the 30 s silence probe. */
 const WATCH_MS = 7_000;
 const SAMPLE_MS = 250;
 
 let dovecot: Dovecot;
-let ws: Workspace[] = [];
+const ws: Workspace[] = [];
 const stops: Array<() => Promise<void>> = [];
 
 before(async () => {
@@ -24,7 +24,10 @@ after(async () => {
   await Promise.all(ws.map((w) => w.dispose()));
 });
 
-async function watched(name: string, extra: Partial<ConnectionInput>): Promise<{ running: RunningWorker; proxy: TcpProxy; idle: ProxyConnection; workspace: Workspace; user: string }> {
+async function watched(
+  name: string,
+  extra: Partial<ConnectionInput>,
+): Promise<{ running: RunningWorker; proxy: TcpProxy; idle: ProxyConnection; workspace: Workspace; user: string }> {
   const user = await dovecot.addUser(name, `pw-${name}`);
   const proxy = await startTcpProxy({ host: dovecot.host, port: dovecot.imapsPort });
   const workspaceDir = await workspace();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { imapConnection, readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 
 describe('acknowledging on the IMAP server', () => {
   let dovecot: Dovecot;

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sha256 } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, pop3Connection, readDelivered, runOnce, testConfig, workspace, type Delivered, type Workspace } from '../support/postroom.ts';
 import { BARE_CR_ATTACHMENT, BARE_CR_TEXT } from '../mime/bare-cr-emails.ts';
+import { sha256 } from '../support/corpus.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { type Delivered, imapConnection, pop3Connection, readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 
 function parts(delivered: Delivered[], subject: string): string[] {
   return delivered.filter((item) => item.envelope.email.subject === subject).map((item) => `${item.envelope.kind}:${item.envelope.filename}`);
@@ -43,7 +43,10 @@ describe('pickup of emails with bare CR line endings', () => {
       await dovecot.append(user.name, BARE_CR_TEXT);
       await dovecot.append(user.name, BARE_CR_ATTACHMENT);
       const stored = await dovecot.listMessages(user.name, { source: true });
-      assert.ok(stored.every((message) => !message.source?.includes(0x0a)), 'the server keeps the bare CRs');
+      assert.ok(
+        stored.every((message) => !message.source?.includes(0x0a)),
+        'the server keeps the bare CRs',
+      );
 
       const { polls, delivery } = await runOnce(testConfig(ws, [imapConnection(dovecot, user)]));
       assert.equal(polls.get('inbox')?.status, 'done', JSON.stringify(polls.get('inbox')));

@@ -15,7 +15,10 @@ const corpus = buildRealWorldCorpus();
 
 it('delivers every part of every real-world email byte-exact, each envelope saying what kind of email it came from', async () => {
   const user = await dovecot.addUser('legacy', 'secret-legacy');
-  await dovecot.deliverMany(user.name, corpus.map((email) => email.raw));
+  await dovecot.deliverMany(
+    user.name,
+    corpus.map((email) => email.raw),
+  );
   const { polls, delivery } = await runOnce(testConfig(ws, [imapConnection(dovecot, user)]));
   const outcome = polls.get('inbox');
   assert.equal(outcome?.status, 'done', JSON.stringify(outcome));
@@ -24,5 +27,9 @@ it('delivers every part of every real-world email byte-exact, each envelope sayi
   const delivered = await readDelivered(ws.outDir);
   assertCorpusDelivered(corpus, delivered, 'imap');
   await assertParsedParts(corpus, delivered);
-  assert.equal(delivered.length, corpus.reduce((sum, email) => sum + email.expected.parts.length, 0), 'nothing more than the expected parts');
+  assert.equal(
+    delivered.length,
+    corpus.reduce((sum, email) => sum + email.expected.parts.length, 0),
+    'nothing more than the expected parts',
+  );
 });

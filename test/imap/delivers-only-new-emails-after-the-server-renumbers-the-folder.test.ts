@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { before, it } from 'node:test';
 import { makeEmail } from '../support/corpus.ts';
-import { imapConnection, openWorkspaceStore, readDelivered, runOnce, testConfig } from '../support/postroom.ts';
 import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
+import { imapConnection, openWorkspaceStore, readDelivered, runOnce, testConfig } from '../support/postroom.ts';
 
 const { dovecot, ws } = await dovecotAndWorkspace();
 
@@ -22,7 +22,10 @@ async function rebuildIndex(maildir: string): Promise<void> {
 
 it('recognises emails it delivered before by Message-ID and content, and delivers only the new ones', async () => {
   const user = await dovecot.addUser('renumbered', 'pw-renumbered');
-  await dovecot.deliverMany(user.name, [1, 2, 3].map((i) => makeEmail({ subject: `old ${i}`, text: `old ${i}` }).raw));
+  await dovecot.deliverMany(
+    user.name,
+    [1, 2, 3].map((i) => makeEmail({ subject: `old ${i}`, text: `old ${i}` }).raw),
+  );
   const config = testConfig(ws, [imapConnection(dovecot, user)]);
   await runOnce(config);
   assert.equal((await readDelivered(ws.outDir)).length, 3);
@@ -33,7 +36,10 @@ it('recognises emails it delivered before by Message-ID and content, and deliver
 
   await sleep(1100); // Dovecot derives UIDVALIDITY from the clock in seconds
   await rebuildIndex(user.maildir);
-  await dovecot.deliverMany(user.name, [4, 5].map((i) => makeEmail({ subject: `new ${i}`, text: `new ${i}` }).raw));
+  await dovecot.deliverMany(
+    user.name,
+    [4, 5].map((i) => makeEmail({ subject: `new ${i}`, text: `new ${i}` }).raw),
+  );
 
   const { polls } = await runOnce(config);
   const outcome = polls.get('inbox');

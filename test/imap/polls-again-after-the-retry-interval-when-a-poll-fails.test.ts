@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, it } from 'node:test';
-import { openWorkspaceStore, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { openWorkspaceStore, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 
 let ws: Workspace;
 before(async () => {
@@ -21,7 +21,19 @@ it('is due again after the retry interval, not the polling interval, and says wh
   const port = await closedPort();
   const config = testConfig(
     ws,
-    [{ name: 'down', hostType: 'imap', host: '127.0.0.1', port, useSsl: false, username: 'u', password: 'pw-never-logged', pollingInterval: '1h', destination: 'out' }],
+    [
+      {
+        name: 'down',
+        hostType: 'imap',
+        host: '127.0.0.1',
+        port,
+        useSsl: false,
+        username: 'u',
+        password: 'pw-never-logged',
+        pollingInterval: '1h',
+        destination: 'out',
+      },
+    ],
     { retry: { interval: '45s' } },
   );
   const started = Date.now();

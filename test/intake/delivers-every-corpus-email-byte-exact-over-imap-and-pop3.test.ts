@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ConnectionInput } from '../../src/config/schema.ts';
-import { assertCorpusDelivered } from '../support/corpus-assertions.ts';
 import { buildCorpus } from '../support/corpus.ts';
-import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
+import { assertCorpusDelivered } from '../support/corpus-assertions.ts';
 import type { Dovecot } from '../support/dovecot.ts';
-import { imapConnection, pop3Connection, readDelivered, runOnce, testConfig, workspace, type Delivered } from '../support/postroom.ts';
+import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
+import { type Delivered, imapConnection, pop3Connection, readDelivered, runOnce, testConfig, workspace } from '../support/postroom.ts';
 
 const { dovecot } = await dovecotAndWorkspace();
 const corpus = buildCorpus();
@@ -56,7 +56,10 @@ for (const protocol of PROTOCOLS) {
     const config = testConfig(ws, [protocol.connection(dovecot, user)]);
 
     it('delivers each body and attachment as its own pipeline message, byte-exact, and leaves the server as the protocol says', async () => {
-      await dovecot.deliverMany(user.name, corpus.map((email) => email.raw));
+      await dovecot.deliverMany(
+        user.name,
+        corpus.map((email) => email.raw),
+      );
       const { polls, delivery } = await runOnce(config);
       const outcome = polls.get('inbox');
       assert.equal(outcome?.status, 'done', JSON.stringify(outcome));

@@ -23,10 +23,25 @@ function capture(): { log: ReturnType<typeof createLogger>; text: () => string }
 describe('the log keeps secrets out', () => {
   it('masks secret-named keys nested five deep, in arrays, in any case, in errors and bindings', () => {
     const { log, text } = capture();
-    const secrets = ['s3cret-deep-password', 'Bearer s3cret-authz', 's3cret-private-key', 's3cret-pass', 's3cret-client-secret', 's3cret-error-token', 's3cret-cause-password', 's3cret-binding', 's3cret-array-token', 's3cret-api-key', 's3cret-cookie'];
+    const secrets = [
+      's3cret-deep-password',
+      'Bearer s3cret-authz',
+      's3cret-private-key',
+      's3cret-pass',
+      's3cret-client-secret',
+      's3cret-error-token',
+      's3cret-cause-password',
+      's3cret-binding',
+      's3cret-array-token',
+      's3cret-api-key',
+      's3cret-cookie',
+    ];
     log.info({ a: { b: { c: { d: { e: { password: secrets[0] } } } } } }, 'deep');
     log.info({ request: { headers: { Authorization: secrets[1], 'X-Api-Key': secrets[9], Cookie: secrets[10] } } }, 'headers');
-    log.info({ connections: [{ name: 'graph', certificate: { thumbprint: 'AB12', privateKey: secrets[2] } }, { smtp: { auth: { user: 'me', pass: secrets[3] } } }] }, 'arrays');
+    log.info(
+      { connections: [{ name: 'graph', certificate: { thumbprint: 'AB12', privateKey: secrets[2] } }, { smtp: { auth: { user: 'me', pass: secrets[3] } } }] },
+      'arrays',
+    );
     log.warn({ config: { destinations: { out: { oauth2: { clientSecret: secrets[4] } } } } }, 'camel');
     log.info({ list: [[{ tokens: [{ accessToken: secrets[8] }] }]] }, 'arrays of arrays');
     const error = Object.assign(new Error('login failed'), { code: 'AUTH_FAILED', options: { token: secrets[5] } });
@@ -43,7 +58,18 @@ describe('the log keeps secrets out', () => {
     for (const secret of [...secrets, 's3cret-cyclic']) assert.ok(!out.includes(secret), `${secret} appears in the log:\n${out}`);
     assert.ok(!out.includes('s3cret'), out);
     // What is not secret stays.
-    for (const kept of ['login failed', 'AUTH_FAILED', 'AB12', '"user":"me"', 'poll failed', 'inner', '"name":"inbox"', 'from a child', 'nats://[redacted]@127.0.0.1:4222']) assert.ok(out.includes(kept), `${kept} is missing:\n${out}`);
+    for (const kept of [
+      'login failed',
+      'AUTH_FAILED',
+      'AB12',
+      '"user":"me"',
+      'poll failed',
+      'inner',
+      '"name":"inbox"',
+      'from a child',
+      'nats://[redacted]@127.0.0.1:4222',
+    ])
+      assert.ok(out.includes(kept), `${kept} is missing:\n${out}`);
     assert.equal(out.trim().split('\n').length, 10, 'one line per call');
   });
 });

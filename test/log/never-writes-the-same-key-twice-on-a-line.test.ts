@@ -10,9 +10,9 @@ import { test } from 'node:test';
 import { createLogger } from '../../src/model/log.ts';
 import { PostroomService } from '../../src/service/postroom-service.ts';
 import { makeEmail } from '../support/corpus.ts';
+import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
 import { imapConnection, pop3Connection, readDelivered, testConfig } from '../support/postroom.ts';
 import { waitFor } from '../support/wait-for.ts';
-import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
 
 /** The keys that occur more than once in one object of a JSON text, with the path of that object. */
 export function duplicateKeys(text: string): string[] {
@@ -90,16 +90,22 @@ test('no line of a service run repeats a key', async () => {
   const imapUser = await dovecot.addUser('logs-imap', 'pw-logs-imap');
   const popUser = await dovecot.addUser('logs-pop', 'pw-logs-pop');
   await dovecot.deliverMany(popUser.name, [makeEmail({ subject: 'pop one', text: 'one' }).raw]);
-  const config = testConfig(ws, [
-    imapConnection(dovecot, imapUser, { name: 'imap-idle', pollingInterval: '1h' }),
-    pop3Connection(dovecot, popUser, { name: 'pop', pollingInterval: '1h' }),
-    imapConnection(dovecot, { name: imapUser.name, password: 'wrong' }, { name: 'refused', pollingInterval: '1h' }),
-  ], { api: { listen: '127.0.0.1:0' } });
+  const config = testConfig(
+    ws,
+    [
+      imapConnection(dovecot, imapUser, { name: 'imap-idle', pollingInterval: '1h' }),
+      pop3Connection(dovecot, popUser, { name: 'pop', pollingInterval: '1h' }),
+      imapConnection(dovecot, { name: imapUser.name, password: 'wrong' }, { name: 'refused', pollingInterval: '1h' }),
+    ],
+    { api: { listen: '127.0.0.1:0' } },
+  );
   const service = await PostroomService.open({ config, log, mode: 'service' });
   try {
     await service.start();
     await waitFor('IDLE to watch', () => lines.some((line) => line.includes('IDLE: watching')), 20_000);
-    await dovecot.deliverMany(imapUser.name, [makeEmail({ subject: 'imap one', text: 'one', attachments: [{ filename: 'a.txt', contentType: 'text/plain', content: Buffer.from('attached') }] }).raw]);
+    await dovecot.deliverMany(imapUser.name, [
+      makeEmail({ subject: 'imap one', text: 'one', attachments: [{ filename: 'a.txt', contentType: 'text/plain', content: Buffer.from('attached') }] }).raw,
+    ]);
     await waitFor('both emails delivered', async () => (await readDelivered(ws.outDir)).length >= 3, 30_000);
     await waitFor('the refused login logged', () => lines.some((line) => line.includes('"level":50')), 20_000);
   } finally {
@@ -107,7 +113,10 @@ test('no line of a service run repeats a key', async () => {
   }
   if (partial) lines.push(partial);
   assert.ok(lines.length > 5, `the run logged (${lines.length} lines)`);
-  assert.ok(lines.some((line) => line.includes('"connection":"imap-idle"')), 'lines carry the connection bound by the caller');
+  assert.ok(
+    lines.some((line) => line.includes('"connection":"imap-idle"')),
+    'lines carry the connection bound by the caller',
+  );
   const repeated = lines.map((line) => ({ line, keys: duplicateKeys(line) })).filter(({ keys }) => keys.length > 0);
   assert.deepEqual(repeated, [], 'log lines with a key written twice');
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { mime, readPart, split, tempStore, type TempStore } from './mime-test-kit.ts';
+import { mime, readPart, split, type TempStore, tempStore } from './mime-test-kit.ts';
 
 const HEAD = ['From: a@postroom.test', 'Subject: body'];
 
@@ -22,17 +22,55 @@ describe('chooses the text body over HTML and re-encodes it to UTF-8', () => {
   }
 
   test('text/plain when present, even after the HTML', async () => {
-    const raw = mime(...HEAD, 'Content-Type: multipart/alternative; boundary=A', '', '--A', 'Content-Type: text/html', '', '<p>html</p>', '--A', 'Content-Type: text/plain', '', 'plain', '--A--', '');
+    const raw = mime(
+      ...HEAD,
+      'Content-Type: multipart/alternative; boundary=A',
+      '',
+      '--A',
+      'Content-Type: text/html',
+      '',
+      '<p>html</p>',
+      '--A',
+      'Content-Type: text/plain',
+      '',
+      'plain',
+      '--A--',
+      '',
+    );
     assert.deepEqual(await body(raw), { filename: 'body.txt', contentType: 'text/plain; charset=utf-8', text: 'plain' });
   });
 
   test('HTML when there is no text/plain', async () => {
-    const raw = mime(...HEAD, 'Content-Type: multipart/mixed; boundary=A', '', '--A', 'Content-Type: text/html; charset=utf-8', '', '<p>only html</p>', '--A--', '');
+    const raw = mime(
+      ...HEAD,
+      'Content-Type: multipart/mixed; boundary=A',
+      '',
+      '--A',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      '<p>only html</p>',
+      '--A--',
+      '',
+    );
     assert.deepEqual(await body(raw), { filename: 'body.html', contentType: 'text/html; charset=utf-8', text: '<p>only html</p>' });
   });
 
   test('HTML when the text/plain rendering is empty', async () => {
-    const raw = mime(...HEAD, 'Content-Type: multipart/alternative; boundary=A', '', '--A', 'Content-Type: text/plain', '', '', '--A', 'Content-Type: text/html', '', '<p>x</p>', '--A--', '');
+    const raw = mime(
+      ...HEAD,
+      'Content-Type: multipart/alternative; boundary=A',
+      '',
+      '--A',
+      'Content-Type: text/plain',
+      '',
+      '',
+      '--A',
+      'Content-Type: text/html',
+      '',
+      '<p>x</p>',
+      '--A--',
+      '',
+    );
     assert.equal((await body(raw))?.filename, 'body.html');
   });
 
@@ -52,13 +90,24 @@ describe('chooses the text body over HTML and re-encodes it to UTF-8', () => {
   ];
   for (const [charset, bytes, expected] of charsets) {
     test(`${charset} body becomes UTF-8`, async () => {
-      const raw = Buffer.concat([Buffer.from(mime(...HEAD, `Content-Type: text/plain; charset="${charset}"`, 'Content-Transfer-Encoding: base64', '', bytes.toString('base64'), ''))]);
+      const raw = Buffer.concat([
+        Buffer.from(mime(...HEAD, `Content-Type: text/plain; charset="${charset}"`, 'Content-Transfer-Encoding: base64', '', bytes.toString('base64'), '')),
+      ]);
       assert.equal((await body(raw))?.text, expected);
     });
   }
 
   test('CRLF line endings become LF, quoted-printable is decoded', async () => {
-    const raw = mime(...HEAD, 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: quoted-printable', '', 'line one=', ' continued', 'caf=C3=A9', '');
+    const raw = mime(
+      ...HEAD,
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: quoted-printable',
+      '',
+      'line one=',
+      ' continued',
+      'caf=C3=A9',
+      '',
+    );
     assert.equal((await body(raw))?.text, 'line one continued\ncafé\n');
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { mime, readPart, split, tempStore, type TempStore } from './mime-test-kit.ts';
+import { mime, readPart, split, type TempStore, tempStore } from './mime-test-kit.ts';
 
 const ICS = (method: string): string => mime('BEGIN:VCALENDAR', 'VERSION:2.0', method, 'BEGIN:VEVENT', 'UID:1', 'END:VEVENT', 'END:VCALENDAR', '');
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { buildCorpus } from '../support/corpus.ts';
-import { buildRealWorldCorpus } from '../support/real-world-corpus.ts';
 import { classificationOf } from '../support/corpus-assertions.ts';
-import { split, tempStore, type TempStore } from './mime-test-kit.ts';
+import { buildRealWorldCorpus } from '../support/real-world-corpus.ts';
+import { split, type TempStore, tempStore } from './mime-test-kit.ts';
 
 describe('emits only the parts the connection asks for', () => {
   let store: TempStore;
@@ -17,7 +17,12 @@ describe('emits only the parts the connection asks for', () => {
     const { parts } = await split(email?.raw ?? '', store.content);
     assert.deepEqual(
       parts.map((part) => [part.kind, part.partIndex]),
-      [['body', 0], ['attachment', 1], ['attachment', 2], ['attachment', 3]],
+      [
+        ['body', 0],
+        ['attachment', 1],
+        ['attachment', 2],
+        ['attachment', 3],
+      ],
     );
   });
 
@@ -25,7 +30,11 @@ describe('emits only the parts the connection asks for', () => {
     const { parts } = await split(email?.raw ?? '', store.content, { sendMessageBody: false });
     assert.deepEqual(
       parts.map((part) => [part.kind, part.partIndex, part.filename]),
-      [['attachment', 1, 'random.bin'], ['attachment', 2, 'report.csv'], ['attachment', 3, 'invoice.pdf']],
+      [
+        ['attachment', 1, 'random.bin'],
+        ['attachment', 2, 'report.csv'],
+        ['attachment', 3, 'invoice.pdf'],
+      ],
     );
   });
 
@@ -33,7 +42,10 @@ describe('emits only the parts the connection asks for', () => {
     const isolated = await tempStore();
     try {
       const { parts } = await split(email?.raw ?? '', isolated.content, { sendAttachments: false });
-      assert.deepEqual(parts.map((part) => [part.kind, part.partIndex]), [['body', 0]]);
+      assert.deepEqual(
+        parts.map((part) => [part.kind, part.partIndex]),
+        [['body', 0]],
+      );
       assert.equal((await isolated.files()).length, 1);
     } finally {
       await isolated.dispose();
@@ -58,7 +70,11 @@ describe('emits only the parts the connection asks for', () => {
       try {
         const result = await split(entry.raw, isolated.content, { sendAttachments: false });
         const body = entry.expected.parts.filter((part) => part.kind === 'body');
-        assert.deepEqual(result.parts.map((part) => [part.kind, part.filename, part.sha256]), body.map((part) => [part.kind, part.filename, part.sha256]), entry.name);
+        assert.deepEqual(
+          result.parts.map((part) => [part.kind, part.filename, part.sha256]),
+          body.map((part) => [part.kind, part.filename, part.sha256]),
+          entry.name,
+        );
         assert.deepEqual(classificationOf(result.email), entry.expected.email, entry.name);
         assert.equal((await isolated.files()).length, 1, `${entry.name}: only the body is left in the store`);
       } finally {

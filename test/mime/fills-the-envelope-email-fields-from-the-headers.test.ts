@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { mime, split, tempStore, type TempStore } from './mime-test-kit.ts';
+import { mime, split, type TempStore, tempStore } from './mime-test-kit.ts';
 
 describe('fills the envelope email fields from the headers', () => {
   let store: TempStore;

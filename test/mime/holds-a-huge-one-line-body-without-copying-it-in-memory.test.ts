@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { it } from 'node:test';
+import { promisify } from 'node:util';
 import type { MeasuredSplit } from './measure-a-split-in-a-child-process.ts';
 
 const BODY_BYTES = 50 * 1024 * 1024;
@@ -21,11 +21,18 @@ const MAX_PEAK_RSS_BYTES = 250 * 1024 * 1024;
 const run = promisify(execFile);
 
 it('splits an email with a 50 MB one-line HTML body under 250 MB of memory, the body byte-exact', async () => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', new URL('./measure-a-split-in-a-child-process.ts', import.meta.url).pathname, String(BODY_BYTES)], {
-    maxBuffer: 1024 * 1024,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', new URL('./measure-a-split-in-a-child-process.ts', import.meta.url).pathname, String(BODY_BYTES)],
+    {
+      maxBuffer: 1024 * 1024,
+    },
+  );
   const measured = JSON.parse(stdout) as MeasuredSplit;
-  assert.deepEqual(measured.parts.map((part) => `${part.kind}:${part.filename}`), ['body:body.html']);
+  assert.deepEqual(
+    measured.parts.map((part) => `${part.kind}:${part.filename}`),
+    ['body:body.html'],
+  );
   assert.equal(measured.parts[0]!.sha256, measured.expectedBodySha256, 'the body is delivered byte-exact');
   assert.ok(measured.peakRssBytes < MAX_PEAK_RSS_BYTES, `peak RSS ${Math.round(measured.peakRssBytes / 1024 / 1024)} MB`);
 });

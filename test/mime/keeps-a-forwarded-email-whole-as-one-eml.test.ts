@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { mime, readPart, split, tempStore, type TempStore } from './mime-test-kit.ts';
+import { mime, readPart, split, type TempStore, tempStore } from './mime-test-kit.ts';
 
 const INNER = mime(
   'From: b@postroom.test',
@@ -21,7 +21,22 @@ const INNER = mime(
 );
 
 function forwarding(headers: string[], body: string): string {
-  return mime('From: a@postroom.test', 'Subject: fwd', 'Content-Type: multipart/mixed; boundary=O', '', '--O', 'Content-Type: text/plain', '', 'see attached', '--O', ...headers, '', body, '--O--', '');
+  return mime(
+    'From: a@postroom.test',
+    'Subject: fwd',
+    'Content-Type: multipart/mixed; boundary=O',
+    '',
+    '--O',
+    'Content-Type: text/plain',
+    '',
+    'see attached',
+    '--O',
+    ...headers,
+    '',
+    body,
+    '--O--',
+    '',
+  );
 }
 
 describe('keeps a forwarded email whole as one .eml', () => {

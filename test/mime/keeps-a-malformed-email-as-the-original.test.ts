@@ -17,14 +17,14 @@
  * | bytes that are not an email                       | original                                        |
  */
 import assert from 'node:assert/strict';
-import { TEXT_IN_MEMORY_BYTES } from '../../src/mime/streamed-text.ts';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { splitEmail, type SplitPart, type SplitResult } from '../../src/mime/split-email.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type SplitPart, type SplitResult, splitEmail } from '../../src/mime/split-email.ts';
+import { TEXT_IN_MEMORY_BYTES } from '../../src/mime/streamed-text.ts';
 import type { ContentStore } from '../../src/model/content-store.ts';
-import { ALL_ON, mime, readPart, split, tempStore, toBuffer, type TempStore } from './mime-test-kit.ts';
+import { ALL_ON, mime, readPart, split, type TempStore, tempStore, toBuffer } from './mime-test-kit.ts';
 
 const HEAD = ['From: "Sender" <sender@postroom.test>', 'To: receiver@postroom.test', 'Subject: damaged', 'Message-ID: <damaged@postroom.test>'];
 
@@ -85,7 +85,10 @@ describe('keeps a malformed email as the original', () => {
     });
 
     test('unknown charset: decoded as UTF-8, undecodable bytes become U+FFFD', async () => {
-      const raw = Buffer.concat([Buffer.from(mime(...HEAD, 'Content-Type: text/plain; charset=x-no-such-charset', '', 'caf')), Buffer.from([0xe9, 0x0d, 0x0a])]);
+      const raw = Buffer.concat([
+        Buffer.from(mime(...HEAD, 'Content-Type: text/plain; charset=x-no-such-charset', '', 'caf')),
+        Buffer.from([0xe9, 0x0d, 0x0a]),
+      ]);
       const result = await split(raw, store.content);
       assert.deepEqual(kinds(result), ['body:body.txt']);
       assert.equal((await readPart(store.content, result.parts[0]?.contentRef ?? '')).toString('utf8'), 'caf\ufffd\n');
@@ -109,7 +112,10 @@ describe('keeps a malformed email as the original', () => {
     });
 
     test('bare LF line endings', async () => {
-      const raw = mixed(TEXT_PART, '--B', 'Content-Type: application/pdf; name="a.pdf"', 'Content-Transfer-Encoding: base64', '', 'QUJD', '--B--', '').replace(/\r\n/g, '\n');
+      const raw = mixed(TEXT_PART, '--B', 'Content-Type: application/pdf; name="a.pdf"', 'Content-Transfer-Encoding: base64', '', 'QUJD', '--B--', '').replace(
+        /\r\n/g,
+        '\n',
+      );
       assert.deepEqual(kinds(await split(raw, store.content)), ['body:body.txt', 'attachment:a.pdf']);
     });
   });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { DEFAULT_MAX_PARTS_PER_EMAIL, type SplitResult } from '../../src/mime/split-email.ts';
 import { sha256 } from '../support/corpus.ts';
-import { mime, readPart, split, tempStore, type TempStore } from './mime-test-kit.ts';
+import { mime, readPart, split, type TempStore, tempStore } from './mime-test-kit.ts';
 
 function withAttachments(count: number, tnef?: Buffer): string {
   const attachments = Array.from({ length: count }, (_, index) =>
@@ -17,7 +17,20 @@ function withAttachments(count: number, tnef?: Buffer): string {
   const winmail = tnef
     ? [mime('--B', 'Content-Type: application/ms-tnef; name="winmail.dat"', 'Content-Transfer-Encoding: base64', '', tnef.toString('base64'))]
     : [];
-  return mime('From: a@postroom.test', 'Subject: many parts', 'Content-Type: multipart/mixed; boundary="B"', '', '--B', 'Content-Type: text/plain', '', 'hello', ...attachments, ...winmail, '--B--', '');
+  return mime(
+    'From: a@postroom.test',
+    'Subject: many parts',
+    'Content-Type: multipart/mixed; boundary="B"',
+    '',
+    '--B',
+    'Content-Type: text/plain',
+    '',
+    'hello',
+    ...attachments,
+    ...winmail,
+    '--B--',
+    '',
+  );
 }
 
 function record(level: number, id: number, data: Buffer): Buffer {
@@ -26,7 +39,10 @@ function record(level: number, id: number, data: Buffer): Buffer {
   head.writeUInt32LE(id, 1);
   head.writeUInt32LE(data.length, 5);
   const sum = Buffer.alloc(2);
-  sum.writeUInt16LE(data.reduce((total, byte) => (total + byte) & 0xffff, 0), 0);
+  sum.writeUInt16LE(
+    data.reduce((total, byte) => (total + byte) & 0xffff, 0),
+    0,
+  );
   return Buffer.concat([head, data, sum]);
 }
 
@@ -35,7 +51,11 @@ function winmailWith(files: number): Buffer {
   start.writeUInt32LE(0x223e9f78, 0);
   const records: Buffer[] = [start];
   for (let index = 1; index <= files; index += 1) {
-    records.push(record(2, 0x00069002, Buffer.alloc(14)), record(2, 0x00018010, Buffer.from(`t${index}.txt\u0000`, 'latin1')), record(2, 0x0006800f, Buffer.from(`inside ${index}`)));
+    records.push(
+      record(2, 0x00069002, Buffer.alloc(14)),
+      record(2, 0x00018010, Buffer.from(`t${index}.txt\u0000`, 'latin1')),
+      record(2, 0x0006800f, Buffer.from(`inside ${index}`)),
+    );
   }
   return Buffer.concat(records);
 }
@@ -59,14 +79,20 @@ after(async () => store?.dispose());
 it('splits out the first maxParts parts, body included, and keeps the whole email as well', async () => {
   const raw = withAttachments(10);
   const result = await split(raw, store.content, { maxParts: 5 });
-  assert.deepEqual(result.parts.map((part) => part.filename), ['body.txt', 'f1.bin', 'f2.bin', 'f3.bin', 'f4.bin', 'original.eml']);
+  assert.deepEqual(
+    result.parts.map((part) => part.filename),
+    ['body.txt', 'f1.bin', 'f2.bin', 'f3.bin', 'f4.bin', 'original.eml'],
+  );
   await assertOriginalAlongside(result, raw);
 });
 
 it('counts the files inside a winmail.dat towards the cap', async () => {
   const raw = withAttachments(1, winmailWith(20));
   const result = await split(raw, store.content, { maxParts: 6 });
-  assert.deepEqual(result.parts.map((part) => part.filename), ['body.txt', 'f1.bin', 'winmail.dat', 't1.txt', 't2.txt', 't3.txt', 'original.eml']);
+  assert.deepEqual(
+    result.parts.map((part) => part.filename),
+    ['body.txt', 'f1.bin', 'winmail.dat', 't1.txt', 't2.txt', 't3.txt', 'original.eml'],
+  );
   await assertOriginalAlongside(result, raw);
 });
 
@@ -79,5 +105,8 @@ it(`caps an email at ${DEFAULT_MAX_PARTS_PER_EMAIL} parts unless the connection 
 
 it('keeps no extra original when the email is within the cap', async () => {
   const result = await split(withAttachments(3), store.content, { maxParts: 4 });
-  assert.deepEqual(result.parts.map((part) => part.kind), ['body', 'attachment', 'attachment', 'attachment']);
+  assert.deepEqual(
+    result.parts.map((part) => part.kind),
+    ['body', 'attachment', 'attachment', 'attachment'],
+  );
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { MAX_ENVELOPE_RECIPIENTS } from '../../src/mime/envelope-email.ts';
-import { mime, split, tempStore, type TempStore } from './mime-test-kit.ts';
+import { mime, split, type TempStore, tempStore } from './mime-test-kit.ts';
 
 let store: TempStore;
 before(async () => {

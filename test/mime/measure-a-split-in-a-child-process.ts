@@ -23,7 +23,9 @@ const bodyBytes = Number(process.argv[2]);
 const store = await tempStore();
 const file = join(store.dir, 'huge.eml');
 const line = Buffer.alloc(1024 * 1024, 'abcdefghij<b>x</b>'.repeat(8));
-const head = Buffer.from('From: a@example.com\r\nTo: b@example.com\r\nSubject: huge\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html>');
+const head = Buffer.from(
+  'From: a@example.com\r\nTo: b@example.com\r\nSubject: huge\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html>',
+);
 const hash = createHash('sha256').update('<html>');
 const out = createWriteStream(file);
 out.write(head);
@@ -37,12 +39,18 @@ hash.update('</html>\n');
 await new Promise<void>((resolve) => out.once('finish', () => resolve()));
 
 const size = (await stat(file)).size;
-const result = await splitEmail(createReadStream(file), { sendMessageBody: true, sendAttachments: true, size, reopen: () => createReadStream(file) }, store.content);
+const result = await splitEmail(
+  createReadStream(file),
+  { sendMessageBody: true, sendAttachments: true, size, reopen: () => createReadStream(file) },
+  store.content,
+);
 const status = await readFile('/proc/self/status', 'utf8');
 const peakKb = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? 'NaN');
 const parts = [];
 for (const part of result.parts) {
-  const sha256 = createHash('sha256').update(await readPart(store.content, part.contentRef)).digest('hex');
+  const sha256 = createHash('sha256')
+    .update(await readPart(store.content, part.contentRef))
+    .digest('hex');
   parts.push({ kind: part.kind, filename: part.filename, size: part.size, sha256 });
 }
 const measured: MeasuredSplit = { peakRssBytes: peakKb * 1024, parts, expectedBodySha256: hash.digest('hex') };

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { splitEmail, type SplitOptions, type SplitResult } from '../../src/mime/split-email.ts';
+import { type SplitOptions, type SplitResult, splitEmail } from '../../src/mime/split-email.ts';
 import type { ContentStore } from '../../src/model/content-store.ts';
 import { createFsContentStore } from '../../src/store/content/fs-content-store.ts';
 

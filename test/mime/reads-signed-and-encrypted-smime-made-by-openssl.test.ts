@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { generateTestCertificate } from '../support/fake-certificate.ts';
-import { readPart, split, tempStore, type TempStore } from './mime-test-kit.ts';
+import { readPart, split, type TempStore, tempStore } from './mime-test-kit.ts';
 
 const run = promisify(execFile);
 const PDF = Buffer.from('%PDF-1.4\n% contract\n%%EOF\n', 'latin1');
@@ -65,7 +65,10 @@ describe('reads signed and encrypted S/MIME made by openssl', () => {
     it(`unwraps opaque-signed content (${stream ? 'streamed BER' : 'DER'}) and keeps the .p7m`, async () => {
       const raw = await smime(['-sign', '-nodetach', '-signer', cert, '-inkey', key, ...(stream ? ['-stream'] : [])]);
       const result = await split(raw, store.content);
-      assert.deepEqual(result.parts.map((part) => `${part.kind}:${part.filename}`), ['body:body.txt', 'attachment:smime.p7m', 'attachment:contract.pdf']);
+      assert.deepEqual(
+        result.parts.map((part) => `${part.kind}:${part.filename}`),
+        ['body:body.txt', 'attachment:smime.p7m', 'attachment:contract.pdf'],
+      );
       const pdf = result.parts.find((part) => part.filename === 'contract.pdf')!;
       assert.equal(pdf.sha256, createHash('sha256').update(PDF).digest('hex'));
       assert.equal((await readPart(store.content, result.parts[0]!.contentRef)).toString('utf8'), 'Signed by openssl.');
@@ -77,14 +80,20 @@ describe('reads signed and encrypted S/MIME made by openssl', () => {
   it('splits detached-signed email and delivers the signature as an attachment', async () => {
     const raw = await smime(['-sign', '-signer', cert, '-inkey', key]);
     const result = await split(raw, store.content);
-    assert.deepEqual(result.parts.map((part) => `${part.kind}:${part.filename}`), ['body:body.txt', 'attachment:contract.pdf', 'attachment:smime.p7s']);
+    assert.deepEqual(
+      result.parts.map((part) => `${part.kind}:${part.filename}`),
+      ['body:body.txt', 'attachment:contract.pdf', 'attachment:smime.p7s'],
+    );
     assert.deepEqual(result.email.signed, { protocol: 'application/x-pkcs7-signature' });
   });
 
   it('keeps encrypted email whole as the original', async () => {
     const raw = await smime(['-encrypt', '-aes256'], [cert]);
     const result = await split(raw, store.content);
-    assert.deepEqual(result.parts.map((part) => `${part.kind}:${part.filename}`), ['original:original.eml']);
+    assert.deepEqual(
+      result.parts.map((part) => `${part.kind}:${part.filename}`),
+      ['original:original.eml'],
+    );
     assert.equal(result.parts[0]!.sha256, createHash('sha256').update(raw).digest('hex'));
     assert.equal(result.parts[0]!.parseError, undefined);
     assert.equal(result.email.encrypted, true);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { splitEmail, type SplitPart } from '../../src/mime/split-email.ts';
+import { type SplitPart, splitEmail } from '../../src/mime/split-email.ts';
 import type { ContentStore } from '../../src/model/content-store.ts';
 import { createFsContentStore } from '../../src/store/content/fs-content-store.ts';
 import { buildCorpus, type ExpectedPart } from '../support/corpus.ts';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { SplitPart } from '../../src/mime/split-email.ts';
-import { buildRealWorldCorpus, type ExpectedPart } from '../support/real-world-corpus.ts';
 import { assertParsedAs, classificationOf } from '../support/corpus-assertions.ts';
-import { readPart, split, tempStore, type TempStore } from './mime-test-kit.ts';
-import { createHash } from 'node:crypto';
+import { buildRealWorldCorpus, type ExpectedPart } from '../support/real-world-corpus.ts';
+import { readPart, split, type TempStore, tempStore } from './mime-test-kit.ts';
 
 describe('splits each real-world email into the expected parts', () => {
   let store: TempStore;
@@ -18,12 +18,18 @@ describe('splits each real-world email into the expected parts', () => {
   for (const email of buildRealWorldCorpus()) {
     test(email.name, async () => {
       const result = await split(email.raw, store.content);
-      assert.deepEqual(result.parts.map((part, index) => summary(part, email.expected.parts[index])), email.expected.parts.map(expectedSummary));
+      assert.deepEqual(
+        result.parts.map((part, index) => summary(part, email.expected.parts[index])),
+        email.expected.parts.map(expectedSummary),
+      );
       for (const [index, expected] of email.expected.parts.entries()) {
-        if (expected.parsedAs) await assertParsedAs(await readPart(store.content, result.parts[index]!.contentRef), expected.parsedAs, `${email.name} part ${index}`);
+        if (expected.parsedAs)
+          await assertParsedAs(await readPart(store.content, result.parts[index]!.contentRef), expected.parsedAs, `${email.name} part ${index}`);
       }
       for (const part of result.parts) {
-        const stored = createHash('sha256').update(await readPart(store.content, part.contentRef)).digest('hex');
+        const stored = createHash('sha256')
+          .update(await readPart(store.content, part.contentRef))
+          .digest('hex');
         assert.equal(stored, part.sha256, `${part.filename} is stored as reported`);
       }
       assert.equal(result.email.subject, email.subject);

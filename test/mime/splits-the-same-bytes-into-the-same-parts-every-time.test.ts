@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { splitEmail, type SplitResult } from '../../src/mime/split-email.ts';
+import { type SplitResult, splitEmail } from '../../src/mime/split-email.ts';
 import { buildCorpus } from '../support/corpus.ts';
-import { ALL_ON, tempStore, type TempStore } from './mime-test-kit.ts';
+import { ALL_ON, type TempStore, tempStore } from './mime-test-kit.ts';
 
 /** The bytes of `raw` in pieces of `size`: how a network read might deliver them. */
 function inPieces(raw: Buffer, size: number): Readable {

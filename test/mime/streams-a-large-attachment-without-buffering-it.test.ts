@@ -9,12 +9,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { test } from 'node:test';
 import { splitEmail } from '../../src/mime/split-email.ts';
 import { createFsContentStore } from '../../src/store/content/fs-content-store.ts';
-import { largeAttachmentEmail, largeAttachmentSha256, LARGE_ATTACHMENT_NAME, makeEmail } from '../support/corpus.ts';
+import { LARGE_ATTACHMENT_NAME, largeAttachmentEmail, largeAttachmentSha256, makeEmail } from '../support/corpus.ts';
 
 const ATTACHMENT_BYTES = 100 * 1024 * 1024;
 /** The budget the brief sets: far below the attachment, above what the runtime itself may take. */
@@ -39,11 +39,7 @@ async function child(): Promise<void> {
     const baselineRss = process.memoryUsage().rss;
     let peakRss = baselineRss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), SAMPLE_INTERVAL_MS);
-    const result = await splitEmail(
-      largeAttachmentEmail(ATTACHMENT_BYTES),
-      { ...options, reopen: () => largeAttachmentEmail(ATTACHMENT_BYTES) },
-      content,
-    );
+    const result = await splitEmail(largeAttachmentEmail(ATTACHMENT_BYTES), { ...options, reopen: () => largeAttachmentEmail(ATTACHMENT_BYTES) }, content);
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
     const report: ChildReport = {

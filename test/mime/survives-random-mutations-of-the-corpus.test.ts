@@ -17,7 +17,7 @@ import { after, before, it } from 'node:test';
 import { TEXT_IN_MEMORY_BYTES } from '../../src/mime/streamed-text.ts';
 import { buildCorpus } from '../support/corpus.ts';
 import { buildRealWorldCorpus } from '../support/real-world-corpus.ts';
-import { readPart, split, tempStore, type TempStore } from './mime-test-kit.ts';
+import { readPart, split, type TempStore, tempStore } from './mime-test-kit.ts';
 
 const SEED = Number(process.env.POSTROOM_FUZZ_SEED ?? 20261202);
 const CASES = Number(process.env.POSTROOM_FUZZ_CASES ?? 150);
@@ -136,7 +136,7 @@ it(`splits ${CASES} random mutations of the corpus without a crash, a hang or a 
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`split took over ${HANG_BOUND_MS} ms (${replay})`)), HANG_BOUND_MS);
     });
-    let result;
+    let result: Awaited<ReturnType<typeof split>> | undefined;
     try {
       // Every fourth as if it were large, so the streamed body path is fuzzed too.
       const options = index % 4 === 3 ? { size: TEXT_IN_MEMORY_BYTES + 1 } : {};
@@ -146,7 +146,7 @@ it(`splits ${CASES} random mutations of the corpus without a crash, a hang or a 
     } finally {
       clearTimeout(timer);
     }
-    const original = result.parts.find((part) => part.kind === 'original');
+    const original = result!.parts.find((part) => part.kind === 'original');
     if (original) {
       assert.equal(original.sha256, createHash('sha256').update(raw).digest('hex'), `the original is the email byte for byte (${replay})`);
       outcomes.original += 1;
@@ -158,7 +158,9 @@ it(`splits ${CASES} random mutations of the corpus without a crash, a hang or a 
     }
     for (const part of result.parts) {
       if (index % 10 === 0) {
-        const stored = createHash('sha256').update(await readPart(store.content, part.contentRef)).digest('hex');
+        const stored = createHash('sha256')
+          .update(await readPart(store.content, part.contentRef))
+          .digest('hex');
         assert.equal(stored, part.sha256, `${part.filename} is stored as reported (${replay})`);
       }
       await store.content.remove(part.contentRef);

@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { after, before, it } from 'node:test';
-import { base64Lines, pseudoRandomBytes, sha256 } from '../support/corpus.ts';
 import { Readable } from 'node:stream';
-import { splitEmail, type SplitResult } from '../../src/mime/split-email.ts';
-import { ALL_ON, mime, readPart, tempStore, type TempStore } from './mime-test-kit.ts';
+import { after, before, it } from 'node:test';
+import { type SplitResult, splitEmail } from '../../src/mime/split-email.ts';
+import { base64Lines, pseudoRandomBytes, sha256 } from '../support/corpus.ts';
+import { ALL_ON, mime, readPart, type TempStore, tempStore } from './mime-test-kit.ts';
 
 /** The engine reads a raw email from the content store in chunks of this size, not in one piece. */
 const READ_CHUNK_BYTES = 64 * 1024;
@@ -35,7 +35,10 @@ function record(level: number, id: number, data: Buffer): Buffer {
   head.writeUInt32LE(id, 1);
   head.writeUInt32LE(data.length, 5);
   const sum = Buffer.alloc(2);
-  sum.writeUInt16LE(data.reduce((total, byte) => (total + byte) & 0xffff, 0), 0);
+  sum.writeUInt16LE(
+    data.reduce((total, byte) => (total + byte) & 0xffff, 0),
+    0,
+  );
   return Buffer.concat([head, data, sum]);
 }
 
@@ -111,11 +114,14 @@ it('splits an email with a winmail.dat claiming 2^32-1 values without holding th
   const raw = Buffer.from(emailWith(tnef));
   const { result, gapMs } = await largestGapMs(() => split(raw, store.content));
   assert.ok(gapMs < MAX_EVENT_LOOP_GAP_MS, `the event loop stood still for ${gapMs.toFixed(0)} ms`);
-  assert.deepEqual(result.parts.map((part) => [part.kind, part.filename]), [
-    ['body', 'body.txt'],
-    ['attachment', 'winmail.dat'],
-    ['attachment', 'inside.bin'],
-  ]);
+  assert.deepEqual(
+    result.parts.map((part) => [part.kind, part.filename]),
+    [
+      ['body', 'body.txt'],
+      ['attachment', 'winmail.dat'],
+      ['attachment', 'inside.bin'],
+    ],
+  );
   assert.equal(result.parts[1]!.sha256, sha256(tnef), 'winmail.dat itself is delivered as it came');
   assert.deepEqual(await readPart(store.content, result.parts[2]!.contentRef), inside);
 });
@@ -126,7 +132,10 @@ it('splits an email with several such winmail.dat attachments, each delivered', 
   const { result, gapMs } = await largestGapMs(() => split(raw, store.content));
   assert.ok(gapMs < MAX_EVENT_LOOP_GAP_MS, `the event loop stood still for ${gapMs.toFixed(0)} ms`);
   const winmails = result.parts.filter((part) => part.filename === 'winmail.dat');
-  assert.deepEqual(winmails.map((part) => part.sha256), tnefs.map(sha256));
+  assert.deepEqual(
+    winmails.map((part) => part.sha256),
+    tnefs.map(sha256),
+  );
   assert.equal(result.parts.filter((part) => part.filename === 'inside.bin').length, 4);
 });
 
@@ -134,7 +143,12 @@ it('reads a large winmail.dat (20 MB inside) without holding the event loop for 
   const inside = pseudoRandomBytes(20 * 1024 * 1024, 'large-inside');
   const start = Buffer.alloc(6);
   start.writeUInt32LE(0x223e9f78, 0);
-  const tnef = Buffer.concat([start, record(2, 0x00069002, Buffer.alloc(14)), record(2, 0x00018010, Buffer.from('big.bin\u0000', 'latin1')), record(2, 0x0006800f, inside)]);
+  const tnef = Buffer.concat([
+    start,
+    record(2, 0x00069002, Buffer.alloc(14)),
+    record(2, 0x00018010, Buffer.from('big.bin\u0000', 'latin1')),
+    record(2, 0x0006800f, inside),
+  ]);
   const raw = Buffer.from(emailWith(tnef));
   const { result, gapMs } = await largestGapMs(() => split(raw, store.content));
   assert.ok(gapMs < MAX_EVENT_LOOP_GAP_MS, `the event loop stood still for ${gapMs.toFixed(0)} ms`);

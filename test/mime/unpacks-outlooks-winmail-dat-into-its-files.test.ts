@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { base64Lines, pseudoRandomBytes, sha256 } from '../support/corpus.ts';
-import { mime, readPart, split, tempStore, type TempStore } from './mime-test-kit.ts';
+import { mime, readPart, split, type TempStore, tempStore } from './mime-test-kit.ts';
 
 /** One TNEF record (MS-OXTNEF 2.1.3.3): level, id, length, data, checksum. */
 function record(level: number, id: number, data: Buffer): Buffer {
@@ -10,7 +10,10 @@ function record(level: number, id: number, data: Buffer): Buffer {
   head.writeUInt32LE(id, 1);
   head.writeUInt32LE(data.length, 5);
   const sum = Buffer.alloc(2);
-  sum.writeUInt16LE(data.reduce((total, byte) => (total + byte) & 0xffff, 0), 0);
+  sum.writeUInt16LE(
+    data.reduce((total, byte) => (total + byte) & 0xffff, 0),
+    0,
+  );
   return Buffer.concat([head, data, sum]);
 }
 
@@ -81,12 +84,15 @@ it('emits every file inside winmail.dat as its own attachment, byte-exact, with 
     { title: 'order.csv', data: csv },
   ]);
   const { parts } = await split(emailWith(tnef), store.content);
-  assert.deepEqual(parts.map((p) => [p.kind, p.filename]), [
-    ['body', 'body.txt'],
-    ['attachment', 'winmail.dat'],
-    ['attachment', 'Rechnung März 2026.pdf'],
-    ['attachment', 'order.csv'],
-  ]);
+  assert.deepEqual(
+    parts.map((p) => [p.kind, p.filename]),
+    [
+      ['body', 'body.txt'],
+      ['attachment', 'winmail.dat'],
+      ['attachment', 'Rechnung März 2026.pdf'],
+      ['attachment', 'order.csv'],
+    ],
+  );
   assert.equal(parts[1]!.sha256, sha256(tnef), 'winmail.dat itself is kept, byte-exact');
   assert.equal(parts[2]!.sha256, sha256(pdf));
   assert.ok((await readPart(store.content, parts[2]!.contentRef)).equals(pdf));
@@ -100,6 +106,9 @@ it('keeps a winmail.dat it cannot read whole, and loses nothing', async () => {
   const broken = winmailDat([{ title: 'a.bin', data: pseudoRandomBytes(5000, 'x') }]);
   broken.writeUInt8(broken.readUInt8(broken.length - 1) ^ 0xff, broken.length - 1); // a bad checksum
   const { parts } = await split(emailWith(broken), store.content);
-  assert.deepEqual(parts.map((p) => p.filename), ['body.txt', 'winmail.dat']);
+  assert.deepEqual(
+    parts.map((p) => p.filename),
+    ['body.txt', 'winmail.dat'],
+  );
   assert.equal(parts[1]!.sha256, sha256(broken));
 });

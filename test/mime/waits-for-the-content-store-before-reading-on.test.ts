@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { splitEmail } from '../../src/mime/split-email.ts';
 import type { ContentStore } from '../../src/model/content-store.ts';
 import { largeAttachmentEmail, largeAttachmentSha256 } from '../support/corpus.ts';

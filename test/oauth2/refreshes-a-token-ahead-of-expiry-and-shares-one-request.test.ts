@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { CachedTokenProvider, REFRESH_AHEAD_MS } from '../../src/auth/cached-token.ts';
 import { refreshTokenGrant } from '../../src/auth/refresh-token-grant.ts';
 import type { Clock } from '../../src/model/clock.ts';
-import { startFakeOAuth2, type FakeOAuth2 } from '../support/fake-oauth2.ts';
+import { type FakeOAuth2, startFakeOAuth2 } from '../support/fake-oauth2.ts';
 
 class TestClock implements Clock {
   constructor(public at: number) {}
@@ -27,7 +27,10 @@ describe('OAuth2 token cache', () => {
   });
 
   const provider = (clock: Clock, refreshToken = 'rt-cache') =>
-    new CachedTokenProvider(refreshTokenGrant({ tokenUrl: oauth.tokenUrl, clientId: oauth.clientId, clientSecret: oauth.clientSecret, refreshToken, who: 'test client' }), clock);
+    new CachedTokenProvider(
+      refreshTokenGrant({ tokenUrl: oauth.tokenUrl, clientId: oauth.clientId, clientSecret: oauth.clientSecret, refreshToken, who: 'test client' }),
+      clock,
+    );
 
   it('reuses a token until shortly before it expires, then fetches a new one', async () => {
     oauth.lifetimeS = 3600;

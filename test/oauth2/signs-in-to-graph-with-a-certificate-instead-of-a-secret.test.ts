@@ -3,10 +3,10 @@ import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { connectionSchema } from '../../src/config/schema.ts';
 import { graphSource } from '../../src/sources/graph/graph-source.ts';
+import { fakeGraphWithMailbox, graphConnection, TENANT } from '../graph/graph-kit.ts';
 import { generateTestCertificate, type TestCertificate } from '../support/fake-certificate.ts';
 import type { FakeGraph } from '../support/fake-graph.ts';
 import { quietLog } from '../support/postroom.ts';
-import { TENANT, fakeGraphWithMailbox, graphConnection } from '../graph/graph-kit.ts';
 
 const CERT_APP = 'app-with-certificate';
 
@@ -24,13 +24,19 @@ describe('Graph app signing in with a certificate', () => {
   });
 
   const check = (thumbprint: string, privateKey: string) =>
-    graphSource.check(connectionSchema.parse(graphConnection(graph, { clientId: CERT_APP, clientSecret: undefined, certificate: { thumbprint, privateKey } })), { log: quietLog });
+    graphSource.check(
+      connectionSchema.parse(graphConnection(graph, { clientId: CERT_APP, clientSecret: undefined, certificate: { thumbprint, privateKey } })),
+      { log: quietLog },
+    );
 
   it('gets a token with a client assertion signed by the key, for a SHA-1 or a SHA-256 thumbprint', async () => {
     const x509 = new X509Certificate(certificate.certPem);
     for (const thumbprint of [x509.fingerprint, x509.fingerprint256]) {
       const steps = await check(thumbprint, certificate.keyPem);
-      assert.ok(steps.every((step) => step.ok), `${thumbprint.length > 60 ? 'SHA-256' : 'SHA-1'}: ${JSON.stringify(steps)}`);
+      assert.ok(
+        steps.every((step) => step.ok),
+        `${thumbprint.length > 60 ? 'SHA-256' : 'SHA-1'}: ${JSON.stringify(steps)}`,
+      );
     }
     assert.equal(graph.requests.filter((r) => r.kind === 'token').length, 2);
   });

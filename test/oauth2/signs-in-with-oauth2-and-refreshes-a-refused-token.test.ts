@@ -4,7 +4,7 @@ import { buildCorpus } from '../support/corpus.ts';
 import type { Dovecot } from '../support/dovecot.ts';
 import { oauth2SignIn, startDovecotWithOAuth2 } from '../support/dovecot-oauth2.ts';
 import type { FakeOAuth2 } from '../support/fake-oauth2.ts';
-import { imapConnection, pop3Connection, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { imapConnection, pop3Connection, readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 
 /** What differs between the protocols; the sign-in and refresh behaviour is the same. */
 const PROTOCOLS = [
@@ -63,32 +63,56 @@ for (const protocol of PROTOCOLS) {
 
     const config = () =>
       testConfig(ws, [
-        protocol.connection(dovecot, { name: USER, password: 'unused' }, {
-          ...oauth2SignIn(oauth, REFRESH_TOKEN),
-        }),
+        protocol.connection(
+          dovecot,
+          { name: USER, password: 'unused' },
+          {
+            ...oauth2SignIn(oauth, REFRESH_TOKEN),
+          },
+        ),
       ]);
 
     it(protocol.firstTest, async () => {
-      await dovecot.deliverMany(USER, corpus.slice(0, protocol.firstRun).map((email) => email.raw));
+      await dovecot.deliverMany(
+        USER,
+        corpus.slice(0, protocol.firstRun).map((email) => email.raw),
+      );
       const { polls } = await runOnce(config());
       assert.equal(polls.get('inbox')?.status, 'done', `${JSON.stringify(polls.get('inbox'))}\n${await dovecot.tail(20)}`);
       assert.equal(oauth.tokenRequests.length, 1);
-      assert.ok(oauth.introspections.some((i) => i.active), 'Dovecot checked the token with the introspection endpoint');
-      assert.equal((await readDelivered(ws.outDir)).length, corpus.slice(0, protocol.firstRun).reduce((sum, email) => sum + email.expected.parts.length, 0));
+      assert.ok(
+        oauth.introspections.some((i) => i.active),
+        'Dovecot checked the token with the introspection endpoint',
+      );
+      assert.equal(
+        (await readDelivered(ws.outDir)).length,
+        corpus.slice(0, protocol.firstRun).reduce((sum, email) => sum + email.expected.parts.length, 0),
+      );
       await protocol.afterFirstRun(dovecot, USER);
     });
 
     it('gets a new token when the server refuses the cached one, and the run goes on', async () => {
-      await dovecot.deliverMany(USER, corpus.slice(protocol.firstRun).map((email) => email.raw));
+      await dovecot.deliverMany(
+        USER,
+        corpus.slice(protocol.firstRun).map((email) => email.raw),
+      );
       oauth.killAccessTokens();
       const introspectionsBefore = oauth.introspections.length;
       const { polls } = await runOnce(config());
       assert.equal(polls.get('inbox')?.status, 'done', `${JSON.stringify(polls.get('inbox'))}\n${await dovecot.tail(20)}`);
       assert.equal(oauth.tokenRequests.length, 2, 'one refresh, no more');
       const during = oauth.introspections.slice(introspectionsBefore);
-      assert.deepEqual(during.map((i) => i.active), [false, true], 'the refused token, then the fresh one');
+      assert.deepEqual(
+        during.map((i) => i.active),
+        [false, true],
+        'the refused token, then the fresh one',
+      );
       const delivered = await readDelivered(ws.outDir);
-      assert.equal(delivered.length, corpus.reduce((sum, email) => sum + email.expected.parts.length, 0), 'every email once');
+      assert.equal(
+        delivered.length,
+        corpus.reduce((sum, email) => sum + email.expected.parts.length, 0),
+        'every email once',
+      );
       await protocol.afterSecondRun(dovecot, USER, delivered);
     });
   });

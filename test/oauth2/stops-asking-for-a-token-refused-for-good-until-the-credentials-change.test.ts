@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { oauth2TokenProvider } from '../../src/auth/provider-for.ts';
 import { isPostroomError } from '../../src/model/errors.ts';
-import { startFakeOAuth2, type FakeOAuth2 } from '../support/fake-oauth2.ts';
-import type { FakeGraph } from '../support/fake-graph.ts';
-import { runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
 import { fakeGraphWithMailbox, graphConnection } from '../graph/graph-kit.ts';
+import type { FakeGraph } from '../support/fake-graph.ts';
+import { type FakeOAuth2, startFakeOAuth2 } from '../support/fake-oauth2.ts';
+import { runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 
 describe('a refusal for good (needs re-authorisation)', () => {
   let oauth: FakeOAuth2;
@@ -29,7 +29,10 @@ describe('a refusal for good (needs re-authorisation)', () => {
     const settings = { tokenUrl: oauth.tokenUrl, clientId: oauth.clientId, clientSecret: oauth.clientSecret, refreshToken: 'rt-dead' };
     const tokens = oauth2TokenProvider(settings);
     const requests = oauth.tokenRequests.length;
-    const refused = await tokens.getToken().then(() => undefined, (error: unknown) => error);
+    const refused = await tokens.getToken().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     assert.ok(isPostroomError(refused, 'AUTH_REVOKED'), String(refused));
     assert.equal(refused.retryable, false);
     assert.match(refused.explain(), /refresh token .*expired, revoked/);

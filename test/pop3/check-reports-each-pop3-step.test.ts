@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { connectionSchema } from '../../src/config/schema.ts';
 import { pop3Source } from '../../src/sources/pop3/pop3-source.ts';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
 import { pop3Connection, quietLog } from '../support/postroom.ts';
 
 describe('postroom check for POP3', () => {
@@ -23,13 +23,21 @@ describe('postroom check for POP3', () => {
     const steps = await pop3Source.check(connectionSchema.parse(pop3Connection(dovecot, user)), { log: quietLog });
     assert.deepEqual(
       steps.map((s) => [s.step, s.ok]),
-      [['dns', true], ['tcp', true], ['tls', true], ['greeting', true], ['login', true], ['mailbox', true], ['capabilities', true]],
+      [
+        ['dns', true],
+        ['tcp', true],
+        ['tls', true],
+        ['greeting', true],
+        ['login', true],
+        ['mailbox', true],
+        ['capabilities', true],
+      ],
       JSON.stringify(steps),
     );
     const detail = Object.fromEntries(steps.map((s) => [s.step, s.detail]));
     assert.match(detail.tls!, /verified/);
     assert.match(detail.greeting!, /answered \+OK; capabilities: .*UIDL/);
-    assert.ok(!/Dovecot/.test(detail.greeting!), 'the server\'s own greeting text is not echoed');
+    assert.ok(!/Dovecot/.test(detail.greeting!), "the server's own greeting text is not echoed");
     assert.match(detail.login!, /logged in as checked over TLS/);
     assert.match(detail.mailbox!, /^2 emails, \d+ bytes/);
     assert.match(detail.capabilities!, /UIDL yes \(2 listed\), TOP yes, PIPELINING yes/);
@@ -39,7 +47,19 @@ describe('postroom check for POP3', () => {
   it('reports the STLS upgrade as its own step on the plain port', async () => {
     const connection = connectionSchema.parse(pop3Connection(dovecot, user, { port: dovecot.pop3Port, useSsl: false, startTls: true }));
     const steps = await pop3Source.check(connection, { log: quietLog });
-    assert.deepEqual(steps.map((s) => [s.step, s.ok]), [['dns', true], ['tcp', true], ['greeting', true], ['tls', true], ['login', true], ['mailbox', true], ['capabilities', true]], JSON.stringify(steps));
+    assert.deepEqual(
+      steps.map((s) => [s.step, s.ok]),
+      [
+        ['dns', true],
+        ['tcp', true],
+        ['greeting', true],
+        ['tls', true],
+        ['login', true],
+        ['mailbox', true],
+        ['capabilities', true],
+      ],
+      JSON.stringify(steps),
+    );
     assert.match(steps.find((s) => s.step === 'login')!.detail, /over TLS/);
   });
 

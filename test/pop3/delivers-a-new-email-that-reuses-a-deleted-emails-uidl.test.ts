@@ -4,9 +4,19 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../src/config/schema.ts';
 import { throttleAccount } from '../../src/throttle/account.ts';
-import { makeEmail, pseudoRandomBytes, type CorpusEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot, type DovecotUser } from '../support/dovecot.ts';
-import { bySubject, openWorkspaceStore, pop3Connection, readDelivered, runOnce, testConfig, workspace, type Delivered, type Workspace } from '../support/postroom.ts';
+import { type CorpusEmail, makeEmail, pseudoRandomBytes } from '../support/corpus.ts';
+import { type Dovecot, type DovecotUser, startDovecot } from '../support/dovecot.ts';
+import {
+  bySubject,
+  type Delivered,
+  openWorkspaceStore,
+  pop3Connection,
+  readDelivered,
+  runOnce,
+  testConfig,
+  type Workspace,
+  workspace,
+} from '../support/postroom.ts';
 import { byLine, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
 /**
@@ -80,10 +90,22 @@ describe('POP3 server that reuses UIDLs', () => {
     const delivered = await readDelivered(ws.outDir);
     const oldParts = partsOf(delivered, old);
     const freshParts = partsOf(delivered, fresh);
-    assert.deepEqual(freshParts.map((d) => d.sha256), fresh.expected.parts.map((p) => p.sha256), 'the new email, byte-exact');
-    assert.deepEqual(oldParts.map((d) => d.sha256), old.expected.parts.map((p) => p.sha256), 'the old email was not overwritten');
+    assert.deepEqual(
+      freshParts.map((d) => d.sha256),
+      fresh.expected.parts.map((p) => p.sha256),
+      'the new email, byte-exact',
+    );
+    assert.deepEqual(
+      oldParts.map((d) => d.sha256),
+      old.expected.parts.map((p) => p.sha256),
+      'the old email was not overwritten',
+    );
     assert.equal(freshParts[0]?.envelope.source.uidl, oldParts[0]?.envelope.source.uidl, 'the server really reused the UIDL');
-    assert.equal(new Set(delivered.map((d) => d.envelope.id)).size, old.expected.parts.length + fresh.expected.parts.length, 'the two emails have distinct pipeline message ids');
+    assert.equal(
+      new Set(delivered.map((d) => d.envelope.id)).size,
+      old.expected.parts.length + fresh.expected.parts.length,
+      'the two emails have distinct pipeline message ids',
+    );
     assert.deepEqual(await dovecot.listMessages(user.name), []);
   });
 
@@ -123,7 +145,11 @@ describe('POP3 server that reuses UIDLs', () => {
     assert.equal(outcome?.status, 'done', JSON.stringify(outcome));
 
     const delivered = await readDelivered(ws.outDir);
-    assert.deepEqual(partsOf(delivered, fresh).map((d) => d.sha256), fresh.expected.parts.map((p) => p.sha256), 'the new email was delivered, not deleted unread');
+    assert.deepEqual(
+      partsOf(delivered, fresh).map((d) => d.sha256),
+      fresh.expected.parts.map((p) => p.sha256),
+      'the new email was delivered, not deleted unread',
+    );
     assert.equal(partsOf(delivered, fresh)[0]?.envelope.source.uidl, partsOf(delivered, old)[0]?.envelope.source.uidl, 'the server really reused the UIDL');
     assert.deepEqual(await dovecot.listMessages(user.name), []);
   });

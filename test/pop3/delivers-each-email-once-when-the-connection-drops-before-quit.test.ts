@@ -2,9 +2,19 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Config } from '../../src/config/schema.ts';
 import { throttleAccount } from '../../src/throttle/account.ts';
-import { makeEmail, pseudoRandomBytes, type CorpusEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { bySubject, openWorkspaceStore, pop3Connection, readDelivered, runOnce, testConfig, workspace, type Delivered, type Workspace } from '../support/postroom.ts';
+import { type CorpusEmail, makeEmail, pseudoRandomBytes } from '../support/corpus.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import {
+  bySubject,
+  type Delivered,
+  openWorkspaceStore,
+  pop3Connection,
+  readDelivered,
+  runOnce,
+  testConfig,
+  type Workspace,
+  workspace,
+} from '../support/postroom.ts';
 import { byLine, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
 const EMAILS = 8;
@@ -35,10 +45,18 @@ function assertEachOnce(delivered: Delivered[], batch: CorpusEmail[]): void {
   const groups = bySubject(delivered);
   for (const email of batch) {
     const got = groups.get(email.subject) ?? [];
-    assert.deepEqual(got.map((d) => d.sha256), email.expected.parts.map((p) => p.sha256), `${email.subject}: every part, byte-exact`);
+    assert.deepEqual(
+      got.map((d) => d.sha256),
+      email.expected.parts.map((p) => p.sha256),
+      `${email.subject}: every part, byte-exact`,
+    );
     assert.equal(new Set(got.map((d) => d.envelope.id)).size, email.expected.parts.length, `${email.subject}: one pipeline message per part`);
   }
-  assert.equal(delivered.length, batch.reduce((sum, email) => sum + email.expected.parts.length, 0), 'nothing else was delivered');
+  assert.equal(
+    delivered.length,
+    batch.reduce((sum, email) => sum + email.expected.parts.length, 0),
+    'nothing else was delivered',
+  );
 }
 
 describe('POP3 connection lost before QUIT', () => {
@@ -61,7 +79,10 @@ describe('POP3 connection lost before QUIT', () => {
   it('does not deliver again the emails whose deletes the server undid', async () => {
     const user = await dovecot.addUser('quitcut', 'secret-quitcut');
     const batch = emails('quit');
-    await dovecot.deliverMany(user.name, batch.map((e) => e.raw));
+    await dovecot.deliverMany(
+      user.name,
+      batch.map((e) => e.raw),
+    );
     // run --once would wait the cut's pause out; each run here is a separate attempt.
     const config = testConfig(ws, [pop3Connection(dovecot, user, { port: proxy.port, useSsl: false })], { throttle: { onceWaitMax: 0 } });
 
@@ -102,7 +123,10 @@ describe('POP3 connection lost before QUIT', () => {
   it('delivers the rest once, and the first ones not again, after a cut in the middle of a RETR', async () => {
     const user = await dovecot.addUser('retrcut', 'secret-retrcut');
     const batch = emails('retr');
-    await dovecot.deliverMany(user.name, batch.map((e) => e.raw));
+    await dovecot.deliverMany(
+      user.name,
+      batch.map((e) => e.raw),
+    );
     // run --once would wait the cut's pause out; each run here is a separate attempt.
     const config = testConfig(ws, [pop3Connection(dovecot, user, { port: proxy.port, useSsl: false })], { throttle: { onceWaitMax: 0 } });
     const totalBytes = batch.reduce((sum, e) => sum + e.raw.length, 0);

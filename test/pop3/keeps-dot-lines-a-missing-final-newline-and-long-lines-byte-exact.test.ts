@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sha256 } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { bySubject, pop3Connection, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { bySubject, pop3Connection, readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 
 const CRLF = '\r\n';
 /** A line far beyond RFC 5322's 998 characters, with no newline at all. */
@@ -93,7 +93,10 @@ describe('POP3 wire framing', () => {
     it(`delivers dot-stuffed lines, a missing final newline and 100 KB lines byte-exact (${secure ? 'implicit TLS' : 'plain'})`, async () => {
       const name = secure ? 'framing-tls' : 'framing-plain';
       const user = await dovecot.addUser(name, `secret-${name}`);
-      await dovecot.deliverMany(user.name, cases.map((c) => c.raw));
+      await dovecot.deliverMany(
+        user.name,
+        cases.map((c) => c.raw),
+      );
       const ws = await workspace();
       workspaces.push(ws);
       const config = testConfig(ws, [pop3Connection(dovecot, user, secure ? {} : { port: dovecot.pop3Port, useSsl: false })]);
@@ -104,8 +107,16 @@ describe('POP3 wire framing', () => {
       const groups = bySubject(await readDelivered(ws.outDir));
       for (const c of cases) {
         const got = groups.get(c.subject) ?? [];
-        assert.deepEqual(got.map((d) => d.envelope.kind), ['body', ...Array(c.parts.length - 1).fill('attachment')], c.subject);
-        assert.deepEqual(got.map((d) => d.sha256), c.parts, `${c.subject}: byte-exact`);
+        assert.deepEqual(
+          got.map((d) => d.envelope.kind),
+          ['body', ...Array(c.parts.length - 1).fill('attachment')],
+          c.subject,
+        );
+        assert.deepEqual(
+          got.map((d) => d.sha256),
+          c.parts,
+          `${c.subject}: byte-exact`,
+        );
       }
       assert.deepEqual(await dovecot.listMessages(user.name), []);
     });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { pop3Connection, readDelivered, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { pop3Connection, readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 import { byLine, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
 describe('POP3 over STLS', () => {
@@ -43,7 +43,10 @@ describe('POP3 over STLS', () => {
     assert.ok(!wire.includes('secret-stls') && !wire.includes('USER stls'), 'nothing after STLS travels in plain text');
 
     const delivered = await readDelivered(ws.outDir);
-    assert.deepEqual(delivered.map((d) => [d.envelope.kind, d.sha256]), email.expected.parts.map((p) => [p.kind, p.sha256]));
+    assert.deepEqual(
+      delivered.map((d) => [d.envelope.kind, d.sha256]),
+      email.expected.parts.map((p) => [p.kind, p.sha256]),
+    );
     assert.deepEqual(await dovecot.listMessages(user.name), []);
   });
 

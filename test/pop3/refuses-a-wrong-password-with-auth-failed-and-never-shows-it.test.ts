@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
-import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { connectionSchema } from '../../src/config/schema.ts';
 import { pop3Source } from '../../src/sources/pop3/pop3-source.ts';
 import { makeEmail } from '../support/corpus.ts';
-import { pop3Connection, quietLog, runOnce, testConfig } from '../support/postroom.ts';
 import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
+import { pop3Connection, quietLog, runOnce, testConfig } from '../support/postroom.ts';
 
 const WRONG_PASSWORD = 'Wr0ng-PaSsWoRd-4711';
 
 const { dovecot, ws } = await dovecotAndWorkspace();
 
 describe('POP3 login with a wrong password', () => {
-
   it('fails the poll with AUTH_FAILED, says what to check, never shows the password, and leaves the mail', async () => {
     const user = await dovecot.addUser('wrongpw', 'the-right-one');
     await dovecot.deliver(user.name, makeEmail({ subject: 'kept', text: 'kept\n' }).raw);
@@ -33,7 +32,16 @@ describe('POP3 login with a wrong password', () => {
   it('check() marks the login step failed with the server words, without the password', async () => {
     const connection = connectionSchema.parse(pop3Connection(dovecot, { name: 'wrongpw', password: WRONG_PASSWORD }));
     const steps = await pop3Source.check(connection, { log: quietLog });
-    assert.deepEqual(steps.map((s) => [s.step, s.ok]), [['dns', true], ['tcp', true], ['tls', true], ['greeting', true], ['login', false]]);
+    assert.deepEqual(
+      steps.map((s) => [s.step, s.ok]),
+      [
+        ['dns', true],
+        ['tcp', true],
+        ['tls', true],
+        ['greeting', true],
+        ['login', false],
+      ],
+    );
     const login = steps.at(-1)!;
     assert.match(login.detail, /Authentication failed/);
     assert.ok(!JSON.stringify(steps).includes(WRONG_PASSWORD));

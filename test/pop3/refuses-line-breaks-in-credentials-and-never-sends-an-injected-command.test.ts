@@ -6,18 +6,26 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { configSchema, type ConnectionInput } from '../../src/config/schema.ts';
-import { destinationSchema } from '../../src/config/schema.ts';
+import { type ConnectionInput, configSchema, destinationSchema } from '../../src/config/schema.ts';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { pop3Connection, runOnce, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { pop3Connection, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 
 const INJECTED = 'right-password\r\nDELE 1\r\nQUIT';
 
 const pop3 = (extra: Record<string, unknown>): ConnectionInput =>
   ({ name: 'inbox', hostType: 'pop3', host: 'pop.example.com', username: 'me', password: 'pw', destination: 'out', ...extra }) as ConnectionInput;
 const graph = (extra: Record<string, unknown>): ConnectionInput =>
-  ({ name: 'inbox', hostType: 'graph', tenantId: 't', clientId: 'c', clientSecret: 's', mailbox: 'me@example.com', destination: 'out', ...extra }) as ConnectionInput;
+  ({
+    name: 'inbox',
+    hostType: 'graph',
+    tenantId: 't',
+    clientId: 'c',
+    clientSecret: 's',
+    mailbox: 'me@example.com',
+    destination: 'out',
+    ...extra,
+  }) as ConnectionInput;
 
 describe('line breaks in credentials', () => {
   it('the config refuses CR, LF or NUL in credential, host and folder fields, naming the field', () => {
@@ -50,7 +58,10 @@ describe('line breaks in credentials', () => {
     ] as const) {
       const parsed = destinationSchema.safeParse({ type: 'email', from: 'postroom@example.com', to: 'a@example.com', smtp });
       assert.equal(parsed.success, false, `smtp.${field}`);
-      assert.ok(parsed.error!.issues.some((i) => i.path.at(-1) === field && i.message.includes(field)), JSON.stringify(parsed.error!.issues));
+      assert.ok(
+        parsed.error!.issues.some((i) => i.path.at(-1) === field && i.message.includes(field)),
+        JSON.stringify(parsed.error!.issues),
+      );
     }
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { toPop3Error, type Pop3Stage } from '../../src/sources/pop3/pop3-errors.ts';
-import { parseReply, Pop3ProtocolError, Pop3ReplyError } from '../../src/sources/pop3/pop3-reply.ts';
+import { type Pop3Stage, toPop3Error } from '../../src/sources/pop3/pop3-errors.ts';
+import { Pop3ProtocolError, Pop3ReplyError, parseReply } from '../../src/sources/pop3/pop3-reply.ts';
 
 const endpoint = { host: 'pop.example.com', port: 995 };
 
@@ -17,7 +17,13 @@ function sorted(verb: string, line: string, stage: Pop3Stage) {
 
 describe('POP3 failures in the error catalogue', () => {
   it('reads RFC 2449 response codes from status lines', () => {
-    assert.deepEqual(parseReply(Buffer.from('-ERR [SYS/TEMP] try later\r\n')), { ok: false, continuation: false, text: 'try later', code: 'SYS/TEMP', line: '-ERR [SYS/TEMP] try later' });
+    assert.deepEqual(parseReply(Buffer.from('-ERR [SYS/TEMP] try later\r\n')), {
+      ok: false,
+      continuation: false,
+      text: 'try later',
+      code: 'SYS/TEMP',
+      line: '-ERR [SYS/TEMP] try later',
+    });
     assert.deepEqual(parseReply(Buffer.from('+OK 2 messages\r\n')), { ok: true, continuation: false, text: '2 messages', line: '+OK 2 messages' });
     assert.equal(parseReply(Buffer.from('+ eyJzdGF0dXMiOiI0MDEifQ==\r\n'))?.continuation, true);
     assert.equal(parseReply(Buffer.from('* OK IMAP here\r\n')), undefined);
@@ -68,7 +74,10 @@ describe('POP3 failures in the error catalogue', () => {
     assert.deepEqual(lost.signal, { kind: 'socket', event: 'closed-mid-command', text: 'the server closed the connection' });
     assert.equal(toPop3Error(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), endpoint, 'connect').code, 'CONNECTION_REFUSED');
     assert.equal(toPop3Error(Object.assign(new Error('x'), { code: 'ETIMEDOUT' }), endpoint, 'list').code, 'CONNECTION_TIMEOUT');
-    assert.equal(toPop3Error(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), endpoint, 'connect').code, 'TLS_CERTIFICATE');
+    assert.equal(
+      toPop3Error(Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), endpoint, 'connect').code,
+      'TLS_CERTIFICATE',
+    );
     assert.equal(toPop3Error(new Pop3ProtocolError('unsolicited line'), endpoint, 'list').code, 'PROTOCOL_ERROR');
   });
 });

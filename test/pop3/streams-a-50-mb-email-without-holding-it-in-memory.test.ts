@@ -4,12 +4,12 @@ import { createWriteStream } from 'node:fs';
 import { chown, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
 import { LARGE_ATTACHMENT_NAME, largeAttachmentEmail, largeAttachmentSha256 } from '../support/corpus.ts';
+import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
 import { pop3Connection, readDelivered } from '../support/postroom.ts';
 import type { Measured } from './measure-a-run-in-a-child-process.ts';
-import { dovecotAndWorkspace } from '../support/dovecot-and-workspace.ts';
 
 const ATTACHMENT_BYTES = 50 * 1024 * 1024;
 /**
@@ -30,7 +30,6 @@ const run = promisify(execFile);
 const { dovecot, ws } = await dovecotAndWorkspace();
 
 describe('POP3 RETR of a large email', () => {
-
   it('streams a 50 MB attachment to the destination with memory that does not grow with it', async (t) => {
     const user = await dovecot.addUser('large', 'secret-large');
     // Written the way an MDA does (tmp, then new/), streamed: the email is never in memory whole.
@@ -41,9 +40,13 @@ describe('POP3 RETR of a large email', () => {
     await rename(tmp, join(user.maildir, 'new', `${Date.now()}.large.postroom-test`));
 
     const input = JSON.stringify({ ws, connection: pop3Connection(dovecot, user) });
-    const { stdout } = await run(process.execPath, ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'measure-a-run-in-a-child-process.ts'), input], {
-      maxBuffer: 1024 * 1024,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'measure-a-run-in-a-child-process.ts'), input],
+      {
+        maxBuffer: 1024 * 1024,
+      },
+    );
     const measured = JSON.parse(stdout.trim().split('\n').at(-1)!) as Measured;
     assert.equal(measured.status, 'done', stdout);
     assert.equal(measured.emails, 1);

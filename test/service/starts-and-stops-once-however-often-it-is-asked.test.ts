@@ -21,12 +21,12 @@ test('start and stop are idempotent, and a stopped service serves nothing', asyn
   await Promise.all([service.start(), service.start()]);
   await service.start();
   assert.ok(service.url, 'the service says where its API is');
-  const status = await fetch(new URL("api/status", service.url), authorised);
+  const status = await fetch(new URL('api/status', service.url), authorised);
   assert.equal(status.status, 200, 'the API answers while the service runs');
 
   await Promise.all([service.stop({ timeoutMs: 5_000 }), service.stop()]);
   await service.stop();
-  await assert.rejects(fetch(new URL("api/status", service.url), authorised), 'the port is closed after stop');
+  await assert.rejects(fetch(new URL('api/status', service.url), authorised), 'the port is closed after stop');
   await assert.rejects(service.start(), /stopped; open a new one/);
   await assert.rejects(service.opened.store.listLeases(), 'the store the service opened is closed');
 });

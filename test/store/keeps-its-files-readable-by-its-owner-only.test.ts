@@ -37,12 +37,18 @@ describe('the embedded store keeps its files to its owner', () => {
       // Delivered: its content is gone. Pending (the webhook is closed): its content stays.
       await box.enqueue('out', [{ content: Buffer.from('delivered body') }]);
       await box.enqueue('nowhere', [{ content: Buffer.from('pending body') }, { content: Buffer.from('pending attachment') }]);
-      const loop = box.loop({ out: makeDestination('out', { type: 'directory', path: out }), nowhere: makeDestination('nowhere', { type: 'webhook', url: 'http://127.0.0.1:1/hook' }) });
+      const loop = box.loop({
+        out: makeDestination('out', { type: 'directory', path: out }),
+        nowhere: makeDestination('nowhere', { type: 'webhook', url: 'http://127.0.0.1:1/hook' }),
+      });
       await loop.deliverDue();
       const dataDir = box.opened.dataDir;
       assert.equal(await modeOf(dataDir), '0700');
       const entries = await walk(dataDir);
-      assert.ok(entries.some((p) => p.endsWith('postroom.sqlite-wal')), `a WAL exists: ${entries.join(', ')}`);
+      assert.ok(
+        entries.some((p) => p.endsWith('postroom.sqlite-wal')),
+        `a WAL exists: ${entries.join(', ')}`,
+      );
       assert.ok(entries.filter((p) => p.includes('/content/') && !p.endsWith('/content')).length >= 2, 'content files exist');
       const wrong: string[] = [];
       for (const path of entries) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { pipelineMessageId, type Envelope } from '../../src/model/envelope.ts';
+import { type Envelope, pipelineMessageId } from '../../src/model/envelope.ts';
 import { isPostroomError } from '../../src/model/errors.ts';
 import type { EmailCommit } from '../../src/store/store.ts';
 import { STORE_BACKENDS, type TestStore } from '../support/stores.ts';
@@ -33,7 +33,11 @@ function commitFor(connection: string, uid: number, now: number, parts = 2): Ema
     messageId: `<${uid}@x>`,
     rawSha256: `sha-${uid}`,
     rawRef: `ab/${'0'.repeat(36)}`,
-    messages: Array.from({ length: parts }, (_, i) => ({ envelope: envelope(connection, sourceKey, i), destination: 'out', contentRef: `cd/${'1'.repeat(36)}` })),
+    messages: Array.from({ length: parts }, (_, i) => ({
+      envelope: envelope(connection, sourceKey, i),
+      destination: 'out',
+      contentRef: `cd/${'1'.repeat(36)}`,
+    })),
     cursor: { uidValidity: '1', lastUid: uid },
     now,
   };
@@ -101,7 +105,9 @@ for (const backend of STORE_BACKENDS) {
       assert.deepEqual([...found.keys()].sort(), ['imap:INBOX:1:1', 'imap:INBOX:1:3']);
 
       await t.store.acquireLease('c6', 'other', 5000, 76_000);
-      await assert.rejects(t.store.commitEmails(lease, [commitFor('c6', 4, 76_001), commitFor('c6', 5, 76_001)]), (error) => isPostroomError(error, 'LEASE_LOST'));
+      await assert.rejects(t.store.commitEmails(lease, [commitFor('c6', 4, 76_001), commitFor('c6', 5, 76_001)]), (error) =>
+        isPostroomError(error, 'LEASE_LOST'),
+      );
       assert.equal((await t.store.findLedgerEntries('c6', ['imap:INBOX:1:4', 'imap:INBOX:1:5'])).size, 0, 'nothing of the refused group is kept');
       assert.deepEqual(await t.store.getCursor('c6'), { uidValidity: '1', lastUid: 3 });
     });
@@ -128,7 +134,9 @@ for (const backend of STORE_BACKENDS) {
     it('forgets delivered messages older than the cut-off, and only those', async () => {
       const lease = (await t.store.acquireLease('c7', 'w', 5000, 70_000))!;
       await t.store.commitEmails(lease, [commitFor('c7', 1, 70_000, 3), commitFor('c7', 2, 70_000, 1)]);
-      const [old1, old2, pending, recent] = [0, 1, 2].map((i) => pipelineMessageId('c7', 'imap:INBOX:1:1', i)).concat(pipelineMessageId('c7', 'imap:INBOX:1:2', 0));
+      const [old1, old2, pending, recent] = [0, 1, 2]
+        .map((i) => pipelineMessageId('c7', 'imap:INBOX:1:1', i))
+        .concat(pipelineMessageId('c7', 'imap:INBOX:1:2', 0));
       await t.store.markDelivered([old1!, old2!], 71_000);
       await t.store.markDelivered([recent!], 80_000);
 
@@ -153,7 +161,11 @@ for (const backend of STORE_BACKENDS) {
       await t.content.remove(written.ref);
       const after = await new Promise<number>((resolve) => {
         let size = 0;
-        t.content.open(written.ref).on('data', (chunk: Buffer) => (size += chunk.length)).on('end', () => resolve(size)).on('error', () => resolve(-1));
+        t.content
+          .open(written.ref)
+          .on('data', (chunk: Buffer) => (size += chunk.length))
+          .on('end', () => resolve(size))
+          .on('error', () => resolve(-1));
       });
       assert.ok(after <= 0, 'removed content is gone');
     });
@@ -177,10 +189,17 @@ for (const backend of STORE_BACKENDS) {
       await Promise.all([t.store.countRequests(account, 10, 600_010, 60_000), t.store.countRequests(account, 7, 659_999, 60_000)]);
       await t.store.countRequests(account, 3, 660_000, 60_000);
       await t.store.countRequests('graph:other', 99, 600_000, 60_000);
-      assert.deepEqual(await t.store.requestBuckets(account, 0), [{ at: 600_000, requests: 17 }, { at: 660_000, requests: 3 }]);
+      assert.deepEqual(await t.store.requestBuckets(account, 0), [
+        { at: 600_000, requests: 17 },
+        { at: 660_000, requests: 3 },
+      ]);
       assert.deepEqual(await t.store.requestBuckets(account, 600_001), [{ at: 660_000, requests: 3 }]);
       await t.store.countRequests(account, 1, 600_000 + 60 * 60_000, 60_000);
-      assert.deepEqual((await t.store.requestBuckets(account, 0)).map((bucket) => bucket.at), [600_000 + 60 * 60_000], 'buckets long out of any window are deleted');
+      assert.deepEqual(
+        (await t.store.requestBuckets(account, 0)).map((bucket) => bucket.at),
+        [600_000 + 60 * 60_000],
+        'buckets long out of any window are deleted',
+      );
     });
 
     it('keeps the backlog a listing saw and counts emails emitted since a time', async () => {

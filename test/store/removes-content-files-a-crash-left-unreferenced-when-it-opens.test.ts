@@ -25,7 +25,11 @@ async function plant(root: string, age: Date): Promise<string> {
   return join(root, ref);
 }
 
-const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
+const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 describe('opening the store sweeps orphaned content files', () => {
   it('removes an old unreferenced file, keeps referenced and fresh ones, and logs the count once', async () => {
@@ -42,7 +46,12 @@ describe('opening the store sweeps orphaned content files', () => {
       await box.opened.store.close();
 
       const lines: string[] = [];
-      const sink = new Writable({ write: (chunk, _encoding, done) => { lines.push(String(chunk)); done(); } });
+      const sink = new Writable({
+        write: (chunk, _encoding, done) => {
+          lines.push(String(chunk));
+          done();
+        },
+      });
       const reopened = await openStore(box.opened.dataDir, { log: pino(sink) });
       await reopened.store.close();
 

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import PostalMime from 'postal-mime';
-import type { ParsedEmailExpectation } from './mime-writer.ts';
 import type { EnvelopeEmail } from '../../src/model/envelope.ts';
 import type { Protocol } from '../../src/sources/source.ts';
 import type { CorpusEmail } from './corpus.ts';
+import type { ParsedEmailExpectation } from './mime-writer.ts';
 import { bySubject, type Delivered } from './postroom.ts';
 
 /**
@@ -68,7 +68,9 @@ export async function assertParsedAs(data: Buffer, expected: ParsedEmailExpectat
   if (expected.html !== undefined) assert.equal(parsed.html, expected.html, `${what} html`);
   const files = parsed.attachments.map((file) => ({
     filename: file.filename ?? '',
-    sha256: createHash('sha256').update(Buffer.from(file.content as ArrayBuffer)).digest('hex'),
+    sha256: createHash('sha256')
+      .update(Buffer.from(file.content as ArrayBuffer))
+      .digest('hex'),
   }));
   assert.deepEqual(files, expected.attachments, `${what} attachments`);
 }

@@ -12,9 +12,10 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
   attachment,
+  BASE64_LINE_BYTES,
   base64Lines,
   base64Part,
-  BASE64_LINE_BYTES,
+  type CorpusEmail,
   CRLF,
   crlf,
   DATE,
@@ -29,21 +30,20 @@ import {
   quotedPrintable,
   splitPart,
   textBody,
-  type CorpusEmail,
 } from './mime-writer.ts';
 
 export {
+  type AttachmentSpec,
   base64Lines,
+  type CorpusEmail,
+  type EmailSpec,
+  type ExpectedPart,
   HTML_BODY_TYPE,
   makeEmail,
   pseudoRandomBytes,
   quotedPrintable,
   sha256,
   TEXT_BODY_TYPE,
-  type AttachmentSpec,
-  type CorpusEmail,
-  type EmailSpec,
-  type ExpectedPart,
 } from './mime-writer.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -187,7 +187,7 @@ function rfc2231Filenames(): CorpusEmail {
     multipart(boundary, [
       qpTextPart('text/plain', text),
       // ISO-8859-1 charset, split over two continuations, the second one not percent-encoded.
-      base64Part(['Content-Type: application/octet-stream', "Content-Disposition: attachment; filename*0*=iso-8859-1''r%E9sum%E9; filename*1=\".txt\""], a),
+      base64Part(['Content-Type: application/octet-stream', 'Content-Disposition: attachment; filename*0*=iso-8859-1\'\'r%E9sum%E9; filename*1=".txt"'], a),
       base64Part(['Content-Type: application/pdf', "Content-Disposition: attachment; filename*=utf-8''%E2%82%AC%20rate%20%E6%97%A5%E6%9C%AC.pdf"], b),
       // UTF-8 over three folded continuations.
       base64Part(
@@ -359,11 +359,7 @@ function inlineImage(): CorpusEmail {
     subject: 'Inline image',
     raw,
     expected: {
-      parts: [
-        textBody(text),
-        attachment('logo.png', logo, 'image/png', { inline: true }),
-        attachment('photo.png', photo, 'image/png', { inline: false }),
-      ],
+      parts: [textBody(text), attachment('logo.png', logo, 'image/png', { inline: true }), attachment('photo.png', photo, 'image/png', { inline: false })],
     },
   };
 }
@@ -504,11 +500,7 @@ function missingClosingBoundary(): CorpusEmail {
   const boundary = '=_unclosed';
   const raw = email(
     headers('Missing closing boundary', 'unclosed', [`Content-Type: multipart/mixed; boundary="${boundary}"`]),
-    multipart(
-      boundary,
-      [qpTextPart('text/plain', text), base64Part(['Content-Type: application/octet-stream; name="data.bin"'], data)],
-      false,
-    ),
+    multipart(boundary, [qpTextPart('text/plain', text), base64Part(['Content-Type: application/octet-stream; name="data.bin"'], data)], false),
   );
   return {
     name: 'malformed-missing-closing-boundary',

@@ -4,8 +4,8 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { ImapFlow } from 'imapflow';
-import { startDovecot } from './dovecot.ts';
 import type { Dovecot } from './dovecot.ts';
+import { startDovecot } from './dovecot.ts';
 
 const PASSWORD = 'secret-1';
 

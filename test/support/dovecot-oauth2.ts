@@ -2,8 +2,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ConnectionInput } from '../../src/config/schema.ts';
-import { startDovecot, type Dovecot } from './dovecot.ts';
-import { startFakeOAuth2, type FakeOAuth2 } from './fake-oauth2.ts';
+import { type Dovecot, startDovecot } from './dovecot.ts';
+import { type FakeOAuth2, startFakeOAuth2 } from './fake-oauth2.ts';
 
 /** Dovecot's oauth2 passdb asks the test's introspection endpoint (RFC 7662) about every token. */
 function oauth2Config(confPath: string): string {
@@ -21,7 +21,11 @@ export async function startDovecotWithOAuth2(user: string, refreshToken: string)
   const oauth = await startFakeOAuth2();
   const dovecot = await startDovecot();
   const confPath = path.join(dovecot.dir, 'dovecot-oauth2.conf.ext');
-  await writeFile(confPath, `introspection_mode = post\nintrospection_url = ${oauth.introspectionUrl}\nusername_attribute = username\nactive_attribute = active\nactive_value = true\n`, { mode: 0o644 });
+  await writeFile(
+    confPath,
+    `introspection_mode = post\nintrospection_url = ${oauth.introspectionUrl}\nusername_attribute = username\nactive_attribute = active\nactive_value = true\n`,
+    { mode: 0o644 },
+  );
   await dovecot.reconfigure({ extraConfig: oauth2Config(confPath) });
   await dovecot.addUser(user, 'not-the-way-in');
   oauth.addRefreshToken(refreshToken, user);
@@ -30,5 +34,8 @@ export async function startDovecotWithOAuth2(user: string, refreshToken: string)
 
 /** Connection fields that sign in with a refresh-token grant instead of a password. */
 export function oauth2SignIn(oauth: FakeOAuth2, refreshToken: string): Partial<ConnectionInput> {
-  return { password: undefined, oauth2: { tokenUrl: oauth.tokenUrl, clientId: oauth.clientId, clientSecret: oauth.clientSecret, refreshToken } } as Partial<ConnectionInput>;
+  return {
+    password: undefined,
+    oauth2: { tokenUrl: oauth.tokenUrl, clientId: oauth.clientId, clientSecret: oauth.clientSecret, refreshToken },
+  } as Partial<ConnectionInput>;
 }

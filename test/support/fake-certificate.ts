@@ -20,8 +20,21 @@ export function generateTestCertificate(): Promise<TestCertificate> {
       const certPath = path.join(dir, 'cert.pem');
       const keyPath = path.join(dir, 'key.pem');
       await promisify(execFile)('openssl', [
-        'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
-        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', keyPath, '-out', certPath,
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
       ]);
       return { certPem: await readFile(certPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8') };
     } finally {
@@ -38,8 +51,21 @@ export async function generateCertificateFor(commonName: string, subjectAltNames
     const certPath = path.join(dir, 'cert.pem');
     const keyPath = path.join(dir, 'key.pem');
     await promisify(execFile)('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${commonName}`,
-      '-addext', `subjectAltName=${subjectAltNames.join(',')}`, '-keyout', keyPath, '-out', certPath,
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${commonName}`,
+      '-addext',
+      `subjectAltName=${subjectAltNames.join(',')}`,
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
     ]);
     return { certPem: await readFile(certPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8') };
   } finally {

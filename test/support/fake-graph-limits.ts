@@ -36,7 +36,15 @@ export interface RequestBudget {
 /** What the limits say about one request, before it is served. */
 export type LimitVerdict =
   | { ok: true }
-  | { ok: false; status: number; code: string; message: string; retryAfter: string; penalty: boolean; kind: 'throttled' | 'unavailable' | 'concurrency' | 'budget' | 'penalty' };
+  | {
+      ok: false;
+      status: number;
+      code: string;
+      message: string;
+      retryAfter: string;
+      penalty: boolean;
+      kind: 'throttled' | 'unavailable' | 'concurrency' | 'budget' | 'penalty';
+    };
 
 export interface LimitStats {
   /** HTTP requests to this mailbox ($batch envelopes included, requests inside them not). */
@@ -95,26 +103,66 @@ export class MailboxLimits {
     this.stats.outlook += 1;
     if (this.inFlight > MAILBOX_CONCURRENCY) {
       this.stats.concurrency += 1;
-      return { ok: false, status: 429, code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.', retryAfter: '1', penalty: false, kind: 'concurrency' };
+      return {
+        ok: false,
+        status: 429,
+        code: 'ApplicationThrottled',
+        message: 'Application is over its MailboxConcurrency limit.',
+        retryAfter: '1',
+        penalty: false,
+        kind: 'concurrency',
+      };
     }
     if (now < this.penalty.until) {
       this.stats.throttled += 1;
-      return { ok: false, status: 429, code: 'ApplicationThrottled', message: 'Application is over its RequestRate limit.', retryAfter: String(Math.max(1, Math.ceil((this.penalty.until - now) / 1000))), penalty: false, kind: 'penalty' };
+      return {
+        ok: false,
+        status: 429,
+        code: 'ApplicationThrottled',
+        message: 'Application is over its RequestRate limit.',
+        retryAfter: String(Math.max(1, Math.ceil((this.penalty.until - now) / 1000))),
+        penalty: false,
+        kind: 'penalty',
+      };
     }
     if (this.budget && this.usedInWindow(now) > this.budget.requests) {
       this.stats.overBudget += 1;
       const oldest = this.counted.find((at) => at > now - this.budget!.windowMs) ?? now;
       const wait = Math.max(1, Math.ceil((oldest + this.budget.windowMs - now) / 1000));
-      return { ok: false, status: 429, code: 'ApplicationThrottled', message: 'Application is over its RequestRate limit.', retryAfter: String(wait), penalty: true, kind: 'budget' };
+      return {
+        ok: false,
+        status: 429,
+        code: 'ApplicationThrottled',
+        message: 'Application is over its RequestRate limit.',
+        retryAfter: String(wait),
+        penalty: true,
+        kind: 'budget',
+      };
     }
     const t = this.throttling;
     if (t?.unavailableEvery && this.stats.outlook % t.unavailableEvery === 0) {
       this.stats.unavailable += 1;
-      return { ok: false, status: 503, code: 'ServiceUnavailable', message: 'Service Unavailable', retryAfter: String(t.unavailableRetryAfter ?? t.retryAfter ?? 1), penalty: true, kind: 'unavailable' };
+      return {
+        ok: false,
+        status: 503,
+        code: 'ServiceUnavailable',
+        message: 'Service Unavailable',
+        retryAfter: String(t.unavailableRetryAfter ?? t.retryAfter ?? 1),
+        penalty: true,
+        kind: 'unavailable',
+      };
     }
     if (t?.every && this.stats.outlook % t.every === 0) {
       this.stats.throttled += 1;
-      return { ok: false, status: 429, code: 'ApplicationThrottled', message: 'Application is over its RequestRate limit.', retryAfter: String(t.retryAfter ?? 1), penalty: true, kind: 'throttled' };
+      return {
+        ok: false,
+        status: 429,
+        code: 'ApplicationThrottled',
+        message: 'Application is over its RequestRate limit.',
+        retryAfter: String(t.retryAfter ?? 1),
+        penalty: true,
+        kind: 'throttled',
+      };
     }
     return { ok: true };
   }

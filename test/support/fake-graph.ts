@@ -3,7 +3,8 @@
  * endpoint, over HTTPS with a certificate made by openssl at start, following the documented
  * shapes: client-credentials tokens with AADSTS errors, mailFolders and childFolders, unread
  * messages filtered, ordered and paged by `@odata.nextLink` ($skip, as Graph does for messages),
- * `$select`, `$count`, `$value`, PATCH isRead, DELETE, move, sendMail, and JSON `$batch` (at
+ * `$select` (only the properties named, computed from the stored MIME: fake-graph-fields.ts;
+ * every request logs the bytes answered), `$count`, `$value`, PATCH isRead, DELETE, move, sendMail, and JSON `$batch` (at
  * most 20 requests, each answered on its own, at most 4 of them at a time against the mailbox).
  *
  * It also watches the client, per mailbox (fake-graph-limits.ts): requests in flight (a fifth gets
@@ -12,13 +13,14 @@
  * request it throttles like Exchange Online (`throttleLikeExchange`). Faults are injected per
  * request: 429 / 503 with or without Retry-After, or a connection dropped in the middle of `$value`.
  */
-import { X509Certificate, constants, createHash, randomBytes, randomUUID, verify } from 'node:crypto';
+import { constants, createHash, randomBytes, randomUUID, verify, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generateTestCertificate } from './fake-certificate.ts';
-import { MAILBOX_CONCURRENCY, MailboxLimits, type ExchangeThrottling, type LimitStats, type RequestBudget } from './fake-graph-limits.ts';
+import { MESSAGE_FIELDS, type MimeFields, mimeFields, needsMime } from './fake-graph-fields.ts';
+import { type ExchangeThrottling, type LimitStats, MAILBOX_CONCURRENCY, MailboxLimits, type RequestBudget } from './fake-graph-limits.ts';
 
 export type { ExchangeThrottling, LimitStats, RequestBudget } from './fake-graph-limits.ts';
 
@@ -32,6 +34,7 @@ const MAX_TOP = 1000;
 /** Graph's default page size for messages. */
 const DEFAULT_TOP = 10;
 const IMMUTABLE = 'IdType="ImmutableId"';
+/** What a listing without `$select` answers with here (Graph's own default is every property). */
 const LISTED_FIELDS = ['id', 'internetMessageId', 'receivedDateTime', 'isRead', 'parentFolderId', 'subject'] as const;
 /** `receivedDateTime ge <time> and isRead eq false`: the documented way to combine $filter with $orderby. */
 const DATED_UNREAD = /^receivedDateTime ge (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) and isRead eq false$/;
@@ -76,11 +79,11 @@ export interface SeenRequest {
   items?: number;
   /** The status the fake answered. */
   status?: number;
+  /** Bytes of the body the fake answered (the JSON, or the MIME of a `$value`). */
+  bytes?: number;
 }
 
-export type FaultResponse =
-  | { status: number; retryAfter?: string; code?: string; message?: string }
-  | { dropAfterBytes: number };
+export type FaultResponse = { status: number; retryAfter?: string; code?: string; message?: string } | { dropAfterBytes: number };
 
 interface Fault {
   when: (request: SeenRequest) => boolean;
@@ -163,6 +166,11 @@ interface Reply {
   value?: { raw: Buffer; dropAfterBytes?: number };
 }
 
+function replyBytes(reply: Reply): number {
+  if (reply.json !== undefined) return Buffer.byteLength(JSON.stringify(reply.json));
+  return reply.value?.raw.length ?? 0;
+}
+
 /** One request to a mailbox, at the top level or inside a $batch. */
 interface OutlookRequest {
   seen: SeenRequest;
@@ -203,7 +211,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 }
 
 function errorReply(status: number, code: string, message: string, headers: Record<string, string> = {}): Reply {
-  return { status, headers, json: { error: { code, message, innerError: { date: new Date().toISOString(), 'request-id': randomUUID(), 'client-request-id': randomUUID() } } } };
+  return {
+    status,
+    headers,
+    json: { error: { code, message, innerError: { date: new Date().toISOString(), 'request-id': randomUUID(), 'client-request-id': randomUUID() } } },
+  };
 }
 
 /** Checks a certificate client assertion as the identity platform documents it: thumbprint header, signature, aud, iss, sub, exp. */
@@ -218,7 +230,9 @@ function assertionIsValid(assertion: string, app: FakeApp, tokenUrl: string): bo
   let signed: boolean;
   if (header.alg === 'PS256') {
     const expected = createHash('sha256').update(certificate.raw).digest('base64url');
-    signed = header['x5t#S256'] === expected && verify('sha256', data, { key: certificate.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature);
+    signed =
+      header['x5t#S256'] === expected &&
+      verify('sha256', data, { key: certificate.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature);
   } else if (header.alg === 'RS256') {
     const expected = createHash('sha1').update(certificate.raw).digest('base64url');
     signed = header.x5t === expected && verify('sha256', data, certificate.publicKey, signature);
@@ -226,7 +240,15 @@ function assertionIsValid(assertion: string, app: FakeApp, tokenUrl: string): bo
     return false;
   }
   const now = Date.now() / 1000;
-  return signed && payload.aud === tokenUrl && payload.iss === app.clientId && payload.sub === app.clientId && typeof payload.exp === 'number' && payload.exp > now && typeof payload.jti === 'string';
+  return (
+    signed &&
+    payload.aud === tokenUrl &&
+    payload.iss === app.clientId &&
+    payload.sub === app.clientId &&
+    typeof payload.exp === 'number' &&
+    payload.exp > now &&
+    typeof payload.jti === 'string'
+  );
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -282,7 +304,14 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
       const folders = new Map<string, FakeFolder>();
       const root: FakeFolder = { id: immutableId(), displayName: 'Top of Information Store', parentId: null, wellKnown: 'msgfolderroot' };
       folders.set(root.id, root);
-      const names: Record<string, string> = { inbox: 'Inbox', archive: 'Archive', deleteditems: 'Deleted Items', sentitems: 'Sent Items', drafts: 'Drafts', junkemail: 'Junk Email' };
+      const names: Record<string, string> = {
+        inbox: 'Inbox',
+        archive: 'Archive',
+        deleteditems: 'Deleted Items',
+        sentitems: 'Sent Items',
+        drafts: 'Drafts',
+        junkemail: 'Junk Email',
+      };
       for (const wellKnown of WELL_KNOWN.slice(1)) {
         const folder: FakeFolder = { id: immutableId(), displayName: names[wellKnown]!, parentId: root.id, wellKnown };
         folders.set(folder.id, folder);
@@ -309,7 +338,14 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
       const mailbox = mailboxOf(upn);
       const id = immutableId();
       const received = new Date(Date.UTC(2025, 6, 1, 10, 0, mailbox.messages.size)).toISOString().replace('.000', '');
-      mailbox.messages.set(id, { id, folderId: fake.folderId(upn, folder), raw, isRead: false, internetMessageId: `<${randomUUID()}@fake>`, receivedDateTime: received });
+      mailbox.messages.set(id, {
+        id,
+        folderId: fake.folderId(upn, folder),
+        raw,
+        isRead: false,
+        internetMessageId: `<${randomUUID()}@fake>`,
+        receivedDateTime: received,
+      });
       return id;
     },
     messages(upn, folder) {
@@ -377,25 +413,57 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
   const token = async (req: IncomingMessage, res: ServerResponse, tenant: string): Promise<void> => {
     const form = new URLSearchParams((await readBody(req)).toString('utf8'));
     if (!apps.some((app) => app.tenantId === tenant)) {
-      return aadError(res, 400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+      return aadError(
+        res,
+        400,
+        'invalid_request',
+        90002,
+        `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+      );
     }
-    if (form.get('grant_type') !== 'client_credentials') return aadError(res, 400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
+    if (form.get('grant_type') !== 'client_credentials')
+      return aadError(res, 400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
     const clientId = form.get('client_id') ?? '';
     const app = apps.find((candidate) => candidate.tenantId === tenant && candidate.clientId === clientId);
     if (!app) {
-      return aadError(res, 400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`);
+      return aadError(
+        res,
+        400,
+        'unauthorized_client',
+        700016,
+        `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`,
+      );
     }
     const assertion = form.get('client_assertion');
     if (assertion !== null) {
-      if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' || !app.certificatePem || !assertionIsValid(assertion, app, `${url}/${tenant}/oauth2/v2.0/token`)) {
+      if (
+        form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' ||
+        !app.certificatePem ||
+        !assertionIsValid(assertion, app, `${url}/${tenant}/oauth2/v2.0/token`)
+      ) {
         return aadError(res, 401, 'invalid_client', 700027, 'Client assertion failed signature validation.');
       }
     } else if (form.get('client_secret') !== app.clientSecret) {
-      return aadError(res, 401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.');
+      return aadError(
+        res,
+        401,
+        'invalid_client',
+        7000215,
+        'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.',
+      );
     }
     if (!(form.get('scope') ?? '').endsWith('/.default')) return aadError(res, 400, 'invalid_scope', 1002012, 'The provided value for scope is not valid.');
     const now = Math.floor(Date.now() / 1000);
-    const accessToken = jwt({ aud: url, iss: `${url}/${tenant}/`, tid: tenant, appid: clientId, roles: app.roles.length ? app.roles : undefined, iat: now, nbf: now, exp: now + fake.tokenLifetimeS });
+    const accessToken = jwt({
+      aud: url,
+      iss: `${url}/${tenant}/`,
+      tid: tenant,
+      appid: clientId,
+      roles: app.roles.length ? app.roles : undefined,
+      iat: now,
+      nbf: now,
+      exp: now + fake.tokenLifetimeS,
+    });
     tokens.set(accessToken, { app, expiresAt: Date.now() + fake.tokenLifetimeS * 1000, revoked: false });
     sendJson(res, 200, { token_type: 'Bearer', expires_in: fake.tokenLifetimeS, ext_expires_in: fake.tokenLifetimeS, access_token: accessToken });
   };
@@ -404,7 +472,8 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
   const authorise = (authorization: string | undefined): FakeApp | Reply => {
     const bearer = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
     const issued = bearer ? tokens.get(bearer) : undefined;
-    if (!issued || issued.revoked || issued.expiresAt <= Date.now()) return errorReply(401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.');
+    if (!issued || issued.revoked || issued.expiresAt <= Date.now())
+      return errorReply(401, 'InvalidAuthenticationToken', 'Access token has expired or is not yet valid.');
     return issued.app;
   };
 
@@ -420,7 +489,8 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
   const outlook = async (mailbox: Mailbox, request: OutlookRequest): Promise<Reply> => {
     const { seen } = request;
     const sending = request.rest[0] === 'sendMail';
-    if (!request.app.roles.includes(sending ? 'Mail.Send' : 'Mail.ReadWrite')) return errorReply(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+    if (!request.app.roles.includes(sending ? 'Mail.Send' : 'Mail.ReadWrite'))
+      return errorReply(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
     const now = Date.now();
     const verdict = mailbox.limits.judge(now);
     if (!verdict.ok) {
@@ -440,11 +510,20 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
     return reply;
   };
 
-  const listMessages = (mailbox: Mailbox, folder: FakeFolder, folderRef: string, query: URLSearchParams): Reply => {
+  /** The properties Graph computes from a message's MIME, parsed once per message. */
+  const parsedFields = new WeakMap<FakeMessage, Promise<MimeFields>>();
+  const fieldsOf = (message: FakeMessage): Promise<MimeFields> => {
+    let fields = parsedFields.get(message);
+    if (!fields) parsedFields.set(message, (fields = mimeFields(message.raw)));
+    return fields;
+  };
+
+  const listMessages = async (mailbox: Mailbox, folder: FakeFolder, folderRef: string, query: URLSearchParams): Promise<Reply> => {
     const filter = query.get('$filter');
     const orderBy = query.get('$orderby');
     const dated = filter ? DATED_UNREAD.exec(filter) : null;
-    if (filter !== 'isRead eq false' && !dated) return errorReply(400, 'ErrorInvalidUrlQueryFilter', 'this fake only answers $filter=isRead eq false, optionally after receivedDateTime ge <time> and');
+    if (filter !== 'isRead eq false' && !dated)
+      return errorReply(400, 'ErrorInvalidUrlQueryFilter', 'this fake only answers $filter=isRead eq false, optionally after receivedDateTime ge <time> and');
     if (orderBy !== null) {
       // Every $orderby property must come first in $filter, in the same order (user-list-messages).
       if (!/^receivedDateTime (asc|desc)$/.test(orderBy)) return errorReply(400, 'BadRequest', 'this fake orders by receivedDateTime only');
@@ -460,12 +539,29 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
       .filter((m) => m.folderId === folder.id && !m.isRead && m.receivedDateTime >= since)
       // Newest first, as Graph lists messages by default.
       .sort((a, b) => (ascending ? a.receivedDateTime.localeCompare(b.receivedDateTime) : b.receivedDateTime.localeCompare(a.receivedDateTime)));
-    const selected = (query.get('$select') ?? LISTED_FIELDS.join(',')).split(',').filter((field) => (LISTED_FIELDS as readonly string[]).includes(field));
-    const view = (m: FakeMessage): Record<string, unknown> => {
-      const all: Record<string, unknown> = { id: m.id, internetMessageId: m.internetMessageId, receivedDateTime: m.receivedDateTime, isRead: m.isRead, parentFolderId: m.folderId, subject: '' };
-      return Object.fromEntries([['@odata.etag', `W/"${m.id.slice(-8)}"`], ['id', m.id], ...selected.map((field) => [field, all[field]])]);
+    if (query.has('$expand')) return errorReply(400, 'BadRequest', 'this fake does not expand anything on a listing; ask for fields with $select');
+    const selected = (query.get('$select') ?? LISTED_FIELDS.join(',')).split(',').map((field) => field.trim());
+    // Graph refuses a property the message type does not have.
+    const unknown = selected.find((field) => !(MESSAGE_FIELDS as readonly string[]).includes(field));
+    if (unknown !== undefined)
+      return errorReply(400, 'RequestBroker--ParseUri', `Could not find a property named '${unknown}' on type 'microsoft.graph.message'.`);
+    const parse = needsMime(selected);
+    const view = async (m: FakeMessage): Promise<Record<string, unknown>> => {
+      const all: Record<string, unknown> = {
+        id: m.id,
+        internetMessageId: m.internetMessageId,
+        receivedDateTime: m.receivedDateTime,
+        isRead: m.isRead,
+        parentFolderId: m.folderId,
+        ...(parse ? await fieldsOf(m) : {}),
+      };
+      // Graph answers what $select names, with id and @odata.etag always.
+      return Object.fromEntries([['@odata.etag', `W/"${m.id.slice(-8)}"`], ['id', m.id], ...selected.map((field) => [field, all[field] ?? null])]);
     };
-    const body: Record<string, unknown> = { '@odata.context': `${url}/v1.0/$metadata#users('${mailbox.upn}')/mailFolders('${folderRef}')/messages(${selected.join(',')})`, value: unread.slice(skip, skip + size).map(view) };
+    const body: Record<string, unknown> = {
+      '@odata.context': `${url}/v1.0/$metadata#users('${mailbox.upn}')/mailFolders('${folderRef}')/messages(${selected.join(',')})`,
+      value: await Promise.all(unread.slice(skip, skip + size).map(view)),
+    };
     if (query.get('$count') === 'true') body['@odata.count'] = unread.length;
     if (skip + size < unread.length) {
       const next = new URL(`${url}/v1.0/users/${encodeURIComponent(mailbox.upn)}/mailFolders/${encodeURIComponent(folderRef)}/messages`);
@@ -484,14 +580,22 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
       if (!folder) return errorReply(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
       const view = (f: FakeFolder) => {
         const inside = [...mailbox.messages.values()].filter((m) => m.folderId === f.id);
-        return { id: f.id, displayName: f.displayName, parentFolderId: f.parentId, totalItemCount: inside.length, unreadItemCount: inside.filter((m) => !m.isRead).length };
+        return {
+          id: f.id,
+          displayName: f.displayName,
+          parentFolderId: f.parentId,
+          totalItemCount: inside.length,
+          unreadItemCount: inside.filter((m) => !m.isRead).length,
+        };
       };
       if (rest.length === 2 && method === 'GET') return { status: 200, json: view(folder) };
       if (rest[2] === 'childFolders' && method === 'GET') {
         const filter = query.get('$filter');
         const wanted = filter ? /^displayName eq '((?:[^']|'')*)'$/.exec(filter)?.[1]?.replace(/''/g, "'") : undefined;
         if (filter && wanted === undefined) return errorReply(400, 'ErrorInvalidUrlQueryFilter', 'The query filter contains one or more invalid nodes.');
-        const children = [...mailbox.folders.values()].filter((f) => f.parentId === folder.id && (wanted === undefined || f.displayName.toLowerCase() === wanted.toLowerCase()));
+        const children = [...mailbox.folders.values()].filter(
+          (f) => f.parentId === folder.id && (wanted === undefined || f.displayName.toLowerCase() === wanted.toLowerCase()),
+        );
         return { status: 200, json: { value: children.map(view) } };
       }
       if (rest[2] === 'messages' && rest.length === 3 && method === 'GET') return listMessages(mailbox, folder, rest[1], query);
@@ -559,12 +663,18 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
     }
     const items = parsed.requests ?? [];
     envelope.items = items.length;
-    if (items.length === 0 || items.length > BATCH_LIMIT) return write(res, errorReply(400, 'BadRequest', `Number of batch request steps exceeds the maximum value of ${BATCH_LIMIT}.`));
-    if (new Set(items.map((item) => item.id)).size !== items.length || items.some((item) => typeof item.id !== 'string' || typeof item.url !== 'string' || typeof item.method !== 'string')) {
+    if (items.length === 0 || items.length > BATCH_LIMIT)
+      return write(res, errorReply(400, 'BadRequest', `Number of batch request steps exceeds the maximum value of ${BATCH_LIMIT}.`));
+    if (
+      new Set(items.map((item) => item.id)).size !== items.length ||
+      items.some((item) => typeof item.id !== 'string' || typeof item.url !== 'string' || typeof item.method !== 'string')
+    ) {
       return write(res, errorReply(400, 'BadRequest', 'Each batch request needs a unique id, a method and a url.'));
     }
     const touched = new Set<Mailbox>();
-    const envelopeMailbox = mailboxes.get(/^\/?users\/([^/?]+)/.exec(items[0]!.url!)?.[1] ? decodeURIComponent(/^\/?users\/([^/?]+)/.exec(items[0]!.url!)![1]!).toLowerCase() : '');
+    const envelopeMailbox = mailboxes.get(
+      /^\/?users\/([^/?]+)/.exec(items[0]!.url!)?.[1] ? decodeURIComponent(/^\/?users\/([^/?]+)/.exec(items[0]!.url!)![1]!).toLowerCase() : '',
+    );
     if (envelopeMailbox) {
       envelopeMailbox.limits.stats.http += 1;
       envelopeMailbox.limits.stats.batches += 1;
@@ -576,9 +686,20 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
       const id = item.id!;
       const failedDependency = (item.dependsOn ?? []).some((dep) => (responses.get(dep)?.status ?? 200) >= 400);
       const inner = new URL(item.url!.replace(/^\/?/, `${url}/v1.0/`));
-      const segments = inner.pathname.split('/').filter(Boolean).map((segment) => decodeURIComponent(segment));
+      const segments = inner.pathname
+        .split('/')
+        .filter(Boolean)
+        .map((segment) => decodeURIComponent(segment));
       const prefer = headerOf(item.headers, 'prefer');
-      const seen: SeenRequest = { kind: 'graph', method: item.method!, path: inner.pathname, query: inner.searchParams, at: Date.now(), inBatch: id, ...(prefer ? { prefer } : {}) };
+      const seen: SeenRequest = {
+        kind: 'graph',
+        method: item.method!,
+        path: inner.pathname,
+        query: inner.searchParams,
+        at: Date.now(),
+        inBatch: id,
+        ...(prefer ? { prefer } : {}),
+      };
       if (segments[1] === 'users' && segments[2]) seen.mailbox = segments[2];
       fake.requests.push(seen);
       if (failedDependency) {
@@ -596,24 +717,40 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
         mailbox.limits.enter();
         try {
           const body = item.body === undefined ? Buffer.alloc(0) : Buffer.from(typeof item.body === 'string' ? item.body : JSON.stringify(item.body));
-          reply = await outlook(mailbox, { seen, method: item.method!, rest: segments.slice(3), query: inner.searchParams, contentType: headerOf(item.headers, 'content-type') ?? 'application/json', body: async () => body, app });
+          reply = await outlook(mailbox, {
+            seen,
+            method: item.method!,
+            rest: segments.slice(3),
+            query: inner.searchParams,
+            contentType: headerOf(item.headers, 'content-type') ?? 'application/json',
+            body: async () => body,
+            app,
+          });
         } finally {
           mailbox.limits.leave();
         }
       }
       seen.status = reply.status;
+      seen.bytes = replyBytes(reply);
       // Inside a batch a JSON body stays JSON; anything else would be base64 (OData JSON batch format).
       const body = reply.json ?? (reply.value ? reply.value.raw.toString('base64') : undefined);
-      responses.set(id, { id, status: reply.status, headers: { ...(reply.headers ?? {}), ...(reply.json !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body } : {}) });
+      responses.set(id, {
+        id,
+        status: reply.status,
+        headers: { ...(reply.headers ?? {}), ...(reply.json !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body } : {}),
+      });
     };
     if (items.some((item) => item.dependsOn?.length)) {
       for (const item of items) await runOne(item);
     } else {
       // Graph hands Outlook at most 4 requests of an unordered batch at a time (throttling-limits).
       const queue = [...items];
-      await Promise.all(Array.from({ length: Math.min(MAILBOX_CONCURRENCY, queue.length) }, async () => {
-        for (let item = queue.shift(); item; item = queue.shift()) await runOne(item);
-      }));
+      await Promise.all(
+        Array.from({ length: Math.min(MAILBOX_CONCURRENCY, queue.length) }, async () => {
+          for (let item = queue.shift(); item; item = queue.shift()) await runOne(item);
+        }),
+      );
     }
     envelope.status = 200;
     res.once('finish', () => {
@@ -624,7 +761,10 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
 
   const server = https.createServer({ key: certificate.keyPem, cert: certificate.certPem }, (req, res) => {
     const parsed = new URL(req.url ?? '/', 'https://fake');
-    const segments = parsed.pathname.split('/').filter(Boolean).map((segment) => decodeURIComponent(segment));
+    const segments = parsed.pathname
+      .split('/')
+      .filter(Boolean)
+      .map((segment) => decodeURIComponent(segment));
     const seen: SeenRequest = { kind: 'graph', method: req.method ?? 'GET', path: parsed.pathname, query: parsed.searchParams, at: Date.now() };
     if (typeof req.headers.prefer === 'string') seen.prefer = req.headers.prefer;
     const fail = (error: unknown): void => {
@@ -653,8 +793,17 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
       const app = authorise(req.headers.authorization);
       if (!('clientId' in app)) return write(res, app);
       if (!mailbox) return write(res, errorReply(404, 'ErrorInvalidUser', `The requested user '${seen.mailbox ?? ''}' is invalid.`));
-      const reply = await outlook(mailbox, { seen, method: req.method ?? 'GET', rest: segments.slice(3), query: parsed.searchParams, contentType: req.headers['content-type'] ?? '', body: () => readBody(req), app });
+      const reply = await outlook(mailbox, {
+        seen,
+        method: req.method ?? 'GET',
+        rest: segments.slice(3),
+        query: parsed.searchParams,
+        contentType: req.headers['content-type'] ?? '',
+        body: () => readBody(req),
+        app,
+      });
       seen.status = reply.status;
+      seen.bytes = replyBytes(reply);
       res.once('finish', () => mailbox.limits.penaltyTold(Date.now()));
       await write(res, reply);
     };

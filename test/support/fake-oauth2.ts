@@ -123,10 +123,11 @@ export async function startFakeOAuth2(): Promise<FakeOAuth2> {
       const known = accessTokens.get(token);
       return !!known && !known.dead && known.expiresAt > Date.now();
     },
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   return fake;
 }

@@ -72,7 +72,9 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
         const ok = fake.acceptToken(auth.username ?? '', auth.accessToken ?? '');
         fake.oauthAttempts.push({ user: auth.username ?? '', ok });
         // Google's and Microsoft's answer to a bad token: a 334 challenge with a JSON error, then 535.
-        return ok ? callback(null, { user: auth.username }) : callback(null, { data: { status: '401', schemes: 'bearer', scope: 'https://outlook.office365.com/.default' } });
+        return ok
+          ? callback(null, { user: auth.username })
+          : callback(null, { data: { status: '401', schemes: 'bearer', scope: 'https://outlook.office365.com/.default' } });
       }
       if (fake.users.get(auth.username ?? '') === auth.password) return callback(null, { user: auth.username });
       return callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));

@@ -172,12 +172,7 @@ export function attachment(filename: string, content: Buffer, contentType: strin
 // MIME building blocks (each returns the part: headers, blank line, body; no boundary lines)
 
 export function qpTextPart(type: string, text: string, charset = 'utf-8', encode = (t: string): Buffer => Buffer.from(t, 'utf8')): string {
-  return [
-    `Content-Type: ${type}; charset=${charset}`,
-    'Content-Transfer-Encoding: quoted-printable',
-    '',
-    quotedPrintable(encode(crlf(text))),
-  ].join(CRLF);
+  return [`Content-Type: ${type}; charset=${charset}`, 'Content-Transfer-Encoding: quoted-printable', '', quotedPrintable(encode(crlf(text)))].join(CRLF);
 }
 
 export function base64Part(headerLines: string[], content: Buffer): string {
@@ -251,7 +246,5 @@ export function makeBodyPart(spec: EmailSpec, id: string): PartSource | undefine
 }
 
 export function attachmentPart(spec: AttachmentSpec): PartSource {
-  return splitPart(
-    base64Part([`Content-Type: ${spec.contentType}`, `Content-Disposition: attachment; ${filenameParam(spec.filename)}`], spec.content),
-  );
+  return splitPart(base64Part([`Content-Type: ${spec.contentType}`, `Content-Disposition: attachment; ${filenameParam(spec.filename)}`], spec.content));
 }

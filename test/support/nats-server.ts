@@ -36,7 +36,9 @@ const listening = (port: number): Promise<boolean> =>
 export async function startPrivateNats(auth: { user: string; pass: string }): Promise<PrivateNats> {
   const dir = await mkdtemp(join(tmpdir(), 'pr-nats-'));
   const port = await freePort();
-  const child = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'js'), '--user', auth.user, '--pass', auth.pass], { stdio: 'ignore' });
+  const child = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'js'), '--user', auth.user, '--pass', auth.pass], {
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (!(await listening(port))) {

@@ -1,14 +1,14 @@
 /** Runs Postroom in-process against a test config, and reads what landed in a destination directory. */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { configSchema, type Config, type ConfigInput, type ConnectionInput } from '../../src/config/schema.ts';
+import { type Config, type ConfigInput, type ConnectionInput, configSchema } from '../../src/config/schema.ts';
 import type { Envelope } from '../../src/model/envelope.ts';
-import { openStore, type OpenedStore } from '../../src/store/open-store.ts';
-import type { Dovecot } from './dovecot.ts';
 import { PostroomService } from '../../src/service/postroom-service.ts';
+import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
+import type { Dovecot } from './dovecot.ts';
 
 /**
  * The key that seals secrets at rest in every test store (and in the CLI children the tests start,
@@ -32,7 +32,13 @@ export async function workspace(): Promise<Workspace> {
 }
 
 /** A connection to the test Dovecot over implicit TLS, trusting its test CA. */
-function dovecotConnection(hostType: 'imap' | 'pop3', port: number, dovecot: Dovecot, user: { name: string; password: string }, extra: Partial<ConnectionInput>): ConnectionInput {
+function dovecotConnection(
+  hostType: 'imap' | 'pop3',
+  port: number,
+  dovecot: Dovecot,
+  user: { name: string; password: string },
+  extra: Partial<ConnectionInput>,
+): ConnectionInput {
   return {
     name: 'inbox',
     hostType,
@@ -106,4 +112,3 @@ export function bySubject(delivered: Delivered[]): Map<string, Delivered[]> {
   }
   return groups;
 }
-

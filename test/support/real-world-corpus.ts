@@ -15,8 +15,10 @@ import {
   attachment,
   base64Lines,
   base64Part,
+  type CorpusEmail,
   CRLF,
   crlf,
+  type ExpectedPart,
   email,
   headers,
   htmlBody,
@@ -25,12 +27,10 @@ import {
   qpTextPart,
   sha256,
   textBody,
-  type CorpusEmail,
-  type ExpectedPart,
 } from './mime-writer.ts';
 import { compressRtf, filetime, PT_BINARY, PT_STRING8, PT_SYSTIME, string8, tnef } from './tnef-writer.ts';
 
-export { type CorpusEmail } from './mime-writer.ts';
+export type { CorpusEmail } from './mime-writer.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Encoders, written from the formats (never from src/)
@@ -133,7 +133,13 @@ function uuencodedAttachment(encoding: string): CorpusEmail {
   const text = `A picture, uuencoded as ${encoding}.\n`;
   const raw = mixed(subject, `uu-${encoding}`, [
     textPart(text),
-    ['Content-Type: image/png; name="redball.png"', `Content-Transfer-Encoding: ${encoding}`, 'Content-Disposition: attachment; filename="redball.png"', '', uuencode(png, 'redball.png')].join(CRLF),
+    [
+      'Content-Type: image/png; name="redball.png"',
+      `Content-Transfer-Encoding: ${encoding}`,
+      'Content-Disposition: attachment; filename="redball.png"',
+      '',
+      uuencode(png, 'redball.png'),
+    ].join(CRLF),
   ]);
   return { name: `transfer-${encoding}`, subject, raw, expected: { parts: [textBody(text), attachment('redball.png', png, 'image/png')], email: {} } };
 }
@@ -147,7 +153,12 @@ function uuencodedNameOnBeginLine(): CorpusEmail {
     textPart(text),
     ['Content-Type: application/octet-stream', 'Content-Transfer-Encoding: x-uuencode', '', uuencode(data, 'C:\\Exports\\ledger.dat')].join(CRLF),
   ]);
-  return { name: 'transfer-uuencode-name-on-begin-line', subject, raw, expected: { parts: [textBody(text), attachment('ledger.dat', data, 'application/octet-stream')], email: {} } };
+  return {
+    name: 'transfer-uuencode-name-on-begin-line',
+    subject,
+    raw,
+    expected: { parts: [textBody(text), attachment('ledger.dat', data, 'application/octet-stream')], email: {} },
+  };
 }
 
 /** Two files pasted uuencoded into a plain-text body, with text before, between and after. */
@@ -164,7 +175,10 @@ function uuencodedInBody(): CorpusEmail {
     name: 'transfer-uuencode-in-body',
     subject,
     raw,
-    expected: { parts: [textBody(`${before}${between}${after}`), attachment('redball.png', png, 'image/png'), attachment('backup.zip', zip, 'application/zip')], email: {} },
+    expected: {
+      parts: [textBody(`${before}${between}${after}`), attachment('redball.png', png, 'image/png'), attachment('backup.zip', zip, 'application/zip')],
+      email: {},
+    },
   };
 }
 
@@ -215,7 +229,10 @@ function unknownEncoding(): CorpusEmail {
     name: 'transfer-unknown-encoding',
     subject,
     raw,
-    expected: { parts: [textBody(text), { ...attachment('data.bin', Buffer.from(encoded, 'latin1'), 'application/octet-stream'), undecodedEncoding: 'x-gzip64' }], email: {} },
+    expected: {
+      parts: [textBody(text), { ...attachment('data.bin', Buffer.from(encoded, 'latin1'), 'application/octet-stream'), undecodedEncoding: 'x-gzip64' }],
+      email: {},
+    },
   };
 }
 
@@ -226,9 +243,21 @@ function identityEncodings(): CorpusEmail {
   const notes = Buffer.from('plain notes\r\n', 'utf8');
   const raw = mixed(subject, 'identity', [
     ['Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', crlf(text)].join(CRLF),
-    ['Content-Type: text/plain; charset=us-ascii; name="notes.txt"', 'Content-Disposition: attachment; filename="notes.txt"', 'Content-Transfer-Encoding: 7-bit', '', 'plain notes', ''].join(CRLF),
+    [
+      'Content-Type: text/plain; charset=us-ascii; name="notes.txt"',
+      'Content-Disposition: attachment; filename="notes.txt"',
+      'Content-Transfer-Encoding: 7-bit',
+      '',
+      'plain notes',
+      '',
+    ].join(CRLF),
   ]);
-  return { name: 'transfer-8bit-and-7-bit', subject, raw, expected: { parts: [textBody(text), attachment('notes.txt', notes, 'text/plain; charset=us-ascii')], email: {} } };
+  return {
+    name: 'transfer-8bit-and-7-bit',
+    subject,
+    raw,
+    expected: { parts: [textBody(text), attachment('notes.txt', notes, 'text/plain; charset=us-ascii')], email: {} },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,7 +271,9 @@ function unreadableDispositionOnBody(): CorpusEmail {
   const raw = email(
     headers(subject, 'bad-disposition', [`Content-Type: multipart/alternative; boundary="${boundary}"`]),
     multipart(boundary, [
-      ['Content-Type: text/html; charset=utf-8', 'Content-Disposition: =?utf-8?Q?invalid?=', 'Content-Disposition: =?utf-8?Q?invalid?=', '', crlf(html)].join(CRLF),
+      ['Content-Type: text/html; charset=utf-8', 'Content-Disposition: =?utf-8?Q?invalid?=', 'Content-Disposition: =?utf-8?Q?invalid?=', '', crlf(html)].join(
+        CRLF,
+      ),
     ]),
   );
   return { name: 'disposition-unreadable-on-body', subject, raw, expected: { parts: [htmlBody(html)], email: {} } };
@@ -263,7 +294,10 @@ function namedPartWithoutDisposition(): CorpusEmail {
     name: 'disposition-missing-but-named',
     subject,
     raw,
-    expected: { parts: [textBody(text), attachment('readme.txt', readme, 'text/plain; charset=utf-8'), attachment('sheet.xls', sheet, 'application/vnd.ms-excel')], email: {} },
+    expected: {
+      parts: [textBody(text), attachment('readme.txt', readme, 'text/plain; charset=utf-8'), attachment('sheet.xls', sheet, 'application/vnd.ms-excel')],
+      email: {},
+    },
   };
 }
 
@@ -304,7 +338,10 @@ function nestedLayoutsThatLie(): CorpusEmail {
     name: 'disposition-nested-layouts',
     subject,
     raw,
-    expected: { parts: [textBody(text), attachment('chart.png', chart, 'image/png', { inline: true }), attachment('report.csv', report, 'text/csv')], email: {} },
+    expected: {
+      parts: [textBody(text), attachment('chart.png', chart, 'image/png', { inline: true }), attachment('report.csv', report, 'text/csv')],
+      email: {},
+    },
   };
 }
 
@@ -313,10 +350,27 @@ function nestedLayoutsThatLie(): CorpusEmail {
 
 /** The email a report is about, as a bounce returns it. */
 function returnedEmail(messageId: string): string {
-  return ['From: sender@postroom.test', 'To: nobody@example.net', 'Subject: Order 1234', `Message-ID: ${messageId}`, 'Date: Mon, 30 Jun 2025 09:00:00 +0000', '', 'The order.', ''].join(CRLF);
+  return [
+    'From: sender@postroom.test',
+    'To: nobody@example.net',
+    'Subject: Order 1234',
+    `Message-ID: ${messageId}`,
+    'Date: Mon, 30 Jun 2025 09:00:00 +0000',
+    '',
+    'The order.',
+    '',
+  ].join(CRLF);
 }
 
-function report(subject: string, id: string, reportType: string, human: string, machine: string[], original: string[] | undefined, extraHeaders: string[] = []): Buffer {
+function report(
+  subject: string,
+  id: string,
+  reportType: string,
+  human: string,
+  machine: string[],
+  original: string[] | undefined,
+  extraHeaders: string[] = [],
+): Buffer {
   const boundary = `=_report_${id}`;
   return email(
     headers(subject, id, [...extraHeaders, `Content-Type: multipart/report; report-type=${reportType}; boundary="${boundary}"`]),
@@ -327,21 +381,52 @@ function report(subject: string, id: string, reportType: string, human: string, 
 /** A bounce (RFC 3464): one recipient failed, the returned email attached. */
 function deliveryFailure(): CorpusEmail {
   const subject = 'Undelivered Mail Returned to Sender';
-  const human = 'This is the mail system at host mx.postroom.test.\n\nI\'m sorry to have to inform you that your message could not be delivered.\n';
-  const status = ['Reporting-MTA: dns; mx.postroom.test', 'Arrival-Date: Mon, 30 Jun 2025 09:00:01 +0000', '', 'Final-Recipient: rfc822; nobody@example.net', 'Original-Recipient: rfc822;nobody@example.net', 'Action: failed', 'Status: 5.1.1', 'Remote-MTA: dns; mail.example.net', 'Diagnostic-Code: smtp; 550 5.1.1 <nobody@example.net>:', '    Recipient address rejected: User unknown', ''].join(CRLF);
+  const human = "This is the mail system at host mx.postroom.test.\n\nI'm sorry to have to inform you that your message could not be delivered.\n";
+  const status = [
+    'Reporting-MTA: dns; mx.postroom.test',
+    'Arrival-Date: Mon, 30 Jun 2025 09:00:01 +0000',
+    '',
+    'Final-Recipient: rfc822; nobody@example.net',
+    'Original-Recipient: rfc822;nobody@example.net',
+    'Action: failed',
+    'Status: 5.1.1',
+    'Remote-MTA: dns; mail.example.net',
+    'Diagnostic-Code: smtp; 550 5.1.1 <nobody@example.net>:',
+    '    Recipient address rejected: User unknown',
+    '',
+  ].join(CRLF);
   const original = returnedEmail('<order-1234@shop.postroom.test>');
-  const raw = report(subject, 'dsn-failed', 'delivery-status', human, ['Content-Type: message/delivery-status', 'Content-Description: Delivery report', '', status], ['Content-Type: message/rfc822', 'Content-Description: Undelivered Message', '', original], ['Auto-Submitted: auto-replied']);
+  const raw = report(
+    subject,
+    'dsn-failed',
+    'delivery-status',
+    human,
+    ['Content-Type: message/delivery-status', 'Content-Description: Delivery report', '', status],
+    ['Content-Type: message/rfc822', 'Content-Description: Undelivered Message', '', original],
+    ['Auto-Submitted: auto-replied'],
+  );
   return {
     name: 'report-delivery-status-failed',
     subject,
     raw,
     expected: {
-      parts: [textBody(human), attachment('delivery-status.txt', Buffer.from(status, 'utf8'), 'message/delivery-status'), attachment('Order 1234.eml', Buffer.from(original, 'utf8'), 'message/rfc822')],
+      parts: [
+        textBody(human),
+        attachment('delivery-status.txt', Buffer.from(status, 'utf8'), 'message/delivery-status'),
+        attachment('Order 1234.eml', Buffer.from(original, 'utf8'), 'message/rfc822'),
+      ],
       email: {
         report: {
           type: 'delivery-status',
           originalMessageId: '<order-1234@shop.postroom.test>',
-          recipients: [{ recipient: 'nobody@example.net', action: 'failed', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown' }],
+          recipients: [
+            {
+              recipient: 'nobody@example.net',
+              action: 'failed',
+              status: '5.1.1',
+              diagnosticCode: 'smtp; 550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown',
+            },
+          ],
         },
         autoReply: { marker: 'Auto-Submitted: auto-replied' },
       },
@@ -353,15 +438,40 @@ function deliveryFailure(): CorpusEmail {
 function deliveryDelayed(): CorpusEmail {
   const subject = 'Delayed Mail (still being retried)';
   const human = 'Your message has not been delivered yet. It will be retried.\n';
-  const status = ['Reporting-MTA: dns; mx.postroom.test', '', 'Final-Recipient: rfc822; a@example.org', 'Action: delayed', 'Status: 4.4.1', 'Will-Retry-Until: Thu, 3 Jul 2025 09:00:00 +0000', '', 'Final-Recipient: rfc822; b@example.org', 'Action: delayed', 'Status: 4.4.7 (delivery time expired)', ''].join(CRLF);
-  const returned = ['From: sender@postroom.test', 'To: a@example.org, b@example.org', 'Subject: Minutes', 'Message-ID: <minutes-7@postroom.test>', ''].join(CRLF);
-  const raw = report(subject, 'dsn-delayed', 'delivery-status', human, ['Content-Type: message/delivery-status', '', status], ['Content-Type: text/rfc822-headers', '', returned]);
+  const status = [
+    'Reporting-MTA: dns; mx.postroom.test',
+    '',
+    'Final-Recipient: rfc822; a@example.org',
+    'Action: delayed',
+    'Status: 4.4.1',
+    'Will-Retry-Until: Thu, 3 Jul 2025 09:00:00 +0000',
+    '',
+    'Final-Recipient: rfc822; b@example.org',
+    'Action: delayed',
+    'Status: 4.4.7 (delivery time expired)',
+    '',
+  ].join(CRLF);
+  const returned = ['From: sender@postroom.test', 'To: a@example.org, b@example.org', 'Subject: Minutes', 'Message-ID: <minutes-7@postroom.test>', ''].join(
+    CRLF,
+  );
+  const raw = report(
+    subject,
+    'dsn-delayed',
+    'delivery-status',
+    human,
+    ['Content-Type: message/delivery-status', '', status],
+    ['Content-Type: text/rfc822-headers', '', returned],
+  );
   return {
     name: 'report-delivery-status-delayed',
     subject,
     raw,
     expected: {
-      parts: [textBody(human), attachment('delivery-status.txt', Buffer.from(status, 'utf8'), 'message/delivery-status'), attachment('original-headers.txt', Buffer.from(returned, 'utf8'), 'text/rfc822-headers')],
+      parts: [
+        textBody(human),
+        attachment('delivery-status.txt', Buffer.from(status, 'utf8'), 'message/delivery-status'),
+        attachment('original-headers.txt', Buffer.from(returned, 'utf8'), 'text/rfc822-headers'),
+      ],
       email: {
         report: {
           type: 'delivery-status',
@@ -380,7 +490,14 @@ function deliveryDelayed(): CorpusEmail {
 function readReceipt(): CorpusEmail {
   const subject = 'Read: Quarterly review';
   const human = 'The message sent on 1 Jul 2025 was displayed by the recipient.\n';
-  const notification = ['Reporting-UA: mail.example.org; Example Mail 5.0', 'Original-Recipient: rfc822;receiver@example.org', 'Final-Recipient: rfc822;receiver@example.org', 'Original-Message-ID: <review-2025@postroom.test>', 'Disposition: manual-action/MDN-sent-manually; displayed', ''].join(CRLF);
+  const notification = [
+    'Reporting-UA: mail.example.org; Example Mail 5.0',
+    'Original-Recipient: rfc822;receiver@example.org',
+    'Final-Recipient: rfc822;receiver@example.org',
+    'Original-Message-ID: <review-2025@postroom.test>',
+    'Disposition: manual-action/MDN-sent-manually; displayed',
+    '',
+  ].join(CRLF);
   const raw = report(subject, 'mdn', 'disposition-notification', human, ['Content-Type: message/disposition-notification', '', notification], undefined);
   return {
     name: 'report-read-receipt',
@@ -403,15 +520,45 @@ function readReceipt(): CorpusEmail {
 function abuseReport(): CorpusEmail {
   const subject = 'FW: Earn money';
   const human = 'This is an email abuse report for an email message received from IP 192.0.2.1.\n';
-  const feedback = ['Feedback-Type: abuse', 'User-Agent: SomeGenerator/1.0', 'Version: 1', 'Original-Mail-From: <somespammer@example.net>', 'Original-Rcpt-To: <user@postroom.test>', 'Arrival-Date: Thu, 8 Mar 2005 14:00:00 EDT', 'Source-IP: 192.0.2.1', 'Reported-Domain: example.net', ''].join(CRLF);
-  const spam = ['From: <somespammer@example.net>', 'To: <user@postroom.test>', 'Subject: Earn money', 'Message-ID: <8787KJKJ3K4J3K4J3K4J3.mail@example.net>', 'Date: Thu, 8 Mar 2005 17:40:36 EDT', '', 'Spam spam spam', ''].join(CRLF);
-  const raw = report(subject, 'arf', 'feedback-report', human, ['Content-Type: message/feedback-report', '', feedback], ['Content-Type: message/rfc822', 'Content-Disposition: inline', '', spam]);
+  const feedback = [
+    'Feedback-Type: abuse',
+    'User-Agent: SomeGenerator/1.0',
+    'Version: 1',
+    'Original-Mail-From: <somespammer@example.net>',
+    'Original-Rcpt-To: <user@postroom.test>',
+    'Arrival-Date: Thu, 8 Mar 2005 14:00:00 EDT',
+    'Source-IP: 192.0.2.1',
+    'Reported-Domain: example.net',
+    '',
+  ].join(CRLF);
+  const spam = [
+    'From: <somespammer@example.net>',
+    'To: <user@postroom.test>',
+    'Subject: Earn money',
+    'Message-ID: <8787KJKJ3K4J3K4J3K4J3.mail@example.net>',
+    'Date: Thu, 8 Mar 2005 17:40:36 EDT',
+    '',
+    'Spam spam spam',
+    '',
+  ].join(CRLF);
+  const raw = report(
+    subject,
+    'arf',
+    'feedback-report',
+    human,
+    ['Content-Type: message/feedback-report', '', feedback],
+    ['Content-Type: message/rfc822', 'Content-Disposition: inline', '', spam],
+  );
   return {
     name: 'report-abuse-feedback',
     subject,
     raw,
     expected: {
-      parts: [textBody(human), attachment('feedback-report.txt', Buffer.from(feedback, 'utf8'), 'message/feedback-report'), attachment('Earn money.eml', Buffer.from(spam, 'utf8'), 'message/rfc822')],
+      parts: [
+        textBody(human),
+        attachment('feedback-report.txt', Buffer.from(feedback, 'utf8'), 'message/feedback-report'),
+        attachment('Earn money.eml', Buffer.from(spam, 'utf8'), 'message/rfc822'),
+      ],
       email: {
         report: {
           type: 'feedback-report',
@@ -430,19 +577,43 @@ function plainWithHeaders(name: string, subject: string, extraHeaders: string[],
 
 function autoReplies(): CorpusEmail[] {
   return [
-    plainWithHeaders('auto-reply-out-of-office', 'Automatic reply: Order 1234', ['Auto-Submitted: auto-replied', 'X-Auto-Response-Suppress: All', 'In-Reply-To: <order-1234@shop.postroom.test>'], 'I am out of the office until Monday.\n', {
-      autoReply: { marker: 'Auto-Submitted: auto-replied' },
-    }),
+    plainWithHeaders(
+      'auto-reply-out-of-office',
+      'Automatic reply: Order 1234',
+      ['Auto-Submitted: auto-replied', 'X-Auto-Response-Suppress: All', 'In-Reply-To: <order-1234@shop.postroom.test>'],
+      'I am out of the office until Monday.\n',
+      {
+        autoReply: { marker: 'Auto-Submitted: auto-replied' },
+      },
+    ),
     plainWithHeaders('auto-reply-x-autoreply', 'Vacation', ['X-Autoreply: yes'], 'On vacation.\n', { autoReply: { marker: 'X-Autoreply: yes' } }),
-    plainWithHeaders('auto-reply-x-autorespond', 'Thanks for your message', ['X-Autorespond: Thanks for your message'], 'We will get back to you.\n', { autoReply: { marker: 'X-Autorespond: Thanks for your message' } }),
-    plainWithHeaders('auto-reply-precedence', 'Ticket #42 received', ['Precedence: auto_reply'], 'Your ticket was received.\n', { autoReply: { marker: 'Precedence: auto_reply' } }),
-    // A person's email that asks not to be auto-replied to, and says it was not auto-submitted.
-    plainWithHeaders('auto-reply-not', 'Not an auto-reply', ['Auto-Submitted: no', 'X-Auto-Response-Suppress: OOF, AutoReply', 'X-MS-Exchange-Inbox-Rules-Loop: user@postroom.test'], 'Written by a person, forwarded by a rule.\n', {}),
-    plainWithHeaders('list-newsletter', 'Newsletter July', ['List-Id: "Postroom users" <users.lists.postroom.test>', 'Precedence: bulk', 'List-Unsubscribe: <mailto:leave@lists.postroom.test>'], 'News.\n', {
-      autoReply: { marker: 'Precedence: bulk' },
-      list: { id: 'users.lists.postroom.test', name: 'Postroom users' },
+    plainWithHeaders('auto-reply-x-autorespond', 'Thanks for your message', ['X-Autorespond: Thanks for your message'], 'We will get back to you.\n', {
+      autoReply: { marker: 'X-Autorespond: Thanks for your message' },
     }),
-    plainWithHeaders('list-discussion', 'Re: [dev] release', ['List-Id: <dev.lists.postroom.test>', 'Precedence: list'], 'Ship it.\n', { list: { id: 'dev.lists.postroom.test' } }),
+    plainWithHeaders('auto-reply-precedence', 'Ticket #42 received', ['Precedence: auto_reply'], 'Your ticket was received.\n', {
+      autoReply: { marker: 'Precedence: auto_reply' },
+    }),
+    // A person's email that asks not to be auto-replied to, and says it was not auto-submitted.
+    plainWithHeaders(
+      'auto-reply-not',
+      'Not an auto-reply',
+      ['Auto-Submitted: no', 'X-Auto-Response-Suppress: OOF, AutoReply', 'X-MS-Exchange-Inbox-Rules-Loop: user@postroom.test'],
+      'Written by a person, forwarded by a rule.\n',
+      {},
+    ),
+    plainWithHeaders(
+      'list-newsletter',
+      'Newsletter July',
+      ['List-Id: "Postroom users" <users.lists.postroom.test>', 'Precedence: bulk', 'List-Unsubscribe: <mailto:leave@lists.postroom.test>'],
+      'News.\n',
+      {
+        autoReply: { marker: 'Precedence: bulk' },
+        list: { id: 'users.lists.postroom.test', name: 'Postroom users' },
+      },
+    ),
+    plainWithHeaders('list-discussion', 'Re: [dev] release', ['List-Id: <dev.lists.postroom.test>', 'Precedence: list'], 'Ship it.\n', {
+      list: { id: 'dev.lists.postroom.test' },
+    }),
   ];
 }
 
@@ -492,13 +663,23 @@ export function cmsSignedData(content: Buffer, streamed: boolean): Buffer {
 
 /** ContentInfo { envelopedData, ... }: only the outer type matters, the rest is opaque random bytes. */
 function cmsEnvelopedData(): Buffer {
-  return der(0x30, Buffer.concat([OID(OID_ENVELOPED_DATA), der(0xa0, der(0x30, Buffer.concat([der(0x02, Buffer.from([0])), der(0x04, pseudoRandomBytes(200, 'ciphertext'))])))]));
+  return der(
+    0x30,
+    Buffer.concat([
+      OID(OID_ENVELOPED_DATA),
+      der(0xa0, der(0x30, Buffer.concat([der(0x02, Buffer.from([0])), der(0x04, pseudoRandomBytes(200, 'ciphertext'))]))),
+    ]),
+  );
 }
 
 /** The MIME entity that gets signed: a text and a PDF-like file. */
 function signedEntity(id: string, text: string, file: Buffer): string {
   const boundary = `=_signed_${id}`;
-  return [`Content-Type: multipart/mixed; boundary="${boundary}"`, '', multipart(boundary, [textPart(text), base64Part(['Content-Type: application/pdf', 'Content-Disposition: attachment; filename="contract.pdf"'], file)])].join(CRLF);
+  return [
+    `Content-Type: multipart/mixed; boundary="${boundary}"`,
+    '',
+    multipart(boundary, [textPart(text), base64Part(['Content-Type: application/pdf', 'Content-Disposition: attachment; filename="contract.pdf"'], file)]),
+  ].join(CRLF);
 }
 
 /** S/MIME multipart/signed (RFC 8551 3.5.3): the entity, then smime.p7s. */
@@ -510,13 +691,19 @@ function smimeMultipartSigned(): CorpusEmail {
   const boundary = '=_smime_signed';
   const raw = email(
     headers(subject, 'smime-signed', [`Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="${boundary}"`]),
-    multipart(boundary, [signedEntity('smime', text, pdf), base64Part(['Content-Type: application/pkcs7-signature; name="smime.p7s"', 'Content-Disposition: attachment; filename="smime.p7s"'], signature)]),
+    multipart(boundary, [
+      signedEntity('smime', text, pdf),
+      base64Part(['Content-Type: application/pkcs7-signature; name="smime.p7s"', 'Content-Disposition: attachment; filename="smime.p7s"'], signature),
+    ]),
   );
   return {
     name: 'signed-smime-multipart',
     subject,
     raw,
-    expected: { parts: [textBody(text), attachment('contract.pdf', pdf, 'application/pdf'), attachment('smime.p7s', signature, 'application/pkcs7-signature')], email: { signed: { protocol: 'application/pkcs7-signature' } } },
+    expected: {
+      parts: [textBody(text), attachment('contract.pdf', pdf, 'application/pdf'), attachment('smime.p7s', signature, 'application/pkcs7-signature')],
+      email: { signed: { protocol: 'application/pkcs7-signature' } },
+    },
   };
 }
 
@@ -525,17 +712,26 @@ function pgpMultipartSigned(): CorpusEmail {
   const subject = 'Signed contract (PGP/MIME)';
   const text = 'The signed contract, PGP.\n';
   const pdf = pseudoRandomBytes(900, 'contract-pgp');
-  const signature = Buffer.from(['-----BEGIN PGP SIGNATURE-----', '', base64Lines(pseudoRandomBytes(120, 'pgp-sig')), '=ABCD', '-----END PGP SIGNATURE-----', ''].join(CRLF), 'latin1');
+  const signature = Buffer.from(
+    ['-----BEGIN PGP SIGNATURE-----', '', base64Lines(pseudoRandomBytes(120, 'pgp-sig')), '=ABCD', '-----END PGP SIGNATURE-----', ''].join(CRLF),
+    'latin1',
+  );
   const boundary = '=_pgp_signed';
   const raw = email(
     headers(subject, 'pgp-signed', [`Content-Type: multipart/signed; micalg=pgp-sha256; protocol="application/pgp-signature"; boundary="${boundary}"`]),
-    multipart(boundary, [signedEntity('pgp', text, pdf), ['Content-Type: application/pgp-signature', 'Content-Description: OpenPGP digital signature', '', signature.toString('latin1')].join(CRLF)]),
+    multipart(boundary, [
+      signedEntity('pgp', text, pdf),
+      ['Content-Type: application/pgp-signature', 'Content-Description: OpenPGP digital signature', '', signature.toString('latin1')].join(CRLF),
+    ]),
   );
   return {
     name: 'signed-pgp-multipart',
     subject,
     raw,
-    expected: { parts: [textBody(text), attachment('contract.pdf', pdf, 'application/pdf'), attachment('signature.asc', signature, 'application/pgp-signature')], email: { signed: { protocol: 'application/pgp-signature' } } },
+    expected: {
+      parts: [textBody(text), attachment('contract.pdf', pdf, 'application/pdf'), attachment('signature.asc', signature, 'application/pgp-signature')],
+      email: { signed: { protocol: 'application/pgp-signature' } },
+    },
   };
 }
 
@@ -546,14 +742,21 @@ function smimeOpaqueSigned(streamed: boolean): CorpusEmail {
   const pdf = pseudoRandomBytes(900, `contract-opaque-${streamed}`);
   const p7m = cmsSignedData(Buffer.from(signedEntity(`opaque-${streamed}`, text, pdf), 'utf8'), streamed);
   const raw = email(
-    headers(subject, `smime-opaque-${streamed}`, ['Content-Type: application/pkcs7-mime; smime-type=signed-data; name="smime.p7m"', 'Content-Disposition: attachment; filename="smime.p7m"', 'Content-Transfer-Encoding: base64']),
+    headers(subject, `smime-opaque-${streamed}`, [
+      'Content-Type: application/pkcs7-mime; smime-type=signed-data; name="smime.p7m"',
+      'Content-Disposition: attachment; filename="smime.p7m"',
+      'Content-Transfer-Encoding: base64',
+    ]),
     base64Lines(p7m),
   );
   return {
     name: `signed-smime-opaque-${streamed ? 'ber' : 'der'}`,
     subject,
     raw,
-    expected: { parts: [textBody(text), attachment('smime.p7m', p7m, 'application/pkcs7-mime'), attachment('contract.pdf', pdf, 'application/pdf')], email: { signed: { protocol: 'application/pkcs7-mime' } } },
+    expected: {
+      parts: [textBody(text), attachment('smime.p7m', p7m, 'application/pkcs7-mime'), attachment('contract.pdf', pdf, 'application/pdf')],
+      email: { signed: { protocol: 'application/pkcs7-mime' } },
+    },
   };
 }
 
@@ -561,18 +764,35 @@ function smimeOpaqueSigned(streamed: boolean): CorpusEmail {
 function smimeEncrypted(): CorpusEmail {
   const subject = 'Encrypted (S/MIME)';
   const raw = email(
-    headers(subject, 'smime-encrypted', ['Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"', 'Content-Disposition: attachment; filename="smime.p7m"', 'Content-Transfer-Encoding: base64']),
+    headers(subject, 'smime-encrypted', [
+      'Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name="smime.p7m"',
+      'Content-Disposition: attachment; filename="smime.p7m"',
+      'Content-Transfer-Encoding: base64',
+    ]),
     base64Lines(cmsEnvelopedData()),
   );
-  return { name: 'encrypted-smime', subject, raw, expected: { parts: [{ kind: 'original', filename: 'original.eml', sha256: sha256(raw), contentType: 'message/rfc822' }], email: { encrypted: true } } };
+  return {
+    name: 'encrypted-smime',
+    subject,
+    raw,
+    expected: { parts: [{ kind: 'original', filename: 'original.eml', sha256: sha256(raw), contentType: 'message/rfc822' }], email: { encrypted: true } },
+  };
 }
 
 /** An old client's x-pkcs7-mime without smime-type: told encrypted by its CMS content type. */
 function smimeEncryptedWithoutSmimeType(): CorpusEmail {
   const subject = 'Encrypted (x-pkcs7-mime, no smime-type)';
   const text = 'Encrypted reply below.\n';
-  const raw = mixed(subject, 'smime-encrypted-old', [textPart(text), base64Part(['Content-Type: application/x-pkcs7-mime; name="smime.p7m"', 'Content-Disposition: attachment; filename="smime.p7m"'], cmsEnvelopedData())]);
-  return { name: 'encrypted-smime-without-smime-type', subject, raw, expected: { parts: [{ kind: 'original', filename: 'original.eml', sha256: sha256(raw), contentType: 'message/rfc822' }], email: { encrypted: true } } };
+  const raw = mixed(subject, 'smime-encrypted-old', [
+    textPart(text),
+    base64Part(['Content-Type: application/x-pkcs7-mime; name="smime.p7m"', 'Content-Disposition: attachment; filename="smime.p7m"'], cmsEnvelopedData()),
+  ]);
+  return {
+    name: 'encrypted-smime-without-smime-type',
+    subject,
+    raw,
+    expected: { parts: [{ kind: 'original', filename: 'original.eml', sha256: sha256(raw), contentType: 'message/rfc822' }], email: { encrypted: true } },
+  };
 }
 
 /** PGP/MIME multipart/encrypted (RFC 3156 4): delivered whole, encrypted. */
@@ -582,9 +802,17 @@ function pgpEncrypted(): CorpusEmail {
   const boundary = '=_pgp_encrypted';
   const raw = email(
     headers(subject, 'pgp-encrypted', [`Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="${boundary}"`]),
-    multipart(boundary, [['Content-Type: application/pgp-encrypted', 'Content-Description: PGP/MIME version identification', '', 'Version: 1', ''].join(CRLF), ['Content-Type: application/octet-stream; name="encrypted.asc"', 'Content-Disposition: inline; filename="encrypted.asc"', '', armored].join(CRLF)]),
+    multipart(boundary, [
+      ['Content-Type: application/pgp-encrypted', 'Content-Description: PGP/MIME version identification', '', 'Version: 1', ''].join(CRLF),
+      ['Content-Type: application/octet-stream; name="encrypted.asc"', 'Content-Disposition: inline; filename="encrypted.asc"', '', armored].join(CRLF),
+    ]),
   );
-  return { name: 'encrypted-pgp-multipart', subject, raw, expected: { parts: [{ kind: 'original', filename: 'original.eml', sha256: sha256(raw), contentType: 'message/rfc822' }], email: { encrypted: true } } };
+  return {
+    name: 'encrypted-pgp-multipart',
+    subject,
+    raw,
+    expected: { parts: [{ kind: 'original', filename: 'original.eml', sha256: sha256(raw), contentType: 'message/rfc822' }], email: { encrypted: true } },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -617,7 +845,11 @@ function appleDoubleHeader(realName: string, type: string, creator: string, reso
 
 function appleDouble(id: string, header: Buffer, dataForkHeaders: string[], dataFork: Buffer): string {
   const boundary = `=_apple_${id}`;
-  return [`Content-Type: multipart/appledouble; boundary="${boundary}"`, '', multipart(boundary, [base64Part(['Content-Type: application/applefile'], header), base64Part(dataForkHeaders, dataFork)])].join(CRLF);
+  return [
+    `Content-Type: multipart/appledouble; boundary="${boundary}"`,
+    '',
+    multipart(boundary, [base64Part(['Content-Type: application/applefile'], header), base64Part(dataForkHeaders, dataFork)]),
+  ].join(CRLF);
 }
 
 function appleDoubleFiles(): CorpusEmail {
@@ -627,7 +859,12 @@ function appleDoubleFiles(): CorpusEmail {
   const notes = Buffer.from('Notes from the Mac\r', 'latin1');
   const raw = mixed(subject, 'appledouble', [
     textPart(text),
-    appleDouble('named', appleDoubleHeader('Report.pdf', 'PDF ', 'CARO', pseudoRandomBytes(300, 'rsrc-1')), ['Content-Type: application/pdf; name="Report.pdf"', 'Content-Disposition: attachment; filename="Report.pdf"'], pdf),
+    appleDouble(
+      'named',
+      appleDoubleHeader('Report.pdf', 'PDF ', 'CARO', pseudoRandomBytes(300, 'rsrc-1')),
+      ['Content-Type: application/pdf; name="Report.pdf"', 'Content-Disposition: attachment; filename="Report.pdf"'],
+      pdf,
+    ),
     appleDouble('nameless', appleDoubleHeader('Notes', 'TEXT', 'ttxt', Buffer.alloc(0)), ['Content-Type: application/octet-stream'], notes),
   ]);
   return {
@@ -657,7 +894,11 @@ function tnefRtfHtmlBody(): CorpusEmail {
     'latin1',
   );
   const sheet = pseudoRandomBytes(700, 'budget-xlsx');
-  const winmail = tnef({ messageClass: 'IPM.Note', messageProps: [{ type: PT_BINARY, id: 0x1009, value: compressRtf(rtf) }], files: [{ title: 'BUDGET~1.XLS', longName: 'Budget 2026.xlsx', data: sheet }] });
+  const winmail = tnef({
+    messageClass: 'IPM.Note',
+    messageProps: [{ type: PT_BINARY, id: 0x1009, value: compressRtf(rtf) }],
+    files: [{ title: 'BUDGET~1.XLS', longName: 'Budget 2026.xlsx', data: sheet }],
+  });
   const raw = mixed(subject, 'tnef-rtf-html', [tnefPart(winmail)]);
   return {
     name: 'wrapper-tnef-rtf-html-body',
@@ -679,13 +920,19 @@ function tnefOutOfOffice(): CorpusEmail {
   const subject = 'Out of Office: Order 1234';
   const rtf = Buffer.from('{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Arial;}}\\f0\\fs20 I am out of the office until Monday.\\par}', 'latin1');
   const winmail = tnef({ messageClass: 'IPM.Note.Rules.OofTemplate.Microsoft', messageProps: [{ type: PT_BINARY, id: 0x1009, value: compressRtf(rtf) }] });
-  const raw = email(headers(subject, 'tnef-oof', ['Content-Type: application/ms-tnef; name="winmail.dat"', 'Content-Transfer-Encoding: base64']), base64Lines(winmail));
+  const raw = email(
+    headers(subject, 'tnef-oof', ['Content-Type: application/ms-tnef; name="winmail.dat"', 'Content-Transfer-Encoding: base64']),
+    base64Lines(winmail),
+  );
   return {
     name: 'wrapper-tnef-out-of-office-rtf-body',
     subject,
     raw,
     expected: {
-      parts: [{ kind: 'body', filename: 'body.rtf', sha256: sha256(rtf), contentType: 'application/rtf' }, attachment('winmail.dat', winmail, 'application/ms-tnef')],
+      parts: [
+        { kind: 'body', filename: 'body.rtf', sha256: sha256(rtf), contentType: 'application/rtf' },
+        attachment('winmail.dat', winmail, 'application/ms-tnef'),
+      ],
       email: { autoReply: { marker: 'TNEF message class: IPM.Note.Rules.OofTemplate.Microsoft' } },
     },
   };
@@ -696,7 +943,10 @@ function tnefEmbeddedMessage(): CorpusEmail {
   const subject = 'FW: the original order';
   const text = 'The original order is attached as an Outlook item.\n';
   const csv = Buffer.from('sku;qty\r\nA-1;3\r\n', 'latin1');
-  const innerRtf = Buffer.from('{\\rtf1\\ansi\\ansicpg1252\\fromtext \\deff0{\\fonttbl{\\f0\\fswiss Arial;}}\r\n\\f0\\fs20 Please ship three of A-1.\\par\r\n}', 'latin1');
+  const innerRtf = Buffer.from(
+    '{\\rtf1\\ansi\\ansicpg1252\\fromtext \\deff0{\\fonttbl{\\f0\\fswiss Arial;}}\r\n\\f0\\fs20 Please ship three of A-1.\\par\r\n}',
+    'latin1',
+  );
   const inner = tnef({
     messageClass: 'IPM.Note',
     messageProps: [
@@ -723,7 +973,12 @@ function tnefEmbeddedMessage(): CorpusEmail {
           filename: 'Original order.eml',
           sha256: '',
           contentType: 'message/rfc822',
-          parsedAs: { subject: 'Original order', from: 'kim@example.org', text: 'Please ship three of A-1.\n', attachments: [{ filename: 'order.csv', sha256: sha256(csv) }] },
+          parsedAs: {
+            subject: 'Original order',
+            from: 'kim@example.org',
+            text: 'Please ship three of A-1.\n',
+            attachments: [{ filename: 'order.csv', sha256: sha256(csv) }],
+          },
         },
       ],
       email: {},
@@ -746,7 +1001,14 @@ function outlookItems(): CorpusEmail {
     name: 'wrapper-outlook-items',
     subject,
     raw,
-    expected: { parts: [textBody(text), attachment('Meeting notes.msg', named, 'application/vnd.ms-outlook'), attachment('attachment-2.msg', nameless, 'application/vnd.ms-outlook')], email: {} },
+    expected: {
+      parts: [
+        textBody(text),
+        attachment('Meeting notes.msg', named, 'application/vnd.ms-outlook'),
+        attachment('attachment-2.msg', nameless, 'application/vnd.ms-outlook'),
+      ],
+      email: {},
+    },
   };
 }
 

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openStore, type OpenedStore } from '../../src/store/open-store.ts';
+import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
 
 export const POSTGRES_BASE_URL = process.env.POSTROOM_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 

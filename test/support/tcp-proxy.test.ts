@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
-import { startDovecot } from './dovecot.ts';
 import type { Dovecot } from './dovecot.ts';
-import { byLine, startTcpProxy } from './tcp-proxy.ts';
+import { startDovecot } from './dovecot.ts';
 import type { TcpProxy } from './tcp-proxy.ts';
+import { byLine, startTcpProxy } from './tcp-proxy.ts';
 
 const PASSWORD = 'secret-1';
 

@@ -21,7 +21,10 @@ export function record(level: number, id: number, data: Buffer): Buffer {
   head.writeUInt32LE(id, 1);
   head.writeUInt32LE(data.length, 5);
   const sum = Buffer.alloc(2);
-  sum.writeUInt16LE(data.reduce((total, byte) => (total + byte) & 0xffff, 0), 0);
+  sum.writeUInt16LE(
+    data.reduce((total, byte) => (total + byte) & 0xffff, 0),
+    0,
+  );
   return Buffer.concat([head, data, sum]);
 }
 
@@ -162,7 +165,8 @@ export function compressRtf(rtf: Buffer): Buffer {
         if (offset === write) continue;
         let length = 0;
         // The copied region must not run into the write position, where the decoder writes as it reads.
-        while (length < 17 && at + length < rtf.length && (offset + length) % 4096 !== write && dictionary[(offset + length) % 4096] === rtf[at + length]) length += 1;
+        while (length < 17 && at + length < rtf.length && (offset + length) % 4096 !== write && dictionary[(offset + length) % 4096] === rtf[at + length])
+          length += 1;
         if (length > bestLength) [bestLength, bestOffset] = [length, offset];
       }
       if (bestLength >= 2) {

@@ -37,12 +37,7 @@ export async function waitForValue<T>(
 }
 
 /** Resolves once `condition` holds; throws WaitTimeoutError naming `what` after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  condition: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-  everyMs = DEFAULT_EVERY_MS,
-): Promise<void> {
+export async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs: number, everyMs = DEFAULT_EVERY_MS): Promise<void> {
   await waitForValue(what, async () => ((await condition()) ? true : undefined), timeoutMs, everyMs);
 }
 

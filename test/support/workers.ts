@@ -1,5 +1,5 @@
 /** Worker processes (`postroom run`) for cluster and crash tests: real processes, killed for real. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { CLI } from './cli.ts';
 import { holdsWithin } from './wait-for.ts';
 
@@ -20,7 +20,9 @@ export function spawnWorker(configPath: string, args: string[] = ['run'], env: N
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, pid: child.pid!, output: () => output, exited, kill: (signal = 'SIGTERM') => child.kill(signal) };
 }
 

@@ -10,10 +10,10 @@ import { after, before, it } from 'node:test';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { configSchema } from '../../src/config/schema.ts';
 import { startTracing, type Telemetry } from '../../src/service/telemetry.ts';
-import { makeEmail, pseudoRandomBytes } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, runOnce, workspace, type Workspace } from '../support/postroom.ts';
 import { startReceiver, type WebhookReceiver } from '../delivery/webhook-receiver.ts';
+import { makeEmail, pseudoRandomBytes } from '../support/corpus.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { imapConnection, runOnce, type Workspace, workspace } from '../support/postroom.ts';
 
 let dovecot: Dovecot;
 let ws: Workspace;
@@ -36,9 +36,16 @@ const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanCont
 it('one trace covers each email from the poll to the delivery, and its traceparent reaches the receiver', async () => {
   const user = await dovecot.addUser('traced', 'secret-traced');
   const emails = [0, 1].map((i) =>
-    makeEmail({ subject: `traced ${i}`, text: `email ${i}\n`, attachments: [{ filename: `scan-${i}.bin`, content: pseudoRandomBytes(5_000, `traced-${i}`), contentType: 'application/octet-stream' }] }),
+    makeEmail({
+      subject: `traced ${i}`,
+      text: `email ${i}\n`,
+      attachments: [{ filename: `scan-${i}.bin`, content: pseudoRandomBytes(5_000, `traced-${i}`), contentType: 'application/octet-stream' }],
+    }),
   );
-  await dovecot.deliverMany(user.name, emails.map((e) => e.raw));
+  await dovecot.deliverMany(
+    user.name,
+    emails.map((e) => e.raw),
+  );
   const config = configSchema.parse({
     store: ws.dataDir,
     destinations: { hook: { type: 'webhook', url: receiver.url } },
@@ -60,9 +67,13 @@ it('one trace covers each email from the poll to the delivery, and its tracepare
   const emailSpans = named('postroom.email');
   assert.equal(emailSpans.length, 2, 'one span per email');
   for (const email of emailSpans) {
-    assert.equal(email.spanContext().traceId, poll.spanContext().traceId, 'the email is in the poll\'s trace');
+    assert.equal(email.spanContext().traceId, poll.spanContext().traceId, "the email is in the poll's trace");
     assert.equal(parentOf(email), poll.spanContext().spanId, 'under the poll');
-    assert.deepEqual(email.events.map((event) => event.name), ['committed', 'acknowledged'], 'pickup, commit, acknowledge');
+    assert.deepEqual(
+      email.events.map((event) => event.name),
+      ['committed', 'acknowledged'],
+      'pickup, commit, acknowledge',
+    );
   }
 
   const deliveries = named('postroom.deliver');

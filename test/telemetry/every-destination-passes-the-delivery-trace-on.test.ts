@@ -6,14 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { connect as amqpConnect } from 'amqplib';
-import { CloudEvent, HTTP } from 'cloudevents';
+import { type CloudEvent, HTTP } from 'cloudevents';
 import { Redis } from 'ioredis';
 import { connect as natsConnect } from 'nats';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { configSchema } from '../../src/config/schema.ts';
 import { startTracing, type Telemetry } from '../../src/service/telemetry.ts';
-import { makeDestination, outbox, uniqueName, type Outbox } from '../delivery/delivery-kit.ts';
+import { makeDestination, type Outbox, outbox, uniqueName } from '../delivery/delivery-kit.ts';
 import { startReceiver, type WebhookReceiver } from '../delivery/webhook-receiver.ts';
 
 const RABBITMQ_URL = process.env.POSTROOM_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -53,7 +53,10 @@ it('webhook: the traceparent header, and the CloudEvents extension in both modes
     const expected = traceparentOf(envelope!.id);
     assert.equal(request.headers.traceparent, expected, `${format}: traceparent header`);
     if (format !== 'raw') {
-      const event = HTTP.toEvent({ headers: request.headers, body: format === 'cloudevents' ? request.body : request.body.toString('utf8') }) as CloudEvent<unknown>;
+      const event = HTTP.toEvent({
+        headers: request.headers,
+        body: format === 'cloudevents' ? request.body : request.body.toString('utf8'),
+      }) as CloudEvent<unknown>;
       assert.equal(event.traceparent, expected, `${format}: the traceparent extension`);
     }
   }
@@ -85,7 +88,14 @@ it('NATS: the traceparent header, and ce-traceparent', async () => {
   const jsm = await nc.jetstreamManager();
   const stream = uniqueName('POSTROOM_TEST_TRACE_');
   try {
-    const nats = makeDestination('nats', { type: 'nats', servers: NATS_SERVER, subject: `${uniqueName('postroom.test.trace.')}.{kind}`, stream, createStream: true, format: 'cloudevents' });
+    const nats = makeDestination('nats', {
+      type: 'nats',
+      servers: NATS_SERVER,
+      subject: `${uniqueName('postroom.test.trace.')}.{kind}`,
+      stream,
+      createStream: true,
+      format: 'cloudevents',
+    });
     const [envelope] = await box.enqueue('nats', [{ content: Buffer.from('traced nats') }]);
     assert.deepEqual(await box.loop({ nats }).deliverDue(), { delivered: 1, retried: 0, dead: 0 });
     await nats.close();

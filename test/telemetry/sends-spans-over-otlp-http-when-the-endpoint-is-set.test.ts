@@ -7,12 +7,13 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, it } from 'node:test';
+import { startReceiver, type WebhookReceiver } from '../delivery/webhook-receiver.ts';
 import { runCli, writeConfigFile } from '../support/cli.ts';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, workspace, type Workspace } from '../support/postroom.ts';
-import { startReceiver, type WebhookReceiver } from '../delivery/webhook-receiver.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { imapConnection, type Workspace, workspace } from '../support/postroom.ts';
 
 interface OtlpSpan {
   traceId: string;
@@ -66,7 +67,10 @@ it('exports poll, email and delivery spans of one trace over OTLP/HTTP, and the 
   assert.equal(run.code, 0, run.stderr);
 
   assert.ok(exports.length > 0, 'the spans were sent before the process exited');
-  assert.ok(exports.every((e) => e.path === '/v1/traces'), 'to <endpoint>/v1/traces');
+  assert.ok(
+    exports.every((e) => e.path === '/v1/traces'),
+    'to <endpoint>/v1/traces',
+  );
   assert.match(exports[0]!.contentType, /^application\/json/);
   const spans = exports.flatMap((e) => spansIn(e.body));
   const poll = spans.find((span) => span.name === 'postroom.poll');
@@ -85,4 +89,34 @@ it('exports poll, email and delivery spans of one trace over OTLP/HTTP, and the 
   assert.equal(quiet.code, 0, quiet.stderr);
   assert.equal(exports.length, before, 'nothing is exported without an endpoint');
   assert.equal(receiver.requests.at(-1)?.headers.traceparent, undefined);
+});
+
+it('a delivery made by another process, days later, continues the trace of the email it came from', async () => {
+  const user = await dovecot.addUser('otlp-later', 'secret-otlp-later');
+  await dovecot.deliverMany(user.name, [makeEmail({ subject: 'later', text: 'delivered by another process\n' }).raw]);
+  const configPath = await writeConfigFile(ws.dir, {
+    store: join(ws.dir, 'later-data'),
+    destinations: { hook: { type: 'webhook', url: receiver.url } },
+    connections: [imapConnection(dovecot, user, { name: 'later', destination: 'hook' })],
+    log: { level: 'warn' },
+  });
+  const env = { OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl };
+  receiver.script({ status: 400, body: 'not today' });
+  const first = exports.length;
+  await runCli(['run', '--once', '--config', configPath], { env });
+  const committed = exports.slice(first).flatMap((e) => spansIn(e.body));
+  const email = committed.find((span) => span.name === 'postroom.email');
+  assert.ok(email, 'the first process traced the email');
+  // The replay (another process, as an operator runs it days later) delivers the dead letter itself.
+  const second = exports.length;
+  const replay = await runCli(['dead-letters', 'replay', '--all', '--config', configPath], { env });
+  assert.equal(replay.code, 0, replay.stderr);
+  const deliver = exports
+    .slice(second)
+    .flatMap((e) => spansIn(e.body))
+    .find((span) => span.name === 'postroom.deliver');
+  assert.ok(deliver, 'the replaying process traced the delivery');
+  assert.equal(deliver.traceId, email.traceId, "the delivery is in the email's trace");
+  assert.equal(deliver.parentSpanId, email.spanId, "under the email's span");
+  assert.equal(receiver.requests.at(-1)?.headers.traceparent, `00-${deliver.traceId}-${deliver.spanId}-01`);
 });

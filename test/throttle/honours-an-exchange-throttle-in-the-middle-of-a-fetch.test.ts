@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { createDestination } from '../../src/destinations/registry.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { throttleAccount } from '../../src/throttle/account.ts';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, quietLog, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { imapConnection, quietLog, readDelivered, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 import { postgresTestStore, type TestStore } from '../support/stores.ts';
 import { byLine, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-import { createDestination } from '../../src/destinations/registry.ts';
 
 const EMAILS = 20;
 const DELIVERED_BEFORE_THROTTLE = 5;
@@ -54,7 +54,12 @@ function injectExchangeThrottle(): { throttledAt: () => number | undefined } {
       if (seen > DELIVERED_BEFORE_THROTTLE) {
         const cutAt = Math.max(0, found.index - tail.length);
         throttledAt = Date.now();
-        connection.inject(Buffer.concat([chunk.subarray(0, cutAt + 2), Buffer.from(`${fetchTag} NO Request is throttled. Suggested Backoff Time: ${BACKOFF_MS} milliseconds\r\n* BYE Connection closed. 14\r\n`)]));
+        connection.inject(
+          Buffer.concat([
+            chunk.subarray(0, cutAt + 2),
+            Buffer.from(`${fetchTag} NO Request is throttled. Suggested Backoff Time: ${BACKOFF_MS} milliseconds\r\n* BYE Connection closed. 14\r\n`),
+          ]),
+        );
         setTimeout(() => connection.cut(), 20);
         return null;
       }
@@ -67,7 +72,10 @@ function injectExchangeThrottle(): { throttledAt: () => number | undefined } {
 
 it('keeps what it read, pauses every worker for the suggested backoff, then delivers every email exactly once', { timeout: 120_000 }, async () => {
   const user = await dovecot.addUser('exchange', 'pw-exchange');
-  await dovecot.deliverMany(user.name, Array.from({ length: EMAILS }, (_, i) => makeEmail({ subject: `exchange ${i}`, text: `body ${i}` }).raw));
+  await dovecot.deliverMany(
+    user.name,
+    Array.from({ length: EMAILS }, (_, i) => makeEmail({ subject: `exchange ${i}`, text: `body ${i}` }).raw),
+  );
   // The proxy must read the commands, so this test uses plain IMAP on Dovecot's plain port.
   await proxy.close();
   proxy = await startTcpProxy({ host: '127.0.0.1', port: dovecot.imapPort });
@@ -86,7 +94,10 @@ it('keeps what it read, pauses every worker for the suggested backoff, then deli
   assert.equal(first.status, 'throttled', JSON.stringify(first));
   const state = await shared.store.getThrottle(account);
   assert.ok(state);
-  assert.ok(state.until - injected.throttledAt()! >= BACKOFF_MS - 200, `the wait honours the suggested ${BACKOFF_MS} ms: ${state.until - injected.throttledAt()!} ms`);
+  assert.ok(
+    state.until - injected.throttledAt()! >= BACKOFF_MS - 200,
+    `the wait honours the suggested ${BACKOFF_MS} ms: ${state.until - injected.throttledAt()!} ms`,
+  );
   assert.match(state.reason, /Request is throttled/);
 
   const delivering = await workerA.delivery.drain();
@@ -106,5 +117,8 @@ it('keeps what it read, pauses every worker for the suggested backoff, then deli
   assert.equal(delivered.length, EMAILS);
   assert.equal(new Set(delivered.map((d) => d.envelope.email.subject)).size, EMAILS, 'every email exactly once');
   const onServer = await dovecot.listMessages(user.name);
-  assert.ok(onServer.every((m) => m.flags.includes('\\Seen')), 'every email acknowledged after the pause');
+  assert.ok(
+    onServer.every((m) => m.flags.includes('\\Seen')),
+    'every email acknowledged after the pause',
+  );
 });

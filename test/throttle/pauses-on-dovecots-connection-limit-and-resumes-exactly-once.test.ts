@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
+import { createDestination } from '../../src/destinations/registry.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { throttleAccount } from '../../src/throttle/account.ts';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, quietLog, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { imapConnection, quietLog, readDelivered, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 import { postgresTestStore, type TestStore } from '../support/stores.ts';
-import { createDestination } from '../../src/destinations/registry.ts';
 
 let dovecot: Dovecot;
 let ws: Workspace;
@@ -25,13 +25,23 @@ after(async () => {
 
 it('treats NO [LIMIT] at login as throttling, pauses every worker, and delivers each email once after the limit frees', { timeout: 120_000 }, async () => {
   const user = await dovecot.addUser('limited', 'pw-limited');
-  await dovecot.deliverMany(user.name, Array.from({ length: 12 }, (_, i) => makeEmail({ subject: `limited ${i}`, text: `x ${i}` }).raw));
+  await dovecot.deliverMany(
+    user.name,
+    Array.from({ length: 12 }, (_, i) => makeEmail({ subject: `limited ${i}`, text: `x ${i}` }).raw),
+  );
   const connection = imapConnection(dovecot, user, { throttleLatency: '2s' });
   const config = { ...testConfig(ws, [connection]), store: shared.location };
   const account = throttleAccount(config.connections[0]!);
 
   // Another client holds the one connection Dovecot allows this user from 127.0.0.1.
-  const squatter = new ImapFlow({ host: '127.0.0.1', port: dovecot.imapsPort, secure: true, auth: { user: user.name, pass: user.password }, tls: { ca: dovecot.caPem }, logger: false });
+  const squatter = new ImapFlow({
+    host: '127.0.0.1',
+    port: dovecot.imapsPort,
+    secure: true,
+    auth: { user: user.name, pass: user.password },
+    tls: { ca: dovecot.caPem },
+    logger: false,
+  });
   await squatter.connect();
 
   const workerA = new Worker({ createDestination, config, opened: shared, log: quietLog, holder: 'worker-a' });

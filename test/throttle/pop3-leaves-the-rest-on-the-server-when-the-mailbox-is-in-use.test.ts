@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { createDestination } from '../../src/destinations/registry.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { throttleAccount } from '../../src/throttle/account.ts';
 import { makeEmail } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { pop3Connection, quietLog, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { pop3Connection, quietLog, readDelivered, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 import { postgresTestStore, type TestStore } from '../support/stores.ts';
 import { byLine, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-import { createDestination } from '../../src/destinations/registry.ts';
 
 const EMAILS = 10;
 const IN_USE = '-ERR [IN-USE] Mailbox is locked by another POP3 session.';
@@ -31,7 +31,10 @@ after(async () => {
 
 it('skips the remaining emails on -ERR [IN-USE], pauses every worker, and takes the rest at the next wake, each once', { timeout: 120_000 }, async () => {
   const user = await dovecot.addUser('popinuse', 'pw-popinuse');
-  await dovecot.deliverMany(user.name, Array.from({ length: EMAILS }, (_, i) => makeEmail({ subject: `pop ${i}`, text: `body ${i}` }).raw));
+  await dovecot.deliverMany(
+    user.name,
+    Array.from({ length: EMAILS }, (_, i) => makeEmail({ subject: `pop ${i}`, text: `body ${i}` }).raw),
+  );
 
   // The 4th RETR of the first session asks Dovecot for a message that does not exist, so its
   // -ERR comes back in order even when RETRs are pipelined; that line is then reworded into

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { createDestination } from '../../src/destinations/registry.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { throttleAccount } from '../../src/throttle/account.ts';
 import { makeEmail, pseudoRandomBytes } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, openWorkspaceStore, quietLog, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { imapConnection, openWorkspaceStore, quietLog, readDelivered, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 import { byLine, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-import { createDestination } from '../../src/destinations/registry.ts';
 
 /** Larger than the batched-fetch limit (1 MB), so each email is its own fetch and pacing shows between them. */
 const EMAIL_BYTES = 1_200_000;
@@ -28,7 +28,18 @@ after(async () => {
 
 async function drain(throttledReplies: boolean) {
   const user = await dovecot.addUser(throttledReplies ? 'paced' : 'unpaced', 'pw-paced');
-  await dovecot.deliverMany(user.name, Array.from({ length: EMAILS }, (_, i) => makeEmail({ subject: `big ${i}`, text: 'x', attachments: [{ filename: `b${i}.bin`, content: pseudoRandomBytes(EMAIL_BYTES, `b${i}`), contentType: 'application/octet-stream' }] }).raw));
+  await dovecot.deliverMany(
+    user.name,
+    Array.from(
+      { length: EMAILS },
+      (_, i) =>
+        makeEmail({
+          subject: `big ${i}`,
+          text: 'x',
+          attachments: [{ filename: `b${i}.bin`, content: pseudoRandomBytes(EMAIL_BYTES, `b${i}`), contentType: 'application/octet-stream' }],
+        }).raw,
+    ),
+  );
   let rewritten = 0;
   // Plain IMAP so the proxy sees the replies; STARTTLS is hidden from the client.
   proxy.onServerData = byLine((line) => {

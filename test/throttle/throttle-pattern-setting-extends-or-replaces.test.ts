@@ -50,7 +50,12 @@ describe('the throttlePattern setting', () => {
   });
 
   it("applies a connection's setting on top of the global one", () => {
-    const both = compileThrottlePatterns({ global: 'Mailbox busy', globalMode: 'replace', connection: 'User is authenticated but not connected', connectionMode: 'extend' });
+    const both = compileThrottlePatterns({
+      global: 'Mailbox busy',
+      globalMode: 'replace',
+      connection: 'User is authenticated but not connected',
+      connectionMode: 'extend',
+    });
     assert.equal(isThrottled(CUSTOM, both), true);
     assert.equal(isThrottled('A3 BAD User is authenticated but not connected.', both), true);
     assert.equal(isThrottled(EXCHANGE, both), false);

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
+import { createDestination } from '../../src/destinations/registry.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { throttleAccount } from '../../src/throttle/account.ts';
 import { makeEmail, pseudoRandomBytes } from '../support/corpus.ts';
-import { startDovecot, type Dovecot } from '../support/dovecot.ts';
-import { imapConnection, openWorkspaceStore, quietLog, readDelivered, testConfig, workspace, type Workspace } from '../support/postroom.ts';
+import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { imapConnection, openWorkspaceStore, quietLog, readDelivered, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
-import { createDestination } from '../../src/destinations/registry.ts';
 
 let dovecot: Dovecot;
 let proxy: TcpProxy;
@@ -22,10 +22,21 @@ after(async () => {
   await ws?.dispose();
 });
 
-it('pauses the account when the server closes the connection mid-message (seed: FolderClosedException), then delivers each email once', { timeout: 120_000 }, async () => {
+it('pauses the account when the server closes the connection mid-message (seed: FolderClosedException), then delivers each email once', {
+  timeout: 120_000,
+}, async () => {
   const user = await dovecot.addUser('cut', 'pw-cut');
-  const emails = Array.from({ length: 8 }, (_, i) => makeEmail({ subject: `cut ${i}`, text: 'x', attachments: [{ filename: `f${i}.bin`, content: pseudoRandomBytes(200 * 1024, `cut${i}`), contentType: 'application/octet-stream' }] }));
-  await dovecot.deliverMany(user.name, emails.map((e) => e.raw));
+  const emails = Array.from({ length: 8 }, (_, i) =>
+    makeEmail({
+      subject: `cut ${i}`,
+      text: 'x',
+      attachments: [{ filename: `f${i}.bin`, content: pseudoRandomBytes(200 * 1024, `cut${i}`), contentType: 'application/octet-stream' }],
+    }),
+  );
+  await dovecot.deliverMany(
+    user.name,
+    emails.map((e) => e.raw),
+  );
   const config = testConfig(ws, [imapConnection(dovecot, user, { port: proxy.port, throttleLatency: '1s' })]);
   const account = throttleAccount(config.connections[0]!);
   const opened = await openWorkspaceStore(config);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffCeiling, backoffDelay } from '../../src/throttle/backoff.ts';
-import { classify, type Classification, type ThrottleSignal } from '../../src/throttle/classify.ts';
-import { compileThrottlePatterns } from '../../src/throttle/patterns.ts';
 import { MAX_SERVER_WAIT_MS, parseRetryAfter } from '../../src/net/server-wait.ts';
+import { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffCeiling, backoffDelay } from '../../src/throttle/backoff.ts';
+import { type Classification, classify, type ThrottleSignal } from '../../src/throttle/classify.ts';
+import { compileThrottlePatterns } from '../../src/throttle/patterns.ts';
 
 const patterns = compileThrottlePatterns();
 const NOW = Date.parse('2015-10-21T07:26:30Z');
@@ -14,7 +14,11 @@ const graph429 = (headers: Record<string, string>): ThrottleSignal => ({
   headers,
   body: '{"error":{"code":"TooManyRequests","message":"Too many requests"}}',
 });
-const unavailable: ThrottleSignal = { kind: 'reply', protocol: 'imap', text: 'A1 NO [UNAVAILABLE] Maximum number of connections from user+IP exceeded (mail_max_userip_connections=3)' };
+const unavailable: ThrottleSignal = {
+  kind: 'reply',
+  protocol: 'imap',
+  text: 'A1 NO [UNAVAILABLE] Maximum number of connections from user+IP exceeded (mail_max_userip_connections=3)',
+};
 
 function wait(result: Classification): { waitMs: number; waitSource: string } {
   assert.ok(result.throttled, result.reason);
@@ -82,8 +86,14 @@ describe('exponential backoff', () => {
   it('keeps equal jitter within [ceiling / 2, ceiling]', () => {
     for (let attempt = 0; attempt < 12; attempt++) {
       const ceiling = backoffCeiling(attempt);
-      assert.equal(backoffDelay(attempt, () => 0), ceiling / 2);
-      assert.equal(backoffDelay(attempt, () => 0.999999), Math.round(ceiling / 2 + (ceiling / 2) * 0.999999));
+      assert.equal(
+        backoffDelay(attempt, () => 0),
+        ceiling / 2,
+      );
+      assert.equal(
+        backoffDelay(attempt, () => 0.999999),
+        Math.round(ceiling / 2 + (ceiling / 2) * 0.999999),
+      );
       for (let i = 0; i < 50; i++) {
         const delay = backoffDelay(attempt);
         assert.ok(delay >= ceiling / 2 && delay <= ceiling, `${delay} outside [${ceiling / 2}, ${ceiling}]`);
@@ -92,19 +102,52 @@ describe('exponential backoff', () => {
   });
 
   it('offers full jitter in [0, ceiling] and none', () => {
-    assert.equal(backoffDelay(3, () => 0, { jitter: 'full' }), 0);
-    assert.equal(backoffDelay(3, () => 0.5, { jitter: 'full' }), 8_000);
-    assert.equal(backoffDelay(3, () => 0.5, { jitter: 'none' }), 16_000);
+    assert.equal(
+      backoffDelay(3, () => 0, { jitter: 'full' }),
+      0,
+    );
+    assert.equal(
+      backoffDelay(3, () => 0.5, { jitter: 'full' }),
+      8_000,
+    );
+    assert.equal(
+      backoffDelay(3, () => 0.5, { jitter: 'none' }),
+      16_000,
+    );
   });
 
   it('stays in bounds when the random source misbehaves', () => {
-    assert.equal(backoffDelay(0, () => 7), 2_000);
-    assert.equal(backoffDelay(0, () => Number.NaN), 1_000);
+    assert.equal(
+      backoffDelay(0, () => 7),
+      2_000,
+    );
+    assert.equal(
+      backoffDelay(0, () => Number.NaN),
+      1_000,
+    );
   });
 
   it('is what classify uses when the server names no wait', () => {
-    assert.deepEqual(wait(classify(unavailable, { patterns }, state(0, () => 0))), { waitMs: 1_000, waitSource: 'backoff' });
-    assert.deepEqual(wait(classify(unavailable, { patterns }, state(1, () => 0.999))), { waitMs: 3_998, waitSource: 'backoff' });
+    assert.deepEqual(
+      wait(
+        classify(
+          unavailable,
+          { patterns },
+          state(0, () => 0),
+        ),
+      ),
+      { waitMs: 1_000, waitSource: 'backoff' },
+    );
+    assert.deepEqual(
+      wait(
+        classify(
+          unavailable,
+          { patterns },
+          state(1, () => 0.999),
+        ),
+      ),
+      { waitMs: 3_998, waitSource: 'backoff' },
+    );
     const late = wait(classify(unavailable, { patterns }, state(20, Math.random)));
     assert.ok(late.waitMs >= 300_000 && late.waitMs <= 600_000);
   });

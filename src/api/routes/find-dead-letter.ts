@@ -3,6 +3,6 @@ import type { OutboxMessage, Store } from '../../store/store.ts';
 
 export async function findDeadLetter(store: Store, id: string): Promise<OutboxMessage> {
   const message = await store.getOutboxMessage(id);
-  if (!message || message.state !== 'dead') throw new PostroomError('DEAD_LETTER_NOT_FOUND', `"${id}"`);
+  if (message?.state !== 'dead') throw new PostroomError('DEAD_LETTER_NOT_FOUND', `"${id}"`);
   return message;
 }

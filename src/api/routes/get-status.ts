@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DEFAULT_ACTIVITY_HOURS, MAX_ACTIVITY_HOURS, buildStatus } from '../status-report.ts';
 import { defineRoute } from '../route.ts';
 import { statusSchema } from '../schemas.ts';
+import { buildStatus, DEFAULT_ACTIVITY_HOURS, MAX_ACTIVITY_HOURS } from '../status-report.ts';
 import { parseWith } from '../validation.ts';
 
 const query = z.object({ hours: z.coerce.number().int().min(1).max(MAX_ACTIVITY_HOURS).default(DEFAULT_ACTIVITY_HOURS) });

@@ -4,14 +4,21 @@ import { checkConnection } from './check-connection.ts';
 import { createConnection } from './create-connection.ts';
 import { deleteConnection } from './delete-connection.ts';
 import { getConnection } from './get-connection.ts';
-import { getDeadLetterRaw } from './get-dead-letter-raw.ts';
+import { getConnectionActivity } from './get-connection-activity.ts';
 import { getDeadLetter } from './get-dead-letter.ts';
+import { getDeadLetterRaw } from './get-dead-letter-raw.ts';
+import { getEmailTrail } from './get-email-trail.ts';
 import { getStatus } from './get-status.ts';
 import { healthz } from './healthz.ts';
+import { listConnectionPolls } from './list-connection-polls.ts';
 import { listConnections } from './list-connections.ts';
 import { listDeadLetters } from './list-dead-letters.ts';
 import { listDestinations } from './list-destinations.ts';
+import { listEmails } from './list-emails.ts';
 import { metrics } from './metrics.ts';
+import { pauseConnection, resumeConnection } from './pause-connection.ts';
+import { pollConnectionNow } from './poll-connection-now.ts';
+import { previewConnectionRoute } from './preview-connection.ts';
 import { replayAllDeadLetters } from './replay-all-dead-letters.ts';
 import { replayDeadLetter } from './replay-dead-letter.ts';
 import { disableConnection, enableConnection } from './set-enabled.ts';
@@ -21,11 +28,17 @@ export const ROUTES: readonly ApiRoute[] = Object.freeze([
   listConnections,
   createConnection,
   getConnection,
+  listConnectionPolls,
+  getConnectionActivity,
   updateConnection,
   deleteConnection,
   checkConnection,
+  previewConnectionRoute,
   enableConnection,
   disableConnection,
+  pollConnectionNow,
+  pauseConnection,
+  resumeConnection,
   listDestinations,
   getStatus,
   listDeadLetters,
@@ -33,6 +46,8 @@ export const ROUTES: readonly ApiRoute[] = Object.freeze([
   getDeadLetter,
   getDeadLetterRaw,
   replayDeadLetter,
+  listEmails,
+  getEmailTrail,
   healthz,
   metrics,
 ]);

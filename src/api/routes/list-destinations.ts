@@ -5,7 +5,7 @@ export const listDestinations = defineRoute({
   method: 'GET',
   url: '/api/destinations',
   tag: 'connections',
-  summary: 'The destinations defined in postroom.yaml (name and type only), for a connection\'s `destination`',
+  summary: "The destinations defined in postroom.yaml (name and type only), for a connection's `destination`",
   responses: { 200: { description: 'The destinations', schema: destinationListSchema } },
   async handle(_request, _reply, { config }) {
     return Object.entries(config.destinations).map(([name, options]) => ({ name, type: options.type }));

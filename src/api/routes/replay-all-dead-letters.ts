@@ -1,15 +1,21 @@
+import { replayDeadLettersNow } from '../replay-report.ts';
 import { defineRoute } from '../route.ts';
 import { replayResultSchema } from '../schemas.ts';
+
+/** Dead letters one request replays; the rest stay on their schedule (call again). */
+export const REPLAY_ALL_LIMIT = 1_000;
 
 export const replayAllDeadLetters = defineRoute({
   method: 'POST',
   url: '/api/dead-letters/replay-all',
   tag: 'dead letters',
-  summary: 'Make every dead letter due now',
-  responses: { 200: { description: 'How many were replayed', schema: replayResultSchema } },
-  async handle(_request, _reply, { opened, clock, worker }) {
-    const replayed = await opened.store.replayDeadLetters('all', clock.now());
-    worker?.delivery.nudge();
-    return { replayed };
+  summary: `Deliver every dead letter now (up to ${REPLAY_ALL_LIMIT} a call) and say what happened to each`,
+  responses: { 200: { description: 'What each replay did', schema: replayResultSchema } },
+  async handle(_request, _reply, context) {
+    const dead = await context.opened.store.listDeadLetters({ limit: REPLAY_ALL_LIMIT });
+    return replayDeadLettersNow(
+      context,
+      dead.map((message) => message.id),
+    );
   },
 });

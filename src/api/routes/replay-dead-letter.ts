@@ -1,4 +1,5 @@
 import { PostroomError } from '../../model/errors.ts';
+import { replayDeadLettersNow } from '../replay-report.ts';
 import { defineRoute, param } from '../route.ts';
 import { errorSchema, replayResultSchema } from '../schemas.ts';
 
@@ -6,13 +7,12 @@ export const replayDeadLetter = defineRoute({
   method: 'POST',
   url: '/api/dead-letters/:id/replay',
   tag: 'dead letters',
-  summary: 'Make one dead letter due now; the running worker delivers it',
+  summary: 'Deliver one dead letter now and say what happened (delivered, or failed again: why, and the next attempt)',
   responses: { 200: { description: 'Replayed', schema: replayResultSchema }, 404: { description: 'No dead letter has that id', schema: errorSchema } },
-  async handle(request, _reply, { opened, clock, worker }) {
+  async handle(request, _reply, context) {
     const id = param(request, 'id');
-    const replayed = await opened.store.replayDeadLetters([id], clock.now());
-    if (replayed === 0) throw new PostroomError('DEAD_LETTER_NOT_FOUND', `"${id}"`);
-    worker?.delivery.nudge();
-    return { replayed };
+    const message = await context.opened.store.getOutboxMessage(id);
+    if (message?.state !== 'dead') throw new PostroomError('DEAD_LETTER_NOT_FOUND', `"${id}"`);
+    return replayDeadLettersNow(context, [id]);
   },
 });

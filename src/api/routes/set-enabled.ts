@@ -1,6 +1,6 @@
 /** POST /api/connections/:name/enable and /disable: one operation, two verbs. */
 import { toConnectionView } from '../connection-view.ts';
-import { defineRoute, param, type ApiRoute } from '../route.ts';
+import { type ApiRoute, defineRoute, param } from '../route.ts';
 import { connectionViewSchema, errorSchema } from '../schemas.ts';
 
 function setEnabled(enabled: boolean): ApiRoute {

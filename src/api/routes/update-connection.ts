@@ -7,7 +7,7 @@ export const updateConnection = defineRoute({
   method: 'PUT',
   url: '/api/connections/:name',
   tag: 'connections',
-  summary: 'Replace a stored connection\'s settings; a secret left out (password) keeps its stored value while the server it goes to is unchanged',
+  summary: "Replace a stored connection's settings; a secret left out (password) keeps its stored value while the server it goes to is unchanged",
   body: { schema: connectionSchema, required: true, description: 'Every setting; leave `password` out to keep the stored one' },
   responses: {
     200: { description: 'Updated', schema: connectionViewSchema },

@@ -4,7 +4,8 @@ import { PUBLIC_ROUTE } from '../auth.ts';
 import { uiAssets } from './ui-assets.ts';
 
 /** Everything comes from this origin; the page talks only to its own API. */
-const UI_CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const UI_CSP =
+  "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -24,7 +25,19 @@ const PAGE = `<!doctype html>
 `;
 
 export function registerUi(app: FastifyInstance): void {
-  app.get('/', { config: PUBLIC_ROUTE }, async (_request, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', UI_CSP).header('cache-control', 'no-cache').send(PAGE));
-  app.get('/ui/app.js', { config: PUBLIC_ROUTE }, async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send((await uiAssets()).js));
-  app.get('/ui/app.css', { config: PUBLIC_ROUTE }, async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'no-cache').send((await uiAssets()).css));
+  app.get('/', { config: PUBLIC_ROUTE }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').header('content-security-policy', UI_CSP).header('cache-control', 'no-cache').send(PAGE),
+  );
+  app.get('/ui/app.js', { config: PUBLIC_ROUTE }, async (_request, reply) =>
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send((await uiAssets()).js),
+  );
+  app.get('/ui/app.css', { config: PUBLIC_ROUTE }, async (_request, reply) =>
+    reply
+      .type('text/css; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send((await uiAssets()).css),
+  );
 }

@@ -13,8 +13,16 @@ const smtpOptions = z
     secure: z.boolean().default(false).describe('Implicit TLS (port 465); otherwise STARTTLS on the plain port.'),
     startTls: z.boolean().default(true).describe('Require STARTTLS on the plain port (default); `false` sends in plain text.'),
     username: singleLine(z.string().min(1), 'username').optional().describe('SMTP user name.'),
-    password: z.union([z.string(), z.number()]).transform(String).pipe(singleLine(z.string(), 'password')).optional().describe('SMTP password, e.g. `${SMTP_PASSWORD}`; or `oauth2` instead.'),
-    oauth2: oauth2Schema.optional().meta({ description: 'XOAUTH2 instead of a password: the same block as a connection\'s `oauth2` (see Microsoft 365 (Graph) and OAuth2).', collapse: true }),
+    password: z
+      .union([z.string(), z.number()])
+      .transform(String)
+      .pipe(singleLine(z.string(), 'password'))
+      .optional()
+      .describe('SMTP password, e.g. `${SMTP_PASSWORD}`; or `oauth2` instead.'),
+    oauth2: oauth2Schema.optional().meta({
+      description: "XOAUTH2 instead of a password: the same block as a connection's `oauth2` (see Microsoft 365 (Graph) and OAuth2).",
+      collapse: true,
+    }),
     tls: tlsSchema.prefault({}).describe('How the server certificate is checked.'),
   })
   .strict();
@@ -22,15 +30,18 @@ const smtpOptions = z
 const graphOptions = z
   .object({
     tenantId: singleLine(z.string().min(1), 'tenantId').describe('The Microsoft Entra tenant (directory) id.'),
-    clientId: singleLine(z.string().min(1), 'clientId').describe('The app registration\'s client id.'),
-    clientSecret: singleLine(z.string(), 'clientSecret').optional().describe('The app\'s client secret; or `certificate`.'),
+    clientId: singleLine(z.string().min(1), 'clientId').describe("The app registration's client id."),
+    clientSecret: singleLine(z.string(), 'clientSecret').optional().describe("The app's client secret; or `certificate`."),
     certificate: z
-      .object({ thumbprint: z.string().describe('SHA-1 thumbprint of the certificate uploaded to the app (hex).'), privateKey: z.string().describe('Its private key, PEM text.') })
+      .object({
+        thumbprint: z.string().describe('SHA-1 thumbprint of the certificate uploaded to the app (hex).'),
+        privateKey: z.string().describe('Its private key, PEM text.'),
+      })
       .strict()
       .optional()
       .describe('Sign in with a certificate instead of a client secret.'),
     mailbox: singleLine(z.string().min(1), 'mailbox').describe('The mailbox that sends (the app needs the Mail.Send application permission).'),
-    graphEndpoint: z.string().url().default('https://graph.microsoft.com').describe('Graph\'s address (national clouds have their own).'),
+    graphEndpoint: z.string().url().default('https://graph.microsoft.com').describe("Graph's address (national clouds have their own)."),
     authorityHost: z.string().url().default('https://login.microsoftonline.com').describe('Where tokens come from (national clouds have their own).'),
     tls: tlsSchema.prefault({}).describe('How the server certificate is checked.'),
   })
@@ -55,8 +66,18 @@ export const emailOptions = z
       .string()
       .min(1)
       .optional()
-      .describe('The throttle account whose pause stops sending; default the sending account (`<smtp host>/<username>` or `graph/<mailbox>`). Name a reading connection\'s account to pause while it is throttled.'),
-    throttlePattern: z.string().optional().describe('Extra throttling patterns for SMTP replies, as a connection\'s `throttlePattern`.'),
+      .describe(
+        "The throttle account whose pause stops sending; default the sending account (`<smtp host>/<username>` or `graph/<mailbox>`). Name a reading connection's account to pause while it is throttled.",
+      ),
+    throttlePattern: z.string().optional().describe("Extra throttling patterns for SMTP replies, as a connection's `throttlePattern`."),
+    format: z
+      .enum(['raw', 'cloudevents'], {
+        error: () => 'format is raw or cloudevents for an email destination (an email has its content as the attachment, so there is no structured mode)',
+      })
+      .default('raw')
+      .describe(
+        "`raw`: Postroom's `X-Postroom-*` headers; `cloudevents`: also each CloudEvents 1.0 attribute as a `ce-<name>` header of the email (named and percent-encoded as in the HTTP binding), the data being the attachment (or the body).",
+      ),
   })
   .strict()
   .superRefine((options, ctx) => {

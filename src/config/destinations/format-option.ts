@@ -12,4 +12,6 @@ export type MessageFormat = (typeof MESSAGE_FORMATS)[number];
 export const formatOption = z
   .enum(MESSAGE_FORMATS, { error: () => `format is one of ${MESSAGE_FORMATS.join(', ')}` })
   .default('raw')
-  .describe('`raw`: the content with Postroom\'s headers; `cloudevents`: a CloudEvents 1.0 event in binary content mode; `cloudevents-structured`: one CloudEvents JSON document, the content as `data_base64`.');
+  .describe(
+    "`raw`: the content with Postroom's headers; `cloudevents`: a CloudEvents 1.0 event in binary content mode; `cloudevents-structured`: one CloudEvents JSON document, the content as `data_base64`.",
+  );

@@ -19,12 +19,19 @@ export const natsOptions = z
       .string()
       .min(1)
       .regex(/^[^\s*>]+$/, 'a subject has no spaces and no wildcards (* or >)')
-      .describe('Subject to publish on; `{connection}` (dots become `_`) and `{kind}` are replaced by the message\'s.'),
+      .describe("Subject to publish on; `{connection}` (dots become `_`) and `{kind}` are replaced by the message's."),
     stream: z.string().min(1).optional().describe('The stream expected to store the messages: its name is checked on every PubAck.'),
     createStream: z.boolean().default(false).describe('Create `stream` (file storage, subjects from `subject`) when it does not exist.'),
-    duplicateWindow: duration.prefault(DEFAULT_DUPLICATE_WINDOW).describe('Duplicate window of a stream this destination creates (`Nats-Msg-Id` dedup); for an existing stream check its own.'),
+    duplicateWindow: duration
+      .prefault(DEFAULT_DUPLICATE_WINDOW)
+      .describe('Duplicate window of a stream this destination creates (`Nats-Msg-Id` dedup); for an existing stream check its own.'),
     format: formatOption,
-    maxMessageBytes: z.number().int().positive().optional().describe('Largest message to publish; the server\'s `max_payload` (1 MB unless configured) caps it too.'),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("Largest message to publish; the server's `max_payload` (1 MB unless configured) caps it too."),
     username: z.string().min(1).optional().describe('User name to log in with (with `password`).'),
     password: z.string().min(1).optional().describe('Password for `username`.'),
     token: z.string().min(1).optional().describe('Token to log in with, instead of a user name and password.'),
@@ -34,7 +41,10 @@ export const natsOptions = z
         z
           .object({
             ca: z.string().min(1).optional().describe(CA_DESCRIPTION),
-            rejectUnauthorized: z.boolean().default(true).describe('Verify the server certificate (default). Turn off only for a server you trust on a network you trust.'),
+            rejectUnauthorized: z
+              .boolean()
+              .default(true)
+              .describe('Verify the server certificate (default). Turn off only for a server you trust on a network you trust.'),
           })
           .strict(),
       ])

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { CA_DESCRIPTION } from '../tls-schema.ts';
+import { formatOption } from './format-option.ts';
 
 /** Content up to this size travels in the stream entry itself; larger content is a claim check. */
 export const DEFAULT_REDIS_MAX_INLINE_BYTES = 256 * 1024;
@@ -23,8 +24,13 @@ export const redisOptions = z
     url: z
       .string()
       .regex(/^rediss?:\/\//, 'give a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
-      .describe('`redis://` or `rediss://` (TLS) URL, password and database included, e.g. `redis://:${REDIS_PASSWORD}@127.0.0.1:6379/0`; shown without the password.'),
-    stream: z.string().min(1, 'give the stream key, e.g. postroom:emails').describe('The stream key to XADD to; `{connection}` and `{kind}` are replaced by the message\'s.'),
+      .describe(
+        '`redis://` or `rediss://` (TLS) URL, password and database included, e.g. `redis://:${REDIS_PASSWORD}@127.0.0.1:6379/0`; shown without the password.',
+      ),
+    stream: z
+      .string()
+      .min(1, 'give the stream key, e.g. postroom:emails')
+      .describe("The stream key to XADD to; `{connection}` and `{kind}` are replaced by the message's."),
     maxInlineBytes: z
       .number()
       .int()
@@ -39,7 +45,10 @@ export const redisOptions = z
       .describe('Largest content accepted (the client sends each message whole); a larger one goes to the dead letters with the reason.'),
     maxLength: z.number().int().positive().optional().describe('Trim the stream to about this many entries on each XADD (`MAXLEN ~`); no trimming without it.'),
     contentTtl: duration.prefault(DEFAULT_CONTENT_TTL).describe('How long a claim-checked content key lives: the time a reader has to GET it.'),
-    deduplicationWindow: duration.prefault(DEFAULT_DEDUPLICATION_WINDOW).describe('How long the `seen` key of a pipeline message id is kept, so a redelivery adds nothing.'),
+    deduplicationWindow: duration
+      .prefault(DEFAULT_DEDUPLICATION_WINDOW)
+      .describe('How long the `seen` key of a pipeline message id is kept, so a redelivery adds nothing.'),
+    format: formatOption,
     timeout: duration.prefault(DEFAULT_REDIS_TIMEOUT).describe('Waiting for Redis to connect or answer; then the attempt is retried.'),
     tls: z
       .object({
@@ -52,6 +61,9 @@ export const redisOptions = z
   })
   .strict()
   .refine((o) => o.maxInlineBytes <= o.maxMessageBytes, { message: 'maxInlineBytes cannot be more than maxMessageBytes', path: ['maxInlineBytes'] })
-  .refine((o) => o.tls === undefined || o.url.startsWith('rediss://'), { message: 'tls applies to a rediss:// URL: use rediss:// or leave tls out', path: ['tls'] });
+  .refine((o) => o.tls === undefined || o.url.startsWith('rediss://'), {
+    message: 'tls applies to a rediss:// URL: use rediss:// or leave tls out',
+    path: ['tls'],
+  });
 
 export type RedisOptions = z.infer<typeof redisOptions>;

@@ -15,7 +15,18 @@ export const DEFAULT_WEBHOOK_TIMEOUT = '30s';
  * Headers Postroom sets itself; `headers` may not override them (the signature, the id or the
  * envelope would lie).
  */
-export const OWN_HEADERS = ['content-type', 'content-length', 'idempotency-key', 'postroom-envelope', 'postroom-envelope-shortened', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'traceparent', 'tracestate'];
+export const OWN_HEADERS = [
+  'content-type',
+  'content-length',
+  'idempotency-key',
+  'postroom-envelope',
+  'postroom-envelope-shortened',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'traceparent',
+  'tracestate',
+];
 
 /** Standard Webhooks: "secret keys SHOULD be between 24 bytes (192 bits) and 64 bytes (512 bits)". */
 const SECRET_MIN_BYTES = 24;
@@ -47,24 +58,35 @@ export const webhookOptions = z
     secret: z
       .union([standardSecret, z.array(standardSecret).min(1)])
       .optional()
-      .describe('Standard Webhooks signing secret (`whsec_` and base64 of 24 to 64 random bytes), or a list while rotating: one signature per secret. No `webhook-signature` without it.'),
+      .describe(
+        'Standard Webhooks signing secret (`whsec_` and base64 of 24 to 64 random bytes), or a list while rotating: one signature per secret. No `webhook-signature` without it.',
+      ),
     headers: z
       .record(z.string(), z.string())
       .default({})
-      .refine((headers) => !Object.keys(headers).some((name) => OWN_HEADERS.includes(name.toLowerCase()) || name.toLowerCase().startsWith('ce-')), `headers may not set ${OWN_HEADERS.join(', ')} or ce-*: Postroom sets those`)
+      .refine(
+        (headers) => !Object.keys(headers).some((name) => OWN_HEADERS.includes(name.toLowerCase()) || name.toLowerCase().startsWith('ce-')),
+        `headers may not set ${OWN_HEADERS.join(', ')} or ce-*: Postroom sets those`,
+      )
       .describe('Extra request headers, e.g. `Authorization: Bearer ${RECEIVER_TOKEN}`; not the ones Postroom sets.'),
     format: formatOption,
     envelope: z
       .enum(['header', 'body'], { error: () => 'envelope is header or body' })
       .default('header')
-      .describe('`header`: the envelope in `Postroom-Envelope`, shortened to fit `maxEnvelopeHeaderBytes`; `body`: a multipart/form-data body, the whole envelope as its first part (needs `format: raw`).'),
+      .describe(
+        '`header`: the envelope in `Postroom-Envelope`, shortened to fit `maxEnvelopeHeaderBytes`; `body`: a multipart/form-data body, the whole envelope as its first part (needs `format: raw`).',
+      ),
     maxEnvelopeHeaderBytes: z
       .number()
       .int()
       .min(MIN_ENVELOPE_HEADER_BYTES, `maxEnvelopeHeaderBytes is at least ${MIN_ENVELOPE_HEADER_BYTES}`)
       .default(DEFAULT_MAX_ENVELOPE_HEADER_BYTES)
-      .describe('Largest `Postroom-Envelope` header; a bigger envelope is shortened to fit, recipients first, and `Postroom-Envelope-Shortened: true` says so.'),
-    timeout: duration.prefault(DEFAULT_WEBHOOK_TIMEOUT).describe('Longest silence from the receiver during an attempt (connecting, sending, waiting for the answer); then the attempt is retried.'),
+      .describe(
+        'Largest `Postroom-Envelope` header; a bigger envelope is shortened to fit, recipients first, and `Postroom-Envelope-Shortened: true` says so.',
+      ),
+    timeout: duration
+      .prefault(DEFAULT_WEBHOOK_TIMEOUT)
+      .describe('Longest silence from the receiver during an attempt (connecting, sending, waiting for the answer); then the attempt is retried.'),
     allowInsecureHttp: z.boolean().optional().describe('Allow plain `http://` to a host that is not loopback (emails then cross the network unencrypted).'),
   })
   .strict()

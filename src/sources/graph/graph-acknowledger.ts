@@ -27,6 +27,8 @@ export type Acknowledgement = (id: string) => Omit<BatchItem, 'id'>;
 
 export class GraphAcknowledger {
   private buffer: string[] = [];
+  /** Ids acknowledged otherwise than the default operation (emails a filter did not take). */
+  private readonly operations = new Map<string, Acknowledgement>();
   private readonly sending = new Set<Promise<void>>();
   private readonly confirmed: string[] = [];
   private failure: PostroomError | undefined;
@@ -44,8 +46,9 @@ export class GraphAcknowledger {
     return this.confirmed;
   }
 
-  add(id: string): void {
+  add(id: string, operation?: Acknowledgement): void {
     if (this.stopped) return;
+    if (operation) this.operations.set(id, operation);
     this.buffer.push(id);
     if (this.buffer.length >= GRAPH_BATCH_LIMIT) this.flush();
   }
@@ -81,7 +84,7 @@ export class GraphAcknowledger {
 
   private async send(ids: string[], round: number): Promise<void> {
     if (this.stopped || this.throttle) return;
-    const items = ids.map((id, index) => ({ id: String(index + 1), ...this.operation(id) }));
+    const items = ids.map((id, index) => ({ id: String(index + 1), ...(this.operations.get(id) ?? this.operation)(id) }));
     const answers = await this.client.batch(items, `a batch of ${ids.length} acknowledgement(s) for ${this.what}`);
     const crowded: string[] = [];
     ids.forEach((id, index) => {

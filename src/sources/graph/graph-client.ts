@@ -10,16 +10,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { finished, PassThrough, Readable } from 'node:stream';
+import type { TokenProvider } from '../../auth/token-provider.ts';
 import type { GraphConnectionConfig } from '../../config/schema.ts';
 import { PostroomError } from '../../model/errors.ts';
-import { endpointOf, httpRequest, readText, type HttpResponse } from '../../net/https.ts';
-import type { TokenProvider } from '../../auth/token-provider.ts';
 import type { RequestCounter } from '../../model/request-counter.ts';
+import { endpointOf, type HttpResponse, httpRequest, readText } from '../../net/https.ts';
 import { classifyNetworkError } from '../../net/network-errors.ts';
 import { headerValue, parseRetryAfter } from '../../net/server-wait.ts';
-import { graphError, isMailboxConcurrency, type GraphStage } from './graph-errors.ts';
-import { GRAPH_MAX_CONCURRENT_PER_MAILBOX, mailboxGate, type MailboxGate } from './mailbox-gate.ts';
-import { budgetAccount, GRAPH_REQUEST_BUDGET, requestBudget, type BudgetSettings, type RequestBudget } from './request-budget.ts';
+import { type GraphStage, graphError, isMailboxConcurrency } from './graph-errors.ts';
+import { GRAPH_MAX_CONCURRENT_PER_MAILBOX, type MailboxGate, mailboxGate } from './mailbox-gate.ts';
+import { type BudgetSettings, budgetAccount, GRAPH_REQUEST_BUDGET, type RequestBudget, requestBudget } from './request-budget.ts';
 
 /** Graph's v1.0 API; beta is never used in production code. */
 const API_VERSION = 'v1.0';
@@ -162,7 +162,10 @@ export class GraphClient {
       } catch (error) {
         release();
         if (error instanceof PostroomError) throw error;
-        throw classifyNetworkError(error, endpointOf(url)) ?? new PostroomError('CONNECTION_LOST', `${endpointOf(url).host}: ${(error as Error).message}`, { cause: error });
+        throw (
+          classifyNetworkError(error, endpointOf(url)) ??
+          new PostroomError('CONNECTION_LOST', `${endpointOf(url).host}: ${(error as Error).message}`, { cause: error })
+        );
       }
       if (response.status >= 200 && response.status < 300) {
         this.gate.succeeded();

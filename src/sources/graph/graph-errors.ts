@@ -4,17 +4,21 @@
  * or a throttling code in the body, and carries the answer as an HTTP signal for the classifier.
  */
 import { PostroomError } from '../../model/errors.ts';
-import { headerValue, parseRetryAfter } from '../../net/server-wait.ts';
+import type { ThrottleSignal } from '../../model/throttle-signal.ts';
 import { parseJson } from '../../net/https.ts';
+import { headerValue, parseRetryAfter } from '../../net/server-wait.ts';
+import { saysThrottling } from '../../throttle/says-throttling.ts';
 
 export type GraphStage = 'mailbox' | 'folder' | 'list' | 'fetch' | 'acknowledge' | 'send';
 
-/** Error codes Graph uses for throttling (docs/throttling.md). */
-const THROTTLE_CODES = new Set(['TooManyRequests', 'ApplicationThrottled', 'throttledRequest', 'activityLimitReached', 'MailboxConcurrency']);
-const THROTTLE_WORDS = /MailboxConcurrency|IncomingBytes limit|throttl/i;
-
 /** 404 codes that mean the mailbox itself, not an item in it. */
-const MAILBOX_CODES = new Set(['ErrorInvalidUser', 'MailboxNotEnabledForRESTAPI', 'ErrorNonExistentMailbox', 'ErrorMailboxNotEnabledForRESTAPI', 'Request_ResourceNotFound']);
+const MAILBOX_CODES = new Set([
+  'ErrorInvalidUser',
+  'MailboxNotEnabledForRESTAPI',
+  'ErrorNonExistentMailbox',
+  'ErrorMailboxNotEnabledForRESTAPI',
+  'Request_ResourceNotFound',
+]);
 
 /** The body kept in the throttle signal: enough for the code and message, bounded for the log. */
 const SIGNAL_BODY_CHARS = 2_000;
@@ -40,18 +44,28 @@ export function isMailboxConcurrency(status: number, text: string): boolean {
   return status === 429 && /MailboxConcurrency/i.test(graphErrorWords(text).message ?? text);
 }
 
+/** Throttling by the throttle floor's rules: 429 / 503, 504 with Retry-After, or a throttling code or message in the body (ApplicationThrottled, MailboxConcurrency, ...). */
 export function isGraphThrottling(status: number, headers: Record<string, string | undefined>, text: string): boolean {
-  if (status === 429 || status === 503) return true;
-  if (status === 504 && headerValue(headers, 'retry-after') !== undefined) return true;
-  const { code, message } = graphErrorWords(text);
-  return (code !== undefined && THROTTLE_CODES.has(code)) || THROTTLE_WORDS.test(message ?? '');
+  return saysThrottling(httpSignal(status, headers, text));
+}
+
+function httpSignal(status: number, headers: Record<string, string | undefined>, text: string): ThrottleSignal & { kind: 'http' } {
+  const retryAfter = headerValue(headers, 'retry-after');
+  return { kind: 'http', status, headers: retryAfter !== undefined ? { 'retry-after': retryAfter } : {}, body: text.slice(0, SIGNAL_BODY_CHARS) };
 }
 
 const PERMISSION_HINT =
   'The app needs the Microsoft Graph application permission Mail.ReadWrite (Mail.Send to send) with admin consent; an Exchange Online application access policy may also keep it out of this mailbox.';
 
 /** `what` names the thing asked for ("mailbox orders@contoso.com", "folder \"Inbox/Orders\""). */
-export function graphError(status: number, headers: Record<string, string | undefined>, text: string, stage: GraphStage, what: string, now: number): PostroomError {
+export function graphError(
+  status: number,
+  headers: Record<string, string | undefined>,
+  text: string,
+  stage: GraphStage,
+  what: string,
+  now: number,
+): PostroomError {
   const { code, message } = graphErrorWords(text);
   const words = [code, message].filter(Boolean).join(': ') || `HTTP ${status}`;
   const serverResponse = { serverResponse: words };
@@ -61,18 +75,27 @@ export function graphError(status: number, headers: Record<string, string | unde
     return new PostroomError('THROTTLED', `Graph is throttling ${what} (HTTP ${status}${code ? ` ${code}` : ''})`, {
       ...serverResponse,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-      signal: { kind: 'http', status, headers: retryAfter !== undefined ? { 'retry-after': retryAfter } : {}, body: text.slice(0, SIGNAL_BODY_CHARS) },
+      signal: httpSignal(status, headers, text),
     });
   }
   if (status === 401) {
-    return new PostroomError('AUTH_FAILED', `Graph refused the access token for ${what}`, { ...serverResponse, hint: 'Check tenantId, clientId and the secret or certificate; `postroom check` shows what the token endpoint says.' });
+    return new PostroomError('AUTH_FAILED', `Graph refused the access token for ${what}`, {
+      ...serverResponse,
+      hint: 'Check tenantId, clientId and the secret or certificate; `postroom check` shows what the token endpoint says.',
+    });
   }
   if (status === 403) return new PostroomError('AUTH_FAILED', `access to ${what} was denied`, { ...serverResponse, hint: PERMISSION_HINT });
   if (status === 404 && code !== undefined && MAILBOX_CODES.has(code)) {
-    return new PostroomError('MAILBOX_NOT_FOUND', `${what}${message ? `: ${message.replace(/\.$/, '')}` : ''}`, { ...serverResponse, hint: 'Check mailbox: the user principal name (UPN), primary SMTP address or object id of a mailbox in this tenant.' });
+    return new PostroomError('MAILBOX_NOT_FOUND', `${what}${message ? `: ${message.replace(/\.$/, '')}` : ''}`, {
+      ...serverResponse,
+      hint: 'Check mailbox: the user principal name (UPN), primary SMTP address or object id of a mailbox in this tenant.',
+    });
   }
   if (status === 404 && stage === 'folder') {
-    return new PostroomError('FOLDER_NOT_FOUND', what, { ...serverResponse, hint: 'Use a well-known name (inbox, archive, junkemail, ...) or a path of display names such as Inbox/Orders; `postroom check` lists the folders.' });
+    return new PostroomError('FOLDER_NOT_FOUND', what, {
+      ...serverResponse,
+      hint: 'Use a well-known name (inbox, archive, junkemail, ...) or a path of display names such as Inbox/Orders; `postroom check` lists the folders.',
+    });
   }
   const retryable = status >= 500 || status === 408;
   const codeFor = stage === 'fetch' ? 'FETCH_FAILED' : stage === 'send' ? (retryable ? 'DELIVERY_FAILED' : 'DELIVERY_REJECTED') : 'PROTOCOL_ERROR';

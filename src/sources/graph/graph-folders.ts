@@ -4,12 +4,27 @@
  * level at a time through `childFolders` with a `displayName` filter.
  */
 import { PostroomError } from '../../model/errors.ts';
-import { GraphClient, odataString } from './graph-client.ts';
+import { type GraphClient, odataString } from './graph-client.ts';
 
 /** learn.microsoft.com mailFolder resource, "Use well-known folder names". */
 const WELL_KNOWN = new Set([
-  'archive', 'clutter', 'conflicts', 'conversationhistory', 'deleteditems', 'drafts', 'inbox', 'junkemail', 'localfailures',
-  'msgfolderroot', 'outbox', 'recoverableitemsdeletions', 'scheduled', 'searchfolders', 'sentitems', 'serverfailures', 'syncissues',
+  'archive',
+  'clutter',
+  'conflicts',
+  'conversationhistory',
+  'deleteditems',
+  'drafts',
+  'inbox',
+  'junkemail',
+  'localfailures',
+  'msgfolderroot',
+  'outbox',
+  'recoverableitemsdeletions',
+  'scheduled',
+  'searchfolders',
+  'sentitems',
+  'serverfailures',
+  'syncissues',
 ]);
 
 /** Folder names listed in a "not found" message: enough to spot a typo, short enough to read. */
@@ -37,7 +52,12 @@ export async function resolveFolder(client: GraphClient, path: string): Promise<
   for (const [index, segment] of segments.entries()) {
     const walked = segments.slice(0, index + 1).join('/');
     if (index === 0 && isWellKnownFolder(segment)) {
-      folder = await client.json<GraphFolder>({ method: 'GET', path: `mailFolders/${segment.toLowerCase()}?$select=${FOLDER_FIELDS}`, stage: 'folder', what: `folder "${walked}"` });
+      folder = await client.json<GraphFolder>({
+        method: 'GET',
+        path: `mailFolders/${segment.toLowerCase()}?$select=${FOLDER_FIELDS}`,
+        stage: 'folder',
+        what: `folder "${walked}"`,
+      });
     } else {
       const matches = await client.collect<GraphFolder>(
         {
@@ -51,7 +71,15 @@ export async function resolveFolder(client: GraphClient, path: string): Promise<
       folder = matches[0];
       if (!folder) {
         const siblings = await client
-          .collect<GraphFolder>({ method: 'GET', path: `mailFolders/${encodeURIComponent(parent)}/childFolders?$select=displayName&$top=${LISTED_NAMES}`, stage: 'folder', what: 'the folder list' }, LISTED_NAMES)
+          .collect<GraphFolder>(
+            {
+              method: 'GET',
+              path: `mailFolders/${encodeURIComponent(parent)}/childFolders?$select=displayName&$top=${LISTED_NAMES}`,
+              stage: 'folder',
+              what: 'the folder list',
+            },
+            LISTED_NAMES,
+          )
           .then((list) => list.map((f) => f.displayName).filter(Boolean))
           .catch(() => [] as Array<string | undefined>);
         throw new PostroomError('FOLDER_NOT_FOUND', `"${walked}" in mailbox ${client.mailbox}`, {

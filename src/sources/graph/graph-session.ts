@@ -1,7 +1,7 @@
 /**
  * One pickup from a Graph mail folder, one page at a time. list() asks for the oldest page of
- * unread messages (`$top` 1000, Graph's largest; `$select=id`, the one field used) and says
- * whether more are waiting; the engine fetches, commits and acknowledges that page, then lists
+ * unread messages (`$top` 1000, Graph's largest; `$select=id`, plus the fields a filter is judged
+ * on before the download, listing-fields.ts) and says whether more are waiting; the engine fetches, commits and acknowledges that page, then lists
  * again. The unread filter itself is the position: every acknowledged email leaves it, so the
  * next listing starts where this one ended, and a throttle, a crash or a lease handover costs at
  * most the page in hand. (An old `@odata.nextLink` would be wrong here: it pages by `$skip`, and
@@ -13,10 +13,11 @@
  * an acknowledgement is durable once close() resolves.
  */
 import type { GraphConnectionConfig } from '../../config/schema.ts';
-import { PostroomError, isPostroomError } from '../../model/errors.ts';
-import type { FetchResult, ListedEmail, Listing, SourceCursor, SourceKey, SourceSession } from '../source.ts';
-import { GraphAcknowledger, type Acknowledgement } from './graph-acknowledger.ts';
+import { isPostroomError, PostroomError } from '../../model/errors.ts';
+import type { FetchResult, ListedEmail, Listing, SourceCursor, SourceKey, SourceSession, Treatment } from '../source.ts';
+import { type Acknowledgement, GraphAcknowledger } from './graph-acknowledger.ts';
 import type { GraphClient, GraphPage } from './graph-client.ts';
+import { type ListedMessage, listingFields, messageFacts } from './listing-fields.ts';
 
 /** Graph's largest page for messages (user-list-messages: `$top` 1 to 1000). */
 export const PAGE_SIZE = 1000;
@@ -26,10 +27,6 @@ export const PAGE_SIZE = 1000;
  * the `$filter` (else InefficientFilter), hence the always-true date condition in front.
  */
 const UNREAD_OLDEST_FIRST = `$filter=${encodeURIComponent('receivedDateTime ge 1900-01-01T00:00:00Z and isRead eq false')}&$orderby=${encodeURIComponent('receivedDateTime asc')}`;
-
-interface ListedMessage {
-  id: string;
-}
 
 /** Errors that say the mailbox as a whole cannot be read now: the run stops instead of going on to the next email. */
 function stopsTheRun(error: unknown): boolean {
@@ -49,6 +46,8 @@ export class GraphSession implements SourceSession {
     moveToRef: string | undefined,
     /** Called when listing fails for another reason than throttling: a remembered folder id may be stale. */
     private readonly onListFailed: () => void = () => undefined,
+    /** The folder `filtered: { moveTo }` names, resolved. */
+    private readonly filteredMoveToRef?: string,
   ) {
     const acknowledgement: Acknowledgement = moveToRef
       ? (id) => ({ method: 'POST', path: `messages/${encodeURIComponent(id)}/move`, json: { destinationId: moveToRef } })
@@ -56,16 +55,38 @@ export class GraphSession implements SourceSession {
         ? (id) => ({ method: 'DELETE', path: `messages/${encodeURIComponent(id)}` })
         : (id) => ({ method: 'PATCH', path: `messages/${encodeURIComponent(id)}`, json: { isRead: true } });
     this.acks = new GraphAcknowledger(client, acknowledgement, `${connection.mailbox}`);
+    this.judgedFields = listingFields(connection.filter);
   }
+
+  /** The fields the filter is judged on before the download (listing-fields.ts); none without a filter. */
+  private readonly judgedFields: string[];
+
+  /** The page after the last one listed, when Graph said there is one. */
+  private nextLink: string | undefined;
 
   async list(_cursor: SourceCursor | undefined): Promise<Listing> {
     // Acknowledgements sent before listing (left over from an earlier run) must have taken
     // effect, or the listing would show those emails again.
     await this.acks.settle();
+    const select = ['id', ...this.judgedFields].join(',');
+    return this.listPage(`mailFolders/${encodeURIComponent(this.folderRef)}/messages?${UNREAD_OLDEST_FIRST}&$select=${select}&$top=${PAGE_SIZE}&$count=true`);
+  }
+
+  /**
+   * Emails a filter left alone stay unread at the head of the listing: when a whole page is such
+   * emails, the engine reads on here, a page further, instead of listing the same page again.
+   */
+  async listFurther(): Promise<Listing | undefined> {
+    if (!this.nextLink) return undefined;
+    // Graph's nextLink is an absolute URL on the endpoint, which the client takes as it is.
+    return this.listPage(this.nextLink);
+  }
+
+  private async listPage(path: string): Promise<Listing> {
     const page = await this.client
       .json<GraphPage<ListedMessage> & { '@odata.count'?: number }>({
         method: 'GET',
-        path: `mailFolders/${encodeURIComponent(this.folderRef)}/messages?${UNREAD_OLDEST_FIRST}&$select=id&$top=${PAGE_SIZE}&$count=true`,
+        path,
         stage: 'list',
         what: `folder "${this.connection.folder}" of ${this.connection.mailbox}`,
       })
@@ -78,10 +99,18 @@ export class GraphSession implements SourceSession {
     for (const message of page?.value ?? []) {
       if (typeof message.id !== 'string' || message.id === '' || seen.has(message.id)) continue;
       seen.add(message.id);
-      emails.push({ key: { protocol: 'graph', folder: this.connection.folder, graphId: message.id } });
+      const email: ListedEmail = { key: { protocol: 'graph', folder: this.connection.folder, graphId: message.id } };
+      if (this.judgedFields.length) email.head = { facts: messageFacts(message) };
+      emails.push(email);
     }
     const backlog = page?.['@odata.count'];
-    return { emails, remap: false, more: typeof page?.['@odata.nextLink'] === 'string' && emails.length > 0, ...(typeof backlog === 'number' ? { backlog } : {}) };
+    this.nextLink = typeof page?.['@odata.nextLink'] === 'string' ? page['@odata.nextLink'] : undefined;
+    return {
+      emails,
+      remap: false,
+      more: typeof page?.['@odata.nextLink'] === 'string' && emails.length > 0,
+      ...(typeof backlog === 'number' ? { backlog } : {}),
+    };
   }
 
   async *fetch(emails: ListedEmail[]): AsyncIterable<FetchResult> {
@@ -98,13 +127,24 @@ export class GraphSession implements SourceSession {
     }
   }
 
-  async acknowledge(keys: SourceKey[]): Promise<void> {
+  async acknowledge(keys: SourceKey[], treatment?: Treatment): Promise<void> {
+    const operation = treatment ? this.operationOf(treatment) : undefined;
     for (const key of keys) {
       // Immutable ids name the message wherever it is in the mailbox, so any graph key is acknowledged.
       if (key.protocol !== 'graph' || !key.graphId) continue;
       this.keys.set(key.graphId, key);
-      this.acks.add(key.graphId);
+      this.acks.add(key.graphId, operation);
     }
+  }
+
+  /** The request that treats an email the filter did not take. */
+  private operationOf(treatment: Treatment): Acknowledgement {
+    if (treatment.kind === 'moveTo') {
+      const ref = this.filteredMoveToRef ?? treatment.folder;
+      return (id) => ({ method: 'POST', path: `messages/${encodeURIComponent(id)}/move`, json: { destinationId: ref } });
+    }
+    if (treatment.kind === 'delete') return (id) => ({ method: 'DELETE', path: `messages/${encodeURIComponent(id)}` });
+    return (id) => ({ method: 'PATCH', path: `messages/${encodeURIComponent(id)}`, json: { isRead: true } });
   }
 
   acknowledgedSoFar(): SourceKey[] {

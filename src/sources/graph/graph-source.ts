@@ -3,10 +3,11 @@
  * (Mail.ReadWrite application permission). See graph-client.ts for the HTTP side and
  * graph-session.ts for list / fetch / acknowledge.
  */
-import type { ConnectionConfig, GraphConnectionConfig } from '../../config/schema.ts';
-import { errorMessage } from '../../model/errors.ts';
+
 import { freshGraphTokenProvider, graphTokenProvider } from '../../auth/provider-for.ts';
 import { readTokenClaims } from '../../auth/token-claims.ts';
+import type { ConnectionConfig, GraphConnectionConfig } from '../../config/schema.ts';
+import { errorMessage } from '../../model/errors.ts';
 import type { CheckStep, Source, SourceContext, SourceSession } from '../source.ts';
 import { GraphClient } from './graph-client.ts';
 import { isWellKnownFolder, resolveFolder } from './graph-folders.ts';
@@ -51,7 +52,10 @@ export function graphClient(connection: GraphConnectionConfig, context: SourceCo
     ...(context.signal ? { signal: context.signal } : {}),
     budget: { requests: connection.requestBudget.requests, windowMs: connection.requestBudget.window },
     onPacing: (waitMs, used) =>
-      context.log.info({ mailbox: connection.mailbox, used, budget: connection.requestBudget.requests, waitMs }, 'Graph request budget nearly spent for this mailbox: pacing requests until the window has room'),
+      context.log.info(
+        { mailbox: connection.mailbox, used, budget: connection.requestBudget.requests, waitMs },
+        'Graph request budget nearly spent for this mailbox: pacing requests until the window has room',
+      ),
   });
 }
 
@@ -86,7 +90,9 @@ export const graphSource: Source = {
     const client = graphClient(connection, context);
     const folder = await folderRef(client, connection, connection.folder);
     const moveTo = connection.moveTo ? await folderRef(client, connection, connection.moveTo) : undefined;
-    return new GraphSession(client, connection, folder, moveTo, () => forgetFolders(connection));
+    const filtered = connection.filtered;
+    const filteredMoveTo = typeof filtered === 'object' ? await folderRef(client, connection, filtered.moveTo) : undefined;
+    return new GraphSession(client, connection, folder, moveTo, () => forgetFolders(connection), filteredMoveTo);
   },
 
   async check(config: ConnectionConfig, context: SourceContext): Promise<CheckStep[]> {
@@ -112,11 +118,18 @@ export const graphSource: Source = {
       steps.push({ step: 'mailbox', ok: false, detail: errorMessage(error) });
       return steps;
     }
-    for (const [label, path] of [['folder', connection.folder], ['moveTo folder', connection.moveTo]] as const) {
+    for (const [label, path] of [
+      ['folder', connection.folder],
+      ['moveTo folder', connection.moveTo],
+    ] as const) {
       if (path === undefined) continue;
       try {
         const folder = await resolveFolder(client, path);
-        steps.push({ step: 'folder', ok: true, detail: `${label} "${path}" has ${folder.totalItemCount ?? '?'} emails, ${folder.unreadItemCount ?? '?'} unread` });
+        steps.push({
+          step: 'folder',
+          ok: true,
+          detail: `${label} "${path}" has ${folder.totalItemCount ?? '?'} emails, ${folder.unreadItemCount ?? '?'} unread`,
+        });
       } catch (error) {
         steps.push({ step: 'folder', ok: false, detail: errorMessage(error) });
       }

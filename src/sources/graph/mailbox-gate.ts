@@ -119,7 +119,9 @@ export class MailboxGate {
   private refuseDuringPenalty(): void {
     const remaining = this.pausedUntil - this.now();
     if (remaining > 0) {
-      throw new PostroomError('THROTTLED', `Graph is throttling ${this.label}; no request is sent for another ${Math.ceil(remaining / 1000)} s`, { retryAfterMs: remaining });
+      throw new PostroomError('THROTTLED', `Graph is throttling ${this.label}; no request is sent for another ${Math.ceil(remaining / 1000)} s`, {
+        retryAfterMs: remaining,
+      });
     }
   }
 }

@@ -119,7 +119,9 @@ export class RequestBudget {
       }
       await sleep(Math.max(1, waitMs), signal);
       if (signal?.aborted) {
-        throw new PostroomError('THROTTLED', `Postroom is pacing its requests to ${this.account}: ${used} of ${this.settings.requests} used in the window`, { retryAfterMs: Math.max(1, waitMs) });
+        throw new PostroomError('THROTTLED', `Postroom is pacing its requests to ${this.account}: ${used} of ${this.settings.requests} used in the window`, {
+          retryAfterMs: Math.max(1, waitMs),
+        });
       }
     }
   }
@@ -160,7 +162,10 @@ export function memoryRequestCounter(): RequestCounter {
       accounts.set(account, buckets);
     },
     async requestBuckets(account, since) {
-      return [...(accounts.get(account) ?? new Map<number, number>())].filter(([at]) => at >= since).sort(([a], [b]) => a - b).map(([at, requests]) => ({ at, requests }));
+      return [...(accounts.get(account) ?? new Map<number, number>())]
+        .filter(([at]) => at >= since)
+        .sort(([a], [b]) => a - b)
+        .map(([at, requests]) => ({ at, requests }));
     },
   };
 }
@@ -184,7 +189,12 @@ export function budgetAccount(graphEndpoint: string, clientId: string, mailbox: 
  * The one budget per counter (store), app and mailbox in this process, so chunks counted but not
  * yet used carry over from one session to the next.
  */
-export function requestBudget(account: string, counter: RequestCounter | undefined, settings: BudgetSettings, onPacing?: (waitMs: number, used: number) => void): RequestBudget {
+export function requestBudget(
+  account: string,
+  counter: RequestCounter | undefined,
+  settings: BudgetSettings,
+  onPacing?: (waitMs: number, used: number) => void,
+): RequestBudget {
   const store = counter ?? processCounter;
   let byAccount = budgets.get(store);
   if (!byAccount) {

@@ -1,7 +1,7 @@
 /** Builds an imapflow client from a connection's config. Credentials go only to imapflow. */
 import net from 'node:net';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { tokenProviderFor, type TokenProvider } from '../../auth/provider-for.ts';
+import { type TokenProvider, tokenProviderFor } from '../../auth/provider-for.ts';
 import { signInWithToken } from '../../auth/sign-in-with-token.ts';
 import type { ImapConnectionConfig } from '../../config/schema.ts';
 import { resolveCa } from '../../net/probe.ts';

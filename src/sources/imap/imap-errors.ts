@@ -5,11 +5,15 @@
  */
 import { PostroomError } from '../../model/errors.ts';
 import type { ThrottleSignal } from '../../model/throttle-signal.ts';
-import { classifyNetworkError, socketSignal, type Endpoint } from '../../net/network-errors.ts';
+import { classifyNetworkError, type Endpoint, socketSignal } from '../../net/network-errors.ts';
+import { CLIENT_BUG_BYE, FOLDER_GONE_BYE } from '../../throttle/classify.ts';
+import { saysThrottling } from '../../throttle/says-throttling.ts';
 import type { ThrottleNotice } from './imap-throttle-notices.ts';
 
 interface ImapFlowError {
   code?: string;
+  /** imapflow's NoConnection after a BYE: the server's reason. */
+  reason?: string;
   message?: string;
   responseText?: string;
   responseStatus?: string;
@@ -18,20 +22,21 @@ interface ImapFlowError {
   throttleReset?: number;
 }
 
-
 /** The failure as the throttle classifier reads it. */
 function signalOf(e: ImapFlowError, words: string | undefined, stage: string): ThrottleSignal | undefined {
   if (e.authenticationFailed && e.code !== 'ETHROTTLE') {
-    return { kind: 'login-failed', protocol: 'imap', text: words ?? e.message ?? '', ...(e.serverResponseCode ? { responseCode: e.serverResponseCode } : {}), workedBefore: false };
+    return {
+      kind: 'login-failed',
+      protocol: 'imap',
+      text: words ?? e.message ?? '',
+      ...(e.serverResponseCode ? { responseCode: e.serverResponseCode } : {}),
+      workedBefore: false,
+    };
   }
   if (words) return { kind: 'reply', protocol: 'imap', text: words, ...(e.serverResponseCode ? { responseCode: e.serverResponseCode } : {}) };
   // imapflow's NoConnection is a command sent after the connection went: a cut, even while connecting.
   return e.code ? socketSignal(e.code, e.message ?? '', stage === 'connect' && e.code !== 'NoConnection') : undefined;
 }
-
-/** RFC 5530 codes that mean "try again later", not "you are wrong". */
-const TRY_LATER_CODES = new Set(['UNAVAILABLE', 'INUSE', 'LIMIT']);
-const CONNECTION_LIMIT_TEXT = /maximum number of connections|too many (simultaneous )?connections|rate limit/i;
 
 export function serverWords(error: ImapFlowError): string | undefined {
   const text = error.responseText?.trim();
@@ -59,14 +64,41 @@ export function toImapError(
     });
   }
   const e = (error ?? {}) as ImapFlowError;
+  if (e.code === 'NoConnection' && e.reason && CLIENT_BUG_BYE.test(e.reason)) {
+    const text = `* BYE ${e.reason}`;
+    return new PostroomError('PROTOCOL_ERROR', `the server ended the session: "${e.reason}" (during ${context.stage})`, {
+      cause: error,
+      serverResponse: text,
+      signal: { kind: 'reply', protocol: 'imap', text },
+      hint: 'The server could not parse commands Postroom sent: this is a bug, not throttling, so the account is not paused. Please report it with the server name and version and the log around this line; the next poll tries again and nothing is lost.',
+    });
+  }
+  if (e.code === 'NoConnection' && e.reason && FOLDER_GONE_BYE.test(e.reason)) {
+    const text = `* BYE ${e.reason}`;
+    return new PostroomError(
+      'FOLDER_NOT_FOUND',
+      `"${context.folder ?? ''}" was deleted or renamed by another client while it was being read (the server said "${e.reason}")`,
+      {
+        cause: error,
+        serverResponse: text,
+        signal: { kind: 'reply', protocol: 'imap', text },
+        hint: 'What was read before stands and nothing is delivered twice. If the folder was renamed, set folder to its new name; `postroom check` lists the folders the server has.',
+      },
+    );
+  }
   const words = serverWords(e);
   const signal = signalOf(e, words, context.stage);
   const serverResponse = { ...(words ? { serverResponse: words } : {}), ...(signal ? { signal } : {}) };
 
   if (e.code === 'ETHROTTLE') {
-    return new PostroomError('THROTTLED', words ?? 'Request is throttled', { cause: error, ...(e.throttleReset !== undefined ? { retryAfterMs: e.throttleReset } : {}), ...serverResponse });
+    return new PostroomError('THROTTLED', words ?? 'Request is throttled', {
+      cause: error,
+      ...(e.throttleReset !== undefined ? { retryAfterMs: e.throttleReset } : {}),
+      ...serverResponse,
+    });
   }
-  if ((e.serverResponseCode && TRY_LATER_CODES.has(e.serverResponseCode)) || (words && CONNECTION_LIMIT_TEXT.test(words))) {
+  // "NO [UNAVAILABLE] Maximum number of connections" arrives flagged as a failed login: the throttle floor reads the words.
+  if (signal && signal.kind !== 'socket' && saysThrottling(signal)) {
     return new PostroomError('THROTTLED', words ?? e.serverResponseCode ?? 'server asked to try later', { cause: error, ...serverResponse });
   }
   if (e.authenticationFailed) {
@@ -76,7 +108,10 @@ export function toImapError(
       hint: 'Check the username and password. Some providers (Microsoft 365, Gmail) need an app password or OAuth2 (oauth2:) instead of the account password.',
     });
   }
-  if (context.stage === 'open' && (e.serverResponseCode === 'NONEXISTENT' || /doesn.t exist|not found|unknown mailbox|no such/i.test(words ?? e.message ?? ''))) {
+  if (
+    context.stage === 'open' &&
+    (e.serverResponseCode === 'NONEXISTENT' || /doesn.t exist|not found|unknown mailbox|no such/i.test(words ?? e.message ?? ''))
+  ) {
     return new PostroomError('FOLDER_NOT_FOUND', `"${context.folder ?? ''}"${words ? ` (${words})` : ''}`, {
       cause: error,
       ...serverResponse,
@@ -86,7 +121,10 @@ export function toImapError(
   const network = classifyNetworkError(error, endpoint, signal ? { signal } : {});
   if (network) return network;
   if (e.responseStatus === 'NO' || e.responseStatus === 'BAD') {
-    return new PostroomError(context.stage === 'fetch' ? 'FETCH_FAILED' : 'PROTOCOL_ERROR', words ?? e.message ?? 'command failed', { cause: error, ...serverResponse });
+    return new PostroomError(context.stage === 'fetch' ? 'FETCH_FAILED' : 'PROTOCOL_ERROR', words ?? e.message ?? 'command failed', {
+      cause: error,
+      ...serverResponse,
+    });
   }
   return new PostroomError(context.stage === 'fetch' ? 'FETCH_FAILED' : 'PROTOCOL_ERROR', e.message ?? String(error), { cause: error });
 }

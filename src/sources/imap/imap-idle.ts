@@ -20,9 +20,9 @@ import type { ImapFlow } from 'imapflow';
 import type { ImapConnectionConfig } from '../../config/schema.ts';
 import { errorMessage } from '../../model/errors.ts';
 import type { SourceWatcher, WatchContext } from '../source.ts';
+import { serverEndpoint } from '../source-kit.ts';
 import { createImapClient } from './imap-client.ts';
 import { toImapError } from './imap-errors.ts';
-import { serverEndpoint } from '../source-kit.ts';
 
 export interface IdleTimings {
   /** Re-issue IDLE this often even when the connection is busy with notifications. */
@@ -161,10 +161,15 @@ export class IdleWatcher implements SourceWatcher {
 
     while (!this.stopped) {
       const startedAt = Date.now();
-      const idling = client.idle().then((): CycleEnd => 'ended', (): CycleEnd => 'ended');
+      const idling = client.idle().then(
+        (): CycleEnd => 'ended',
+        (): CycleEnd => 'ended',
+      );
       const cycle = new AbortController();
       const due = this.probeDue(client, startedAt, cycle.signal);
-      const stopped = new Promise<CycleEnd>((resolve) => this.stopping.signal.addEventListener('abort', () => resolve('stopped'), { once: true, signal: cycle.signal }));
+      const stopped = new Promise<CycleEnd>((resolve) =>
+        this.stopping.signal.addEventListener('abort', () => resolve('stopped'), { once: true, signal: cycle.signal }),
+      );
       const end = await Promise.race([idling, closed, stopped, due]);
       cycle.abort();
       if (end === 'stopped' || this.stopped) return 'stopped';

@@ -9,16 +9,19 @@
  * imapflow runs one command at a time and a flag update issued inside a running FETCH would wait
  * for it forever.
  */
+
 import { Readable } from 'node:stream';
 import type { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
-import { classify } from '../../throttle/classify.ts';
 import type { ImapConnectionConfig } from '../../config/schema.ts';
 import { PostroomError } from '../../model/errors.ts';
-import type { FetchResult, ListedEmail, Listing, SourceCursor, SourceKey, SourceSession } from '../source.ts';
-import { toImapError } from './imap-errors.ts';
-import type { ThrottleNotices } from './imap-throttle-notices.ts';
+import { classify } from '../../throttle/classify.ts';
+import type { FetchResult, ListedEmail, Listing, SourceCursor, SourceKey, SourceSession, Treatment } from '../source.ts';
 import { serverEndpoint } from '../source-kit.ts';
+import { toImapError } from './imap-errors.ts';
+import { structureAttachments } from './imap-structure.ts';
+import type { ThrottleNotices } from './imap-throttle-notices.ts';
+import { uidSet, uidSets } from './uid-set.ts';
 
 /** Emails up to this size travel in batched FETCHes and are held in memory briefly; larger ones stream. */
 const SMALL_EMAIL_BYTES = 1024 * 1024;
@@ -32,6 +35,15 @@ const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
 const SLOW_DOWN_DEFAULT_MS = 1_000;
 /** UIDs per STORE/MOVE/EXPUNGE command. */
 const ACK_BATCH = 500;
+
+/** Warnings already given in this process, so a server's standing fault is said once, not every poll. */
+const warned = new Set<string>();
+
+function warnOnce(log: Logger | undefined, key: string, fields: Record<string, unknown>, message: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  log?.warn(fields, message);
+}
 
 export interface ImapCursor extends SourceCursor {
   uidValidity: string;
@@ -77,7 +89,11 @@ interface FetchedBatch {
 
 export class ImapSession implements SourceSession {
   private uidValidity = '';
-  private readonly pendingAcks: number[] = [];
+  private readonly pendingAcks: Array<{ uid: number; treatment: Treatment | undefined }> = [];
+  /** UIDs the server confirmed acknowledged in this session. */
+  private readonly confirmed: number[] = [];
+  private refused = 0;
+  private refusedWords: string | undefined;
 
   constructor(
     private readonly client: ImapFlow,
@@ -85,6 +101,11 @@ export class ImapSession implements SourceSession {
     private readonly notices?: ThrottleNotices,
     private readonly log?: Logger,
   ) {}
+
+  /** A failure of this session in Postroom's catalogue. */
+  private failure(error: unknown, stage: 'open' | 'list' | 'fetch' | 'acknowledge'): PostroomError {
+    return toImapError(error, this.endpoint, { folder: this.connection.folder, stage, throttle: this.notices?.latest() });
+  }
 
   /** Slows down, without stopping, when the server said OK ... [THROTTLED] (Gmail). */
   private async paceIfAsked(): Promise<void> {
@@ -106,7 +127,7 @@ export class ImapSession implements SourceSession {
       const mailbox = await this.client.mailboxOpen(this.connection.folder);
       this.uidValidity = String(mailbox.uidValidity);
     } catch (error) {
-      throw toImapError(error, this.endpoint, { folder: this.connection.folder, stage: 'open', throttle: this.notices?.latest() });
+      throw this.failure(error, 'open');
     }
   }
 
@@ -119,25 +140,78 @@ export class ImapSession implements SourceSession {
     const remap = !!known && known.uidValidity !== this.uidValidity;
     const from = known && !remap ? known.lastUid + 1 : 1;
     try {
-      const uids = ((await this.client.search({ seen: false, deleted: false, uid: `${from}:*` }, { uid: true })) || [])
+      const searched = await this.client.search({ seen: false, deleted: false, uid: `${from}:*` }, { uid: true });
+      let uids = (searched || [])
         // "n:*" includes the highest UID even when it is below n (RFC 3501 6.4.8).
         .filter((uid) => uid >= from)
         .sort((a, b) => a - b);
-      if (uids.length === 0) return { emails: [], remap };
       const sizes = new Map<number, number>();
-      for await (const message of this.client.fetch(uids.join(','), { uid: true, size: true }, { uid: true })) {
-        sizes.set(message.uid, message.size ?? 0);
+      const heads = new Map<number, NonNullable<ListedEmail['head']>>();
+      const checked = await this.crossChecked(uids, searched === false, from, sizes);
+      if (checked) uids = checked;
+      if (uids.length === 0) return { emails: [], remap };
+      // With a filter, the headers and the structure come with the sizes, so an email the
+      // filter leaves out is never downloaded (BODY.PEEK: nothing is marked seen).
+      const filtering = !!this.connection.filter;
+      if (!checked || filtering) {
+        const query = filtering ? { uid: true, size: true, headers: true, bodyStructure: true } : { uid: true, size: true };
+        for (const set of uidSets(uids)) {
+          for await (const message of this.client.fetch(set, query, { uid: true })) {
+            sizes.set(message.uid, message.size ?? 0);
+            if (filtering && message.headers) {
+              heads.set(message.uid, { headers: message.headers, attachments: message.bodyStructure ? structureAttachments(message.bodyStructure) : [] });
+            }
+          }
+        }
       }
       const emails = uids.map((uid): ListedEmail => {
         const email: ListedEmail = { key: this.key(uid), cursorAfter: { uidValidity: this.uidValidity, lastUid: uid } };
         const size = sizes.get(uid);
         if (size !== undefined) email.size = size;
+        const head = heads.get(uid);
+        if (head) email.head = head;
         return email;
       });
       return { emails, remap };
     } catch (error) {
-      throw toImapError(error, this.endpoint, { stage: 'list', throttle: this.notices?.latest() });
+      throw this.failure(error, 'list');
     }
+  }
+
+  /**
+   * The search checked against the server's own count: when SEARCH found fewer emails than
+   * STATUS counts unseen (GNU Mailutils imap4d answers `UID SEARCH UNSEEN UNDELETED UID 1:*`
+   * with nothing while STATUS says 200 unseen), or refused the search, the folder is listed with
+   * `UID FETCH n:* (UID FLAGS RFC822.SIZE)` and the flags read here. Resolves with that listing
+   * (sizes filled in) when it found more than the search did, else undefined: fewer found is
+   * legitimate when the unseen ones are \Deleted or before the cursor.
+   */
+  private async crossChecked(uids: number[], refused: boolean, from: number, sizes: Map<number, number>): Promise<number[] | undefined> {
+    if (!refused) {
+      const status = await this.client.status(this.connection.folder, { unseen: true }).catch(() => undefined);
+      if (!status || status.unseen === undefined || uids.length >= status.unseen) return undefined;
+    }
+    const listed: number[] = [];
+    for await (const message of this.client.fetch(`${from}:*`, { uid: true, flags: true, size: true }, { uid: true })) {
+      if (message.uid < from || message.flags?.has('\\Seen') || message.flags?.has('\\Deleted')) continue;
+      listed.push(message.uid);
+      sizes.set(message.uid, message.size ?? 0);
+    }
+    if (listed.length <= uids.length) return undefined;
+    listed.sort((a, b) => a - b);
+    warnOnce(
+      this.log,
+      `search:${this.connection.username}@${this.connection.host}:${this.connection.port}/${this.connection.folder}`,
+      {
+        connection: this.connection.name,
+        searched: refused ? 'refused' : uids.length,
+        listed: listed.length,
+      },
+      refused
+        ? `the server refused UID SEARCH (a server fault): listing "${this.connection.folder}" with UID FETCH ${from}:* (UID FLAGS) instead`
+        : `the server's SEARCH found ${uids.length} new email(s) but UID FETCH ${from}:* (UID FLAGS) finds ${listed.length} unseen (a server fault: its SEARCH disagrees with its own STATUS count): listing "${this.connection.folder}" that way instead`,
+    );
+    return listed;
   }
 
   async *fetch(emails: ListedEmail[]): AsyncIterable<FetchResult> {
@@ -163,15 +237,37 @@ export class ImapSession implements SourceSession {
         await this.beforeCommand();
         ahead = this.fetchBatch(following);
       }
+      const missing = error ? [] : batch.filter((email) => !sources.has(email.key.uid!)).map((email) => email.key.uid!);
+      const gone = missing.length ? await this.goneOf(missing) : new Set<number>();
       for (const email of batch) {
         const source = sources.get(email.key.uid!);
-        if (source) yield { email, content: Readable.from([source]) };
+        if (source) yield { email, content: Readable.from([source]), bytes: source };
+        else if (gone.has(email.key.uid!))
+          yield {
+            email,
+            gone: true,
+            error: new PostroomError('FETCH_FAILED', `UID ${email.key.uid} was expunged from "${this.connection.folder}" after it was listed`),
+          };
         // Fewer rows than asked is never "done": the missing ones are reported and retried later.
         else if (!error) yield { email, error: new PostroomError('FETCH_FAILED', `UID ${email.key.uid} was not returned by the server`) };
       }
       // The batch broke off (dropped connection, throttling): what arrived is handed over, then stop.
-      if (error) throw toImapError(error, this.endpoint, { stage: 'fetch', throttle: this.notices?.latest() });
+      if (error) throw this.failure(error, 'fetch');
     }
+  }
+
+  /**
+   * Which of the UIDs a FETCH did not return the folder no longer holds (another client expunged
+   * them after the listing). Asked with UID FETCH, not SEARCH, which some servers get wrong.
+   */
+  private async goneOf(uids: number[]): Promise<Set<number>> {
+    const present = new Set<number>();
+    try {
+      for await (const message of this.client.fetch(uidSet(uids), { uid: true }, { uid: true })) present.add(message.uid);
+    } catch {
+      return new Set();
+    }
+    return new Set(uids.filter((uid) => !present.has(uid)));
   }
 
   /** Before each FETCH: pace if the server asked, and send the acknowledgements queued so far. */
@@ -187,7 +283,7 @@ export class ImapSession implements SourceSession {
   private async fetchBatch(batch: ListedEmail[]): Promise<FetchedBatch> {
     const sources = new Map<number, Buffer>();
     try {
-      const set = batch.map((email) => email.key.uid).join(',');
+      const set = uidSet(batch.map((email) => email.key.uid!));
       for await (const message of this.client.fetch(set, { uid: true, source: true }, { uid: true })) {
         if (message.source) sources.set(message.uid, message.source);
       }
@@ -200,40 +296,106 @@ export class ImapSession implements SourceSession {
   private async download(email: ListedEmail): Promise<FetchResult> {
     try {
       const result = await this.client.download(String(email.key.uid), undefined, { uid: true, chunkSize: DOWNLOAD_CHUNK_BYTES });
-      if (!result.content) return { email, error: new PostroomError('FETCH_FAILED', `UID ${email.key.uid} is gone from the server`) };
+      if (!result.content) return { email, gone: true, error: new PostroomError('FETCH_FAILED', `UID ${email.key.uid} is gone from the server`) };
       return { email, content: result.content };
     } catch (error) {
-      throw toImapError(error, this.endpoint, { stage: 'fetch', throttle: this.notices?.latest() });
+      throw this.failure(error, 'fetch');
     }
   }
 
-  async acknowledge(keys: SourceKey[]): Promise<void> {
+  async acknowledge(keys: SourceKey[], treatment?: Treatment): Promise<void> {
     for (const key of keys) {
       // A key from an older UIDVALIDITY or another folder names nothing here any more; the
       // re-map acknowledged the email under its new UID.
       if (key.protocol === 'imap' && key.folder === this.connection.folder && key.uidValidity === this.uidValidity && key.uid) {
-        this.pendingAcks.push(key.uid);
+        this.pendingAcks.push({ uid: key.uid, treatment });
       }
     }
   }
 
+  /** What one acknowledgement does: the treatment of an email not taken, else what the connection says. */
+  private operationOf(treatment: Treatment | undefined): Treatment {
+    if (treatment) return treatment;
+    if (this.connection.moveTo) return { kind: 'moveTo', folder: this.connection.moveTo };
+    return this.connection.deleteMessages ? { kind: 'delete' } : { kind: 'markRead' };
+  }
+
+  /**
+   * Sends the queued acknowledgements, one command per run of them that do the same thing.
+   * imapflow answers a refused MOVE/COPY, STORE or EXPUNGE with `false` instead of throwing, so
+   * every result is checked: a refused batch is kept aside (its emails stay pending in the
+   * ledger and the next poll tries them again) and close() fails with the server's words, after
+   * the rest of the run has gone on.
+   */
   private async flushAcks(): Promise<void> {
     while (this.pendingAcks.length) {
-      const uids = this.pendingAcks.splice(0, ACK_BATCH);
-      const set = uids.join(',');
+      const first = JSON.stringify(this.operationOf(this.pendingAcks[0]!.treatment));
+      let count = 0;
+      while (count < this.pendingAcks.length && count < ACK_BATCH && JSON.stringify(this.operationOf(this.pendingAcks[count]!.treatment)) === first) count += 1;
+      const taken = this.pendingAcks.splice(0, count);
+      const operation = this.operationOf(taken[0]!.treatment);
+      const uids = taken.map((ack) => ack.uid);
+      const set = uidSet(uids);
+      this.notices?.takeRefusal();
+      let done: boolean;
       try {
-        if (this.connection.moveTo) {
-          await this.client.messageMove(set, this.connection.moveTo, { uid: true });
-        } else if (this.connection.deleteMessages) {
-          await this.client.messageDelete(set, { uid: true });
-        } else {
-          await this.client.messageFlagsAdd(set, ['\\Seen'], { uid: true });
-        }
+        done = await this.sendAck(set, operation);
       } catch (error) {
-        this.pendingAcks.unshift(...uids);
-        throw toImapError(error, this.endpoint, { stage: 'acknowledge', throttle: this.notices?.latest() });
+        this.pendingAcks.unshift(...taken);
+        throw this.failure(error, 'acknowledge');
       }
+      if (done) this.confirmed.push(...uids);
+      else this.refuse(uids, this.notices?.takeRefusal()?.text);
     }
+  }
+
+  /** One acknowledgement command; false when the server refused it. */
+  private async sendAck(set: string, operation: Treatment): Promise<boolean> {
+    if (operation.kind === 'moveTo') {
+      // Without MOVE imapflow copies, then expunges; without UIDPLUS too that EXPUNGE would not be by UID.
+      if (this.client.capabilities.has('MOVE') || this.client.capabilities.has('UIDPLUS')) {
+        return !!(await this.client.messageMove(set, operation.folder, { uid: true }));
+      }
+      return !!(await this.client.messageCopy(set, operation.folder, { uid: true })) && this.deleteOnly(set);
+    }
+    if (operation.kind === 'delete') return this.deleteOnly(set);
+    return !!(await this.client.messageFlagsAdd(set, ['\\Seen'], { uid: true }));
+  }
+
+  /**
+   * Without UIDPLUS there is no UID EXPUNGE, and a plain EXPUNGE would also remove every email
+   * another client had flagged \Deleted: the emails are flagged \Seen and \Deleted and left
+   * for the server (or the next client that expunges) to remove (README "deleteMessages").
+   */
+  private async deleteOnly(set: string): Promise<boolean> {
+    if (this.client.capabilities.has('UIDPLUS')) return !!(await this.client.messageDelete(set, { uid: true }));
+    return !!(await this.client.messageFlagsAdd(set, ['\\Seen', '\\Deleted'], { uid: true }));
+  }
+
+  private refuse(uids: number[], words: string | undefined): void {
+    this.refused += uids.length;
+    this.refusedWords ??= words ?? 'no reason given';
+    this.log?.warn(
+      { connection: this.connection.name, uids: uids.length, server: words },
+      'the server refused to acknowledge emails already delivered: they stay pending and are tried again next poll',
+    );
+  }
+
+  /** The refusals of this session as one error, or undefined when there were none. */
+  private refusalError(): PostroomError | undefined {
+    if (!this.refused) return undefined;
+    const what = this.connection.moveTo ? `move them to "${this.connection.moveTo}"` : this.connection.deleteMessages ? 'delete them' : 'mark them \\Seen';
+    const hint = this.connection.moveTo
+      ? `Check that the moveTo folder "${this.connection.moveTo}" exists (\`postroom check\` tests it, and says how to create it).`
+      : 'The emails were delivered; they stay unacknowledged and are tried again each poll, never delivered twice.';
+    return new PostroomError('ACK_REFUSED', `${this.refused} email(s) already delivered: the server would not ${what}: "${this.refusedWords}"`, {
+      serverResponse: this.refusedWords ?? '',
+      hint,
+    });
+  }
+
+  acknowledgedSoFar(): SourceKey[] {
+    return this.confirmed.map((uid) => this.key(uid));
   }
 
   async close(): Promise<void> {
@@ -246,6 +408,8 @@ export class ImapSession implements SourceSession {
         this.client.close();
       }
     }
+    const refused = this.refusalError();
+    if (refused) throw refused;
   }
 
   abort(): void {

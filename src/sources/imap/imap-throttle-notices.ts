@@ -24,7 +24,18 @@ interface ImapflowLogEntry {
   src?: string;
   msg?: string;
   throttleDelay?: number;
-  err?: { responseText?: string };
+  err?: { responseText?: string; responseStatus?: string; serverResponseCode?: string };
+}
+
+/**
+ * A command imapflow caught and answered `false` for (MOVE, COPY, STORE, EXPUNGE): its
+ * reportCommandError() logs the server's reply at warn and returns false, so this is the only
+ * place the server's words survive.
+ */
+export interface CommandRefusal {
+  /** The server's words, e.g. "[TRYCREATE] Mailbox doesn't exist: Processed". */
+  text: string;
+  responseCode?: string;
 }
 
 export interface ThrottleNotices {
@@ -32,6 +43,8 @@ export interface ThrottleNotices {
   latest(): ThrottleNotice | undefined;
   /** The slow-down request seen since the last call, if any (then forgotten). */
   takeSlowDown(): SlowDownNotice | undefined;
+  /** The last refused command imapflow swallowed since the last call, if any (then forgotten). */
+  takeRefusal(): CommandRefusal | undefined;
 }
 
 const OK_THROTTLED = /^\S+ OK\b.*\[THROTTLED\]/i;
@@ -39,6 +52,7 @@ const OK_THROTTLED = /^\S+ OK\b.*\[THROTTLED\]/i;
 export function throttleNotices(now: () => number = Date.now): ThrottleNotices {
   let latest: ThrottleNotice | undefined;
   let slowDown: SlowDownNotice | undefined;
+  let refusal: CommandRefusal | undefined;
   const ignore = (): void => {};
   return {
     logger: {
@@ -53,8 +67,18 @@ export function throttleNotices(now: () => number = Date.now): ThrottleNotices {
       error: ignore,
       fatal: ignore,
       warn(entry) {
+        const err = entry?.err;
+        if (err && (err.responseStatus === 'NO' || err.responseStatus === 'BAD') && typeof err.responseText === 'string') {
+          const code = err.serverResponseCode;
+          const text = err.responseText.trim().slice(0, 300);
+          refusal = { text: code && !text.includes(`[${code}]`) ? `[${code}] ${text}` : text, ...(code ? { responseCode: code } : {}) };
+        }
         if (entry?.msg === 'Throttling detected' && typeof entry.throttleDelay === 'number') {
-          latest = { delayMs: entry.throttleDelay, text: entry.err?.responseText ?? `Request is throttled. Suggested Backoff Time: ${entry.throttleDelay} milliseconds`, at: now() };
+          latest = {
+            delayMs: entry.throttleDelay,
+            text: entry.err?.responseText ?? `Request is throttled. Suggested Backoff Time: ${entry.throttleDelay} milliseconds`,
+            at: now(),
+          };
         }
       },
     },
@@ -62,6 +86,11 @@ export function throttleNotices(now: () => number = Date.now): ThrottleNotices {
     takeSlowDown() {
       const taken = slowDown;
       slowDown = undefined;
+      return taken;
+    },
+    takeRefusal() {
+      const taken = refusal;
+      refusal = undefined;
       return taken;
     },
   };

@@ -7,8 +7,8 @@
  */
 import type { Readable } from 'node:stream';
 import type tls from 'node:tls';
-import { Pop3Connection, type OpenOptions } from './pop3-connection.ts';
-import { Pop3ProtocolError, Pop3ReplyError, type Pop3Reply } from './pop3-reply.ts';
+import { type OpenOptions, Pop3Connection } from './pop3-connection.ts';
+import { Pop3ProtocolError, type Pop3Reply, Pop3ReplyError } from './pop3-reply.ts';
 
 /** CAPA tag (upper case) → its arguments, e.g. SASL → [PLAIN, LOGIN]. */
 export type Pop3Capabilities = Map<string, string[]>;

@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import tls from 'node:tls';
 import { PostroomError } from '../../model/errors.ts';
 import { MultilineDecoder } from './multiline-decoder.ts';
-import { Pop3ProtocolError, Pop3ReplyError, parseReply, type Pop3Reply } from './pop3-reply.ts';
+import { Pop3ProtocolError, type Pop3Reply, Pop3ReplyError, parseReply } from './pop3-reply.ts';
 
 /** RFC 1939 caps a status line at 512 octets; be generous with servers that chatter, not endless. */
 const MAX_STATUS_LINE_BYTES = 8 * 1024;
@@ -85,7 +85,8 @@ export class Pop3Connection {
   private readonly endpoint: Endpoint;
   private readonly onData = (chunk: Buffer): void => this.receive(chunk);
   private readonly onError = (error: Error): void => this.fail(error);
-  private readonly onClose = (): void => this.fail(codedError(`the server at ${this.endpoint.host}:${this.endpoint.port} closed the connection`, 'EConnectionClosed'));
+  private readonly onClose = (): void =>
+    this.fail(codedError(`the server at ${this.endpoint.host}:${this.endpoint.port} closed the connection`, 'EConnectionClosed'));
   private readonly onTimeout = (): void => {
     this.fail(codedError(`no answer from ${this.endpoint.host}:${this.endpoint.port} within ${Math.round(this.timeoutMs / 1000)} s`, 'ETIMEDOUT'));
   };
@@ -100,7 +101,9 @@ export class Pop3Connection {
   /** Connects and reads the greeting. Rejects with the socket/TLS error or a -ERR greeting. */
   static async open(options: OpenOptions): Promise<{ connection: Pop3Connection; greeting: Pop3Reply }> {
     const endpoint = { host: options.host, port: options.port };
-    const socket = options.tls ? tls.connect({ ...options.tls, host: options.host, port: options.port }) : net.connect({ host: options.host, port: options.port });
+    const socket = options.tls
+      ? tls.connect({ ...options.tls, host: options.host, port: options.port })
+      : net.connect({ host: options.host, port: options.port });
     socket.setNoDelay(true);
     const connection = new Pop3Connection(socket, endpoint, options.connectTimeoutMs);
     // The greeting is the reply to a command nobody sent.
@@ -152,7 +155,10 @@ export class Pop3Connection {
     this.socket = secure;
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(codedError(`TLS handshake after STLS took longer than ${Math.round(this.timeoutMs / 1000)} s`, 'ETIMEDOUT')), this.timeoutMs);
+        const timer = setTimeout(
+          () => reject(codedError(`TLS handshake after STLS took longer than ${Math.round(this.timeoutMs / 1000)} s`, 'ETIMEDOUT')),
+          this.timeoutMs,
+        );
         secure.once('error', (error) => {
           clearTimeout(timer);
           reject(error);
@@ -204,7 +210,11 @@ export class Pop3Connection {
       // Defence in depth behind the config's own check: a CR/LF in a username or password must
       // never put a second command (DELE, QUIT) on the wire. The line itself may hold a secret.
       if (line !== undefined && LINE_BREAK_OR_NUL.test(line)) {
-        reject(new PostroomError('CONFIG_INVALID', `refusing to send the POP3 ${verb} command: a value in it contains a line break (CR, LF) or NUL`, { hint: 'remove the line break from the username or password in the connection settings' }));
+        reject(
+          new PostroomError('CONFIG_INVALID', `refusing to send the POP3 ${verb} command: a value in it contains a line break (CR, LF) or NUL`, {
+            hint: 'remove the line break from the username or password in the connection settings',
+          }),
+        );
         return;
       }
       this.queue.push({ verb, line, expect, sent, resolve, reject });

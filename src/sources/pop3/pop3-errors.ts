@@ -6,13 +6,12 @@
  */
 import { PostroomError } from '../../model/errors.ts';
 import type { ThrottleSignal } from '../../model/throttle-signal.ts';
-import { classifyNetworkError, socketSignal, type Endpoint } from '../../net/network-errors.ts';
+import { classifyNetworkError, type Endpoint, socketSignal } from '../../net/network-errors.ts';
+import { saysThrottling } from '../../throttle/says-throttling.ts';
 import { Pop3ProtocolError, Pop3ReplyError } from './pop3-reply.ts';
 
 export type Pop3Stage = 'connect' | 'tls' | 'login' | 'list' | 'fetch' | 'acknowledge' | 'quit';
 
-/** RFC 2449 / 3206 codes that mean "not now", not "you are wrong". */
-const TRY_LATER_CODES = new Set(['IN-USE', 'LOGIN-DELAY', 'SYS/TEMP']);
 const LOGIN_VERBS = new Set(['USER', 'PASS', 'AUTH PLAIN', 'AUTH XOAUTH2', 'APOP']);
 
 const AUTH_HINT =
@@ -26,17 +25,26 @@ export function toPop3Error(error: unknown, endpoint: Endpoint, stage: Pop3Stage
     const words = reply.line;
     const login = stage === 'login' || LOGIN_VERBS.has(verb);
     const base = { cause: error, serverResponse: words };
-    if (reply.code && TRY_LATER_CODES.has(reply.code)) {
-      const signal: ThrottleSignal = { kind: 'reply', protocol: 'pop3', text: words, responseCode: reply.code, command: verb };
-      return new PostroomError('THROTTLED', words, { ...base, signal });
-    }
+    const reading: ThrottleSignal = { kind: 'reply', protocol: 'pop3', text: words, ...(reply.code ? { responseCode: reply.code } : {}), command: verb };
+    // [IN-USE], [LOGIN-DELAY], [SYS/TEMP] (RFC 2449, 3206), or words that say throttling: the throttle floor's rules decide.
+    if (saysThrottling(reading)) return new PostroomError('THROTTLED', words, { ...base, signal: reading });
     if (login || reply.code === 'AUTH') {
-      const signal: ThrottleSignal = { kind: 'login-failed', protocol: 'pop3', text: words, ...(reply.code ? { responseCode: reply.code } : {}), workedBefore: false };
+      const signal: ThrottleSignal = {
+        kind: 'login-failed',
+        protocol: 'pop3',
+        text: words,
+        ...(reply.code ? { responseCode: reply.code } : {}),
+        workedBefore: false,
+      };
       return new PostroomError('AUTH_FAILED', words, { ...base, signal, hint: AUTH_HINT });
     }
     const signal: ThrottleSignal = { kind: 'reply', protocol: 'pop3', text: words, ...(reply.code ? { responseCode: reply.code } : {}), command: verb };
     if (verb === 'STLS') {
-      return new PostroomError('TLS_FAILED', `the server refused STLS: ${words}`, { ...base, signal, hint: 'Use useSsl: true with the implicit-TLS port (995), or turn startTls off only if the network is trusted.' });
+      return new PostroomError('TLS_FAILED', `the server refused STLS: ${words}`, {
+        ...base,
+        signal,
+        hint: 'Use useSsl: true with the implicit-TLS port (995), or turn startTls off only if the network is trusted.',
+      });
     }
     if (verb === 'greeting') return new PostroomError('PROTOCOL_ERROR', `the server refused the session: ${words}`, { ...base, signal });
     const permanent = reply.code === 'SYS/PERM' ? { retryable: false } : {};

@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { PostroomError } from '../../model/errors.ts';
-import { sourceKeyString, type ListedEmail, type SourceKey } from '../source.ts';
+import { type ListedEmail, type SourceKey, sourceKeyString } from '../source.ts';
 import type { Pop3Client } from './pop3-client.ts';
 import { Pop3ReplyError } from './pop3-reply.ts';
 
@@ -49,15 +49,18 @@ async function readUidls(client: Pop3Client): Promise<Map<number, string> | unde
   }
 }
 
-/** Header fingerprint per message number; undefined when the server has no TOP. */
-async function readFingerprints(client: Pop3Client, numbers: number[]): Promise<Map<number, string> | undefined> {
+/** Header fingerprint per message number; undefined when the server has no TOP. `heads` keeps the headers themselves (for a filter). */
+async function readFingerprints(client: Pop3Client, numbers: number[], heads?: Map<number, Buffer>): Promise<Map<number, string> | undefined> {
   if (client.capabilities.size > 0 && !client.has('TOP')) return undefined;
   const fingerprints = new Map<number, string>();
   for (let start = 0; start < numbers.length; start += TOP_BATCH) {
     const batch = numbers.slice(start, start + TOP_BATCH);
     const results = await Promise.allSettled(batch.map((number) => client.top(number, 0)));
     results.forEach((result, index) => {
-      if (result.status === 'fulfilled') fingerprints.set(batch[index]!, sha256(result.value));
+      if (result.status === 'fulfilled') {
+        fingerprints.set(batch[index]!, sha256(result.value));
+        heads?.set(batch[index]!, result.value);
+      }
     });
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failure && !(failure.reason instanceof Pop3ReplyError)) throw failure.reason;
@@ -67,11 +70,12 @@ async function readFingerprints(client: Pop3Client, numbers: number[]): Promise<
   return fingerprints;
 }
 
-export async function readListing(client: Pop3Client, log: Logger): Promise<Pop3Listing> {
+export async function readListing(client: Pop3Client, log: Logger, options: { keepHeaders?: boolean } = {}): Promise<Pop3Listing> {
   const uidls = await readUidls(client);
   const sizes = await client.list();
   const numbers = [...sizes.keys()].sort((a, b) => a - b);
-  const fingerprints = await readFingerprints(client, numbers);
+  const heads = options.keepHeaders ? new Map<number, Buffer>() : undefined;
+  const fingerprints = await readFingerprints(client, numbers, heads);
   if (!fingerprints && numbers.length) {
     log.warn('the POP3 server has no TOP: a reused UIDL cannot be told from a redelivered email');
   }
@@ -101,6 +105,8 @@ export async function readListing(client: Pop3Client, log: Logger): Promise<Pop3
     const key: SourceKey = { protocol: 'pop3', uidl };
     const email: ListedEmail = { key, size };
     if (fingerprint !== undefined) email.fingerprint = fingerprint;
+    const headers = heads?.get(number);
+    if (headers) email.head = { headers };
     emails.push(email);
     keyNumbers.set(sourceKeyString(key), number);
   }

@@ -12,10 +12,10 @@ import { signInWithToken } from '../../auth/sign-in-with-token.ts';
 import type { Pop3ConnectionConfig } from '../../config/schema.ts';
 import { PostroomError } from '../../model/errors.ts';
 import { resolveCa } from '../../net/probe.ts';
+import { serverEndpoint } from '../source-kit.ts';
 import { Pop3Client } from './pop3-client.ts';
 import { toPop3Error } from './pop3-errors.ts';
 import { Pop3ReplyError } from './pop3-reply.ts';
-import { serverEndpoint } from '../source-kit.ts';
 
 /** How long a command may wait for the server's next byte. Long enough for a slow server assembling a big RETR. */
 const IDLE_TIMEOUT_MS = 5 * 60 * 1000;
@@ -76,7 +76,11 @@ export async function loginPop3(client: Pop3Client, connection: Pop3ConnectionCo
   try {
     if (connection.oauth2) {
       // A refused token (expired early, revoked) is replaced by a fresh one, presented once more.
-      await signInWithToken(tokenProviderFor(connection), (token) => client.authXoauth2(connection.username, token), (error) => error instanceof Pop3ReplyError);
+      await signInWithToken(
+        tokenProviderFor(connection),
+        (token) => client.authXoauth2(connection.username, token),
+        (error) => error instanceof Pop3ReplyError,
+      );
     } else {
       await client.login(connection.username, connection.password ?? '');
     }

@@ -17,15 +17,24 @@
  * holds with a matching fingerprint again after list(), and a pending key that is no longer
  * listed names nothing to delete.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Pop3ConnectionConfig } from '../../config/schema.ts';
 import { PostroomError } from '../../model/errors.ts';
-import { sourceKeyString, type FetchResult, type ListedEmail, type Listing, type SourceCursor, type SourceKey, type SourceSession } from '../source.ts';
+import {
+  type FetchResult,
+  type ListedEmail,
+  type Listing,
+  type SourceCursor,
+  type SourceKey,
+  type SourceSession,
+  sourceKeyString,
+  type Treatment,
+} from '../source.ts';
+import { serverEndpoint } from '../source-kit.ts';
 import type { Pop3Client } from './pop3-client.ts';
 import { toPop3Error } from './pop3-errors.ts';
 import { readListing } from './pop3-listing.ts';
-import { serverEndpoint } from '../source-kit.ts';
 import { Pop3ReplyError } from './pop3-reply.ts';
 import { withoutServerAddedNewline } from './server-added-newline.ts';
 
@@ -35,6 +44,8 @@ import { withoutServerAddedNewline } from './server-added-newline.ts';
  * before QUIT. A larger email is requested only once nothing else is ahead of it.
  */
 const RETR_AHEAD_BYTES = 4 * 1024 * 1024;
+/** Emails up to this size (as listed) are read whole and handed over as bytes; larger ones stream. */
+const WHOLE_EMAIL_BYTES = 1024 * 1024;
 /** RETR commands in flight at most, whatever their size. */
 const RETR_AHEAD_COUNT = 16;
 
@@ -60,7 +71,7 @@ export class Pop3Session implements SourceSession {
 
   async list(_cursor: SourceCursor | undefined): Promise<Listing> {
     try {
-      const listing = await readListing(this.client, this.log);
+      const listing = await readListing(this.client, this.log, { keepHeaders: !!this.connection.filter });
       this.numbers = listing.numbers;
       return { emails: listing.emails, remap: false, presentKeys: listing.emails.map((email) => email.key) };
     } catch (error) {
@@ -104,11 +115,25 @@ export class Pop3Session implements SourceSession {
           }
           throw toPop3Error(error, this.endpoint, 'fetch');
         }
-        yield { email, content: this.content(body, email) };
+        const content = this.content(body, email);
+        if ((email.size ?? Number.POSITIVE_INFINITY) > WHOLE_EMAIL_BYTES) {
+          yield { email, content };
+          continue;
+        }
+        // A small email is read whole here (the next RETRs are on their way meanwhile), so the
+        // engine keeps and parses it from memory instead of reading its raw file back.
+        const chunks: Buffer[] = [];
+        for await (const chunk of content) chunks.push(chunk as Buffer);
+        const bytes = Buffer.concat(chunks);
+        yield { email, content: Readable.from([bytes]), bytes };
       }
     } finally {
       // Requested but never handed out (the engine stopped early): read to the end and dropped.
-      for (const { response } of ahead) void response.then((body) => body.destroy(), () => {});
+      for (const { response } of ahead)
+        void response.then(
+          (body) => body.destroy(),
+          () => {},
+        );
     }
   }
 
@@ -120,7 +145,13 @@ export class Pop3Session implements SourceSession {
     out.on('error', () => {});
     if (body.errored || body.destroyed) {
       // The connection failed while this reply waited its turn.
-      out.destroy(toPop3Error(body.errored ?? Object.assign(new Error('the connection closed before this email was read'), { code: 'EConnectionClosed' }), this.endpoint, 'fetch'));
+      out.destroy(
+        toPop3Error(
+          body.errored ?? Object.assign(new Error('the connection closed before this email was read'), { code: 'EConnectionClosed' }),
+          this.endpoint,
+          'fetch',
+        ),
+      );
       return out;
     }
     body.on('error', (error) => out.destroy(toPop3Error(error, this.endpoint, 'fetch')));
@@ -132,7 +163,9 @@ export class Pop3Session implements SourceSession {
     return out;
   }
 
-  async acknowledge(keys: SourceKey[]): Promise<void> {
+  async acknowledge(keys: SourceKey[], treatment?: Treatment): Promise<void> {
+    // POP3 can only delete (the config refuses markRead and moveTo for it).
+    if (treatment && treatment.kind !== 'delete') return;
     if (!this.numbers) {
       this.log.debug({ keys: keys.length }, 'POP3: acknowledgements before listing are left to the post-listing pass');
       return;
@@ -141,7 +174,12 @@ export class Pop3Session implements SourceSession {
       const number = this.numbers.get(sourceKeyString(key));
       if (number === undefined || this.deleted.has(number)) continue;
       this.deleted.add(number);
-      this.deletes.push(this.client.dele(number).then(() => undefined, (error: Error) => error));
+      this.deletes.push(
+        this.client.dele(number).then(
+          () => undefined,
+          (error: Error) => error,
+        ),
+      );
     }
   }
 

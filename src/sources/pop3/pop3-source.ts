@@ -3,17 +3,15 @@ import type { ConnectionConfig } from '../../config/schema.ts';
 import { errorMessage } from '../../model/errors.ts';
 import { probeNetwork } from '../../net/probe.ts';
 import type { CheckStep, Source, SourceContext, SourceSession } from '../source.ts';
+import { checkStep, narrowConnection, serverEndpoint } from '../source-kit.ts';
 import type { Pop3Client } from './pop3-client.ts';
 import { toPop3Error } from './pop3-errors.ts';
 import { connectPop3, loginPop3, openPop3, upgradePop3 } from './pop3-login.ts';
 import { Pop3Session } from './pop3-session.ts';
-import { checkStep, narrowConnection, serverEndpoint } from '../source-kit.ts';
-
 
 function yesNo(client: Pop3Client, capability: string): string {
   return `${capability} ${client.has(capability) ? 'yes' : 'no'}`;
 }
-
 
 export const pop3Source: Source = {
   protocol: 'pop3',
@@ -46,7 +44,10 @@ export const pop3Source: Source = {
       if (!connection.useSsl && connection.startTls) {
         const upgraded = await checkStep(steps, 'tls', async () => {
           await upgradePop3(pop3, connection);
-          return 'STLS: connection upgraded to TLS' + (connection.tls.rejectUnauthorized ? ' (certificate verified)' : ' (certificate NOT verified: tls.rejectUnauthorized is off)');
+          return (
+            'STLS: connection upgraded to TLS' +
+            (connection.tls.rejectUnauthorized ? ' (certificate verified)' : ' (certificate NOT verified: tls.rejectUnauthorized is off)')
+          );
         });
         if (!upgraded) return steps;
       }
@@ -81,7 +82,11 @@ async function uidlStep(client: Pop3Client, endpoint: { host: string; port: numb
     return { step: 'capabilities', ok: true, detail: `UIDL yes (${uidls.size} listed), ${others}` };
   } catch (error) {
     if (client.has('TOP')) {
-      return { step: 'capabilities', ok: true, detail: `UIDL no: emails are keyed by a hash of their headers and size, identical copies by position; ${others}` };
+      return {
+        step: 'capabilities',
+        ok: true,
+        detail: `UIDL no: emails are keyed by a hash of their headers and size, identical copies by position; ${others}`,
+      };
     }
     const reason = errorMessage(toPop3Error(error, endpoint, 'list'));
     return { step: 'capabilities', ok: false, detail: `UIDL no and TOP no: emails have no stable identity (${reason})` };

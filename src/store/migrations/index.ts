@@ -5,10 +5,14 @@
  */
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './001-initial.ts';
-import * as pollErrorCode from './003-poll-error-code.ts';
 import * as connections from './002-connections.ts';
+import * as pollErrorCode from './003-poll-error-code.ts';
 import * as outboxDeliveredIndex from './004-outbox-delivered-index.ts';
 import * as requestCounts from './005-request-counts.ts';
+import * as filteredEmails from './006-filtered-emails.ts';
+import * as operatorState from './007-operator-state.ts';
+import * as outboxTrace from './011-outbox-trace.ts';
+import * as emailTrail from './012-email-trail.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
@@ -16,6 +20,10 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-poll-error-code': pollErrorCode,
   '004-outbox-delivered-index': outboxDeliveredIndex,
   '005-request-counts': requestCounts,
+  '006-filtered-emails': filteredEmails,
+  '007-operator-state': operatorState,
+  '011-outbox-trace': outboxTrace,
+  '012-email-trail': emailTrail,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,10 +1,11 @@
 /** The shared store: PostgreSQL, for several workers on one or more machines. */
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import type { ContentStore } from '../../model/content-store.ts';
 import { createKyselyStore } from '../kysely-store.ts';
 import type { Tables } from '../sql/tables.ts';
 import type { Store, StoreCapabilities } from '../store.ts';
-import type { ContentStore } from '../../model/content-store.ts';
+import { namingStoreErrors } from '../store-errors.ts';
 import { createPgContentStore, ensureContentTable } from './pg-content-store.ts';
 
 export const POSTGRES_CAPABILITIES: StoreCapabilities = Object.freeze({ skipLocked: true });
@@ -25,6 +26,10 @@ export async function openPostgresStore(url: string): Promise<{ store: Store; co
   }
   // search_path as a startup option: it is in force before the first query of every connection.
   const pool = new pg.Pool({ connectionString: parsed.toString(), max: 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  // An idle pooled connection the server closed (a restart, a failover) is reported here; without
+  // a listener it would end the process. The pool drops it, and the next query opens a new one
+  // (a failing query then says STORE_FAILED, store-errors.ts).
+  pool.on('error', () => undefined);
   if (schema) {
     const client = await pool.connect();
     try {
@@ -36,7 +41,12 @@ export async function openPostgresStore(url: string): Promise<{ store: Store; co
       client.release();
     }
   }
-  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Tables>({ dialect: namingStoreErrors(new PostgresDialect({ pool }), storeName(parsed)) });
   await ensureContentTable(pool);
-  return { store: createKyselyStore(db, POSTGRES_CAPABILITIES, schema ? { schema } : {}), content: createPgContentStore(pool) };
+  return { store: createKyselyStore(db, POSTGRES_CAPABILITIES, { databaseClock: true, ...(schema ? { schema } : {}) }), content: createPgContentStore(pool) };
+}
+
+/** The store as errors name it: host, port and database, never the user or password. */
+function storeName(url: URL): string {
+  return `PostgreSQL ${url.hostname}:${url.port || '5432'}${url.pathname}`;
 }

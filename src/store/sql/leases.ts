@@ -37,12 +37,15 @@ export function leaseQueries(db: Kysely<Tables>): Pick<Store, 'acquireLease' | '
         .insertInto('leases')
         .values({ connection, holder, token: 1, expires_at: now + ttlMs, acquired_at: now })
         .onConflict((oc) =>
-          oc.column('connection').doUpdateSet((eb) => ({
-            holder: eb.ref('excluded.holder'),
-            token: eb(eb.ref('leases.token'), '+', 1),
-            expires_at: eb.ref('excluded.expires_at'),
-            acquired_at: eb.ref('excluded.acquired_at'),
-          })).where((eb) => eb.or([eb('leases.expires_at', '<=', now), eb('leases.holder', '=', holder)])),
+          oc
+            .column('connection')
+            .doUpdateSet((eb) => ({
+              holder: eb.ref('excluded.holder'),
+              token: eb(eb.ref('leases.token'), '+', 1),
+              expires_at: eb.ref('excluded.expires_at'),
+              acquired_at: eb.ref('excluded.acquired_at'),
+            }))
+            .where((eb) => eb.or([eb('leases.expires_at', '<=', now), eb('leases.holder', '=', holder)])),
         )
         .returningAll()
         .executeTakeFirst();

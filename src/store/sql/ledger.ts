@@ -1,5 +1,5 @@
 /** The ledger of emails seen, the outbox rows written with them, and the source cursor. */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { faultPoint } from '../../model/fault-points.ts';
 import type { SourceCursor, SourceKey } from '../../model/source-key.ts';
 import type { EmailCommit, Lease, LedgerEntry, LedgerState, Store } from '../store.ts';
@@ -9,7 +9,7 @@ import type { LedgerTable, Tables } from './tables.ts';
 /** Keys per DELETE/UPDATE ... IN (...) statement; well under SQLite's bound-variable limit. */
 const KEYS_PER_STATEMENT = 500;
 
-const toEntry = (row: LedgerTable): LedgerEntry => ({
+const toEntry = (row: Selectable<LedgerTable>): LedgerEntry => ({
   connection: row.connection,
   sourceKey: row.source_key,
   key: JSON.parse(row.key_json) as SourceKey,
@@ -20,6 +20,7 @@ const toEntry = (row: LedgerTable): LedgerEntry => ({
   state: row.state as LedgerState,
   emittedAt: Number(row.emitted_at),
   acknowledgedAt: row.acknowledged_at === null ? null : Number(row.acknowledged_at),
+  ...(row.state === 'filtered' ? { filtered: { condition: row.filtered_condition ?? '', reason: row.filtered_reason ?? '' } } : {}),
 });
 
 /** Saves a connection's source cursor (inside the caller's transaction). */
@@ -51,11 +52,17 @@ async function writeEmail(trx: Transaction<Tables>, lease: Lease, commit: EmailC
       fingerprint: commit.fingerprint,
       message_id: commit.messageId,
       raw_sha256: commit.rawSha256,
-      raw_ref: commit.rawRef,
-      state: 'emitted',
+      raw_ref: commit.filtered ? null : commit.rawRef,
+      state: commit.filtered ? 'filtered' : 'emitted',
       emitted_at: commit.now,
       acknowledged_at: null,
       token: lease.token,
+      filtered_condition: commit.filtered?.condition ?? null,
+      filtered_reason: commit.filtered?.reason ?? null,
+      from_address: commit.summary?.from ?? null,
+      subject: commit.summary?.subject ?? null,
+      sent_at: commit.summary?.sentAt ?? null,
+      size: commit.summary?.size ?? null,
     })
     // A reused POP3 UIDL with a new fingerprint replaces the old row: it is a new email.
     // The same email again (same fingerprint: a run that overlapped another) is refused.
@@ -72,8 +79,16 @@ async function writeEmail(trx: Transaction<Tables>, lease: Lease, commit: EmailC
           emitted_at: eb.ref('excluded.emitted_at'),
           acknowledged_at: null,
           token: eb.ref('excluded.token'),
+          filtered_condition: eb.ref('excluded.filtered_condition'),
+          filtered_reason: eb.ref('excluded.filtered_reason'),
+          from_address: eb.ref('excluded.from_address'),
+          subject: eb.ref('excluded.subject'),
+          sent_at: eb.ref('excluded.sent_at'),
+          size: eb.ref('excluded.size'),
+          acknowledgement: null,
         }))
-        .where(sql<boolean>`coalesce(ledger.fingerprint, '') <> coalesce(excluded.fingerprint, '')`),
+        // A filtered email judged again (rescan, or a changed filter) takes its new verdict.
+        .where(sql<boolean>`coalesce(ledger.fingerprint, '') <> coalesce(excluded.fingerprint, '') or ledger.state = 'filtered'`),
     )
     .returning('source_key')
     .executeTakeFirst();
@@ -96,6 +111,7 @@ async function writeEmail(trx: Transaction<Tables>, lease: Lease, commit: EmailC
           delivered_at: null,
           claimed_by: null,
           claimed_until: null,
+          trace_parent: message.traceParent ?? null,
         })),
       )
       // Same id = same pipeline message (a re-emitted reused key): deliver the new content.
@@ -108,6 +124,7 @@ async function writeEmail(trx: Transaction<Tables>, lease: Lease, commit: EmailC
           next_attempt_at: eb.ref('excluded.next_attempt_at'),
           last_error: null,
           delivered_at: null,
+          trace_parent: eb.ref('excluded.trace_parent'),
         })),
       )
       .execute();
@@ -118,7 +135,18 @@ async function writeEmail(trx: Transaction<Tables>, lease: Lease, commit: EmailC
 
 type LedgerQueries = Pick<
   Store,
-  'findLedger' | 'findLedgerEntries' | 'findByContent' | 'commitEmail' | 'commitEmails' | 'recordAlias' | 'pendingAcknowledgements' | 'markAcknowledged' | 'pruneLedger' | 'getCursor'
+  | 'findLedger'
+  | 'findLedgerEntries'
+  | 'findByContent'
+  | 'commitEmail'
+  | 'commitEmails'
+  | 'recordAlias'
+  | 'pendingAcknowledgements'
+  | 'markAcknowledged'
+  | 'pruneLedger'
+  | 'forgetFiltered'
+  | 'filteredCounts'
+  | 'getCursor'
 >;
 
 export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
@@ -140,7 +168,8 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
       return row ? toEntry(row) : undefined;
     },
     async findByContent(connection, messageId, rawSha256) {
-      let query = db.selectFrom('ledger').selectAll().where('connection', '=', connection).where('raw_sha256', '=', rawSha256);
+      // An email a filter left out was never emitted: it is no match for one to recognise.
+      let query = db.selectFrom('ledger').selectAll().where('connection', '=', connection).where('raw_sha256', '=', rawSha256).where('state', '<>', 'filtered');
       query = messageId === null ? query.where('message_id', 'is', null) : query.where('message_id', '=', messageId);
       const row = await query.executeTakeFirst();
       return row ? toEntry(row) : undefined;
@@ -184,19 +213,27 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
       });
     },
     async pendingAcknowledgements(connection) {
-      const rows = await db.selectFrom('ledger').selectAll().where('connection', '=', connection).where('state', '=', 'emitted').orderBy('emitted_at').execute();
+      const rows = await db
+        .selectFrom('ledger')
+        .selectAll()
+        .where('connection', '=', connection)
+        .where('state', '=', 'emitted')
+        .orderBy('emitted_at')
+        .execute();
       return rows.map(toEntry);
     },
-    async markAcknowledged(lease, connection, sourceKeys, now) {
+    async markAcknowledged(lease, connection, sourceKeys, now, how) {
       if (sourceKeys.length === 0) return;
       await db.transaction().execute(async (trx) => {
         await assertLeaseHeld(trx, lease, now);
         for (const batch of chunks(sourceKeys, KEYS_PER_STATEMENT)) {
           await trx
             .updateTable('ledger')
-            .set({ state: 'acknowledged', acknowledged_at: now })
+            .set({ state: 'acknowledged', acknowledged_at: now, ...(how === undefined ? {} : { acknowledgement: how }) })
             .where('connection', '=', connection)
             .where('source_key', 'in', batch)
+            // A filtered email's treatment (markRead, moveTo, delete) leaves it filtered.
+            .where('state', '<>', 'filtered')
             .execute();
         }
       });
@@ -206,7 +243,7 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
         .selectFrom('ledger')
         .select('source_key')
         .where('connection', '=', connection)
-        .where('state', '=', 'acknowledged')
+        .where('state', 'in', ['acknowledged', 'filtered'])
         .where('source_key', 'like', `${protocol}:%`)
         .execute();
       const gone = rows.map((row) => row.source_key).filter((key) => !keep.has(key));
@@ -214,6 +251,24 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
         await db.deleteFrom('ledger').where('connection', '=', connection).where('source_key', 'in', batch).where('raw_ref', 'is', null).execute();
       }
       return gone.length;
+    },
+    async forgetFiltered(connection) {
+      return db.transaction().execute(async (trx) => {
+        const result = await trx.deleteFrom('ledger').where('connection', '=', connection).where('state', '=', 'filtered').executeTakeFirst();
+        // An IMAP cursor has passed them: without it the next listing starts at the folder's first
+        // unseen email, and the ledger keeps everything emitted from being emitted again.
+        await trx.deleteFrom('cursors').where('connection', '=', connection).execute();
+        return Number(result.numDeletedRows);
+      });
+    },
+    async filteredCounts() {
+      const rows = await db
+        .selectFrom('ledger')
+        .select(['connection', 'filtered_condition', (eb) => eb.fn.countAll<number | string>().as('emails')])
+        .where('state', '=', 'filtered')
+        .groupBy(['connection', 'filtered_condition'])
+        .execute();
+      return rows.map((row) => ({ connection: row.connection, condition: row.filtered_condition ?? '', emails: Number(row.emails) }));
     },
     async getCursor(connection) {
       const row = await db.selectFrom('cursors').select('cursor').where('connection', '=', connection).executeTakeFirst();

@@ -1,5 +1,5 @@
 /** The outbox: pipeline messages waiting for, or failed at, delivery (dead letters included). */
-import type { Kysely } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Envelope } from '../../model/envelope.ts';
 import type { OutboxMessage, OutboxState, Store, StoreCapabilities } from '../store.ts';
 import type { OutboxTable, Tables } from './tables.ts';
@@ -7,7 +7,7 @@ import type { OutboxTable, Tables } from './tables.ts';
 /** Ids per UPDATE ... IN (...) statement; well under SQLite's bound-variable limit. */
 const IDS_PER_STATEMENT = 500;
 
-const toMessage = (row: Omit<OutboxTable, 'attempts'> & { attempts: number }): OutboxMessage => ({
+export const outboxMessage = (row: Selectable<OutboxTable>): OutboxMessage => ({
   id: row.id,
   connection: row.connection,
   destination: row.destination,
@@ -20,6 +20,7 @@ const toMessage = (row: Omit<OutboxTable, 'attempts'> & { attempts: number }): O
   lastError: row.last_error,
   createdAt: Number(row.created_at),
   deliveredAt: row.delivered_at === null ? null : Number(row.delivered_at),
+  traceParent: row.trace_parent,
 });
 
 /** Bind parameters per query: well under SQLite's and PostgreSQL's limits. */
@@ -27,7 +28,18 @@ const REFS_PER_QUERY = 500;
 
 type OutboxQueries = Pick<
   Store,
-  'claimDue' | 'markDelivered' | 'markFailed' | 'getOutboxMessage' | 'listDeadLetters' | 'replayDeadLetters' | 'outboxDepth' | 'releasableContent' | 'forgetDelivered' | 'referencedContent'
+  | 'claimDue'
+  | 'markDelivered'
+  | 'markFailed'
+  | 'recordReplay'
+  | 'claimIds'
+  | 'getOutboxMessage'
+  | 'listDeadLetters'
+  | 'replayDeadLetters'
+  | 'outboxDepth'
+  | 'releasableContent'
+  | 'forgetDelivered'
+  | 'referencedContent'
 >;
 
 export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilities): OutboxQueries {
@@ -50,40 +62,115 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
         .where('id', 'in', due)
         .returningAll()
         .execute();
-      return rows.map(toMessage);
+      return rows.map(outboxMessage);
     },
-    async markDelivered(ids, now) {
+    async markDelivered(ids, now, replies) {
       if (ids.length === 0) return;
       await db.transaction().execute(async (trx) => {
         for (let at = 0; at < ids.length; at += IDS_PER_STATEMENT) {
           const batch = ids.slice(at, at + IDS_PER_STATEMENT);
-          await trx.updateTable('outbox').set({ state: 'delivered', delivered_at: now, claimed_by: null, claimed_until: null, last_error: null }).where('id', 'in', batch).execute();
+          const rows = await trx
+            .updateTable('outbox')
+            .set({ state: 'delivered', delivered_at: now, claimed_by: null, claimed_until: null, last_error: null })
+            .where('id', 'in', batch)
+            .returning(['id', 'connection', 'source_key', 'destination'])
+            .execute();
+          if (rows.length === 0) continue;
+          await trx
+            .insertInto('delivery_attempts')
+            .values(
+              rows.map((row) => ({
+                outbox_id: row.id,
+                connection: row.connection,
+                source_key: row.source_key,
+                destination: row.destination,
+                at: now,
+                outcome: 'delivered',
+                detail: replies?.get(row.id) ?? null,
+              })),
+            )
+            .execute();
         }
       });
     },
     async markFailed(failure) {
-      await db
+      await db.transaction().execute(async (trx) => {
+        const row = await trx
+          .updateTable('outbox')
+          .set((eb) => ({
+            state: failure.dead ? 'dead' : 'pending',
+            attempts: failure.countAttempt === false ? eb.ref('attempts') : eb(eb.ref('attempts'), '+', 1),
+            last_error: failure.error,
+            last_attempt_at: failure.now,
+            next_attempt_at: failure.nextAttemptAt,
+            claimed_by: null,
+            claimed_until: null,
+          }))
+          .where('id', '=', failure.id)
+          .returning(['id', 'connection', 'source_key', 'destination'])
+          .executeTakeFirst();
+        if (!row) return;
+        await trx
+          .insertInto('delivery_attempts')
+          .values({
+            outbox_id: row.id,
+            connection: row.connection,
+            source_key: row.source_key,
+            destination: row.destination,
+            at: failure.now,
+            outcome: failure.dead ? 'dead' : 'failed',
+            detail: failure.error,
+          })
+          .execute();
+      });
+    },
+    async recordReplay(ids, now, by) {
+      for (let at = 0; at < ids.length; at += IDS_PER_STATEMENT) {
+        const batch = ids.slice(at, at + IDS_PER_STATEMENT);
+        await db
+          .insertInto('delivery_attempts')
+          .columns(['outbox_id', 'connection', 'source_key', 'destination', 'at', 'outcome', 'detail'])
+          .expression((eb) =>
+            eb
+              .selectFrom('outbox')
+              .select([
+                'id',
+                'connection',
+                'source_key',
+                'destination',
+                sql<number>`${now}`.as('at'),
+                sql<string>`'replayed'`.as('outcome'),
+                sql<string>`${by}`.as('detail'),
+              ])
+              .where('id', 'in', batch),
+          )
+          .execute();
+      }
+    },
+    async claimIds(ids, now, holder, claimMs) {
+      if (ids.length === 0) return [];
+      const rows = await db
         .updateTable('outbox')
-        .set((eb) => ({
-          state: failure.dead ? 'dead' : 'pending',
-          attempts: failure.countAttempt === false ? eb.ref('attempts') : eb(eb.ref('attempts'), '+', 1),
-          last_error: failure.error,
-          next_attempt_at: failure.nextAttemptAt,
-          claimed_by: null,
-          claimed_until: null,
-        }))
-        .where('id', '=', failure.id)
+        .set({ claimed_by: holder, claimed_until: now + claimMs })
+        .where('id', 'in', [...ids])
+        .where('state', 'in', ['pending', 'dead'])
+        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+        .returningAll()
         .execute();
+      return rows.map(outboxMessage);
     },
     async getOutboxMessage(id) {
       const row = await db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
-      return row ? toMessage(row) : undefined;
+      return row ? outboxMessage(row) : undefined;
     },
     async listDeadLetters(options = {}) {
       let query = db.selectFrom('outbox').selectAll().where('state', '=', 'dead');
       if (options.connection) query = query.where('connection', '=', options.connection);
-      const rows = await query.orderBy('created_at').limit(options.limit ?? 1000).execute();
-      return rows.map(toMessage);
+      const rows = await query
+        .orderBy('created_at')
+        .limit(options.limit ?? 1000)
+        .execute();
+      return rows.map(outboxMessage);
     },
     async replayDeadLetters(ids, now) {
       let query = db.updateTable('outbox').set({ next_attempt_at: now, claimed_by: null, claimed_until: null }).where('state', '=', 'dead');
@@ -95,7 +182,10 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
       return Number(result.numUpdatedRows);
     },
     async outboxDepth(connection, states = ['pending']) {
-      let query = db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('state', 'in', [...states]);
+      let query = db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('state', 'in', [...states]);
       if (connection) query = query.where('connection', '=', connection);
       const row = await query.executeTakeFirstOrThrow();
       return Number(row.n);
@@ -143,9 +233,21 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
       return found;
     },
     async forgetDelivered(before, limit) {
-      const old = db.selectFrom('outbox').select('id').where('state', '=', 'delivered').where('delivered_at', '<', before).limit(limit);
-      const result = await db.deleteFrom('outbox').where('id', 'in', old).executeTakeFirst();
-      return Number(result.numDeletedRows);
+      const old = (await db.selectFrom('outbox').select('id').where('state', '=', 'delivered').where('delivered_at', '<', before).limit(limit).execute()).map(
+        (row) => row.id,
+      );
+      if (old.length === 0) return 0;
+      // The trail of a forgotten pipeline message goes with it; its email's ledger row stays.
+      return db.transaction().execute(async (trx) => {
+        let deleted = 0;
+        for (let at = 0; at < old.length; at += IDS_PER_STATEMENT) {
+          const batch = old.slice(at, at + IDS_PER_STATEMENT);
+          await trx.deleteFrom('delivery_attempts').where('outbox_id', 'in', batch).execute();
+          const result = await trx.deleteFrom('outbox').where('id', 'in', batch).where('state', '=', 'delivered').executeTakeFirst();
+          deleted += Number(result.numDeletedRows);
+        }
+        return deleted;
+      });
     },
   };
 }

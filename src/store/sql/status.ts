@@ -1,6 +1,6 @@
 /** Throttle state shared by every worker, poll history and per-connection scheduling state. */
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { ConnectionState, PollRecord, Store, ThrottleState } from '../store.ts';
 import type { ConnectionStateTable, PollsTable, Tables, ThrottlesTable } from './tables.ts';
 
@@ -15,25 +15,58 @@ const toThrottle = (row: ThrottlesTable): ThrottleState => ({
   consecutive: Number(row.consecutive),
 });
 
-const toPoll = (row: PollsTable): PollRecord => ({
-  connection: row.connection,
-  holder: row.holder,
-  startedAt: Number(row.started_at),
-  finishedAt: Number(row.finished_at),
-  ok: Boolean(row.ok),
-  emails: Number(row.emails),
-  messages: Number(row.messages),
-  error: row.error,
-  errorCode: row.error_code ?? null,
-});
+/** What the engine writes as a throttled wait's error; rows from before THROTTLED was stored carry only this. */
+const THROTTLED_PREFIX = 'throttled: ';
+const THROTTLED_CODE = 'THROTTLED';
+
+function toPoll(row: PollsTable): PollRecord {
+  const throttled = Boolean(row.ok) && (row.error_code === THROTTLED_CODE || (row.error?.startsWith(THROTTLED_PREFIX) ?? false));
+  return {
+    connection: row.connection,
+    holder: row.holder,
+    startedAt: Number(row.started_at),
+    finishedAt: Number(row.finished_at),
+    ok: Boolean(row.ok),
+    emails: Number(row.emails),
+    messages: Number(row.messages),
+    error: row.error,
+    errorCode: row.error_code ?? null,
+    ...(throttled ? { throttled: true } : {}),
+  };
+}
 
 type StatusQueries = Pick<
   Store,
-  'getThrottle' | 'setThrottle' | 'clearThrottle' | 'listThrottles' | 'recordPoll' | 'getConnectionState' | 'listConnectionStates' | 'setNextDue'
+  | 'getThrottle'
+  | 'setThrottle'
+  | 'clearThrottle'
+  | 'listThrottles'
+  | 'recordPoll'
+  | 'recentPolls'
+  | 'getConnectionState'
+  | 'listConnectionStates'
+  | 'setNextDue'
+  | 'markPolling'
+  | 'recordEnabled'
+  | 'setPaused'
 >;
 
+const num = (value: number | null | undefined): number | null => (value === null || value === undefined ? null : Number(value));
+
+/** A connection_state row with nothing recorded yet, for upserts that set one field. */
+const emptyState = (connection: string) => ({
+  connection,
+  next_due_at: null,
+  consecutive_failures: 0,
+  last_poll_id: null,
+  emails_total: 0,
+  messages_total: 0,
+  backlog: null,
+  backlog_at: null,
+});
+
 export function statusQueries(db: Kysely<Tables>): StatusQueries {
-  async function withLastPoll(rows: ConnectionStateTable[]): Promise<ConnectionState[]> {
+  async function withLastPoll(rows: Selectable<ConnectionStateTable>[]): Promise<ConnectionState[]> {
     const ids = rows.map((row) => row.last_poll_id).filter((id): id is string => id !== null);
     const polls = ids.length ? await db.selectFrom('polls').selectAll().where('id', 'in', ids).execute() : [];
     const byId = new Map(polls.map((poll) => [poll.id, toPoll(poll)]));
@@ -44,8 +77,14 @@ export function statusQueries(db: Kysely<Tables>): StatusQueries {
       lastPoll: (row.last_poll_id && byId.get(row.last_poll_id)) || null,
       emailsTotal: Number(row.emails_total),
       messagesTotal: Number(row.messages_total),
-      backlog: row.backlog === null || row.backlog === undefined ? null : Number(row.backlog),
-      backlogAt: row.backlog_at === null || row.backlog_at === undefined ? null : Number(row.backlog_at),
+      backlog: num(row.backlog),
+      backlogAt: num(row.backlog_at),
+      enabled: row.enabled === null || row.enabled === undefined ? null : Boolean(Number(row.enabled)),
+      pollingSince: num(row.polling_since),
+      pollingHolder: row.polling_holder ?? null,
+      lastOkPollAt: num(row.last_ok_poll_at),
+      pausedBy: row.paused_by ?? null,
+      pausedAt: num(row.paused_at),
     }));
   }
 
@@ -77,6 +116,7 @@ export function statusQueries(db: Kysely<Tables>): StatusQueries {
     },
     async recordPoll(poll, nextDueAt) {
       const id = randomUUID();
+      const readMailbox = poll.ok && !poll.throttled;
       await db.transaction().execute(async (trx) => {
         await trx
           .insertInto('polls')
@@ -90,7 +130,7 @@ export function statusQueries(db: Kysely<Tables>): StatusQueries {
             emails: poll.emails,
             messages: poll.messages,
             error: poll.error,
-            error_code: poll.errorCode ?? null,
+            error_code: poll.errorCode ?? (poll.throttled ? THROTTLED_CODE : null),
           })
           .execute();
         await trx
@@ -104,9 +144,15 @@ export function statusQueries(db: Kysely<Tables>): StatusQueries {
             messages_total: poll.messages,
             backlog: null,
             backlog_at: null,
+            polling_since: null,
+            polling_holder: null,
+            last_ok_poll_at: readMailbox ? poll.finishedAt : null,
           })
           .onConflict((oc) =>
             oc.column('connection').doUpdateSet((eb) => ({
+              polling_since: null,
+              polling_holder: null,
+              ...(readMailbox ? { last_ok_poll_at: poll.finishedAt } : {}),
               next_due_at: eb.ref('excluded.next_due_at'),
               consecutive_failures: poll.ok ? 0 : eb(eb.ref('connection_state.consecutive_failures'), '+', 1),
               last_poll_id: eb.ref('excluded.last_poll_id'),
@@ -115,8 +161,23 @@ export function statusQueries(db: Kysely<Tables>): StatusQueries {
             })),
           )
           .execute();
-        await trx.deleteFrom('polls').where('connection', '=', poll.connection).where('started_at', '<', poll.startedAt - POLL_HISTORY_MS).execute();
+        await trx
+          .deleteFrom('polls')
+          .where('connection', '=', poll.connection)
+          .where('started_at', '<', poll.startedAt - POLL_HISTORY_MS)
+          .execute();
       });
+    },
+    async recentPolls(connection, limit) {
+      const rows = await db
+        .selectFrom('polls')
+        .selectAll()
+        .where('connection', '=', connection)
+        .orderBy('started_at', 'desc')
+        .orderBy('finished_at', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map(toPoll);
     },
     async getConnectionState(connection) {
       const rows = await db.selectFrom('connection_state').selectAll().where('connection', '=', connection).execute();
@@ -128,8 +189,54 @@ export function statusQueries(db: Kysely<Tables>): StatusQueries {
     async setNextDue(connection, nextDueAt) {
       await db
         .insertInto('connection_state')
-        .values({ connection, next_due_at: nextDueAt, consecutive_failures: 0, last_poll_id: null, emails_total: 0, messages_total: 0, backlog: null, backlog_at: null })
+        .values({
+          connection,
+          next_due_at: nextDueAt,
+          consecutive_failures: 0,
+          last_poll_id: null,
+          emails_total: 0,
+          messages_total: 0,
+          backlog: null,
+          backlog_at: null,
+        })
         .onConflict((oc) => oc.column('connection').doUpdateSet({ next_due_at: nextDueAt }))
+        .execute();
+    },
+    async markPolling(connection, holder, since) {
+      if (since === null) {
+        await db
+          .updateTable('connection_state')
+          .set({ polling_since: null, polling_holder: null })
+          .where('connection', '=', connection)
+          .where('polling_holder', '=', holder)
+          .execute();
+        return;
+      }
+      const set = { polling_since: since, polling_holder: holder };
+      await db
+        .insertInto('connection_state')
+        .values({ ...emptyState(connection), ...set })
+        .onConflict((oc) => oc.column('connection').doUpdateSet(set))
+        .execute();
+    },
+    async recordEnabled(connections) {
+      if (connections.length === 0) return;
+      await db.transaction().execute(async (trx) => {
+        for (const { name, enabled } of connections) {
+          await trx
+            .insertInto('connection_state')
+            .values({ ...emptyState(name), enabled: enabled ? 1 : 0 })
+            .onConflict((oc) => oc.column('connection').doUpdateSet({ enabled: enabled ? 1 : 0 }))
+            .execute();
+        }
+      });
+    },
+    async setPaused(connection, pause) {
+      const set = { paused_by: pause?.by ?? null, paused_at: pause?.at ?? null };
+      await db
+        .insertInto('connection_state')
+        .values({ ...emptyState(connection), ...set })
+        .onConflict((oc) => oc.column('connection').doUpdateSet(set))
         .execute();
     },
   };

@@ -22,6 +22,25 @@ export interface LedgerTable {
   acknowledged_at: number | null;
   /** The lease token that committed this row (for audits of fencing). */
   token: number;
+  /** State `filtered`: the filter condition that left the email out, and why. */
+  filtered_condition: string | null;
+  filtered_reason: string | null;
+  /** The email trail (012). */
+  from_address: Generated<string | null>;
+  subject: Generated<string | null>;
+  sent_at: Generated<number | null>;
+  size: Generated<number | null>;
+  acknowledgement: Generated<string | null>;
+}
+
+export interface DeliveryAttemptsTable {
+  outbox_id: string;
+  connection: string;
+  source_key: string;
+  destination: string;
+  at: number;
+  outcome: string;
+  detail: string | null;
 }
 
 export interface OutboxTable {
@@ -39,6 +58,8 @@ export interface OutboxTable {
   delivered_at: number | null;
   claimed_by: string | null;
   claimed_until: number | null;
+  last_attempt_at: Generated<number | null>;
+  trace_parent: string | null;
 }
 
 export interface CursorsTable {
@@ -78,6 +99,13 @@ export interface ConnectionStateTable {
   /** New emails the source said it held at the last listing, and when. */
   backlog: number | null;
   backlog_at: number | null;
+  /** What the running service decided (null: no service has said yet). */
+  enabled: Generated<number | null>;
+  polling_since: Generated<number | null>;
+  polling_holder: Generated<string | null>;
+  last_ok_poll_at: Generated<number | null>;
+  paused_by: Generated<string | null>;
+  paused_at: Generated<number | null>;
 }
 
 export interface RequestCountsTable {
@@ -105,4 +133,5 @@ export interface Tables {
   connection_state: ConnectionStateTable;
   managed_connections: ManagedConnectionsTable;
   request_counts: RequestCountsTable;
+  delivery_attempts: DeliveryAttemptsTable;
 }

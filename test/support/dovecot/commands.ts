@@ -47,4 +47,3 @@ export async function tailFile(filePath: string, lines: number): Promise<string>
 export function countOccurrences(text: string, needle: string): number {
   return text.split(needle).length - 1;
 }
-

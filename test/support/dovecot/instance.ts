@@ -4,14 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import { selfSignedCertificate } from './certificate.ts';
-import { renderConfig } from './config.ts';
 import { tailFile } from './commands.ts';
-import { HOST, pathsIn, type Paths, type Ports } from './layout.ts';
+import { renderConfig } from './config.ts';
+import { HOST, type Paths, type Ports, pathsIn } from './layout.ts';
 import { ensureFolder, ensureMaildir, forEachConcurrently, imapFolderName, toBuffer, writeMaildirMessage } from './maildir.ts';
 import { DEFAULT_OPTIONS, type DeliverOptions, type Dovecot, type DovecotMessage, type DovecotOptions, type DovecotUser } from './options.ts';
 import { installExitHook, launchOnFreePorts, reloadDovecot, stopMaster } from './process.ts';
 import { fetchFolder, usableHelperAddress, withImapSession } from './sessions.ts';
-import { assertValidCredentials, mailOwner, passwdLine, writeFileAtomically, type MailOwner } from './users.ts';
+import { assertValidCredentials, type MailOwner, mailOwner, passwdLine, writeFileAtomically } from './users.ts';
 
 /** Writes many messages at once, but not so many that the temp dir runs out of file handles. */
 const DELIVER_CONCURRENCY = 32;
@@ -91,6 +91,14 @@ class DovecotInstance implements Dovecot {
     await chown(home, this.owner.uid, this.owner.gid);
     await ensureMaildir(user.maildir, this.owner);
     // Renamed into place so the auth process never reads a half-written file.
+    await writeFileAtomically(path.join(this.paths.usersDir, name), passwdLine(user, this.owner), 0o644);
+    this.users.set(name, user);
+    return user;
+  }
+
+  async setPassword(name: string, password: string): Promise<DovecotUser> {
+    assertValidCredentials(name, password);
+    const user = { ...this.user(name), password };
     await writeFileAtomically(path.join(this.paths.usersDir, name), passwdLine(user, this.owner), 0o644);
     this.users.set(name, user);
     return user;

@@ -58,6 +58,11 @@ export interface Dovecot {
   readonly options: Readonly<Required<DovecotOptions>>;
   addUser(name: string, password: string): Promise<DovecotUser>;
   /**
+   * Changes a user's password (as an admin would): logins with the old one are refused from the
+   * next passwd-file read on (Dovecot re-reads a changed file at most once a second).
+   */
+  setPassword(name: string, password: string): Promise<DovecotUser>;
+  /**
    * Writes emails straight into a user's Maildir (fast, before a client connects). folder
    * 'INBOX' or a name like 'Archive' (the maildir++ folder '.Archive' is created if missing).
    * With flags (e.g. ['\\Seen']) the file goes to cur/, otherwise to new/.

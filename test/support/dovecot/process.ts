@@ -3,12 +3,12 @@ import { rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { WaitTimeoutError, waitFor } from '../wait-for.ts';
 import { countOccurrences, errorText, run, tailFile } from './commands.ts';
 import { renderConfig } from './config.ts';
 import { HOST, type Paths, type Ports } from './layout.ts';
 import { childProcesses, isAlive, sameProcess, signal, waitUntilGone } from './linux-processes.ts';
 import type { DovecotOptions } from './options.ts';
-import { WaitTimeoutError, waitFor } from '../wait-for.ts';
 
 export const START_TIMEOUT_MS = 15_000;
 export const STOP_TIMEOUT_MS = 10_000;
@@ -18,17 +18,11 @@ export const PORT_RETRIES = 5;
 export const runningMasters = new Map<string, number>(); // temp dir -> master pid
 export let exitHookInstalled = false;
 
-
 /**
  * Starts the master on free ports. Ports are found by binding port 0 and released before
  * Dovecot binds them, so another process can grab one in between: then we retry on new ports.
  */
-export async function launchOnFreePorts(
-  paths: Paths,
-  instanceName: string,
-  options: Required<DovecotOptions>,
-  preferred?: Ports,
-): Promise<Ports> {
+export async function launchOnFreePorts(paths: Paths, instanceName: string, options: Required<DovecotOptions>, preferred?: Ports): Promise<Ports> {
   let lastError: unknown;
   for (let attempt = 0; attempt < PORT_RETRIES; attempt++) {
     const ports = attempt === 0 && preferred ? preferred : await freePorts();
@@ -76,7 +70,7 @@ export async function launchMaster(paths: Paths): Promise<void> {
 
 /** Resolves once all four listeners answer: greetings on the plain ports, TCP accept on the TLS ones. */
 export async function waitForListeners(paths: Paths, ports: Ports): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const _deadline = Date.now() + START_TIMEOUT_MS;
   const checks: Array<[number, string | undefined]> = [
     [ports.imap, '* OK'],
     [ports.imaps, undefined],
@@ -97,7 +91,9 @@ export async function waitForListeners(paths: Paths, ports: Ports): Promise<void
       await waitFor(`Dovecot on ${HOST}:${port}`, answered, Math.max(0, START_TIMEOUT_MS - (Date.now() - started)), 50);
     } catch (error) {
       if (!(error instanceof WaitTimeoutError)) throw error;
-      throw new Error(`Dovecot did not answer on ${HOST}:${port} within ${START_TIMEOUT_MS} ms (${failure})\n--- log ---\n${await tailFile(paths.logPath, 30)}`);
+      throw new Error(
+        `Dovecot did not answer on ${HOST}:${port} within ${START_TIMEOUT_MS} ms (${failure})\n--- log ---\n${await tailFile(paths.logPath, 30)}`,
+      );
     }
   }
 }

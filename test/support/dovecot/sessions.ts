@@ -4,14 +4,13 @@
  * client under test, which connects from 127.0.0.1.
  */
 import net from 'node:net';
-import { ImapFlow } from 'imapflow';
 import type { ImapTransport } from 'imapflow';
+import { ImapFlow } from 'imapflow';
 import { HOST } from './layout.ts';
 import type { DovecotMessage, DovecotUser } from './options.ts';
 
 /** Loopback address the helper IMAP sessions connect from (see the module comment). */
 export const HELPER_ADDRESS = '127.0.0.2';
-
 
 /** 127.0.0.2 when the loopback accepts it (Linux routes all of 127/8 to lo), else the default. */
 export let helperAddressPromise: Promise<string | undefined> | undefined;

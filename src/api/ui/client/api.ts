@@ -31,7 +31,11 @@ export class Api {
 
   /** X-Postroom-Request on every call: the server takes a mutation only with it or a JSON body (a page on another site can send neither). */
   private headers(json: boolean): Record<string, string> {
-    return { 'x-postroom-request': '1', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...(json ? { 'content-type': 'application/json' } : {}) };
+    return {
+      'x-postroom-request': '1',
+      ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+      ...(json ? { 'content-type': 'application/json' } : {}),
+    };
   }
 
   async raw(method: string, path: string, body?: unknown): Promise<Response> {

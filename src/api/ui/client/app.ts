@@ -1,29 +1,49 @@
-/** The shell: login, then three screens (status, connections, dead letters) behind a tab bar. */
+/** The shell: login, then four screens (status, connections, emails, dead letters) behind a tab bar. */
 import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from './api.ts';
+import { ConnectionPage, connectionFromHash as connectionPageFromHash } from './connection-page.ts';
 import { ConnectionsScreen } from './connections.ts';
 import { DeadLettersScreen } from './dead-letters.ts';
+import { connectionFromHash } from './email-search.ts';
+import { EmailsScreen } from './emails.ts';
 import { Login } from './login.ts';
 import { StatusBoard } from './status-board.ts';
 
 const SCREENS = [
   { id: 'status', label: 'Status' },
   { id: 'connections', label: 'Connections' },
+  { id: 'emails', label: 'Emails' },
   { id: 'dead-letters', label: 'Dead letters' },
 ] as const;
 type ScreenId = (typeof SCREENS)[number]['id'];
 
-function screenFromHash(): ScreenId {
-  const id = location.hash.replace(/^#\/?/, '');
+/** `#/emails?connection=shop`: the screen, then what it is opened for. */
+function screenFromHash(hash: string): ScreenId {
+  const id = hash.replace(/^#\/?/, '').split('?')[0];
   return SCREENS.find((screen) => screen.id === id)?.id ?? 'status';
+}
+
+function body(screen: ScreenId, hash: string) {
+  // A connection's page (#/connection/<name>), opened from the status board; under the Status tab.
+  const page = connectionPageFromHash(hash);
+  if (page !== null) return h(ConnectionPage, { key: page, name: page });
+  if (screen === 'status') return h(StatusBoard, {});
+  if (screen === 'connections') return h(ConnectionsScreen, {});
+  if (screen === 'emails') {
+    // Keyed by the connection asked for, so a link from the status board starts a fresh search.
+    const connection = connectionFromHash(hash);
+    return h(EmailsScreen, { key: connection, connection });
+  }
+  return h(DeadLettersScreen, {});
 }
 
 type AuthState = 'checking' | 'needed' | 'in';
 
 export function App() {
   const [auth, setAuth] = useState<AuthState>('checking');
-  const [screen, setScreen] = useState<ScreenId>(screenFromHash());
+  const [hash, setHash] = useState(location.hash);
+  const screen = screenFromHash(hash);
 
   useEffect(() => {
     api.onUnauthorized = () => setAuth('needed');
@@ -32,7 +52,7 @@ export function App() {
       .login(api.hasToken() ? sessionStorage.getItem('postroom.token') : null)
       .then(() => setAuth('in'))
       .catch(() => setAuth('needed'));
-    const onHash = () => setScreen(screenFromHash());
+    const onHash = () => setHash(location.hash);
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
@@ -42,7 +62,7 @@ export function App() {
 
   const go = (id: ScreenId) => {
     location.hash = `#/${id}`;
-    setScreen(id);
+    setHash(location.hash);
   };
   return h(
     'div',
@@ -54,7 +74,13 @@ export function App() {
       h(
         'nav',
         { 'aria-label': 'Screens' },
-        SCREENS.map((item) => h('button', { type: 'button', key: item.id, class: 'tab', 'aria-current': item.id === screen ? 'page' : undefined, onClick: () => go(item.id) }, item.label)),
+        SCREENS.map((item) =>
+          h(
+            'button',
+            { type: 'button', key: item.id, class: 'tab', 'aria-current': item.id === screen ? 'page' : undefined, onClick: () => go(item.id) },
+            item.label,
+          ),
+        ),
       ),
       h('span', { class: 'spacer' }),
       h('a', { href: '/docs', target: '_blank', rel: 'noopener' }, 'API docs'),
@@ -73,10 +99,6 @@ export function App() {
           )
         : null,
     ),
-    h(
-      'main',
-      { class: 'content' },
-      screen === 'status' ? h(StatusBoard, {}) : screen === 'connections' ? h(ConnectionsScreen, {}) : h(DeadLettersScreen, {}),
-    ),
+    h('main', { class: 'content' }, body(screen, hash)),
   );
 }

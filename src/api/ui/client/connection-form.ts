@@ -6,10 +6,12 @@
 import type { ConnectionView } from '../../schemas.ts';
 import type { FieldIssue } from '../../validation.ts';
 import { api } from './api.ts';
+import { emptyFilterForm, type FilterForm, filterBodyFromForm, filterFieldOfIssue, filterFormFromView } from './filter-form.ts';
+import { FORM_SETTING_KEYS, keptSettings } from './kept-settings.ts';
 
 export type HostType = 'imap' | 'pop3' | 'graph';
 
-export interface FormState {
+export interface FormState extends FilterForm {
   name: string;
   hostType: HostType;
   enabled: boolean;
@@ -35,6 +37,10 @@ export interface FormState {
   clientSecret: string;
   clientSecretSet: boolean;
   mailbox: string;
+  /** Settings the dialog has no fields for, as loaded, sent back so a save keeps them (kept-settings.ts). */
+  kept: Record<string, unknown>;
+  /** The host type they were loaded for: changing it drops them (another protocol has other settings). */
+  keptFor: HostType | null;
 }
 
 export type FieldName = keyof FormState;
@@ -66,6 +72,9 @@ export function emptyForm(destination: string): FormState {
     clientSecret: '',
     clientSecretSet: false,
     mailbox: '',
+    ...emptyFilterForm(),
+    kept: {},
+    keptFor: null,
   };
 }
 
@@ -100,6 +109,9 @@ export function formFromView(view: ConnectionView): FormState {
     clientId: str(v.clientId),
     clientSecretSet: view.clientSecretSet === true,
     mailbox: str(v.mailbox),
+    ...filterFormFromView(v.filter, v.filtered),
+    kept: keptSettings(v),
+    keptFor: hostType,
   };
 }
 
@@ -116,9 +128,17 @@ export function bodyFromForm(form: FormState): Record<string, unknown> {
     useProcessLock: form.useProcessLock,
     destination: form.destination || undefined,
     throttlePattern: form.throttlePattern.trim() || undefined,
+    ...filterBodyFromForm(form),
+    ...(form.keptFor === form.hostType ? form.kept : {}),
   };
   if (form.hostType === 'graph') {
-    Object.assign(body, { tenantId: form.tenantId.trim(), clientId: form.clientId.trim(), mailbox: form.mailbox.trim(), folder: form.folder.trim() || undefined, clientSecret: form.clientSecret || undefined });
+    Object.assign(body, {
+      tenantId: form.tenantId.trim(),
+      clientId: form.clientId.trim(),
+      mailbox: form.mailbox.trim(),
+      folder: form.folder.trim() || undefined,
+      clientSecret: form.clientSecret || undefined,
+    });
   } else {
     const port = form.port.trim();
     Object.assign(body, {
@@ -148,8 +168,9 @@ export function fieldOfIssue(issue: FieldIssue): FieldName | null {
   if (issue.path.startsWith('tls')) return 'tlsVerify';
   const head = issue.path.split(/[.[]/)[0] ?? '';
   if (head === 'oauth2') return 'password';
-  const known: FieldName[] = ['name', 'hostType', 'host', 'port', 'useSsl', 'startTls', 'username', 'password', 'folder', 'destination', 'sendAttachments', 'sendMessageBody', 'deleteMessages', 'pollingInterval', 'useProcessLock', 'throttlePattern', 'tenantId', 'clientId', 'clientSecret', 'mailbox', 'enabled'];
-  return (known as string[]).includes(head) ? (head as FieldName) : null;
+  const filterField = filterFieldOfIssue(issue.path);
+  if (filterField) return filterField;
+  return (FORM_SETTING_KEYS as readonly string[]).includes(head) ? (head as FieldName) : null;
 }
 
 interface JsonSchema {

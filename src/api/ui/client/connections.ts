@@ -68,7 +68,15 @@ export function ConnectionsScreen() {
       h(
         'table',
         { class: 'grid-table', 'aria-label': 'Connections' },
-        h('thead', {}, h('tr', {}, ['Name', 'Type', 'Account', 'Destination', 'Interval', 'Source', 'Enabled', 'Actions'].map((label) => h('th', { key: label, scope: 'col' }, label)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Name', 'Type', 'Account', 'Destination', 'Interval', 'Source', 'Enabled', 'Actions'].map((label) => h('th', { key: label, scope: 'col' }, label)),
+          ),
+        ),
         h(
           'tbody',
           {},
@@ -81,7 +89,13 @@ export function ConnectionsScreen() {
               h('td', {}, where(c)),
               h('td', {}, String((c as Record<string, unknown>).destination ?? '')),
               h('td', {}, String((c as Record<string, unknown>).pollingInterval ?? '')),
-              h('td', {}, c.source === 'config' ? h('span', { class: 'badge muted-badge', title: 'Defined in postroom.yaml: read-only here' }, 'postroom.yaml') : 'UI / API'),
+              h(
+                'td',
+                {},
+                c.source === 'config'
+                  ? h('span', { class: 'badge muted-badge', title: 'Defined in postroom.yaml: read-only here' }, 'postroom.yaml')
+                  : 'UI / API',
+              ),
               h('td', {}, c.enabled ? 'Yes' : 'No'),
               h(
                 'td',
@@ -89,29 +103,41 @@ export function ConnectionsScreen() {
                 h(
                   'div',
                   { class: 'row-actions' },
-                h('button', { type: 'button', onClick: () => setEditing({ mode: 'edit', connection: c }), 'aria-label': `${c.readOnly ? 'View' : 'Edit'} ${c.name}` }, c.readOnly ? 'View' : 'Edit'),
-                h('button', { type: 'button', onClick: () => void test(c.name), 'aria-label': `Test ${c.name}` }, 'Test'),
-                c.readOnly
-                  ? null
-                  : h(
-                      'button',
-                      { type: 'button', 'aria-label': `${c.enabled ? 'Disable' : 'Enable'} ${c.name}`, onClick: () => void act(`${c.name} ${c.enabled ? 'disabled' : 'enabled'}`, () => api.json('POST', `/api/connections/${encodeURIComponent(c.name)}/${c.enabled ? 'disable' : 'enable'}`)) },
-                      c.enabled ? 'Disable' : 'Enable',
-                    ),
-                c.readOnly
-                  ? null
-                  : h(
-                      'button',
-                      {
-                        type: 'button',
-                        class: 'danger',
-                        'aria-label': `Delete ${c.name}`,
-                        onClick: () => {
-                          if (confirm(`Delete connection "${c.name}"? What it already picked up is still delivered.`)) void act(`${c.name} deleted`, () => api.json('DELETE', `/api/connections/${encodeURIComponent(c.name)}`));
+                  h(
+                    'button',
+                    { type: 'button', onClick: () => setEditing({ mode: 'edit', connection: c }), 'aria-label': `${c.readOnly ? 'View' : 'Edit'} ${c.name}` },
+                    c.readOnly ? 'View' : 'Edit',
+                  ),
+                  h('button', { type: 'button', onClick: () => void test(c.name), 'aria-label': `Test ${c.name}` }, 'Test'),
+                  c.readOnly
+                    ? null
+                    : h(
+                        'button',
+                        {
+                          type: 'button',
+                          'aria-label': `${c.enabled ? 'Disable' : 'Enable'} ${c.name}`,
+                          onClick: () =>
+                            void act(`${c.name} ${c.enabled ? 'disabled' : 'enabled'}`, () =>
+                              api.json('POST', `/api/connections/${encodeURIComponent(c.name)}/${c.enabled ? 'disable' : 'enable'}`),
+                            ),
                         },
-                      },
-                      'Delete',
-                    ),
+                        c.enabled ? 'Disable' : 'Enable',
+                      ),
+                  c.readOnly
+                    ? null
+                    : h(
+                        'button',
+                        {
+                          type: 'button',
+                          class: 'danger',
+                          'aria-label': `Delete ${c.name}`,
+                          onClick: () => {
+                            if (confirm(`Delete connection "${c.name}"? What it already picked up is still delivered.`))
+                              void act(`${c.name} deleted`, () => api.json('DELETE', `/api/connections/${encodeURIComponent(c.name)}`));
+                          },
+                        },
+                        'Delete',
+                      ),
                 ),
               ),
             ),
@@ -143,7 +169,20 @@ export function ConnectionsScreen() {
                   'section',
                   { class: `check-result ${checking.result.ok ? 'ok' : 'failed'}`, 'aria-live': 'polite' },
                   h('h3', {}, checking.result.ok ? 'Connection test: OK' : 'Connection test: FAILED'),
-                  h('ol', {}, checking.result.steps.map((step, index) => h('li', { key: index, class: step.ok ? 'ok' : 'failed' }, h('span', { class: 'step-mark', 'aria-hidden': 'true' }, step.ok ? '✓' : '✗'), h('strong', {}, step.step), ' ', step.detail))),
+                  h(
+                    'ol',
+                    {},
+                    checking.result.steps.map((step, index) =>
+                      h(
+                        'li',
+                        { key: index, class: step.ok ? 'ok' : 'failed' },
+                        h('span', { class: 'step-mark', 'aria-hidden': 'true' }, step.ok ? '✓' : '✗'),
+                        h('strong', {}, step.step),
+                        ' ',
+                        step.detail,
+                      ),
+                    ),
+                  ),
                 )
               : h('p', { class: 'muted', 'aria-live': 'polite' }, 'Testing…'),
           h('div', { class: 'actions' }, h('span', { class: 'spacer' }), h('button', { type: 'button', onClick: () => setChecking(null) }, 'Close')),

@@ -2,7 +2,7 @@
  * A modal on the native <dialog>: showModal() traps focus and makes the page behind inert, Esc
  * closes it (the `cancel` event), and focus goes back where it was when it closes.
  */
-import { h, type ComponentChildren } from 'preact';
+import { type ComponentChildren, h } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 
 export function Modal(props: { title: string; onClose: () => void; children?: ComponentChildren; wide?: boolean; labelId?: string }) {
@@ -31,7 +31,12 @@ export function Modal(props: { title: string; onClose: () => void; children?: Co
         props.onClose();
       },
     },
-    h('header', { class: 'modal-head' }, h('h2', { id: labelId }, props.title), h('button', { type: 'button', class: 'icon', 'aria-label': 'Close', onClick: props.onClose }, '×')),
+    h(
+      'header',
+      { class: 'modal-head' },
+      h('h2', { id: labelId }, props.title),
+      h('button', { type: 'button', class: 'icon', 'aria-label': 'Close', onClick: props.onClose }, '×'),
+    ),
     props.children,
   );
 }

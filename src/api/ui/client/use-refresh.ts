@@ -4,7 +4,10 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 
-export function useRefresh<T>(load: () => Promise<T>, intervalMs: number): { data: T | null; error: string | null; reload: () => Promise<void>; loadedAt: number } {
+export function useRefresh<T>(
+  load: () => Promise<T>,
+  intervalMs: number,
+): { data: T | null; error: string | null; reload: () => Promise<void>; loadedAt: number } {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loadedAt, setLoadedAt] = useState(0);

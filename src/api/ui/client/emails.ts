@@ -1,0 +1,143 @@
+/** Emails: find any email Postroom picked up (words, Message-ID, sender, subject, dates, connection, state) and open its trail. */
+import { h } from 'preact';
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { ConnectionView, EmailView } from '../../schemas.ts';
+import { ApiError, api } from './api.ts';
+import { type EmailSearchForm, emptySearchForm, isBlankSearch, searchPath, searchProblem } from './email-search.ts';
+import { EmailSearchFields } from './email-search-form.ts';
+import { EmailTrailDialog } from './email-trail.ts';
+import { ago, clock } from './format.ts';
+import { EMAIL_STATE_BADGE, EMAIL_STATE_LABEL } from './trail-labels.ts';
+
+/** How many emails the API answers when no limit is asked for: a full page means there may be older ones. */
+const API_PAGE = 50;
+
+const messageOf = (caught: unknown): string => (caught instanceof ApiError || caught instanceof Error ? caught.message : String(caught));
+
+/** Says what to try when a search finds nothing, or that nothing was picked up yet. */
+function Empty(props: { blank: boolean }) {
+  if (props.blank) return h('p', { class: 'empty' }, 'No emails picked up yet. Once a connection has polled, its emails are listed here.');
+  return h(
+    'div',
+    { class: 'empty' },
+    h('p', {}, 'No email matches this search. Try:'),
+    h(
+      'ul',
+      {},
+      h('li', {}, 'fewer or shorter words (every word must appear);'),
+      h('li', {}, 'part of the sender’s address, e.g. “supplier.example”;'),
+      h('li', {}, 'a wider date range, “All connections” or “Any state”;'),
+      h('li', {}, 'Clear, to see the latest emails.'),
+    ),
+  );
+}
+
+function Row(props: { email: EmailView; now: number; onOpen: (email: EmailView) => void }) {
+  const { email, now } = props;
+  const subject = email.subject ?? '(no subject)';
+  return h(
+    'tr',
+    { key: email.id },
+    h('td', { class: 'nowrap', title: clock(email.pickedUpAt) }, clock(email.pickedUpAt), h('span', { class: 'sub' }, ago(email.pickedUpAt, now))),
+    h('td', {}, email.connection),
+    h('td', {}, email.from ?? '(no sender)'),
+    h(
+      'th',
+      { scope: 'row' },
+      h('button', { type: 'button', class: 'link row-link', 'aria-label': `Open the trail of ${subject}`, onClick: () => props.onOpen(email) }, subject),
+      email.messageId ? h('span', { class: 'sub' }, email.messageId) : null,
+    ),
+    h(
+      'td',
+      {},
+      h('span', { class: `badge ${EMAIL_STATE_BADGE[email.state]}` }, EMAIL_STATE_LABEL[email.state]),
+      email.filtered ? h('span', { class: 'sub' }, `${email.filtered.condition}: ${email.filtered.reason}`) : null,
+    ),
+    h('td', { class: 'num' }, String(email.messages)),
+  );
+}
+
+export function EmailsScreen(props: { connection?: string }) {
+  const [form, setForm] = useState<EmailSearchForm>(emptySearchForm(props.connection));
+  const [connections, setConnections] = useState<string[]>([]);
+  const [results, setResults] = useState<{ emails: EmailView[]; blank: boolean; at: number } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [open, setOpen] = useState<EmailView | null>(null);
+
+  const search = useCallback(async (what: EmailSearchForm) => {
+    const problem = searchProblem(what);
+    if (problem) {
+      setError(problem);
+      return;
+    }
+    setBusy(true);
+    try {
+      const { emails } = await api.get<{ emails: EmailView[] }>(searchPath(what));
+      setResults({ emails, blank: isBlankSearch(what), at: Date.now() });
+      setError(null);
+    } catch (caught) {
+      setError(`The search failed: ${messageOf(caught)}`);
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+
+  useEffect(() => {
+    void search(form);
+    api
+      .get<ConnectionView[]>('/api/connections')
+      .then((list) => setConnections(list.map((c) => c.name).sort()))
+      .catch(() => setConnections([]));
+  }, []);
+
+  const clear = () => {
+    const empty = emptySearchForm();
+    setForm(empty);
+    void search(empty);
+  };
+
+  return h(
+    'section',
+    { 'aria-labelledby': 'emails-title' },
+    h(
+      'div',
+      { class: 'screen-head' },
+      h('h1', { id: 'emails-title' }, 'Emails'),
+      h('span', { class: 'muted' }, 'Every email Postroom picked up: find one, and see where it went.'),
+    ),
+    h(EmailSearchFields, { form, connections, busy, onChange: setForm, onSearch: () => void search(form), onClear: clear }),
+    error ? h('p', { class: 'error', role: 'alert' }, error) : null,
+    h(
+      'p',
+      { class: 'muted', 'aria-live': 'polite' },
+      results
+        ? `${results.emails.length} email(s)${results.emails.length >= API_PAGE ? ', the latest first: narrow the search to see older ones' : ''}.`
+        : 'Searching…',
+    ),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'grid-table', 'aria-label': 'Emails' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ['Picked up', 'Connection', 'From', 'Subject', 'State', 'Pipeline messages'].map((label) => h('th', { key: label, scope: 'col' }, label)),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          (results?.emails ?? []).map((email) => h(Row, { key: email.id, email, now: results?.at ?? Date.now(), onOpen: setOpen })),
+        ),
+      ),
+      results && results.emails.length === 0 ? h(Empty, { blank: results.blank }) : null,
+    ),
+    open ? h(EmailTrailDialog, { id: open.id, title: open.subject ?? '(no subject)', onClose: () => setOpen(null), onChanged: () => void search(form) }) : null,
+  );
+}

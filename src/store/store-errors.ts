@@ -16,8 +16,9 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIME
  * 57P01..57P03 (admin_shutdown, crash_shutdown, cannot_connect_now: a restart).
  */
 const GONE_SQLSTATE = /^(08...|57P0[1-3])$/;
-/** node-postgres says these in words, without a code, when a connection dies under it. */
-const GONE_MESSAGES = /Connection terminated|connection timeout|Client has encountered a connection error|terminating connection/i;
+/** node-postgres says these in words, without a code, when a connection dies under it or none comes in time. */
+const GONE_MESSAGES =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection/i;
 
 const KEPT = 'Nothing was lost: no email is acknowledged on the server and no message marked delivered until the store has it';
 

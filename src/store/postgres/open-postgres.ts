@@ -17,6 +17,9 @@ pg.types.setTypeParser(20, (value) => Number(value));
  * `postgres://user@host/db?schema=name` puts every table in `name` (created when missing);
  * tests use it so runs never collide.
  */
+/** How long a query waits for a connection before the store counts as not answering. */
+const POOL_WAIT_MS = 10_000;
+
 export async function openPostgresStore(url: string): Promise<{ store: Store; content: ContentStore }> {
   const parsed = new URL(url);
   const schema = parsed.searchParams.get('schema') ?? undefined;
@@ -25,7 +28,15 @@ export async function openPostgresStore(url: string): Promise<{ store: Store; co
     throw new Error(`schema "${schema}" must be lower-case letters, digits and underscores`);
   }
   // search_path as a startup option: it is in force before the first query of every connection.
-  const pool = new pg.Pool({ connectionString: parsed.toString(), max: 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  // connectionTimeoutMillis bounds both a new connection and the wait for a pooled one: without it a
+  // query (the /healthz ping among them) queued behind connections stuck on a database that went
+  // away waits for ever, and /healthz never says the store is down.
+  const pool = new pg.Pool({
+    connectionString: parsed.toString(),
+    max: 10,
+    connectionTimeoutMillis: POOL_WAIT_MS,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
   // An idle pooled connection the server closed (a restart, a failover) is reported here; without
   // a listener it would end the process. The pool drops it, and the next query opens a new one
   // (a failing query then says STORE_FAILED, store-errors.ts).

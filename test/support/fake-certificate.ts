@@ -14,33 +14,10 @@ let made: Promise<TestCertificate> | undefined;
 
 /** One per process: key generation takes a noticeable fraction of a second. */
 export function generateTestCertificate(): Promise<TestCertificate> {
-  made ??= (async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'pr-fake-cert-'));
-    try {
-      const certPath = path.join(dir, 'cert.pem');
-      const keyPath = path.join(dir, 'key.pem');
-      await promisify(execFile)('openssl', [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        keyPath,
-        '-out',
-        certPath,
-      ]);
-      return { certPem: await readFile(certPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8') };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  })();
+  made ??= generateCertificateFor('localhost', ['DNS:localhost', 'IP:127.0.0.1']);
+  made.catch(() => {
+    made = undefined;
+  });
   return made;
 }
 

@@ -17,5 +17,5 @@ export function deliveryState(counts: { retrying: number; dead: number }): Deliv
 }
 
 /** What a replay did to one pipeline message (see the API's ReplayResult). */
-export const REPLAY_OUTCOMES = Object.freeze(['delivered', 'failed', 'queued', 'not-found'] as const);
+export const REPLAY_OUTCOMES = Object.freeze(['delivered', 'failed', 'queued', 'not-found', 'content-gone'] as const);
 export type ReplayOutcomeName = (typeof REPLAY_OUTCOMES)[number];

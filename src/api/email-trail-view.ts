@@ -83,6 +83,7 @@ export function toEmailTrailView(trail: EmailTrail): EmailTrailView {
       lastError: message.lastError,
       nextAttemptAt: isoOrNull(message.nextAttemptAt),
       deliveredAt: isoOrNull(message.deliveredAt),
+      contentKeptUntil: message.state === 'delivered' ? isoOrNull(message.contentUntil) : null,
     })),
     attempts: trail.attempts.map((attempt) => ({
       messageId: attempt.outboxId,

@@ -146,14 +146,15 @@ export const deadLetterDetailSchema = deadLetterSchema
 
 export const replayResultSchema = z
   .object({
-    replayed: z.number().meta({ description: 'Dead letters tried again' }),
+    replayed: z.number().meta({ description: 'Pipeline messages tried again' }),
     delivered: z.number(),
     failed: z.number(),
     results: z.array(
       z.object({
         id: z.string(),
         outcome: z.enum(REPLAY_OUTCOMES).meta({
-          description: 'delivered: the destination has it now; failed: it failed again (see error, nextAttemptAt); queued: due now, a worker delivers it',
+          description:
+            'delivered: the destination has it now; failed: it failed again (see error, nextAttemptAt); queued: due now, a worker delivers it; not-found: no longer in the outbox; content-gone: delivered before, and its content is no longer kept (outbox.keepDeliveredContent)',
         }),
         error: z.string().nullable(),
         nextAttemptAt: time.nullable().meta({ description: 'After a failure: the next scheduled attempt (null: only a replay will try again)' }),
@@ -236,6 +237,10 @@ export const emailTrailViewSchema = z
         lastError: z.string().nullable(),
         nextAttemptAt: time.nullable(),
         deliveredAt: time.nullable(),
+        contentKeptUntil: time.nullable().meta({
+          description:
+            'Delivered: its content is kept until then (outbox.keepDeliveredContent), so POST /api/pipeline-messages/{id}/replay can send it again; null when it is gone',
+        }),
       }),
     ),
     attempts: z.array(

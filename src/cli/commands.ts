@@ -50,6 +50,11 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: 'pipeline messages that could not be delivered (catastrophic retry)',
     load: async () => (await import('./dead-letters.ts')).registerDeadLetters,
   },
+  replay: {
+    term: 'replay [options] <ids...>',
+    summary: 'send pipeline messages to their destination again (a dead letter, or a delivered one a downstream system lost) and say what happened',
+    load: async () => (await import('./replay.ts')).registerReplay,
+  },
   poll: {
     term: 'poll <name>',
     summary: 'poll a connection now (through the running service) and say what the poll did',

@@ -1,8 +1,11 @@
-/** `postroom dead-letters list | replay <id...> | replay --all`: catastrophic retry by hand. */
+/**
+ * `postroom dead-letters list | replay <id...> | replay --all`: catastrophic retry by hand. A replay
+ * uses the config file as it is now, so a destination fixed in the file since is used as fixed.
+ */
 import type { Command } from 'commander';
-import type { ReplayOutcome } from '../engine/delivery.ts';
 import { PostroomError } from '../model/errors.ts';
 import { EXIT, loadContext, openContextStore, runCommand } from './context.ts';
+import { describeReplay, replayByHand } from './replay-by-hand.ts';
 
 export function registerDeadLetters(program: Command): void {
   const group = program.command('dead-letters');
@@ -48,46 +51,26 @@ export function registerDeadLetters(program: Command): void {
         if (!options.all && ids.length === 0) throw new PostroomError('CONFIG_INVALID', 'give dead letter ids or --all');
         const context = loadContext(command);
         const opened = await openContextStore(context);
-        // The delivery code and the destinations' drivers load only for this command.
-        const [{ Worker }, { createDestination }] = await Promise.all([import('../engine/worker.ts'), import('../destinations/registry.ts')]);
-        const worker = new Worker({ config: context.loaded.config, opened, log: context.log, createDestination });
-        // Traced like the service when telemetry is set up: each replayed delivery continues its email's trace.
-        const tracing = await import('../service/telemetry.ts');
-        const telemetry = tracing.tracingWanted(context.loaded.config) ? await tracing.startTracing(context.loaded.config) : undefined;
         try {
           const dead = options.all ? (await opened.store.listDeadLetters()).map((d) => d.id) : ids;
           const known = new Set((await Promise.all(dead.map((id) => opened.store.getOutboxMessage(id)))).filter((m) => m?.state === 'dead').map((m) => m!.id));
-          const outcomes = await worker.delivery.replay(
+          const outcomes = await replayByHand(
+            context,
+            opened,
             dead.filter((id) => known.has(id)),
-            'the CLI',
           );
           const unknown = dead.filter((id) => !known.has(id));
           if (options.json) process.stdout.write(`${JSON.stringify({ results: outcomes, notDeadLetters: unknown }, null, 2)}\n`);
           else {
             for (const id of unknown) process.stdout.write(`${id}  not a dead letter (see \`postroom dead-letters list\`)\n`);
-            for (const o of outcomes) process.stdout.write(`${o.id}  ${describe(o)}\n`);
+            for (const o of outcomes) process.stdout.write(`${o.id}  ${describeReplay(o)}\n`);
             if (!dead.length) process.stdout.write('no dead letters\n');
           }
           const failed = outcomes.some((o) => o.outcome === 'failed') || unknown.length > 0;
           return failed ? EXIT.failed : EXIT.ok;
         } finally {
-          await worker.stop();
           await opened.store.close();
-          await telemetry?.shutdown();
         }
       }),
     );
-}
-
-function describe(outcome: ReplayOutcome): string {
-  switch (outcome.outcome) {
-    case 'delivered':
-      return 'delivered';
-    case 'failed':
-      return `FAILED again: ${outcome.error ?? 'no reason given'}; ${outcome.nextAttemptAt ? `next attempt ${new Date(outcome.nextAttemptAt).toISOString()}` : 'only a replay will try again'}`;
-    case 'queued':
-      return 'being delivered by a running worker right now';
-    case 'not-found':
-      return 'no longer in the outbox';
-  }
 }

@@ -157,7 +157,9 @@ function printTrail(trail: EmailTrailView, json: boolean | undefined): number {
         `  ${m.id}  ${m.kind} ${m.filename} -> ${m.destination}  ${messageState(m)}`,
         ...(m.state !== 'delivered' && m.lastError ? [`      ${m.lastError}`] : []),
       );
-    if (trail.messages.some((m) => m.state === 'dead')) lines.push('  (postroom dead-letters replay <id> delivers a dead letter again)');
+    if (trail.messages.some((m) => m.state === 'dead')) lines.push('  (postroom replay <id> delivers a dead letter again)');
+    const keptUntil = trail.messages.find((m) => m.contentKeptUntil)?.contentKeptUntil;
+    if (keptUntil) lines.push(`  (postroom replay <id> sends a delivered one again, with the same id, until ${when(keptUntil)})`);
   } else if (email.state === 'delivered') {
     lines.push('', '(its pipeline messages and their attempts were delivered and forgotten after outbox.keepDelivered)');
   }

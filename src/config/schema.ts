@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DESTINATION_TYPE_NAMES, destinationSchema as schemaOfDestination } from './destination-schemas.ts';
-import { duration } from './duration.ts';
+import { duration, formatDuration } from './duration.ts';
 import { attachmentsSchema, filteredSchema, filterSchema, routesSchema } from './filter-schema.ts';
 import { oauth2Schema } from './oauth2-schema.ts';
 import { singleLine } from './single-line.ts';
@@ -19,6 +19,8 @@ export const DEFAULT_POLLING_INTERVAL = '60s';
 /** Undelivered pipeline messages per connection before intake pauses: hours of a busy mailbox, a few GB at most. */
 export const DEFAULT_OUTBOX_MAX_PENDING = 10_000;
 export const DEFAULT_KEEP_DELIVERED = '7d';
+/** Content is removed at delivery unless asked for: keeping it costs the space of every email delivered in the period. */
+export const DEFAULT_KEEP_DELIVERED_CONTENT = '0s';
 /** Emails larger than this are kept whole (kind original), not split: far above real email, bounded for the parser. */
 export const DEFAULT_MAX_EMAIL_BYTES = 100 * 1024 * 1024;
 /** Parts split out of one email (body, attachments, TNEF children); the original is kept too beyond it. */
@@ -259,12 +261,26 @@ export const configSchema = z
          */
         maxPending: z.number().int().positive().default(DEFAULT_OUTBOX_MAX_PENDING),
         /**
-         * A delivered pipeline message's row (its envelope; the content is already gone) is
-         * deleted this long after delivery, so the store does not grow for ever.
+         * A delivered pipeline message's row (its envelope and its trail) is deleted this long
+         * after delivery, so the store does not grow for ever.
          */
         keepDelivered: duration.prefault(DEFAULT_KEEP_DELIVERED),
+        /**
+         * A delivered pipeline message's content is kept this long, so it can be replayed to its
+         * destination (for when a downstream system lost it). 0, the default, removes it at
+         * delivery: kept content costs disk (or database) space for every email of the period.
+         */
+        keepDeliveredContent: duration.prefault(DEFAULT_KEEP_DELIVERED_CONTENT),
       })
       .strict()
+      .superRefine((outbox, ctx) => {
+        if (outbox.keepDeliveredContent > outbox.keepDelivered)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['keepDeliveredContent'],
+            message: `must not be longer than outbox.keepDelivered (${formatDuration(outbox.keepDelivered)}): a message's content is of no use once its row is forgotten; shorten it or lengthen keepDelivered`,
+          });
+      })
       .prefault({}),
     throttle: z
       .object({

@@ -64,6 +64,8 @@ export interface DeliveryDeps {
   deadLetterSchedule: number[];
   /** How long a delivered message's outbox row is kept (the API can still show it) before it is deleted. */
   keepDeliveredMs: number;
+  /** How long a delivered message's content is kept so it can be replayed (0: removed at delivery). */
+  keepDeliveredContentMs?: number;
   /** Called after each attempt, for metrics. */
   onOutcome?: (outcome: DeliveryOutcome, message: OutboxMessage) => void;
 }
@@ -74,10 +76,13 @@ export interface DeliveryDeps {
  */
 export type DeliveryOutcome = 'delivered' | 'retry' | 'dead' | 'still-dead';
 
-/** What a replay did to one pipeline message: delivered now, failed again (why, and when next), or in another worker's hands. */
+/**
+ * What a replay did to one pipeline message: delivered now, failed again (why, and when next), in
+ * another worker's hands, or not replayable: delivered before, its content already removed.
+ */
 export interface ReplayOutcome {
   id: string;
-  outcome: 'delivered' | 'failed' | 'queued' | 'not-found';
+  outcome: 'delivered' | 'failed' | 'queued' | 'not-found' | 'content-gone';
   error: string | null;
   nextAttemptAt: number | null;
   attempts: number;
@@ -185,6 +190,8 @@ export class DeliveryLoop {
       if (isStoreOutage(error)) this.stranded.set(laneKey(lane), [...(this.stranded.get(laneKey(lane)) ?? []), ...claimed]);
       throw error;
     }
+    // An idle lane still lets kept content and old rows go, once a minute (a round with work does it each time).
+    if (!claimed.length && clock.now() - this.lastForgotten >= FORGET_EVERY_MS) await this.releaseRawEmails();
     if (claimed.length) {
       // Success is not silent: one line per round that did something, none when nothing was due.
       this.deps.log.info(
@@ -219,11 +226,14 @@ export class DeliveryLoop {
 
   /**
    * Replay by hand (API, CLI): delivers these pipeline messages now, whatever their schedule, and
-   * says what happened to each. One another worker is delivering right now is 'queued'. The
-   * email trail records who asked (`by`: "the API", "the CLI").
+   * says what happened to each. A dead letter or a pending message goes now; a delivered one goes
+   * again, with the same id, while its content is kept (`outbox.keepDeliveredContent`). One
+   * another worker is delivering right now is 'queued'. The email trail records who asked
+   * (`by`: "the API", "the CLI").
    */
   async replay(ids: readonly string[], by = 'an operator'): Promise<ReplayOutcome[]> {
     const { store, clock, holder } = this.deps;
+    const reopened = new Set(await store.reopenDelivered(ids, clock.now()));
     await store.recordReplay(ids, clock.now(), by);
     const claimed = await store.claimIds(ids, clock.now(), holder, CLAIM_MS);
     await this.deliverClaimed(claimed);
@@ -232,6 +242,15 @@ export class DeliveryLoop {
       ids.map(async (id): Promise<ReplayOutcome> => {
         const message = await store.getOutboxMessage(id);
         if (!message) return { id, outcome: 'not-found', error: null, nextAttemptAt: null, attempts: 0 };
+        if (message.state === 'delivered' && !mine.has(id) && !reopened.has(id)) {
+          return {
+            id,
+            outcome: 'content-gone',
+            error: contentGoneReason(this.deps.keepDeliveredContentMs ?? 0),
+            nextAttemptAt: null,
+            attempts: message.attempts,
+          };
+        }
         const outcome = message.state === 'delivered' ? 'delivered' : mine.has(id) ? 'failed' : 'queued';
         return {
           id,
@@ -299,12 +318,15 @@ export class DeliveryLoop {
     }
     const recorded = delivered.filter((message) => !flushErrors.has(message.destination));
     if (recorded.length) {
+      const keepContent = this.deps.keepDeliveredContentMs ?? 0;
       await store.markDelivered(
         recorded.map((message) => message.id),
         clock.now(),
         this.replies,
+        keepContent > 0 ? clock.now() + keepContent : null,
       );
-      await Promise.all(recorded.map((message) => contents.remove(message.contentRef)));
+      // Kept for replays when asked (expireDeliveredContent lets it go later); removed now otherwise.
+      if (keepContent <= 0) await Promise.all(recorded.map((message) => contents.remove(message.contentRef)));
     }
     for (const message of recorded) {
       this.deps.onOutcome?.('delivered', message);
@@ -417,11 +439,24 @@ export class DeliveryLoop {
     const now = this.deps.clock.now();
     if (now - this.lastForgotten < FORGET_EVERY_MS) return;
     this.lastForgotten = now;
+    // Kept contents whose time is up go first: a row is forgotten only once its content is gone.
+    for (let statement = 0; statement < FORGET_STATEMENTS; statement += 1) {
+      const expired = await this.deps.store.expireDeliveredContent(now, RELEASE_BATCH);
+      await Promise.all(expired.map((ref) => this.deps.contents.remove(ref)));
+      if (expired.length < RELEASE_BATCH) break;
+    }
     const before = now - this.deps.keepDeliveredMs;
     for (let statement = 0; statement < FORGET_STATEMENTS; statement += 1) {
       if ((await this.deps.store.forgetDelivered(before, FORGET_BATCH)) < FORGET_BATCH) return;
     }
   }
+}
+
+/** Why a delivered message cannot be sent again, and what to set so the next ones can. */
+export function contentGoneReason(keepDeliveredContentMs: number): string {
+  return keepDeliveredContentMs > 0
+    ? 'delivered, and its content was removed when outbox.keepDeliveredContent ran out; only messages delivered within that period can be replayed'
+    : 'delivered, and its content was removed at delivery; set outbox.keepDeliveredContent (for example 1d) to keep delivered content for replays';
 }
 
 function laneKey(lane: DeliveryLane): string {

@@ -100,6 +100,7 @@ export class Worker {
       holder: this.holder,
       deadLetterSchedule: options.config.retry.deadLetterSchedule,
       keepDeliveredMs: options.config.outbox.keepDelivered,
+      keepDeliveredContentMs: options.config.outbox.keepDeliveredContent,
       onOutcome: (outcome, message) => {
         this.deliveryTotals[outcome === 'retry' ? 'retried' : outcome === 'still-dead' ? 'dead' : outcome] += 1;
         options.onDelivery?.(outcome, message);

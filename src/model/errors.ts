@@ -28,6 +28,12 @@ export const ERRORS = Object.freeze({
   DESTINATION_NOT_FOUND: spec('No destination has that name', false, 404),
   DEAD_LETTER_NOT_FOUND: spec('No dead letter has that id', false, 404),
   EMAIL_NOT_FOUND: spec('No email has that id', false, 404),
+  PIPELINE_MESSAGE_NOT_FOUND: spec('No pipeline message has that id (delivered ones are forgotten after outbox.keepDelivered)', false, 404),
+  CONTENT_GONE: spec(
+    "The delivered pipeline message's content is no longer kept, so it cannot be sent again; set outbox.keepDeliveredContent (for example 1d) to keep delivered content for replays",
+    false,
+    409,
+  ),
   UNAUTHORIZED: spec('A valid bearer token is required', false, 401),
   CONNECTION_EXISTS: spec('A connection with that name already exists', false, 409),
   CONNECTION_PAUSED: spec('The connection is paused; resume it first (postroom resume <name>, or Resume in the web UI)', false, 409),

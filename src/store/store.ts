@@ -95,6 +95,8 @@ export interface OutboxMessage {
   deliveredAt: number | null;
   /** W3C traceparent of the email's span (null when the commit was not traced). */
   traceParent: string | null;
+  /** Delivered, with its content kept until then (`outbox.keepDeliveredContent`) so it can be replayed; null when the content is gone. */
+  contentUntil: number | null;
 }
 
 /** Which messages one delivery lane claims: one destination's, or those of no listed destination. */
@@ -320,7 +322,14 @@ export interface Store extends RequestCounter {
   /** Claims due messages; `lane` narrows the claim to one destination, or to every destination but some. */
   claimDue(now: number, limit: number, holder: string, claimMs: number, lane?: DeliveryLane): Promise<OutboxMessage[]>;
   /** Marks messages delivered, in one transaction, each with its attempt in the trail (`replies`: what the destination answered, by id). */
-  markDelivered(ids: readonly string[], now: number, replies?: ReadonlyMap<string, string>): Promise<void>;
+  markDelivered(ids: readonly string[], now: number, replies?: ReadonlyMap<string, string>, contentUntil?: number | null): Promise<void>;
+  /**
+   * Makes delivered messages whose content is still kept pending again, due now, for a replay by
+   * hand (same id, attempts from zero); returns the ids reopened. One whose content is gone stays delivered.
+   */
+  reopenDelivered(ids: readonly string[], now: number): Promise<string[]>;
+  /** Delivered messages whose kept content's time is up: clears their content_until and returns their content refs, to remove. */
+  expireDeliveredContent(now: number, limit: number): Promise<string[]>;
   /** Records the failed attempt in the trail too. */
   markFailed(failure: DeliveryFailure): Promise<void>;
   /** Records in the trail that these pipeline messages were replayed by hand, and by whom ("the API", "the CLI"). */

@@ -27,6 +27,9 @@ it('reports every problem with its field and line, and exits 2', async () => {
       '    pollingInterval: soon',
       '  - name: second',
       '    hostType: smtp',
+      'outbox:',
+      '  keepDelivered: 1d',
+      '  keepDeliveredContent: 2d',
       '',
     ].join('\n'),
     'bad.yaml',
@@ -38,6 +41,7 @@ it('reports every problem with its field and line, and exits 2', async () => {
   assert.match(result.stderr, /connections\[0\]\.pollingInterval: "soon" is not a duration/);
   assert.match(result.stderr, /connections\[0\]\.password: environment variable ORDERS_PASSWORD_NOT_SET is not set/);
   assert.match(result.stderr, /connections\[1\]\.hostType: hostType must be one of imap, pop3, graph/);
+  assert.match(result.stderr, /outbox\.keepDeliveredContent: must not be longer than outbox\.keepDelivered \(24h\).*shorten it or lengthen keepDelivered/);
 });
 
 it('explains a valid config, with secrets from the environment and a warning for POP3 deletes', async () => {

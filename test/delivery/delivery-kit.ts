@@ -57,7 +57,10 @@ export interface Outbox {
     connection?: string,
     email?: EnvelopeEmail,
   ): Promise<Envelope[]>;
-  loop(destinations: Record<string, Destination>, options?: Partial<Pick<DeliveryDeps, 'keepDeliveredMs' | 'log' | 'onOutcome'>>): DeliveryLoop;
+  loop(
+    destinations: Record<string, Destination>,
+    options?: Partial<Pick<DeliveryDeps, 'keepDeliveredMs' | 'keepDeliveredContentMs' | 'log' | 'onOutcome'>>,
+  ): DeliveryLoop;
   dispose(): Promise<void>;
 }
 

@@ -150,6 +150,32 @@ for (const backend of STORE_BACKENDS) {
       assert.equal(await t.store.outboxDepth('c7'), 1);
     });
 
+    it("keeps a delivered message's content until its time, reopens it for a replay only then, and forgets the row after", async () => {
+      const lease = (await t.store.acquireLease('c7k', 'w', 5000, 70_000))!;
+      await t.store.commitEmails(lease, [commitFor('c7k', 1, 70_000, 2)]);
+      const [kept, removed] = [0, 1].map((i) => pipelineMessageId('c7k', 'imap:INBOX:1:1', i));
+      await t.store.markDelivered([kept!], 71_000, undefined, 81_000);
+      await t.store.markDelivered([removed!], 71_000);
+      assert.equal((await t.store.getOutboxMessage(kept!))?.contentUntil, 81_000);
+      assert.equal((await t.store.getOutboxMessage(removed!))?.contentUntil, null);
+
+      assert.deepEqual(await t.store.reopenDelivered([kept!, removed!], 75_000), [kept], 'only the one whose content is kept');
+      const reopened = (await t.store.getOutboxMessage(kept!))!;
+      assert.deepEqual([reopened.state, reopened.attempts, reopened.nextAttemptAt, reopened.deliveredAt], ['pending', 0, 75_000, null]);
+      assert.deepEqual(await t.store.expireDeliveredContent(90_000, 100), [], 'a message being replayed keeps its content');
+      await t.store.markDelivered([kept!], 76_000, undefined, 86_000);
+
+      await t.store.forgetDelivered(100_000, 1000);
+      assert.equal(await t.store.getOutboxMessage(removed!), undefined, 'the row whose content is gone is forgotten');
+      assert.equal((await t.store.getOutboxMessage(kept!))?.state, 'delivered', 'the row with kept content waits for its content to go');
+      assert.deepEqual(await t.store.expireDeliveredContent(85_000, 100), [], 'not yet');
+      assert.deepEqual(await t.store.expireDeliveredContent(90_000, 100), [`cd/${'1'.repeat(36)}`]);
+      assert.equal((await t.store.getOutboxMessage(kept!))?.contentUntil, null);
+      assert.deepEqual(await t.store.reopenDelivered([kept!], 90_000), [], 'its content is gone');
+      assert.equal(await t.store.forgetDelivered(100_000, 1000), 1);
+      assert.equal(await t.store.getOutboxMessage(kept!), undefined);
+    });
+
     it('keeps content byte-exact, streamed in and out, and forgets it on remove', async () => {
       const bytes = randomBytes(3 * 1024 * 1024 + 12_345);
       const written = await t.content.write(Readable.from([bytes.subarray(0, 700_000), bytes.subarray(700_000)]));

@@ -10,7 +10,7 @@ import type { ConnectionInput } from '../../src/config/schema.ts';
 import { createDestination } from '../../src/destinations/registry.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { type ApiHarness, AUTH, jumpingClock, MUTATE, startApi } from '../api/api-kit.ts';
-import { startReceiver, type WebhookReceiver } from '../delivery/webhook-receiver.ts';
+import { envelopeOf, startReceiver, type WebhookReceiver } from '../delivery/webhook-receiver.ts';
 import { type CliResult, runCli, writeConfigFile } from '../support/cli.ts';
 import { type Dovecot, startDovecot } from '../support/dovecot.ts';
 import { imapConnection, openWorkspaceStore, quietLog, testConfig, type Workspace, workspace } from '../support/postroom.ts';
@@ -29,7 +29,7 @@ interface EmailView {
 }
 interface TrailView {
   email: EmailView;
-  messages: Array<{ id: string; destination: string; state: string; attempts: number }>;
+  messages: Array<{ id: string; destination: string; state: string; attempts: number; contentKeptUntil: string | null }>;
   attempts: Array<{ messageId: string; outcome: string; detail: string | null }>;
   timeline: Array<{ at: string; event: string; detail: string | null; destination?: string; messageId?: string }>;
 }
@@ -50,6 +50,7 @@ function plainEmail(from: string, subject: string): string {
 }
 
 const events = (trail: TrailView) => trail.timeline.map((entry) => entry.event);
+const KEEP_CONTENT = { keepDeliveredContent: '1h' };
 
 describe('the email trail of a delivered, a retried, a dead, a filtered and a replayed email', () => {
   let dovecot: Dovecot;
@@ -108,13 +109,14 @@ describe('the email trail of a delivered, a retried, a dead, a filtered and a re
     await dovecot.deliver(news!.name, plainEmail('Deals <deals@shop.example>', 'November deals'));
 
     // The worker polls each mailbox once and delivers; its clock jumps past the quick retries.
-    const config = testConfig(ws, connections, { destinations });
+    // Delivered content is kept an hour, so a delivered message can be sent again (the last case).
+    const config = testConfig(ws, connections, { destinations, outbox: KEEP_CONTENT });
     const opened = await openWorkspaceStore(config);
     const clock = jumpingClock();
     const worker = new Worker({ createDestination, config, opened, log: quietLog, clock });
     try {
       await worker.runOnce();
-      configPath = await writeConfigFile(ws.dir, { store: ws.dataDir, destinations, connections });
+      configPath = await writeConfigFile(ws.dir, { store: ws.dataDir, destinations, connections, outbox: KEEP_CONTENT });
       whileRetrying = await trace('--state', 'retrying');
       for (let round = 0; round < 6 && flaky.requests.length < 3; round++) {
         clock.jump(5_000);
@@ -130,7 +132,7 @@ describe('the email trail of a delivered, a retried, a dead, a filtered and a re
     api = await startApi(ws, {
       worker: true,
       connections: connections.map((connection) => ({ ...connection, enabled: false })),
-      extra: { destinations },
+      extra: { destinations, outbox: KEEP_CONTENT },
     });
   });
   after(async () => {
@@ -247,7 +249,7 @@ describe('the email trail of a delivered, a retried, a dead, a filtered and a re
     assert.equal(dead.messages[0]?.state, 'dead');
     const deadText = await trace('--email', id);
     assert.match(deadText.stdout, /dead letter\s+refusing: .*answered 400/);
-    assert.match(deadText.stdout, /postroom dead-letters replay <id>/);
+    assert.match(deadText.stdout, /postroom replay <id> delivers a dead letter again/);
 
     refusing.otherwise({ status: 202 });
     const replay = await api.app.inject({ method: 'POST', url: `/api/dead-letters/${dead.messages[0]!.id}/replay`, headers: MUTATE });
@@ -297,5 +299,61 @@ describe('the email trail of a delivered, a retried, a dead, a filtered and a re
     }
     const unauthorised = await api.app.inject({ url: '/api/emails' });
     assert.equal(unauthorised.statusCode, 401, 'the trail needs the API token');
+  });
+
+  it('sends a delivered message again with the same id through the API and the CLI while its content is kept, and says why not after', async () => {
+    const id = await idOf('Order 1001 accepted');
+    const [message] = (await apiTrail(id)).messages;
+    assert.equal(message?.state, 'delivered');
+    assert.ok(Date.parse(message.contentKeptUntil ?? '') > Date.now() + 50 * 60_000, 'its content is kept for the hour keepDeliveredContent says');
+    const hint = await trace('--email', id);
+    assert.match(hint.stdout, /postroom replay <id> sends a delivered one again, with the same id, until /);
+
+    const viaApi = await api.app.inject({ method: 'POST', url: `/api/pipeline-messages/${message.id}/replay`, headers: MUTATE });
+    assert.equal(viaApi.statusCode, 200, viaApi.body);
+    assert.deepEqual(
+      viaApi.json().results.map((result: { outcome: string }) => result.outcome),
+      ['delivered'],
+    );
+    const viaCli = await runCli(['--config', configPath, 'replay', message.id]);
+    assert.equal(viaCli.code, 0, viaCli.stderr);
+    assert.equal(viaCli.stdout, `${message.id}  delivered\n`);
+    assert.deepEqual(
+      accepting.requests.map((request) => envelopeOf(request).id),
+      [message.id, message.id, message.id],
+      'the webhook got it three times under one id, so it can drop the copies it has',
+    );
+    const trail = await apiTrail(id);
+    assert.deepEqual(
+      trail.timeline.filter((entry) => entry.destination === 'accepting').map((entry) => [entry.event, entry.event === 'replayed' ? entry.detail : '']),
+      [
+        ['delivered', ''],
+        ['replayed', 'by the API'],
+        ['delivered', ''],
+        ['replayed', 'by the CLI'],
+        ['delivered', ''],
+      ],
+    );
+
+    // Two hours on, the content's hour is up: the API says why it cannot send it and what to set.
+    const later = jumpingClock();
+    later.jump(2 * 3_600_000);
+    const laterApi = await startApi(ws, {
+      clock: later,
+      connections: connections.map((c) => ({ ...c, enabled: false })),
+      extra: { destinations, outbox: KEEP_CONTENT },
+    });
+    try {
+      const gone = await laterApi.app.inject({ method: 'POST', url: `/api/pipeline-messages/${message.id}/replay`, headers: MUTATE });
+      assert.equal(gone.statusCode, 409, gone.body);
+      assert.equal(gone.json().error, 'CONTENT_GONE');
+      assert.match(gone.json().message, /set outbox\.keepDeliveredContent/);
+      const unknown = await laterApi.app.inject({ method: 'POST', url: '/api/pipeline-messages/no-such-id/replay', headers: MUTATE });
+      assert.equal(unknown.statusCode, 404);
+      assert.equal(unknown.json().error, 'PIPELINE_MESSAGE_NOT_FOUND');
+    } finally {
+      await laterApi.close();
+    }
+    assert.equal(accepting.requests.length, 3, 'nothing more was sent');
   });
 });

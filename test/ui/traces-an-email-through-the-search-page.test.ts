@@ -60,7 +60,11 @@ describe('the Emails page', () => {
     api = await startApi(ws, {
       worker: true,
       connections: [imapConnection(dovecot, shop, { name: 'shop' }), imapConnection(dovecot, archive, { name: 'archive', destination: 'hook' })],
-      extra: { destinations: { out: { type: 'directory', path: ws.outDir }, hook: { type: 'webhook', url: `${hook.url}/invoices` } } },
+      extra: {
+        destinations: { out: { type: 'directory', path: ws.outDir }, hook: { type: 'webhook', url: `${hook.url}/invoices` } },
+        // Delivered content is kept, so a delivered message can be sent again from its trail.
+        outbox: { keepDeliveredContent: '1h' },
+      },
     });
     base = await api.app.listen({ host: '127.0.0.1', port: 0 });
     // Both emails of the shop (body and attachment each) delivered, both parts of the archive's dead.
@@ -144,8 +148,16 @@ describe('the Emails page', () => {
     assert.equal(await messages.count(), 2);
     assert.match(await messages.filter({ hasText: 'order.csv' }).innerText(), /attachment: order\.csv[\s\S]*out\s+Delivered/);
     assert.equal(await messages.first().locator('td').nth(4).innerText(), '–', 'delivered: no next attempt');
-    assert.equal(await dialog.getByRole('button', { name: /^Replay/ }).count(), 0, 'nothing to replay');
+    assert.equal(await dialog.getByRole('button', { name: /^Replay/ }).count(), 0, 'no dead letter to replay');
     await page.screenshot({ path: join(SCREENSHOTS, 'ui-emails-3-delivered-trail.png') });
+
+    // A downstream system lost the attachment: send it again, with the same id, while its content is kept.
+    await dialog.getByRole('button', { name: 'Send order.csv again' }).click();
+    await dialog.getByRole('status').filter({ hasText: 'Replayed: delivered.' }).waitFor();
+    await events(dialog, 'Replayed').waitFor();
+    assert.match(await events(dialog, 'Replayed').innerText(), /order\.csv\s+out[\s\S]*the API/, 'which message, and who asked');
+    assert.equal(await events(dialog, 'Delivered').count(), 3, 'delivered again');
+    await page.screenshot({ path: join(SCREENSHOTS, 'ui-emails-3b-sent-again.png') });
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     assert.equal(

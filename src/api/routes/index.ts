@@ -21,6 +21,7 @@ import { pollConnectionNow } from './poll-connection-now.ts';
 import { previewConnectionRoute } from './preview-connection.ts';
 import { replayAllDeadLetters } from './replay-all-dead-letters.ts';
 import { replayDeadLetter } from './replay-dead-letter.ts';
+import { replayPipelineMessage } from './replay-pipeline-message.ts';
 import { disableConnection, enableConnection } from './set-enabled.ts';
 import { updateConnection } from './update-connection.ts';
 
@@ -48,6 +49,7 @@ export const ROUTES: readonly ApiRoute[] = Object.freeze([
   replayDeadLetter,
   listEmails,
   getEmailTrail,
+  replayPipelineMessage,
   healthz,
   metrics,
 ]);

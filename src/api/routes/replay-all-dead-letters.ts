@@ -1,4 +1,4 @@
-import { replayDeadLettersNow } from '../replay-report.ts';
+import { replayNow } from '../replay-report.ts';
 import { defineRoute } from '../route.ts';
 import { replayResultSchema } from '../schemas.ts';
 
@@ -13,7 +13,7 @@ export const replayAllDeadLetters = defineRoute({
   responses: { 200: { description: 'What each replay did', schema: replayResultSchema } },
   async handle(_request, _reply, context) {
     const dead = await context.opened.store.listDeadLetters({ limit: REPLAY_ALL_LIMIT });
-    return replayDeadLettersNow(
+    return replayNow(
       context,
       dead.map((message) => message.id),
     );

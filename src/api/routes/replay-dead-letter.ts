@@ -1,5 +1,5 @@
 import { PostroomError } from '../../model/errors.ts';
-import { replayDeadLettersNow } from '../replay-report.ts';
+import { replayNow } from '../replay-report.ts';
 import { defineRoute, param } from '../route.ts';
 import { errorSchema, replayResultSchema } from '../schemas.ts';
 
@@ -13,6 +13,6 @@ export const replayDeadLetter = defineRoute({
     const id = param(request, 'id');
     const message = await context.opened.store.getOutboxMessage(id);
     if (message?.state !== 'dead') throw new PostroomError('DEAD_LETTER_NOT_FOUND', `"${id}"`);
-    return replayDeadLettersNow(context, [id]);
+    return replayNow(context, [id]);
   },
 });

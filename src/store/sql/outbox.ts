@@ -21,6 +21,7 @@ export const outboxMessage = (row: Selectable<OutboxTable>): OutboxMessage => ({
   createdAt: Number(row.created_at),
   deliveredAt: row.delivered_at === null ? null : Number(row.delivered_at),
   traceParent: row.trace_parent,
+  contentUntil: row.content_until === null ? null : Number(row.content_until),
 });
 
 /** Bind parameters per query: well under SQLite's and PostgreSQL's limits. */
@@ -40,6 +41,8 @@ type OutboxQueries = Pick<
   | 'releasableContent'
   | 'forgetDelivered'
   | 'referencedContent'
+  | 'reopenDelivered'
+  | 'expireDeliveredContent'
 >;
 
 export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilities): OutboxQueries {
@@ -64,14 +67,14 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
         .execute();
       return rows.map(outboxMessage);
     },
-    async markDelivered(ids, now, replies) {
+    async markDelivered(ids, now, replies, contentUntil = null) {
       if (ids.length === 0) return;
       await db.transaction().execute(async (trx) => {
         for (let at = 0; at < ids.length; at += IDS_PER_STATEMENT) {
           const batch = ids.slice(at, at + IDS_PER_STATEMENT);
           const rows = await trx
             .updateTable('outbox')
-            .set({ state: 'delivered', delivered_at: now, claimed_by: null, claimed_until: null, last_error: null })
+            .set({ state: 'delivered', delivered_at: now, claimed_by: null, claimed_until: null, last_error: null, content_until: contentUntil })
             .where('id', 'in', batch)
             .returning(['id', 'connection', 'source_key', 'destination'])
             .execute();
@@ -142,7 +145,9 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
                 sql<string>`'replayed'`.as('outcome'),
                 sql<string>`${by}`.as('detail'),
               ])
-              .where('id', 'in', batch),
+              .where('id', 'in', batch)
+              // A delivered message is replayed only once reopenDelivered made it pending again.
+              .where('state', '!=', 'delivered'),
           )
           .execute();
       }
@@ -158,6 +163,47 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
         .returningAll()
         .execute();
       return rows.map(outboxMessage);
+    },
+    async reopenDelivered(ids, now) {
+      if (ids.length === 0) return [];
+      const rows = await db
+        .updateTable('outbox')
+        .set({ state: 'pending', attempts: 0, next_attempt_at: now, delivered_at: null, last_error: null, claimed_by: null, claimed_until: null })
+        .where('id', 'in', [...ids])
+        .where('state', '=', 'delivered')
+        .where('content_until', '>=', now)
+        .returning('id')
+        .execute();
+      return rows.map((row) => row.id);
+    },
+    async expireDeliveredContent(now, limit) {
+      const rows = await db
+        .selectFrom('outbox')
+        .select(['id', 'content_ref'])
+        .where('content_until', '<', now)
+        .where('state', '=', 'delivered')
+        .limit(limit)
+        .execute();
+      if (rows.length === 0) return [];
+      const expired: string[] = [];
+      for (let at = 0; at < rows.length; at += IDS_PER_STATEMENT) {
+        const batch = rows.slice(at, at + IDS_PER_STATEMENT);
+        // Only rows still delivered and expired: one replayed meanwhile keeps its content.
+        const cleared = await db
+          .updateTable('outbox')
+          .set({ content_until: null })
+          .where(
+            'id',
+            'in',
+            batch.map((row) => row.id),
+          )
+          .where('state', '=', 'delivered')
+          .where('content_until', '<', now)
+          .returning('content_ref')
+          .execute();
+        expired.push(...cleared.map((row) => row.content_ref));
+      }
+      return expired;
     },
     async getOutboxMessage(id) {
       const row = await db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
@@ -233,9 +279,17 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
       return found;
     },
     async forgetDelivered(before, limit) {
-      const old = (await db.selectFrom('outbox').select('id').where('state', '=', 'delivered').where('delivered_at', '<', before).limit(limit).execute()).map(
-        (row) => row.id,
-      );
+      // Rows whose content is still kept wait for expireDeliveredContent to let it go first.
+      const old = (
+        await db
+          .selectFrom('outbox')
+          .select('id')
+          .where('state', '=', 'delivered')
+          .where('delivered_at', '<', before)
+          .where('content_until', 'is', null)
+          .limit(limit)
+          .execute()
+      ).map((row) => row.id);
       if (old.length === 0) return 0;
       // The trail of a forgotten pipeline message goes with it; its email's ledger row stays.
       return db.transaction().execute(async (trx) => {

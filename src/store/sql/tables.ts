@@ -60,6 +60,7 @@ export interface OutboxTable {
   claimed_until: number | null;
   last_attempt_at: Generated<number | null>;
   trace_parent: string | null;
+  content_until: Generated<number | null>;
 }
 
 export interface CursorsTable {

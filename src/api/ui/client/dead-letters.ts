@@ -15,6 +15,8 @@ export function replayMessage(result: ReplayResult): string {
   if (result.replayed === 1) {
     const [one] = result.results;
     if (one?.outcome === 'delivered') return 'Replayed: delivered.';
+    if (one?.outcome === 'content-gone') return `Not replayed: ${one.error ?? 'its content is gone'}.`;
+    if (one?.outcome === 'not-found') return 'Not replayed: it is no longer in the outbox.';
     if (one?.outcome === 'failed')
       return `Replayed, but it failed again: ${one.error ?? 'no reason given'}. ${one.nextAttemptAt ? `Next attempt ${clock(one.nextAttemptAt)}.` : 'Only a replay will try again.'}`;
     return 'Replayed: due now, a worker delivers it.';

@@ -129,13 +129,36 @@ function Messages(props: { messages: TrailMessage[]; now: number; onReplay: (mes
               {},
               m.state === 'dead'
                 ? h('button', { type: 'button', class: 'primary', 'aria-label': `Replay ${m.filename}`, onClick: () => props.onReplay(m) }, 'Replay')
-                : null,
+                : canSendAgain(m, props.now)
+                  ? h(
+                      'button',
+                      {
+                        type: 'button',
+                        'aria-label': `Send ${m.filename} again`,
+                        title: `Delivers it to ${m.destination} again with the same id; its content is kept until ${clock(m.contentKeptUntil)}`,
+                        onClick: () => props.onReplay(m),
+                      },
+                      'Send again',
+                    )
+                  : null,
             ),
           );
         }),
       ),
     ),
   );
+}
+
+/** A delivered message can go again while its content is kept (outbox.keepDeliveredContent). */
+function canSendAgain(m: TrailMessage, now: number): boolean {
+  return m.state === 'delivered' && m.contentKeptUntil !== null && Date.parse(m.contentKeptUntil) > now;
+}
+
+/** Said under the table when a delivered message cannot be sent again, so the operator knows why and what to set. */
+function sendAgainHint(messages: TrailMessage[], now: number): string | null {
+  const stuck = messages.filter((m) => m.state === 'delivered' && !canSendAgain(m, now));
+  if (!stuck.length) return null;
+  return 'A delivered message can be sent again only while its content is kept: set outbox.keepDeliveredContent (off by default) in the config file.';
 }
 
 /** Why an email has no pipeline messages to show. */
@@ -156,7 +179,7 @@ export function EmailTrailDialog(props: { id: string; title: string; onClose: ()
 
   const replay = async (m: TrailMessage) => {
     try {
-      setMessage(replayMessage(await api.json<ReplayResult>('POST', `/api/dead-letters/${encodeURIComponent(m.id)}/replay`)));
+      setMessage(replayMessage(await api.json<ReplayResult>('POST', `/api/pipeline-messages/${encodeURIComponent(m.id)}/replay`)));
       await reload();
       props.onChanged();
     } catch (caught) {
@@ -182,6 +205,7 @@ export function EmailTrailDialog(props: { id: string; title: string; onClose: ()
           data.messages.length
             ? h(Messages, { messages: data.messages, now, onReplay: (m) => void replay(m) })
             : h('p', { class: 'muted' }, noMessages(data.email)),
+          sendAgainHint(data.messages, now) ? h('p', { class: 'muted' }, sendAgainHint(data.messages, now)) : null,
         )
       : null,
     h('div', { class: 'actions' }, h('span', { class: 'spacer' }), h('button', { type: 'button', onClick: props.onClose }, 'Close')),

@@ -120,6 +120,6 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     });
   }
   registerDocs(app, buildOpenApi(ROUTES, { title: 'Postroom', version: API_VERSION }));
-  registerUi(app);
+  registerUi(app, { tokenRequired: token !== undefined });
   return app;
 }

@@ -17,7 +17,13 @@ export const CHROMIUM_FLAGS = [
 
 export async function openBrowserPage(
   base: string,
-  options: { viewport: { width: number; height: number }; timeoutMs: number; foreignRequests?: string[] },
+  options: {
+    viewport: { width: number; height: number };
+    timeoutMs: number;
+    foreignRequests?: string[];
+    /** Collects what the console shows as an error: a failed request (a 401 on a first load) or a script error. */
+    consoleErrors?: string[];
+  },
 ): Promise<{ browser: Browser; page: Page }> {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
   const page = await browser.newPage({ viewport: options.viewport });
@@ -28,6 +34,13 @@ export async function openBrowserPage(
       const url = request.url();
       if (!url.startsWith(base) && !url.startsWith('blob:') && !url.startsWith('data:')) foreign.push(url);
     });
+  }
+  const errors = options.consoleErrors;
+  if (errors) {
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    page.on('pageerror', (error) => errors.push(error.message));
   }
   return { browser, page };
 }

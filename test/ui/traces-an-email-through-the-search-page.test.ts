@@ -38,6 +38,7 @@ describe('the Emails page', () => {
   let page: Page;
   let base: string;
   const foreignRequests: string[] = [];
+  const consoleErrors: string[] = [];
 
   const results = () => page.getByRole('table', { name: 'Emails' }).locator('tbody tr');
   const resultRow = (subject: string) => page.getByRole('table', { name: 'Emails' }).getByRole('row', { name: new RegExp(subject) });
@@ -73,7 +74,7 @@ describe('the Emails page', () => {
       async () => (await readDelivered(ws.outDir)).length === 4 && (await api.opened.store.listDeadLetters()).length === 2,
       WAIT_MS,
     );
-    ({ browser, page } = await openBrowserPage(base, { viewport: VIEWPORT, timeoutMs: WAIT_MS, foreignRequests }));
+    ({ browser, page } = await openBrowserPage(base, { viewport: VIEWPORT, timeoutMs: WAIT_MS, foreignRequests, consoleErrors }));
     await page.goto(base);
     await page.getByLabel('API token').fill(TOKEN);
     await page.keyboard.press('Enter');
@@ -209,6 +210,10 @@ describe('the Emails page', () => {
     await resultRow(REFUSED).waitFor();
     assert.equal(await results().count(), 1, "only the archive's email");
     assert.match(page.url(), /#\/emails\?connection=archive$/);
+  });
+
+  it('showed the login on the first load without a 401, and no error in the console', () => {
+    assert.deepEqual(consoleErrors, []);
   });
 
   it('made no request to any other host', () => {

@@ -7,12 +7,14 @@ import { uiAssets } from './ui-assets.ts';
 const UI_CSP =
   "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-const PAGE = `<!doctype html>
+/** The page, saying whether the API wants a token: the UI then shows its login without first asking the API and getting a 401. */
+const page = (tokenRequired: boolean): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Postroom</title>
+<meta name="postroom-token" content="${tokenRequired ? 'required' : 'none'}">
 <link rel="stylesheet" href="/ui/app.css">
 <link rel="icon" href="data:,">
 <script type="module" src="/ui/app.js"></script>
@@ -24,9 +26,10 @@ const PAGE = `<!doctype html>
 </html>
 `;
 
-export function registerUi(app: FastifyInstance): void {
+export function registerUi(app: FastifyInstance, options: { tokenRequired: boolean }): void {
+  const html = page(options.tokenRequired);
   app.get('/', { config: PUBLIC_ROUTE }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').header('content-security-policy', UI_CSP).header('cache-control', 'no-cache').send(PAGE),
+    reply.type('text/html; charset=utf-8').header('content-security-policy', UI_CSP).header('cache-control', 'no-cache').send(html),
   );
   app.get('/ui/app.js', { config: PUBLIC_ROUTE }, async (_request, reply) =>
     reply

@@ -47,11 +47,15 @@ export function App() {
 
   useEffect(() => {
     api.onUnauthorized = () => setAuth('needed');
-    // A stored token, or an API without a token (loopback only), lets us straight in.
-    api
-      .login(api.hasToken() ? sessionStorage.getItem('postroom.token') : null)
-      .then(() => setAuth('in'))
-      .catch(() => setAuth('needed'));
+    // A stored token, or an API without a token (loopback only), lets us straight in. With
+    // neither, the page says a token is needed: the login shows at once, with no 401 to log.
+    const tokenRequired = document.querySelector('meta[name="postroom-token"]')?.getAttribute('content') === 'required';
+    if (tokenRequired && !api.hasToken()) setAuth('needed');
+    else
+      api
+        .login(api.hasToken() ? sessionStorage.getItem('postroom.token') : null)
+        .then(() => setAuth('in'))
+        .catch(() => setAuth('needed'));
     const onHash = () => setHash(location.hash);
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);

@@ -131,7 +131,7 @@ describe('the web UI', () => {
     const row = page.getByRole('row', { name: /shop/ });
     await row.getByText('OK', { exact: true }).waitFor();
     // The first poll took all three; a later one (IDLE, the schedule) may have found none.
-    await row.locator('td').nth(2).getByText('3 in all').waitFor();
+    await row.locator('td').nth(2).getByText('3 in total').waitFor();
     for (let i = 0; i < 100 && (await readDelivered(ws.outDir)).length < 6; i++) await page.waitForTimeout(100);
     assert.equal((await readDelivered(ws.outDir)).length, 6, 'body and attachment of each email delivered');
     await page.locator('figure.plot rect.bar').first().waitFor();
@@ -143,7 +143,7 @@ describe('the web UI', () => {
     await row.getByRole('button', { name: 'Poll shop now' }).click();
     await page
       .getByRole('status')
-      .filter({ hasText: /^shop: (polled|.* holds the lease)/ })
+      .filter({ hasText: /^shop: (polled|.* reads it and polls it now)/ })
       .waitFor();
     await row.getByRole('button', { name: 'Pause shop' }).click();
     await page.getByRole('status').filter({ hasText: 'shop: paused on every worker.' }).waitFor();

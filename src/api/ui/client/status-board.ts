@@ -10,7 +10,7 @@ import { ActivityPlot } from './activity-plot.ts';
 import { ApiError, api } from './api.ts';
 import { connectionPageHref } from './connection-page.ts';
 import { emailsHash } from './email-search.ts';
-import { ago, clock, duration, leftOutSummary } from './format.ts';
+import { ago, clock, duration, leftOutSummary, workerWords } from './format.ts';
 import { useRefresh } from './use-refresh.ts';
 
 /** Often enough to feel live, rare enough for 500 connections and several open tabs. */
@@ -48,7 +48,7 @@ function Controls(props: { c: ConnectionStatus; onDone: (message: string) => voi
   const pollNow = () =>
     run(async () => {
       const result = await api.json<{ outcome: string; emails: number; messages: number; error: string | null; holder: string | null }>('POST', path('poll'));
-      if (result.outcome === 'leased-elsewhere') return `${c.name}: ${result.holder ?? 'another worker'} holds the lease and polls it now.`;
+      if (result.outcome === 'leased-elsewhere') return `${c.name}: ${result.holder ? workerWords(result.holder) : 'another worker'} reads it and polls it now.`;
       if (result.outcome === 'queued') return `${c.name}: due now; a worker polls it within a second.`;
       return `${c.name}: polled${result.error ? ` (${result.error})` : ''}: ${result.emails} email(s), ${result.messages} pipeline message(s).`;
     });
@@ -98,7 +98,7 @@ function Row(props: { c: ConnectionStatus; now: number; onDone: (message: string
         title: `${c.emailsTotal} email(s), ${c.messagesTotal} pipeline message(s) in all${c.graph ? `; ${c.graph.requestsInWindow} of ${c.graph.requestBudget} Graph requests in the last ${c.graph.windowSeconds / 60} min` : ''}`,
       },
       last ? String(last.emails) : '–',
-      h('span', { class: 'sub' }, `${c.emailsTotal} in all`),
+      h('span', { class: 'sub' }, `${c.emailsTotal} in total`),
       leftOut ? h('span', { class: 'sub left-out', title: "Emails the connection's filter did not take, by the condition that decided" }, leftOut) : null,
       c.graph
         ? h(
@@ -111,13 +111,13 @@ function Row(props: { c: ConnectionStatus; now: number; onDone: (message: string
     h('td', { class: 'num' }, last ? duration(last.durationMs) : '–'),
     h(
       'td',
-      { title: c.polling ? `since ${clock(c.polling.since)} on ${c.polling.holder}` : clock(c.nextPollAt) },
+      { title: c.polling ? `since ${clock(c.polling.since)}, by ${workerWords(c.polling.holder)}` : clock(c.nextPollAt) },
       c.polling ? 'polling now' : c.paused ? `paused by ${c.paused.by}` : c.nextPollAt ? ago(c.nextPollAt, now) : '–',
     ),
     h(
       'td',
-      { title: c.lease ? `${c.lease.holder} until ${clock(c.lease.until)}` : '' },
-      c.lease ? h('div', { class: 'holder' }, c.lease.holder, h('span', { class: 'sub' }, `expires ${ago(c.lease.until, now)}`)) : '–',
+      { title: c.lease ? `The lease of ${c.lease.holder} runs until ${clock(c.lease.until)}; it renews while the worker runs` : '' },
+      c.lease ? h('div', { class: 'holder' }, workerWords(c.lease.holder), h('span', { class: 'sub' }, `lease ends ${ago(c.lease.until, now)}`)) : '–',
     ),
     h(
       'td',
@@ -228,12 +228,13 @@ export function StatusBoard() {
               'Emails',
               'Duration',
               'Next poll',
-              'Lease holder',
+              'Read by',
               'Throttled',
               'Outbox',
               'Dead',
               'Delivery',
               'Last error',
+              'Actions',
             ].map((label) => h('th', { key: label, scope: 'col' }, label)),
           ),
         ),

@@ -179,12 +179,14 @@ export class MailboxLimits {
 
   /**
    * The answer carrying the Retry-After has left the server: the client may know it from now on,
-   * and the wait runs from here (Retry-After counts from when the client reads it).
+   * and the wait runs from here (Retry-After counts from when the client reads it). Returns the
+   * penalty's end when this answer told one, else 0.
    */
-  penaltyTold(now: number): void {
-    if (!this.pendingPenaltyMs) return;
+  penaltyTold(now: number): number {
+    if (!this.pendingPenaltyMs) return 0;
     this.penalty = { until: Math.max(this.penalty.until, now + this.pendingPenaltyMs), knownAt: Math.min(this.penalty.knownAt, now + PENALTY_GRACE_MS) };
     this.pendingPenaltyMs = 0;
+    return this.penalty.until;
   }
 
   enter(): void {

@@ -477,11 +477,24 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
     return issued.app;
   };
 
+  /**
+   * The connections that carried a Retry-After answer, with the mailbox and the penalty's end:
+   * Node's client sends the next request on a keep-alive connection only after it has the whole
+   * answer before it, so a request to that mailbox arriving there before the end is a violation
+   * whatever the grace (the client had the 429 in hand and sent anyway).
+   */
+  const toldOn = new WeakMap<object, { mailbox: Mailbox; until: number }>();
+  const told = (mailbox: Mailbox, socket: object | null): void => {
+    const until = mailbox.limits.penaltyTold(Date.now());
+    if (until && socket) toldOn.set(socket, { mailbox, until });
+  };
+
   /** Books a request that reached a mailbox: counts it, watches the Prefer header and Retry-After windows. */
-  const arrive = (mailbox: Mailbox, seen: SeenRequest): void => {
+  const arrive = (mailbox: Mailbox, seen: SeenRequest, socket?: object): void => {
     const now = Date.now();
     mailbox.limits.count(now);
-    if (mailbox.limits.violates(now)) fake.penaltyViolations.push(seen);
+    const mark = socket ? toldOn.get(socket) : undefined;
+    if (mailbox.limits.violates(now) || (mark?.mailbox === mailbox && now < mark.until)) fake.penaltyViolations.push(seen);
     if (seen.prefer !== IMMUTABLE) fake.missingImmutableIds.push(seen);
   };
 
@@ -678,7 +691,7 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
     if (envelopeMailbox) {
       envelopeMailbox.limits.stats.http += 1;
       envelopeMailbox.limits.stats.batches += 1;
-      arrive(envelopeMailbox, envelope);
+      arrive(envelopeMailbox, envelope, req.socket);
       touched.add(envelopeMailbox);
     }
     const responses = new Map<string, { id: string; status: number; headers: Record<string, string>; body?: unknown }>();
@@ -754,7 +767,7 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
     }
     envelope.status = 200;
     res.once('finish', () => {
-      for (const mailbox of touched) mailbox.limits.penaltyTold(Date.now());
+      for (const mailbox of touched) told(mailbox, req.socket);
     });
     sendJson(res, 200, { responses: items.map((item) => responses.get(item.id!)!) });
   };
@@ -804,12 +817,12 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
       });
       seen.status = reply.status;
       seen.bytes = replyBytes(reply);
-      res.once('finish', () => mailbox.limits.penaltyTold(Date.now()));
+      res.once('finish', () => told(mailbox, req.socket));
       await write(res, reply);
     };
     if (mailbox) {
       mailbox.limits.stats.http += 1;
-      arrive(mailbox, seen);
+      arrive(mailbox, seen, req.socket);
       mailbox.limits.enter();
       res.once('close', () => mailbox.limits.leave());
     }

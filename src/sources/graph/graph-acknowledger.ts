@@ -102,11 +102,10 @@ export class GraphAcknowledger {
         crowded.push(id);
         return;
       }
-      const error = graphError(answer.status, answer.headers, text, 'acknowledge', `message ${id.slice(-12)}`, Date.now());
-      // Throttled: its own Retry-After holds every request to the mailbox (the gate), then the next
-      // run sends this one again (it is still unacknowledged in the ledger).
-      if (error.code === 'THROTTLED') this.client.gate.penalise(error.retryAfterMs);
-      this.fail(error);
+      // Throttled: its own Retry-After already holds every request to the mailbox (the client's
+      // batch put it on the gate before giving the batch's places back); the next run sends this
+      // one again (it is still unacknowledged in the ledger).
+      this.fail(graphError(answer.status, answer.headers, text, 'acknowledge', `message ${id.slice(-12)}`, Date.now()));
     });
     if (!crowded.length) return;
     if (round + 1 >= CONCURRENCY_ROUNDS) {

@@ -134,6 +134,13 @@ export class GraphClient {
    * the request keeps its place in the gate until then. Anything else becomes a PostroomError.
    */
   async send(request: GraphRequest): Promise<HttpResponse> {
+    const { response, release } = await this.exchange(request);
+    finished(response.body, () => release());
+    return response;
+  }
+
+  /** send's work: a 2xx response and the release of its place in the gate, for the caller to call once it has read it. */
+  private async exchange(request: GraphRequest): Promise<{ response: HttpResponse; release: () => void }> {
     const url = this.url(request.path);
     let refreshed = false;
     for (let crowded = 0; ; ) {
@@ -143,6 +150,8 @@ export class GraphClient {
       const release = await this.gate.acquire(request.slots ?? 1);
       let response: HttpResponse;
       try {
+        // A request that waited for its place may find a penalty that began meanwhile: it is not sent.
+        this.gate.checkOpen();
         const token = await this.tokens.getToken();
         const body = request.raw?.body ?? (request.json !== undefined ? Buffer.from(JSON.stringify(request.json)) : undefined);
         response = await httpRequest({
@@ -169,12 +178,12 @@ export class GraphClient {
       }
       if (response.status >= 200 && response.status < 300) {
         this.gate.succeeded();
-        finished(response.body, () => release());
-        return response;
+        return { response, release };
       }
       const text = await readText(response.body).catch(() => '');
       release();
-      if (response.status === 404 && request.missingIsDone) return { status: 404, headers: response.headers, body: Readable.from([]) };
+      if (response.status === 404 && request.missingIsDone)
+        return { response: { status: 404, headers: response.headers, body: Readable.from([]) }, release: () => {} };
       if (response.status === 401 && !refreshed) {
         // The token expired early or was revoked: a fresh one, once.
         refreshed = true;
@@ -223,7 +232,7 @@ export class GraphClient {
       headers: { Prefer: PREFER_IMMUTABLE_IDS, ...(item.json !== undefined ? { 'Content-Type': 'application/json' } : {}) },
       ...(item.json !== undefined ? { body: item.json } : {}),
     }));
-    const answer = await this.json<{ responses?: Array<Partial<BatchAnswer>> }>({
+    const { response: reply, release } = await this.exchange({
       method: 'POST',
       path: this.batchUrl,
       json: { requests },
@@ -233,11 +242,30 @@ export class GraphClient {
       slots: Math.min(items.length, GRAPH_MAX_CONCURRENT_PER_MAILBOX),
     });
     const answers = new Map<string, BatchAnswer>();
-    for (const response of answer?.responses ?? []) {
-      if (typeof response.id !== 'string' || typeof response.status !== 'number') continue;
-      const headers: Record<string, string | undefined> = {};
-      for (const [name, value] of Object.entries(response.headers ?? {})) headers[name.toLowerCase()] = typeof value === 'string' ? value : undefined;
-      answers.set(response.id, { id: response.id, status: response.status, headers, ...(response.body !== undefined ? { body: response.body } : {}) });
+    try {
+      const text = await readText(reply.body);
+      let answer: { responses?: Array<Partial<BatchAnswer>> } | undefined;
+      try {
+        answer = text ? (JSON.parse(text) as typeof answer) : undefined;
+      } catch (error) {
+        throw new PostroomError('PROTOCOL_ERROR', `Graph answered ${what} with something that is not JSON`, { cause: error });
+      }
+      for (const response of answer?.responses ?? []) {
+        if (typeof response.id !== 'string' || typeof response.status !== 'number') continue;
+        const headers: Record<string, string | undefined> = {};
+        for (const [name, value] of Object.entries(response.headers ?? {})) headers[name.toLowerCase()] = typeof value === 'string' ? value : undefined;
+        answers.set(response.id, { id: response.id, status: response.status, headers, ...(response.body !== undefined ? { body: response.body } : {}) });
+      }
+      // A throttled request inside the batch holds the mailbox before this batch gives its places
+      // back: a batch waiting for them would otherwise go out before anyone read the 429.
+      for (const item of answers.values()) {
+        const body = typeof item.body === 'string' ? item.body : JSON.stringify(item.body ?? '');
+        if (item.status < 400 || item.status === 404 || isMailboxConcurrency(item.status, body)) continue;
+        const error = graphError(item.status, item.headers, body, 'acknowledge', what, this.now());
+        if (error.code === 'THROTTLED') this.gate.penalise(error.retryAfterMs);
+      }
+    } finally {
+      release();
     }
     return answers;
   }

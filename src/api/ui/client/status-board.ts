@@ -48,7 +48,8 @@ function Controls(props: { c: ConnectionStatus; onDone: (message: string) => voi
   const pollNow = () =>
     run(async () => {
       const result = await api.json<{ outcome: string; emails: number; messages: number; error: string | null; holder: string | null }>('POST', path('poll'));
-      if (result.outcome === 'leased-elsewhere') return `${c.name}: ${result.holder ? workerWords(result.holder) : 'another worker'} reads it and polls it now.`;
+      if (result.outcome === 'leased-elsewhere')
+        return `${c.name}: ${result.holder ? workerWords(result.holder) : 'another worker'} reads it and polls it now.`;
       if (result.outcome === 'queued') return `${c.name}: due now; a worker polls it within a second.`;
       return `${c.name}: polled${result.error ? ` (${result.error})` : ''}: ${result.emails} email(s), ${result.messages} pipeline message(s).`;
     });

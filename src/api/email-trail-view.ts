@@ -37,11 +37,13 @@ const ATTEMPT_EVENTS: Record<DeliveryAttempt['outcome'], TrailEvent> = {
   failed: 'failed',
   dead: 'dead letter',
   replayed: 'replayed',
+  discarded: 'discarded',
 };
 
 function attemptEntry(attempt: DeliveryAttempt): { at: number; entry: TimelineEntry } {
-  // A replay's detail is who asked ("the API", "the CLI"); the others are the destination's own words.
-  const detail = attempt.outcome === 'replayed' && attempt.detail ? `by ${attempt.detail}` : attempt.detail;
+  // A replay's or a discard's detail is who asked ("the API", "the CLI"); the others are the destination's own words.
+  const byHand = attempt.outcome === 'replayed' || attempt.outcome === 'discarded';
+  const detail = byHand && attempt.detail ? `by ${attempt.detail}` : attempt.detail;
   return {
     at: attempt.at,
     entry: { at: iso(attempt.at), event: ATTEMPT_EVENTS[attempt.outcome], detail, destination: attempt.destination, messageId: attempt.outboxId },
@@ -82,7 +84,8 @@ export function toEmailTrailView(trail: EmailTrail): EmailTrailView {
       attempts: message.attempts,
       lastError: message.lastError,
       nextAttemptAt: isoOrNull(message.nextAttemptAt),
-      deliveredAt: isoOrNull(message.deliveredAt),
+      // A discarded message was never delivered: when it was discarded is in the timeline.
+      deliveredAt: message.state === 'delivered' ? isoOrNull(message.deliveredAt) : null,
       contentKeptUntil: message.state === 'delivered' ? isoOrNull(message.contentUntil) : null,
     })),
     attempts: trail.attempts.map((attempt) => ({

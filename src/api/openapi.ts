@@ -59,6 +59,13 @@ export function buildOpenApi(routes: readonly ApiRoute[], info: OpenApiInfo): Js
       const contentType = response.contentType ?? 'application/json';
       responses[status] = {
         description: response.description,
+        ...(response.headers
+          ? {
+              headers: Object.fromEntries(
+                Object.entries(response.headers).map(([name, header]) => [name, { description: header.description, schema: { type: header.type } }]),
+              ),
+            }
+          : {}),
         ...(response.schema
           ? { content: { [contentType]: { schema: components.add(response.schema, 'output') } } }
           : response.contentType

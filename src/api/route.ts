@@ -28,6 +28,8 @@ export interface RouteResponse {
   schema?: z.ZodType;
   /** Default application/json. */
   contentType?: string;
+  /** Response headers worth documenting, by name. */
+  headers?: Record<string, { description: string; type: 'integer' | 'string' }>;
 }
 
 export interface ApiRoute {

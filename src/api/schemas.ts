@@ -123,6 +123,9 @@ export type StatusReport = z.infer<typeof statusSchema>;
 export const deadLetterSchema = z
   .object({
     id: z.string(),
+    email: z.string().meta({
+      description: "The email it was made from: its id in the trail (GET /api/emails/{id}); an email's dead letters share it and are listed side by side",
+    }),
     connection: z.string(),
     destination: z.string(),
     kind: z.string(),
@@ -143,6 +146,27 @@ export type DeadLetterView = z.infer<typeof deadLetterSchema>;
 export const deadLetterDetailSchema = deadLetterSchema
   .extend({ envelope: z.record(z.string(), z.unknown()), rawAvailable: z.boolean() })
   .meta({ id: 'DeadLetterDetail' });
+
+/** Which dead letters a replay or a discard of several takes: these ids, or every dead letter of one email (or both). */
+export const deadLetterSelectionSchema = z
+  .object({
+    ids: z.array(z.string().min(1)).min(1).max(1000).optional().meta({ description: 'Dead letter ids' }),
+    email: z.string().min(1).optional().meta({ description: "An email's id (the `email` of a dead letter): every dead letter made from it" }),
+  })
+  .refine((selection) => selection.ids !== undefined || selection.email !== undefined, { message: 'give ids or an email' })
+  .meta({ id: 'DeadLetterSelection' });
+
+export const discardResultSchema = z
+  .object({
+    discarded: z.number().meta({ description: 'Dead letters given up on for good' }),
+    ids: z.array(z.string()).meta({ description: 'The ids discarded' }),
+    notDiscarded: z
+      .array(z.string())
+      .meta({ description: 'Asked for but not discarded: no dead letter has that id (any more), or a worker is delivering it right now' }),
+  })
+  .meta({ id: 'DiscardResult' });
+
+export type DiscardResult = z.infer<typeof discardResultSchema>;
 
 export const replayResultSchema = z
   .object({
@@ -232,7 +256,7 @@ export const emailTrailViewSchema = z
         size: z.number(),
         sha256: z.string(),
         destination: z.string(),
-        state: z.enum(['pending', 'delivered', 'dead']),
+        state: z.enum(['pending', 'delivered', 'dead', 'discarded']).meta({ description: 'discarded: a dead letter an operator gave up on' }),
         attempts: z.number().meta({ description: 'Failed attempts so far (a delivery on the first try leaves 0)' }),
         lastError: z.string().nullable(),
         nextAttemptAt: time.nullable(),
@@ -249,7 +273,7 @@ export const emailTrailViewSchema = z
         destination: z.string(),
         at: time,
         outcome: z.enum(DELIVERY_OUTCOMES),
-        detail: z.string().nullable().meta({ description: "The error, the destination's reply, or who asked for the replay" }),
+        detail: z.string().nullable().meta({ description: "The error, the destination's reply, or who asked for the replay or the discard" }),
       }),
     ),
     timeline: z

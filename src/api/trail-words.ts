@@ -2,7 +2,16 @@
 export const EMAIL_STATES = Object.freeze(['delivered', 'pending', 'retrying', 'dead', 'filtered'] as const);
 export type EmailState = (typeof EMAIL_STATES)[number];
 
-export const TRAIL_EVENTS = Object.freeze(['picked up', 'left out by the filter', 'acknowledged', 'delivered', 'failed', 'dead letter', 'replayed'] as const);
+export const TRAIL_EVENTS = Object.freeze([
+  'picked up',
+  'left out by the filter',
+  'acknowledged',
+  'delivered',
+  'failed',
+  'dead letter',
+  'replayed',
+  'discarded',
+] as const);
 export type TrailEvent = (typeof TRAIL_EVENTS)[number];
 
-export const DELIVERY_OUTCOMES = Object.freeze(['delivered', 'failed', 'dead', 'replayed'] as const);
+export const DELIVERY_OUTCOMES = Object.freeze(['delivered', 'failed', 'dead', 'replayed', 'discarded'] as const);

@@ -175,6 +175,8 @@ function messageState(m: EmailTrailView['messages'][number]): string {
       return `delivered ${when(m.deliveredAt)}${m.attempts ? ` after ${failures(m.attempts)}` : ''}`;
     case 'dead':
       return `dead letter after ${failures(m.attempts)}`;
+    case 'discarded':
+      return `discarded by hand after ${failures(m.attempts)} (see the timeline)`;
     case 'pending':
       return m.attempts ? `retrying after ${failures(m.attempts)}, next attempt ${when(m.nextAttemptAt)}` : 'pending, not tried yet';
   }

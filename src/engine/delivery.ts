@@ -251,6 +251,9 @@ export class DeliveryLoop {
             attempts: message.attempts,
           };
         }
+        if (message.state === 'discarded') {
+          return { id, outcome: 'content-gone', error: 'it was discarded by hand, and its content with it', nextAttemptAt: null, attempts: message.attempts };
+        }
         const outcome = message.state === 'delivered' ? 'delivered' : mine.has(id) ? 'failed' : 'queued';
         return {
           id,

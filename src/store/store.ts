@@ -17,7 +17,8 @@ import type { SourceCursor, SourceKey } from '../model/source-key.ts';
 export const LEDGER_STATES = Object.freeze(['emitted', 'acknowledged', 'filtered'] as const);
 export type LedgerState = (typeof LEDGER_STATES)[number];
 
-export const OUTBOX_STATES = Object.freeze(['pending', 'delivered', 'dead'] as const);
+/** `discarded`: a dead letter an operator gave up on; kept (and then forgotten) like a delivered one. */
+export const OUTBOX_STATES = Object.freeze(['pending', 'delivered', 'dead', 'discarded'] as const);
 export type OutboxState = (typeof OUTBOX_STATES)[number];
 
 export interface Lease {
@@ -92,11 +93,20 @@ export interface OutboxMessage {
   nextAttemptAt: number | null;
   lastError: string | null;
   createdAt: number;
+  /** When it was delivered (state `discarded`: when it was discarded); forgotten `outbox.keepDelivered` later. */
   deliveredAt: number | null;
   /** W3C traceparent of the email's span (null when the commit was not traced). */
   traceParent: string | null;
   /** Delivered, with its content kept until then (`outbox.keepDeliveredContent`) so it can be replayed; null when the content is gone. */
   contentUntil: number | null;
+}
+
+/** Which dead letters a listing or count takes: one connection's, one destination's, one email's (connection + source key). */
+export interface DeadLetterFilter {
+  connection?: string;
+  destination?: string;
+  /** With `connection`: one email's. */
+  sourceKey?: string;
 }
 
 /** Which messages one delivery lane claims: one destination's, or those of no listed destination. */
@@ -242,8 +252,8 @@ export interface DeliveryAttempt {
   outboxId: string;
   destination: string;
   at: number;
-  outcome: 'delivered' | 'failed' | 'dead' | 'replayed';
-  /** The error, what the destination answered, or who asked for the replay. */
+  outcome: 'delivered' | 'failed' | 'dead' | 'replayed' | 'discarded';
+  /** The error, what the destination answered, or who asked for the replay or the discard. */
   detail: string | null;
 }
 
@@ -337,16 +347,29 @@ export interface Store extends RequestCounter {
   /** Claims these messages (pending or dead, not claimed by anyone else) whatever their next attempt. */
   claimIds(ids: readonly string[], now: number, holder: string, claimMs: number): Promise<OutboxMessage[]>;
   getOutboxMessage(id: string): Promise<OutboxMessage | undefined>;
-  listDeadLetters(options?: { connection?: string; limit?: number }): Promise<OutboxMessage[]>;
+  /**
+   * Dead letters oldest first, those of one email side by side (by connection and source key),
+   * narrowed by `filter`; `offset` skips that many (paging).
+   */
+  listDeadLetters(options?: DeadLetterFilter & { limit?: number; offset?: number }): Promise<OutboxMessage[]>;
+  /** How many dead letters `filter` matches. */
+  countDeadLetters(filter?: DeadLetterFilter): Promise<number>;
+  /**
+   * Gives up on these dead letters for good (by whom: "the API", "the CLI"): each becomes
+   * `discarded` (kept for `outbox.keepDelivered` like a delivered one, then forgotten) with a
+   * `discarded` attempt in the trail. One claimed by a worker right now (a replay) stays dead.
+   * Returns the messages discarded, so the caller lets their content go.
+   */
+  discardDeadLetters(ids: readonly string[], now: number, by: string): Promise<OutboxMessage[]>;
   /** Makes dead letters due now; returns how many. */
   replayDeadLetters(ids: string[] | 'all', now: number): Promise<number>;
   /** Outbox rows in `states` (default: pending), for one connection or all. */
   outboxDepth(connection?: string, states?: readonly OutboxState[]): Promise<number>;
-  /** Content refs no longer needed (raw emails fully delivered and acknowledged); clears them. */
+  /** Content refs no longer needed (raw emails acknowledged, everything made from them delivered or discarded); clears them. */
   releasableContent(limit: number): Promise<string[]>;
   /** Of `refs`, those a ledger or outbox row (any state, dead letters included) still refers to. */
   referencedContent(refs: readonly string[]): Promise<Set<string>>;
-  /** Deletes up to `limit` rows of messages delivered before `before` (and their attempts); returns how many. */
+  /** Deletes up to `limit` rows of messages delivered (or discarded) before `before` (and their attempts); returns how many. */
   forgetDelivered(before: number, limit: number): Promise<number>;
 
   // The email trail (where did my email go?)

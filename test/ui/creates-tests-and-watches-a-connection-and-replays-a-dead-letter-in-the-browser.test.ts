@@ -157,12 +157,12 @@ describe('the web UI', () => {
 
   it('shows dead letters, their envelope, and replays them', async () => {
     await page.getByRole('button', { name: 'Dead letters' }).click();
-    const rows = page.locator('table[aria-label="Dead letters"] tbody tr');
+    const rows = page.locator('table[aria-label="Dead letters"] tbody tr.part');
     await rows.nth(1).waitFor();
     assert.equal(await rows.count(), 2);
     await page.screenshot({ path: join(SCREENSHOTS, 'ui-4-dead-letters.png') });
 
-    await rows.first().getByRole('button', { name: 'Envelope' }).click();
+    await rows.first().getByRole('button', { name: 'Details' }).click();
     const envelope = page.getByRole('dialog');
     await envelope.getByText('"subject": "stuck invoice"').waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'ui-5-envelope.png') });

@@ -3,6 +3,8 @@ import type { ApiRoute } from '../route.ts';
 import { checkConnection } from './check-connection.ts';
 import { createConnection } from './create-connection.ts';
 import { deleteConnection } from './delete-connection.ts';
+import { discardDeadLetter } from './discard-dead-letter.ts';
+import { discardDeadLetters } from './discard-dead-letters.ts';
 import { getConnection } from './get-connection.ts';
 import { getConnectionActivity } from './get-connection-activity.ts';
 import { getDeadLetter } from './get-dead-letter.ts';
@@ -21,6 +23,7 @@ import { pollConnectionNow } from './poll-connection-now.ts';
 import { previewConnectionRoute } from './preview-connection.ts';
 import { replayAllDeadLetters } from './replay-all-dead-letters.ts';
 import { replayDeadLetter } from './replay-dead-letter.ts';
+import { replayDeadLetters } from './replay-dead-letters.ts';
 import { replayPipelineMessage } from './replay-pipeline-message.ts';
 import { disableConnection, enableConnection } from './set-enabled.ts';
 import { updateConnection } from './update-connection.ts';
@@ -44,9 +47,12 @@ export const ROUTES: readonly ApiRoute[] = Object.freeze([
   getStatus,
   listDeadLetters,
   replayAllDeadLetters,
+  replayDeadLetters,
+  discardDeadLetters,
   getDeadLetter,
   getDeadLetterRaw,
   replayDeadLetter,
+  discardDeadLetter,
   listEmails,
   getEmailTrail,
   replayPipelineMessage,

@@ -18,6 +18,7 @@ export const replayPipelineMessage = defineRoute({
     const id = param(request, 'id');
     const message = await context.opened.store.getOutboxMessage(id);
     if (!message) throw new PostroomError('PIPELINE_MESSAGE_NOT_FOUND', `"${id}"`);
+    if (message.state === 'discarded') throw new PostroomError('CONTENT_GONE', `"${id}" was discarded by hand, and its content with it`);
     if (message.state === 'delivered' && (message.contentUntil === null || message.contentUntil < context.clock.now())) {
       throw new PostroomError('CONTENT_GONE', `"${id}" was delivered ${new Date(message.deliveredAt ?? 0).toISOString()}`);
     }

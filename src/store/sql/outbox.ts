@@ -1,7 +1,7 @@
 /** The outbox: pipeline messages waiting for, or failed at, delivery (dead letters included). */
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Envelope } from '../../model/envelope.ts';
-import type { OutboxMessage, OutboxState, Store, StoreCapabilities } from '../store.ts';
+import type { DeadLetterFilter, OutboxMessage, OutboxState, Store, StoreCapabilities } from '../store.ts';
 import type { OutboxTable, Tables } from './tables.ts';
 
 /** Ids per UPDATE ... IN (...) statement; well under SQLite's bound-variable limit. */
@@ -27,6 +27,9 @@ export const outboxMessage = (row: Selectable<OutboxTable>): OutboxMessage => ({
 /** Bind parameters per query: well under SQLite's and PostgreSQL's limits. */
 const REFS_PER_QUERY = 500;
 
+/** States whose messages need nothing more: their email's raw content can go, and their rows are forgotten in time. */
+const SETTLED: readonly OutboxState[] = ['delivered', 'discarded'];
+
 type OutboxQueries = Pick<
   Store,
   | 'claimDue'
@@ -36,6 +39,8 @@ type OutboxQueries = Pick<
   | 'claimIds'
   | 'getOutboxMessage'
   | 'listDeadLetters'
+  | 'countDeadLetters'
+  | 'discardDeadLetters'
   | 'replayDeadLetters'
   | 'outboxDepth'
   | 'releasableContent'
@@ -210,13 +215,57 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
       return row ? outboxMessage(row) : undefined;
     },
     async listDeadLetters(options = {}) {
-      let query = db.selectFrom('outbox').selectAll().where('state', '=', 'dead');
-      if (options.connection) query = query.where('connection', '=', options.connection);
-      const rows = await query
+      const rows = await deadLetters(db, options)
+        .selectAll()
         .orderBy('created_at')
+        .orderBy('connection')
+        .orderBy('source_key')
+        .orderBy('id')
         .limit(options.limit ?? 1000)
+        .offset(options.offset ?? 0)
         .execute();
       return rows.map(outboxMessage);
+    },
+    async countDeadLetters(filter = {}) {
+      const row = await deadLetters(db, filter)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async discardDeadLetters(ids, now, by) {
+      if (ids.length === 0) return [];
+      return db.transaction().execute(async (trx) => {
+        const discarded: OutboxMessage[] = [];
+        for (let at = 0; at < ids.length; at += IDS_PER_STATEMENT) {
+          const batch = ids.slice(at, at + IDS_PER_STATEMENT);
+          // Not one a worker holds right now (a replay): that delivery decides, and it stays a dead letter if it fails.
+          const rows = await trx
+            .updateTable('outbox')
+            .set({ state: 'discarded', delivered_at: now, next_attempt_at: null, claimed_by: null, claimed_until: null })
+            .where('id', 'in', batch)
+            .where('state', '=', 'dead')
+            .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', now)]))
+            .returningAll()
+            .execute();
+          if (rows.length === 0) continue;
+          await trx
+            .insertInto('delivery_attempts')
+            .values(
+              rows.map((row) => ({
+                outbox_id: row.id,
+                connection: row.connection,
+                source_key: row.source_key,
+                destination: row.destination,
+                at: now,
+                outcome: 'discarded',
+                detail: by,
+              })),
+            )
+            .execute();
+          discarded.push(...rows.map(outboxMessage));
+        }
+        return discarded;
+      });
     },
     async replayDeadLetters(ids, now) {
       let query = db.updateTable('outbox').set({ next_attempt_at: now, claimed_by: null, claimed_until: null }).where('state', '=', 'dead');
@@ -237,7 +286,7 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
       return Number(row.n);
     },
     async releasableContent(limit) {
-      // Raw emails whose ledger row is acknowledged and whose pipeline messages are all delivered.
+      // Raw emails whose ledger row is acknowledged and whose pipeline messages are all delivered (or discarded).
       const rows = await db
         .selectFrom('ledger')
         .select(['connection', 'source_key', 'raw_ref'])
@@ -250,7 +299,7 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
                 .select('outbox.id')
                 .whereRef('outbox.connection', '=', 'ledger.connection')
                 .whereRef('outbox.source_key', '=', 'ledger.source_key')
-                .where('outbox.state', '!=', 'delivered'),
+                .where('outbox.state', 'not in', [...SETTLED]),
             ),
           ),
         )
@@ -284,7 +333,7 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
         await db
           .selectFrom('outbox')
           .select('id')
-          .where('state', '=', 'delivered')
+          .where('state', 'in', [...SETTLED])
           .where('delivered_at', '<', before)
           .where('content_until', 'is', null)
           .limit(limit)
@@ -297,11 +346,24 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
         for (let at = 0; at < old.length; at += IDS_PER_STATEMENT) {
           const batch = old.slice(at, at + IDS_PER_STATEMENT);
           await trx.deleteFrom('delivery_attempts').where('outbox_id', 'in', batch).execute();
-          const result = await trx.deleteFrom('outbox').where('id', 'in', batch).where('state', '=', 'delivered').executeTakeFirst();
+          const result = await trx
+            .deleteFrom('outbox')
+            .where('id', 'in', batch)
+            .where('state', 'in', [...SETTLED])
+            .executeTakeFirst();
           deleted += Number(result.numDeletedRows);
         }
         return deleted;
       });
     },
   };
+}
+
+/** The dead letters a filter takes. */
+function deadLetters(db: Kysely<Tables>, filter: DeadLetterFilter) {
+  let query = db.selectFrom('outbox').where('state', '=', 'dead');
+  if (filter.connection) query = query.where('connection', '=', filter.connection);
+  if (filter.destination) query = query.where('destination', '=', filter.destination);
+  if (filter.sourceKey) query = query.where('source_key', '=', filter.sourceKey);
+  return query;
 }

@@ -7,7 +7,7 @@ import { h } from 'preact';
 import { useState } from 'preact/hooks';
 import type { EmailTrailView, EmailView, ReplayResult } from '../../schemas.ts';
 import { ApiError, api } from './api.ts';
-import { replayMessage } from './dead-letters.ts';
+import { replayMessage } from './dead-letter-words.ts';
 import { ago, bytes, clock } from './format.ts';
 import { Modal } from './modal.ts';
 import { EMAIL_STATE_BADGE, EMAIL_STATE_LABEL, EVENT_LABEL, eventTone, messageState } from './trail-labels.ts';

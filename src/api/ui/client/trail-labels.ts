@@ -24,6 +24,7 @@ export const EMAIL_STATE_BADGE: Record<EmailState, string> = {
 export function messageState(message: Pick<TrailMessage, 'state' | 'attempts'>): { label: string; badge: string } {
   if (message.state === 'delivered') return { label: 'Delivered', badge: EMAIL_STATE_BADGE.delivered };
   if (message.state === 'dead') return { label: 'Dead letter', badge: EMAIL_STATE_BADGE.dead };
+  if (message.state === 'discarded') return { label: 'Discarded', badge: 'verdict-left' };
   if (message.attempts > 0) return { label: 'Retrying', badge: EMAIL_STATE_BADGE.retrying };
   return { label: 'Waiting', badge: EMAIL_STATE_BADGE.pending };
 }
@@ -36,6 +37,7 @@ export const EVENT_LABEL: Record<TrailEvent, string> = {
   failed: 'Failed',
   'dead letter': 'Dead letter',
   replayed: 'Replayed',
+  discarded: 'Discarded',
 };
 
 /** The mark beside an event: good news, bad news, or neither. */

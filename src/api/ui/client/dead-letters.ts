@@ -5,6 +5,7 @@ import type { DeadLetterView, ReplayResult } from '../../schemas.ts';
 import { ApiError, api } from './api.ts';
 import { ago, bytes, clock } from './format.ts';
 import { Modal } from './modal.ts';
+import { ReloadDestinations } from './reload-destinations.ts';
 import { useRefresh } from './use-refresh.ts';
 
 const REFRESH_MS = 5_000;
@@ -66,6 +67,7 @@ export function DeadLettersScreen() {
       h('span', { class: 'spacer' }),
       h('button', { type: 'button', class: 'primary', disabled: !data?.length, onClick: () => void replayAll() }, 'Replay all'),
     ),
+    h(ReloadDestinations, {}),
     message ? h('p', { class: 'flash', role: 'status' }, message) : null,
     error ? h('p', { class: 'error', role: 'alert' }, error) : null,
     h(

@@ -12,6 +12,7 @@ import { ConnectionRegistry } from './connection-registry.ts';
 import { loadOrCreateApiToken } from './generated-token.ts';
 import { resolveListen, urlOf } from './listen-address.ts';
 import type { PostroomMetrics } from './metrics.ts';
+import type { ApiContext } from './route.ts';
 
 export interface ControlPlane {
   connections: ConnectionRegistry;
@@ -20,7 +21,7 @@ export interface ControlPlane {
   /** Spread into the Worker's options. */
   workerOptions: Pick<WorkerOptions, 'connections' | 'onPoll' | 'onDelivery'>;
   /** Starts the HTTP server; resolves with the address to print. */
-  listen(worker: Worker): Promise<{ url: string; close(): Promise<void> }>;
+  listen(worker: Worker, controls?: Pick<ApiContext, 'reloadDestinations'>): Promise<{ url: string; close(): Promise<void> }>;
 }
 
 export async function openControlPlane(options: {
@@ -38,7 +39,7 @@ export async function openControlPlane(options: {
     connections,
     metrics,
     workerOptions: { connections: () => connections.all(), ...(metrics ? { onPoll: metrics.onPoll, onDelivery: metrics.onDelivery } : {}) },
-    async listen(worker) {
+    async listen(worker, controls = {}) {
       if (!metrics) throw new Error('this control plane was opened without metrics, for run --once: it does not serve the API');
       const configured = options.config.api.token || undefined;
       // The listen address follows the configured token only: a made one never widens it.
@@ -54,7 +55,7 @@ export async function openControlPlane(options: {
       const config = generated ? { ...options.config, api: { ...options.config.api, token: generated.token } } : options.config;
       // The HTTP server and the UI load only when the API is served (not for `run --once`).
       const [{ createApiServer }, { uiAssets }] = await Promise.all([import('./server.ts'), import('./ui/ui-assets.ts')]);
-      const app = createApiServer({ config, opened: options.opened, worker, log: options.log, connections, metrics, clock });
+      const app = createApiServer({ config, opened: options.opened, worker, log: options.log, connections, metrics, clock, ...controls });
       await app.listen({ host: address.host, port: address.port });
       connections.startRefreshing();
       // Build the UI now rather than on the first page load.

@@ -11,6 +11,7 @@ import type { Clock } from '../model/clock.ts';
 import type { OpenedStore } from '../store/open-store.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
 import type { PostroomMetrics } from './metrics.ts';
+import type { DestinationReload } from './schemas.ts';
 
 export interface ApiContext {
   config: Config;
@@ -21,6 +22,8 @@ export interface ApiContext {
   connections: ConnectionRegistry;
   metrics: PostroomMetrics;
   clock: Clock;
+  /** Reads the config file again and swaps in changed destinations (the service's; absent without a config file). */
+  reloadDestinations?: (by: string) => Promise<DestinationReload>;
 }
 
 export interface RouteResponse {

@@ -192,6 +192,32 @@ export type ReplayResult = z.infer<typeof replayResultSchema>;
 
 export const destinationListSchema = z.array(z.object({ name: z.string(), type: z.string() })).meta({ id: 'Destinations' });
 
+export const destinationReloadSchema = z
+  .object({
+    file: z.string().meta({ description: 'The config file that was read again' }),
+    changed: z
+      .array(
+        z.object({
+          name: z.string(),
+          type: z.string(),
+          fields: z.array(z.string()).meta({ description: 'The options whose values changed (names only, never values)' }),
+        }),
+      )
+      .meta({ description: 'Destinations whose new settings the next delivery uses' }),
+    unchanged: z.array(z.string()).meta({ description: 'Destinations whose settings are as before' }),
+    notApplied: z
+      .array(
+        z.object({
+          name: z.string().meta({ description: 'A destination, or a config section such as `connections`' }),
+          reason: z.string(),
+        }),
+      )
+      .meta({ description: 'What the file changed that a running service does not apply: restart `postroom run` for it' }),
+    warnings: z.array(z.string()).meta({ description: 'What `postroom validate` warns of in the file' }),
+  })
+  .meta({ id: 'DestinationReload' });
+export type DestinationReload = z.infer<typeof destinationReloadSchema>;
+
 export const healthSchema = z.object({ status: z.enum(['ok', 'unavailable']), store: z.string() }).meta({ id: 'Health' });
 
 export const pollResultSchema = z

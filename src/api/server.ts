@@ -8,6 +8,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { ConfigInvalid } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
 import type { Worker } from '../engine/worker.ts';
 import { type Clock, systemClock } from '../model/clock.ts';
@@ -40,6 +41,8 @@ export interface ApiServerOptions {
   /** Pass the one whose hooks the worker calls, so counters move; a fresh one otherwise. */
   metrics?: PostroomMetrics;
   clock?: Clock;
+  /** POST /api/destinations/reload (the service's, when it was started from a config file). */
+  reloadDestinations?: ApiContext['reloadDestinations'];
 }
 
 const SECURITY_HEADERS = {
@@ -61,6 +64,7 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     metrics: options.metrics ?? new PostroomMetrics(),
     clock,
     ...(options.worker ? { worker: options.worker } : {}),
+    ...(options.reloadDestinations ? { reloadDestinations: options.reloadDestinations } : {}),
   };
   const token = options.config.api.token || undefined;
   const limiter = new LoginLimiter(clock);
@@ -93,6 +97,13 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
 
   app.setErrorHandler((error: FastifyError | PostroomError, request, reply) => {
     if (error instanceof RequestInvalid) return reply.code(400).send({ error: error.code, message: error.message, issues: error.issues });
+    // The config file (a reload): validate's whole message, and each field with its line and fix.
+    if (error instanceof ConfigInvalid)
+      return reply.code(400).send({
+        error: error.code,
+        message: error.explain(),
+        issues: error.problems.map((problem) => ({ path: problem.path, message: `${problem.line ? `line ${problem.line}: ` : ''}${problem.message}` })),
+      });
     if (error instanceof PostroomError) {
       if (error.retryAfterMs !== undefined) reply.header('retry-after', String(Math.ceil(error.retryAfterMs / 1000)));
       // Only a missing or wrong token is a 401 here; a mail server refusing a login is a bad gateway.

@@ -136,11 +136,13 @@ export async function buildStatus(context: ApiContext, hours = DEFAULT_ACTIVITY_
   return {
     now: iso(now),
     connections,
-    destinations: Object.entries(context.config.destinations).map(([name, options]) => ({
-      name,
-      type: options.type,
-      ...healthView(health.filter((row) => row.destination === name)),
-    })),
+    destinations: (context.worker?.destinationList() ?? Object.entries(context.config.destinations).map(([name, { type }]) => ({ name, type }))).map(
+      ({ name, type }) => ({
+        name,
+        type,
+        ...healthView(health.filter((row) => row.destination === name)),
+      }),
+    ),
     totals: {
       connections: connections.length,
       failing: connections.filter((c) => FAILING_STATES.has(c.state)).length,

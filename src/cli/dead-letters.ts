@@ -1,7 +1,8 @@
 /**
  * `postroom dead-letters list | replay <id...> | replay --all | discard <id...>`: catastrophic retry
- * by hand, or giving up for good. A replay uses the config file as it is now, so a destination
- * fixed in the file since is used as fixed.
+ * by hand, or giving up for good. A replay builds its own destinations from the config file as it
+ * is now, so a destination fixed in the file since is used as fixed (a running service reloads its
+ * own on SIGHUP or POST /api/destinations/reload).
  */
 import type { Command } from 'commander';
 import { parseEmailId } from '../model/email-id.ts';
@@ -51,7 +52,10 @@ export function registerDeadLetters(program: Command): void {
     .command('replay [ids...]')
     .option('--all', 'replay every dead letter')
     .option('--json', 'print what happened to each as JSON')
-    .description('deliver dead letters now and say what happened to each: delivered, or failed again (why, and the next attempt)')
+    .description(
+      'deliver dead letters now, with the destinations as the config file has them now, and say what happened to each: delivered, or failed again (why, and the next attempt). ' +
+        'A running `postroom run` keeps the destinations it started with until it reloads them: `kill -HUP <pid>` or POST /api/destinations/reload',
+    )
     .action(async (ids: string[], options: { all?: boolean; json?: boolean }, command: Command) =>
       runCommand(async () => {
         if (!options.all && ids.length === 0) throw new PostroomError('CONFIG_INVALID', 'give dead letter ids or --all');

@@ -39,7 +39,7 @@ export function registerRun(program: Command): void {
       runCommand(async () => {
         const context = loadContext(command);
         const { config, baseDir, path } = context.loaded;
-        const service = await PostroomService.open({ config, log: context.log, baseDir, mode: options.once ? 'once' : 'service' });
+        const service = await PostroomService.open({ config, log: context.log, baseDir, configFile: path, mode: options.once ? 'once' : 'service' });
         if (options.once) {
           const progress = createProgress();
           try {
@@ -72,6 +72,9 @@ export function registerRun(program: Command): void {
           throw error;
         }
         if (service.url) process.stdout.write(`postroom web UI and REST API: ${service.url}\n`);
+        // `kill -HUP <pid>`: read the config file again and use changed destinations' settings (the service logs what it did).
+        const reload = (): void => void service.reloadDestinations('SIGHUP').catch(() => undefined);
+        process.on('SIGHUP', reload);
         await new Promise<void>((resolve) => {
           const shutdown = (signal: string): void => {
             context.log.info({ signal }, 'stopping: finishing the email in hand and releasing leases');
@@ -80,6 +83,7 @@ export function registerRun(program: Command): void {
           process.once('SIGINT', () => shutdown('SIGINT'));
           process.once('SIGTERM', () => shutdown('SIGTERM'));
         });
+        process.off('SIGHUP', reload);
         await service.stop({ timeoutMs: 30_000 });
         context.log.info('stopped');
         return EXIT.ok;

@@ -26,6 +26,16 @@ export interface ConfigProblem {
   message: string;
 }
 
+/** An invalid config file: the message `postroom validate` prints, and each problem (field, line, fix) for the API. */
+export class ConfigInvalid extends PostroomError {
+  constructor(
+    detail: string,
+    readonly problems: ConfigProblem[] = [],
+  ) {
+    super('CONFIG_INVALID', detail);
+  }
+}
+
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -109,7 +119,7 @@ export function parseConfigText(text: string, options: { file?: string; env?: No
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true });
   if (doc.errors.length) {
-    throw new PostroomError('CONFIG_INVALID', `${options.file ?? 'config'} is not valid YAML:\n${doc.errors.map((e) => `  ${e.message}`).join('\n')}`);
+    throw new ConfigInvalid(`${options.file ?? 'config'} is not valid YAML:\n${doc.errors.map((e) => `  ${e.message}`).join('\n')}`);
   }
   const problems: ConfigProblem[] = [];
   const raw = interpolate(doc.toJS() ?? {}, options.env ?? process.env, [], problems);
@@ -127,10 +137,7 @@ export function parseConfigText(text: string, options: { file?: string; env?: No
       );
       if (line !== undefined) problem.line = line;
     }
-    throw new PostroomError(
-      'CONFIG_INVALID',
-      `${options.file ?? 'the configuration'} has ${problems.length} problem(s):\n${formatProblems(problems, options.file)}`,
-    );
+    throw new ConfigInvalid(`${options.file ?? 'the configuration'} has ${problems.length} problem(s):\n${formatProblems(problems, options.file)}`, problems);
   }
   const config = parsed.data!;
   return { config, warnings: configWarnings(raw, config) };

@@ -12,6 +12,10 @@
  * webhook that never answers) or fails holds up only its own lane; the others go on. A last
  * lane takes messages whose destination is no longer configured, so they reach the dead
  * letters (visible, replayable) rather than waiting unseen.
+ *
+ * A reload of the config file swaps a destination's object (swapDestination): lanes go by name,
+ * so the next delivery takes the new one, while the deliveries that already took the old one
+ * finish with it, flush included (a directory's fsync is the old object's), before it is closed.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../model/clock.ts';
@@ -104,6 +108,10 @@ export class DeliveryLoop {
   private readonly stopping = new AbortController();
   /** Per lane: messages claimed in a round the store failed under (see releaseStranded). */
   private readonly stranded = new Map<string, OutboxMessage[]>();
+  /** Deliveries under way per destination object, until their round's flush is over. */
+  private readonly inUse = new Map<Destination, number>();
+  /** Swapped-out destinations waiting for their deliveries under way to finish. */
+  private readonly whenIdle = new Map<Destination, () => void>();
 
   constructor(private readonly deps: DeliveryDeps) {}
 
@@ -120,6 +128,37 @@ export class DeliveryLoop {
     this.stopping.abort();
     this.nudge();
     await this.running;
+  }
+
+  /**
+   * New settings for a configured destination (a reload of the config file): every delivery from
+   * now on uses `next`; the old object is closed once the deliveries that had already taken it,
+   * and their round's flush, are over. Resolves once it is closed. Only a destination that has a
+   * lane can be swapped: a new name needs a restart (lanes are made at start).
+   */
+  async swapDestination(name: string, next: Destination): Promise<void> {
+    const old = this.deps.destinations.get(name);
+    if (!old) throw new PostroomError('DESTINATION_NOT_FOUND', `"${name}" has no delivery lane in this process; a new destination needs a restart`);
+    this.deps.destinations.set(name, next);
+    if (this.inUse.has(old)) await new Promise<void>((resolve) => this.whenIdle.set(old, resolve));
+    await old.close();
+  }
+
+  private take(name: string): Destination | undefined {
+    const destination = this.deps.destinations.get(name);
+    if (destination) this.inUse.set(destination, (this.inUse.get(destination) ?? 0) + 1);
+    return destination;
+  }
+
+  private giveBack(destination: Destination): void {
+    const left = (this.inUse.get(destination) ?? 1) - 1;
+    if (left > 0) {
+      this.inUse.set(destination, left);
+      return;
+    }
+    this.inUse.delete(destination);
+    this.whenIdle.get(destination)?.();
+    this.whenIdle.delete(destination);
   }
 
   /** One lane per configured destination, and one for messages whose destination is not configured. */
@@ -270,27 +309,34 @@ export class DeliveryLoop {
   private async deliverClaimed(claimed: OutboxMessage[]): Promise<DrainResult> {
     const result: DrainResult = { delivered: 0, retried: 0, dead: 0 };
     const delivered: OutboxMessage[] = [];
+    // Which destination object took each message: the same one flushes it, even if a reload swapped it meanwhile.
+    const taken = new Map<string, Destination>();
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < claimed.length) {
         const message = claimed[next++]!;
-        const outcome = await this.deliverOne(message);
+        const outcome = await this.deliverOne(message, taken);
         if (outcome === 'delivered') delivered.push(message);
         else result[outcome] += 1;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(LANE_CONCURRENCY, claimed.length) }, worker));
-    const { recorded, unflushed } = await this.recordDelivered(delivered);
-    result.delivered += recorded;
-    for (const { message, error } of unflushed) result[await this.failed(message, error)] += 1;
+    try {
+      await Promise.all(Array.from({ length: Math.min(LANE_CONCURRENCY, claimed.length) }, worker));
+      const { recorded, unflushed } = await this.recordDelivered(delivered, taken);
+      result.delivered += recorded;
+      for (const { message, error } of unflushed) result[await this.failed(message, error)] += 1;
+    } finally {
+      for (const destination of taken.values()) this.giveBack(destination);
+    }
     if (claimed.length) await this.releaseRawEmails();
     return result;
   }
 
   /** Sends one message; 'delivered' means the destination has it, not yet that the outbox says so. */
-  private async deliverOne(message: OutboxMessage): Promise<'delivered' | 'retried' | 'dead'> {
+  private async deliverOne(message: OutboxMessage, taken: Map<string, Destination>): Promise<'delivered' | 'retried' | 'dead'> {
     const { contents } = this.deps;
-    const destination = this.deps.destinations.get(message.destination);
+    const destination = this.take(message.destination);
+    if (destination) taken.set(message.id, destination);
     try {
       if (!destination) throw new PostroomError('DESTINATION_NOT_FOUND', `"${message.destination}" is not configured`, { retryable: false });
       const contentFile = contents.filePath?.(message.contentRef);
@@ -310,16 +356,17 @@ export class DeliveryLoop {
    * Flushes each destination that took messages, then records them delivered in one update and
    * lets go of their content. Messages whose destination could not flush come back as failures.
    */
-  private async recordDelivered(delivered: OutboxMessage[]): Promise<{ recorded: number; unflushed: Array<{ message: OutboxMessage; error: unknown }> }> {
+  private async recordDelivered(
+    delivered: OutboxMessage[],
+    taken: Map<string, Destination>,
+  ): Promise<{ recorded: number; unflushed: Array<{ message: OutboxMessage; error: unknown }> }> {
     const { store, contents, clock, log } = this.deps;
-    const flushErrors = new Map<string, unknown>();
-    for (const name of new Set(delivered.map((message) => message.destination))) {
-      await this.deps.destinations
-        .get(name)
-        ?.flush?.()
-        .catch((error: unknown) => flushErrors.set(name, error));
+    const flushErrors = new Map<Destination, unknown>();
+    for (const destination of new Set(delivered.map((message) => taken.get(message.id)))) {
+      await destination?.flush?.().catch((error: unknown) => flushErrors.set(destination, error));
     }
-    const recorded = delivered.filter((message) => !flushErrors.has(message.destination));
+    const flushFailed = (message: OutboxMessage): boolean => flushErrors.has(taken.get(message.id)!);
+    const recorded = delivered.filter((message) => !flushFailed(message));
     if (recorded.length) {
       const keepContent = this.deps.keepDeliveredContentMs ?? 0;
       await store.markDelivered(
@@ -336,9 +383,7 @@ export class DeliveryLoop {
       log.debug({ id: message.id, connection: message.connection, destination: message.destination }, 'delivered');
     }
     for (const message of delivered) this.replies.delete(message.id);
-    const unflushed = delivered
-      .filter((message) => flushErrors.has(message.destination))
-      .map((message) => ({ message, error: flushErrors.get(message.destination) }));
+    const unflushed = delivered.filter(flushFailed).map((message) => ({ message, error: flushErrors.get(taken.get(message.id)!) }));
     return { recorded: recorded.length, unflushed };
   }
 

@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
 import { type Clock, systemClock } from '../model/clock.ts';
-import type { CreateDestination, Destination } from '../model/destination.ts';
+import type { CreateDestination, Destination, DestinationContext } from '../model/destination.ts';
 import { errorMessage, PostroomError } from '../model/errors.ts';
 import type { OpenedStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
@@ -52,12 +52,15 @@ export function newHolderId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
+/** What every destination of a worker is built with (at start, and again by a reload). */
+function destinationContext(name: string, log: Logger, dataDir: string, store: Store): DestinationContext {
+  return { log: log.child({ destination: name }), dataDir, accountPause: accountPause(store), requests: store };
+}
+
 export function createDestinations(create: CreateDestination, config: Config, log: Logger, dataDir: string, store: Store): Map<string, Destination> {
   const destinations = new Map<string, Destination>();
-  const pause = accountPause(store);
-  for (const [name, options] of Object.entries(config.destinations)) {
-    destinations.set(name, create(name, options, { log: log.child({ destination: name }), dataDir, accountPause: pause, requests: store }));
-  }
+  for (const [name, options] of Object.entries(config.destinations))
+    destinations.set(name, create(name, options, destinationContext(name, log, dataDir, store)));
   return destinations;
 }
 
@@ -84,6 +87,8 @@ export class Worker {
   /** The first tick after start(): every connection no other worker holds is polled at once. */
   private starting = true;
   private readonly outage: StoreOutage;
+  /** Destinations a reload swapped out, closing once their deliveries under way are over. */
+  private readonly retiring = new Set<Promise<void>>();
 
   constructor(private readonly options: WorkerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -106,6 +111,30 @@ export class Worker {
         options.onDelivery?.(outcome, message);
       },
     });
+  }
+
+  /** The destinations deliveries go to now (after any reload): name and type. */
+  destinationList(): Array<{ name: string; type: string }> {
+    return [...this.destinations.values()].map(({ name, type }) => ({ name, type }));
+  }
+
+  /**
+   * New settings for a destination this worker delivers to (a reload of the config file): built
+   * as at start, used by the next delivery; the old one is closed once its deliveries under way
+   * are over (in the background: a hanging webhook must not hold up the reload). A name without
+   * a lane here is refused (DESTINATION_NOT_FOUND): adding a destination needs a restart.
+   */
+  swapDestination(name: string, options: Config['destinations'][string]): void {
+    if (!this.destinations.has(name)) throw new PostroomError('DESTINATION_NOT_FOUND', `"${name}" is not one this worker started with; a restart adds it`);
+    const { log, opened } = this.options;
+    const next = this.options.createDestination(name, options, destinationContext(name, log, opened.dataDir, opened.store));
+    const closing: Promise<void> = this.delivery
+      .swapDestination(name, next)
+      .catch((error: unknown) =>
+        log.warn({ destination: name, err: error }, `the old settings of destination ${name} did not close cleanly: ${errorMessage(error)}`),
+      )
+      .finally(() => this.retiring.delete(closing));
+    this.retiring.add(closing);
   }
 
   /** The connections this worker polls: enabled and not paused. */
@@ -348,6 +377,7 @@ export class Worker {
     await this.delivery.stop();
     await Promise.all([...this.held.values()].map((keeper) => keeper.release()));
     await Promise.all([...this.destinations.values()].map((destination) => destination.close()));
+    await Promise.all(this.retiring);
   }
 }
 

@@ -39,6 +39,8 @@ export const ERRORS = Object.freeze({
   CONNECTION_PAUSED: spec('The connection is paused; resume it first (postroom resume <name>, or Resume in the web UI)', false, 409),
   CONNECTION_DISABLED: spec('The connection is disabled (enabled: false); enable it first', false, 409),
   CONNECTION_READ_ONLY: spec('The connection comes from the config file and can only be changed there', false, 409),
+  /** A reload asked of a process that was given its configuration rather than a file (tests, embedders). */
+  RELOAD_UNAVAILABLE: spec('This process was not started from a config file, so there is no file to reload', false, 409),
   TOO_MANY_ATTEMPTS: spec('Too many failed logins from this address; wait and try again', true, 429),
   /** Host, Origin or a simple (form-like) mutation that a page on another site could have sent. */
   REQUEST_REFUSED: spec('The request was refused because another site could have sent it', false, 403),

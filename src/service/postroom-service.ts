@@ -8,9 +8,13 @@
  *   await service.stop({ timeoutMs }); // finishes the email in hand, releases leases, closes the store
  *
  * `mode: 'once'` builds the same service without API or metrics, for `run --once`.
+ *
+ * Started from a config file (`configFile`), it reloads its destinations from it on request
+ * (`reloadDestinations()`: SIGHUP in `postroom run`, POST /api/destinations/reload).
  */
 import type { Logger } from 'pino';
 import { type ControlPlane, openControlPlane } from '../api/control-plane.ts';
+import type { DestinationReload } from '../api/schemas.ts';
 import type { Config } from '../config/schema.ts';
 import { createDestination } from '../destinations/registry.ts';
 import { AlignedClock } from '../engine/aligned-clock.ts';
@@ -18,12 +22,16 @@ import type { DrainResult } from '../engine/delivery.ts';
 import type { PollOutcome } from '../engine/poll-connection.ts';
 import { Worker, type WorkerOptions } from '../engine/worker.ts';
 import { type Clock, systemClock } from '../model/clock.ts';
+import { PostroomError } from '../model/errors.ts';
 import { type OpenedStore, openStore } from '../store/open-store.ts';
+import { reloadDestinations } from './reload-destinations.ts';
 import { type Telemetry, tracingWanted } from './telemetry.ts';
 
 export interface ServiceOptions {
   config: Config;
   log: Logger;
+  /** The file `config` was loaded from: reloadDestinations() reads it again. */
+  configFile?: string;
   /** The directory a relative store path is resolved against (the config file's); default the working directory. */
   baseDir?: string;
   /** 'service' (default) serves the API when `api.enabled`; 'once' has no API and keeps no metrics. */
@@ -42,6 +50,10 @@ export class PostroomService {
   private api: { url: string; close(): Promise<void> } | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  /** The configuration running now: the one started with, and the destinations reloads swapped in. */
+  private running: Config;
+  /** Reloads run one after another. */
+  private reloading: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly options: ServiceOptions,
@@ -51,7 +63,9 @@ export class PostroomService {
     private readonly ownsStore: boolean,
     private readonly telemetry: Telemetry | undefined,
     private readonly clock: AlignedClock | undefined,
-  ) {}
+  ) {
+    this.running = options.config;
+  }
 
   static async open(options: ServiceOptions): Promise<PostroomService> {
     const { config, log } = options;
@@ -105,7 +119,7 @@ export class PostroomService {
     if (this.stopping) return Promise.reject(new Error('this Postroom service was stopped; open a new one'));
     this.starting ??= (async () => {
       if (this.options.mode !== 'once' && this.options.config.api.enabled) {
-        this.api = await this.plane.listen(this.worker);
+        this.api = await this.plane.listen(this.worker, this.options.configFile ? { reloadDestinations: (by) => this.reloadDestinations(by) } : {});
         this.url = this.api.url;
       }
       this.worker.start();
@@ -118,6 +132,24 @@ export class PostroomService {
     onProgress?: (connection: string, progress: { done: number; total: number }) => void,
   ): Promise<{ polls: Map<string, PollOutcome>; delivery: DrainResult }> {
     return this.worker.runOnce(onProgress);
+  }
+
+  /**
+   * Reads the config file again, validated exactly as at start-up, and swaps in every destination
+   * whose settings changed (its next delivery uses them). An invalid file changes nothing and
+   * throws validate's CONFIG_INVALID; what needs a restart is in the answer's `notApplied`.
+   */
+  reloadDestinations(by = 'an operator'): Promise<DestinationReload> {
+    const file = this.options.configFile;
+    if (!file) return Promise.reject(new PostroomError('RELOAD_UNAVAILABLE', 'restart the service to change its destinations'));
+    if (this.stopping) return Promise.reject(new PostroomError('RELOAD_UNAVAILABLE', 'the service is stopping'));
+    const next = this.reloading.then(() => {
+      const { answer, running } = reloadDestinations({ file, worker: this.worker, log: this.options.log, running: this.running }, by);
+      this.running = running;
+      return answer;
+    });
+    this.reloading = next.catch(() => undefined);
+    return next;
   }
 
   /** Stops serving, finishes the email in hand (up to `timeoutMs`), releases leases and closes the store. */

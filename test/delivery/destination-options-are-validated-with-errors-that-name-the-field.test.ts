@@ -48,6 +48,11 @@ describe('destination options', () => {
 
   it('says which field is wrong', () => {
     assert.deepEqual(issues({ type: 'webhook', url: 'ftp://example.com/' }), ['destinations.out.url: the webhook URL must be http:// or https://']);
+    assert.deepEqual(
+      issues({ type: 'webhook', url: 'not a url' }),
+      ['destinations.out.url: give the URL to POST pipeline messages to, e.g. https://example.com/hooks/postroom'],
+      'the field and the fix, not a TypeError from the checks after .url()',
+    );
     assert.match(
       issues({ type: 'webhook', url: 'https://example.com/', headers: { 'Idempotency-Key': 'x' } })[0] ?? '',
       /^destinations\.out\.headers: headers may not set/,

@@ -21,6 +21,7 @@ import { metrics } from './metrics.ts';
 import { pauseConnection, resumeConnection } from './pause-connection.ts';
 import { pollConnectionNow } from './poll-connection-now.ts';
 import { previewConnectionRoute } from './preview-connection.ts';
+import { reloadDestinations } from './reload-destinations.ts';
 import { replayAllDeadLetters } from './replay-all-dead-letters.ts';
 import { replayDeadLetter } from './replay-dead-letter.ts';
 import { replayDeadLetters } from './replay-dead-letters.ts';
@@ -44,6 +45,7 @@ export const ROUTES: readonly ApiRoute[] = Object.freeze([
   pauseConnection,
   resumeConnection,
   listDestinations,
+  reloadDestinations,
   getStatus,
   listDeadLetters,
   replayAllDeadLetters,

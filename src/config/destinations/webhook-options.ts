@@ -53,7 +53,8 @@ export const webhookOptions = z
     url: z
       .string()
       .url('give the URL to POST pipeline messages to, e.g. https://example.com/hooks/postroom')
-      .refine((url) => /^https?:$/.test(new URL(url).protocol), 'the webhook URL must be http:// or https://')
+      // Checks go on after a failed .url(): one it refused is its to name, not a TypeError's.
+      .refine((url) => !URL.canParse(url) || /^https?:$/.test(new URL(url).protocol), 'the webhook URL must be http:// or https://')
       .describe('Where to POST each pipeline message; `https://`, or `http://` to loopback (see `allowInsecureHttp`).'),
     secret: z
       .union([standardSecret, z.array(standardSecret).min(1)])
@@ -100,6 +101,7 @@ export const webhookOptions = z
   });
 
 function isPlainHttpOffLoopback(url: string): boolean {
+  if (!URL.canParse(url)) return false;
   const parsed = new URL(url);
   return parsed.protocol === 'http:' && !isLoopback(parsed.hostname.replace(/^\[(.*)\]$/, '$1'));
 }

@@ -11,6 +11,7 @@ import { discardMessage, groupByEmail, PAGE_SIZE, plainReason, replayMessage, sh
 import { EmailTrailDialog } from './email-trail.ts';
 import { ago, bytes, clock } from './format.ts';
 import { Modal } from './modal.ts';
+import { ReloadDestinations } from './reload-destinations.ts';
 import { useRefresh } from './use-refresh.ts';
 
 const REFRESH_MS = 5_000;
@@ -160,6 +161,7 @@ export function DeadLettersScreen() {
         h('button', { type: 'button', disabled: offset + items.length >= total, onClick: () => setOffset(offset + PAGE_SIZE) }, 'Next'),
       ),
     ),
+    h(ReloadDestinations, {}),
     message ? h('p', { class: 'flash', role: 'status' }, message) : null,
     error ? h('p', { class: 'error', role: 'alert' }, error) : null,
     h(

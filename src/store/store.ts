@@ -128,6 +128,25 @@ export interface PollRecord {
    * alerts). Stored as error code THROTTLED (older rows: an error starting "throttled: ").
    */
   throttled?: boolean;
+  /** A poll now caused this poll (the next poll of the connection after the request): who asked. Set by the store. */
+  askedBy?: string | null;
+}
+
+/** What an operator did to a connection: pause, resume, or poll now. */
+export const CONTROL_ACTIONS = Object.freeze(['pause', 'resume', 'poll'] as const);
+export type ControlAction = (typeof CONTROL_ACTIONS)[number];
+
+export interface ConnectionControl {
+  connection: string;
+  action: ControlAction;
+  /** Who, e.g. "API from 127.0.0.1", "CLI (alice)". */
+  by: string;
+  at: number;
+}
+
+export interface RecordedControl extends ConnectionControl {
+  /** poll: when the poll it caused started (null: not polled yet, or that poll is no longer kept). */
+  polledAt: number | null;
 }
 
 export interface ConnectionState {
@@ -377,6 +396,15 @@ export interface Store extends RequestCounter {
   recordEnabled(connections: ReadonlyArray<{ name: string; enabled: boolean }>): Promise<void>;
   /** Pauses (by whom) or resumes (null) a connection for every worker. */
   setPaused(connection: string, pause: { by: string; at: number } | null): Promise<void>;
+  /**
+   * An operator's control, recorded and acted on in one transaction: pause sets the pause (by,
+   * at); resume clears it and makes the connection due at `at`; poll makes it due at `at`, and
+   * the next poll of the connection that starts at or after `at` is marked as asked by `by`.
+   * Kept as long as the polls (a day).
+   */
+  recordControl(control: ConnectionControl): Promise<void>;
+  /** One connection's controls of the day kept, newest first, at most `limit`. */
+  recentControls(connection: string, limit: number): Promise<RecordedControl[]>;
 
   // Connections managed through the API
   listManagedConnections(): Promise<ManagedConnection[]>;

@@ -13,6 +13,7 @@ import * as filteredEmails from './006-filtered-emails.ts';
 import * as operatorState from './007-operator-state.ts';
 import * as outboxTrace from './011-outbox-trace.ts';
 import * as emailTrail from './012-email-trail.ts';
+import * as connectionControls from './014-connection-controls.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007-operator-state': operatorState,
   '011-outbox-trace': outboxTrace,
   '012-email-trail': emailTrail,
+  '014-connection-controls': connectionControls,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -218,7 +218,13 @@ export const emailViewSchema = z
 
 export type EmailView = z.infer<typeof emailViewSchema>;
 
-export const emailListSchema = z.object({ emails: z.array(emailViewSchema).meta({ description: 'Newest first' }) }).meta({ id: 'EmailList' });
+export const emailListSchema = z
+  .object({
+    emails: z.array(emailViewSchema).meta({ description: 'Newest first, at most `limit`' }),
+    more: z.boolean().meta({ description: 'More emails match after these' }),
+    next: z.string().nullable().meta({ description: 'When more match: pass it as `after`, with the same search, for the next page; null on the last page' }),
+  })
+  .meta({ id: 'EmailList' });
 
 export const emailTrailViewSchema = z
   .object({
@@ -283,12 +289,9 @@ export const pollHistorySchema = z
         throttledUntil: time
           .nullable()
           .meta({ description: 'throttled: when reading went on (the next poll) or, for the latest wait, when it ends; null when not known' }),
-        askedBy: z
-          .string()
-          .nullable()
-          .meta({
-            description: 'An operator asked for this poll (poll now; it is the next poll after the request): who, e.g. "API from 127.0.0.1", "CLI (alice)"',
-          }),
+        askedBy: z.string().nullable().meta({
+          description: 'An operator asked for this poll (poll now; it is the next poll after the request): who, e.g. "API from 127.0.0.1", "CLI (alice)"',
+        }),
       }),
     ),
     lease: z.object({ holder: z.string(), until: time }).nullable().meta({ description: 'The worker reading the connection now, and until when' }),

@@ -229,8 +229,24 @@ export interface TrailQuery {
   until?: number;
   connection?: string;
   state?: TrailState;
-  /** At most this many (default 50). */
+  /** At most this many (default 50, at most 500 a page). */
   limit?: number;
+  /** The next page: the emails after this one in the order found (newest first). */
+  after?: TrailPosition;
+}
+
+/** Where an email is in a search's order (picked up newest first, then connection and source key): a page's last, to go on from. */
+export interface TrailPosition {
+  pickedUpAt: number;
+  connection: string;
+  sourceKey: string;
+}
+
+export interface TrailPage {
+  /** Newest first. */
+  emails: TrailEmail[];
+  /** More emails match after the last of these (ask again with `after` set to it). */
+  more: boolean;
 }
 
 export interface TrailEmail {
@@ -360,8 +376,8 @@ export interface Store extends RequestCounter {
   forgetDelivered(before: number, limit: number): Promise<number>;
 
   // The email trail (where did my email go?)
-  /** Emails seen, newest first, that match every condition given. */
-  searchEmails(query: TrailQuery): Promise<TrailEmail[]>;
+  /** Emails seen, newest first, that match every condition given: a page of them, and whether more follow. */
+  searchEmails(query: TrailQuery): Promise<TrailPage>;
   /** One email's whole trail: its ledger row, its pipeline messages still kept, every delivery attempt. */
   emailTrail(connection: string, sourceKey: string): Promise<EmailTrail | undefined>;
 

@@ -3,12 +3,16 @@
  * a hundred at a time share a pickup time, so the order's tie-break is paged too) are found
  * page by page through `GET /api/emails` (`more`, `next`, `after`) and `postroom trace`
  * (`--after`, `--all`), each email once and newest first, and a search narrower than the whole
- * ledger pages as well. A cursor that is not one is a 400 / exit 2 naming it.
+ * ledger pages as well. A cursor that is not one is a 400 / exit 2 naming it. The Emails page in
+ * Chromium shows 50, and Load more adds the next 50 below them.
  */
 import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { EmailCommit } from '../../src/store/store.ts';
-import { type ApiHarness, AUTH, startApi } from '../api/api-kit.ts';
+import { type ApiHarness, AUTH, startApi, TOKEN } from '../api/api-kit.ts';
+import { openBrowserPage } from '../support/browser.ts';
 import { type CliResult, runCli, writeConfigFile } from '../support/cli.ts';
 import { type Workspace, workspace } from '../support/postroom.ts';
 
@@ -121,6 +125,39 @@ describe('the email search, page after page beyond 500', () => {
       invoices,
     );
     assert.ok(pages.flatMap((p) => p.emails).every((e) => e.subject?.startsWith('Invoice ')));
+  });
+
+  it('the Emails page shows 50 and adds the next 50 with Load more', async () => {
+    const screenshots = join(process.cwd(), 'test-output');
+    await mkdir(screenshots, { recursive: true });
+    const base = await api.app.listen({ host: '127.0.0.1', port: 0 });
+    const { browser, page } = await openBrowserPage(base, { viewport: { width: 1366, height: 900 }, timeoutMs: 30_000 });
+    try {
+      await page.goto(base);
+      await page.getByLabel('API token').fill(TOKEN);
+      await page.keyboard.press('Enter');
+      await page.getByRole('button', { name: 'Emails' }).click();
+      const rows = page.getByRole('table', { name: 'Emails' }).locator('tbody tr');
+      await rows.nth(49).waitFor();
+      assert.equal(await rows.count(), 50);
+      await page.getByText('50 email(s), the latest first; more match').waitFor();
+      await page.getByRole('button', { name: 'Load more' }).click();
+      await rows.nth(99).waitFor();
+      assert.equal(await rows.count(), 100);
+      const expected = expectedOrder().slice(0, 100);
+      const subjects = await rows.locator('th button').allInnerTexts();
+      assert.deepEqual(
+        subjects,
+        expected.map((key) => {
+          const n = Number(key.split(':').at(-1));
+          return n % 3 === 0 ? `Invoice ${n}` : `Order ${n}`;
+        }),
+        'the next page, in order, below the first',
+      );
+      await page.screenshot({ path: join(screenshots, 'ui-9-emails-load-more.png') });
+    } finally {
+      await browser.close();
+    }
   });
 
   it('refuses a cursor that is not one, naming the parameter', async () => {

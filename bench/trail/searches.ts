@@ -60,7 +60,7 @@ export async function timeSearch(store: Store, search: Search, probes: Probe[], 
     const probe = pool[(round * 7919) % pool.length]!;
     const began = performance.now();
     let found: number;
-    if (search.query) found = (await store.searchEmails(search.query(probe))).length;
+    if (search.query) found = (await store.searchEmails(search.query(probe))).emails.length;
     else {
       const trail = await store.emailTrail(probe.connection, probe.sourceKey);
       if (!trail) throw new Error(`emailTrail found nothing for ${probe.connection} ${probe.sourceKey}`);

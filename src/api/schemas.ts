@@ -4,6 +4,7 @@
  * (src/config/schema.ts), so a connection is validated the same way in postroom.yaml and here.
  */
 import { z } from 'zod';
+import { CONTROL_ACTIONS } from '../store/store.ts';
 import { CONNECTION_STATES, DELIVERY_STATES, REPLAY_OUTCOMES } from './connection-states.ts';
 import { DELIVERY_OUTCOMES, EMAIL_STATES, TRAIL_EVENTS } from './trail-words.ts';
 
@@ -268,7 +269,13 @@ export const emailViewSchema = z
 
 export type EmailView = z.infer<typeof emailViewSchema>;
 
-export const emailListSchema = z.object({ emails: z.array(emailViewSchema).meta({ description: 'Newest first' }) }).meta({ id: 'EmailList' });
+export const emailListSchema = z
+  .object({
+    emails: z.array(emailViewSchema).meta({ description: 'Newest first, at most `limit`' }),
+    more: z.boolean().meta({ description: 'More emails match after these' }),
+    next: z.string().nullable().meta({ description: 'When more match: pass it as `after`, with the same search, for the next page; null on the last page' }),
+  })
+  .meta({ id: 'EmailList' });
 
 export const emailTrailViewSchema = z
   .object({
@@ -337,6 +344,9 @@ export const pollHistorySchema = z
         throttledUntil: time
           .nullable()
           .meta({ description: 'throttled: when reading went on (the next poll) or, for the latest wait, when it ends; null when not known' }),
+        askedBy: z.string().nullable().meta({
+          description: 'An operator asked for this poll (poll now; it is the next poll after the request): who, e.g. "API from 127.0.0.1", "CLI (alice)"',
+        }),
       }),
     ),
     lease: z.object({ holder: z.string(), until: time }).nullable().meta({ description: 'The worker reading the connection now, and until when' }),
@@ -360,3 +370,19 @@ export const connectionActivitySchema = z
   .meta({ id: 'ConnectionActivity', description: "One connection's hourly counts over the last 24 h, for the plot" });
 
 export type ConnectionActivity = z.infer<typeof connectionActivitySchema>;
+
+export const connectionControlsSchema = z
+  .object({
+    connection: z.string(),
+    controls: z.array(
+      z.object({
+        at: time,
+        action: z.enum(CONTROL_ACTIONS).meta({ description: 'pause, resume, or poll (poll now)' }),
+        by: z.string().meta({ description: 'Who: "API from <address>" (the web UI too) or "CLI (<user name>)"' }),
+        polledAt: time.nullable().meta({ description: 'poll: when the poll it caused started; null until then (or once that poll is no longer kept)' }),
+      }),
+    ),
+  })
+  .meta({ id: 'ConnectionControls', description: "A connection's operator controls of the last 24 h (as long as its polls are kept), newest first" });
+
+export type ConnectionControls = z.infer<typeof connectionControlsSchema>;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { parseTrailBound, TRAIL_PERIOD_FORM } from '../model/trail-period.ts';
 import { DEFAULT_TRAIL_LIMIT, MAX_TRAIL_LIMIT } from '../store/sql/trail.ts';
-import type { TrailQuery } from '../store/store.ts';
+import type { TrailEmail, TrailPosition, TrailQuery } from '../store/store.ts';
 import { EMAIL_STATES } from './trail-words.ts';
 
 const text = z.string().trim().min(1).optional();
@@ -16,6 +16,23 @@ const bound = (name: 'since' | 'until', description: string) =>
     .optional()
     .meta({ description });
 
+/** A page's cursor: where its last email is in the search's order, base64url (opaque to callers). */
+export function trailCursor(email: Pick<TrailEmail, 'pickedUpAt' | 'connection' | 'sourceKey'>): string {
+  return Buffer.from(JSON.stringify([email.pickedUpAt, email.connection, email.sourceKey])).toString('base64url');
+}
+
+function parseCursor(cursor: string): TrailPosition | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(value) || value.length !== 3) return undefined;
+    const [pickedUpAt, connection, sourceKey] = value as unknown[];
+    if (!Number.isSafeInteger(pickedUpAt) || typeof connection !== 'string' || typeof sourceKey !== 'string') return undefined;
+    return { pickedUpAt: pickedUpAt as number, connection, sourceKey };
+  } catch {
+    return undefined;
+  }
+}
+
 export const trailQuerySchema = z.object({
   q: text.meta({ description: 'Words that must each appear in the sender, the subject or the Message-ID (any case)' }),
   messageId: text.meta({ description: 'The Message-ID, with or without the angle brackets' }),
@@ -25,7 +42,12 @@ export const trailQuerySchema = z.object({
   until: bound('until', 'Picked up before: an ISO 8601 date (that whole UTC day included) or date-time with a zone'),
   connection: text,
   state: z.enum(EMAIL_STATES).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_TRAIL_LIMIT).default(DEFAULT_TRAIL_LIMIT),
+  limit: z.coerce.number().int().min(1).max(MAX_TRAIL_LIMIT).default(DEFAULT_TRAIL_LIMIT).meta({ description: 'Emails per page' }),
+  after: z
+    .string()
+    .refine((value) => parseCursor(value) !== undefined, { message: 'expected the `next` cursor of an earlier page of this search' })
+    .optional()
+    .meta({ description: 'The next page: the `next` cursor the previous page answered, with the same search parameters' }),
 });
 
 export type TrailQueryInput = z.input<typeof trailQuerySchema>;
@@ -41,5 +63,6 @@ export function toTrailQuery(parsed: z.output<typeof trailQuerySchema>): TrailQu
   if (parsed.until) query.until = parseTrailBound(parsed.until, 'until')!;
   if (parsed.connection) query.connection = parsed.connection;
   if (parsed.state) query.state = parsed.state;
+  if (parsed.after) query.after = parseCursor(parsed.after)!;
   return query;
 }

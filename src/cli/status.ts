@@ -1,4 +1,4 @@
-/** `postroom status`: per connection, last and next poll, lease holder, throttling, outbox, dead letters; for Graph the request budget, backlog, emails per minute. */
+/** `postroom status`: per connection, last and next poll, lease holder, throttling, outbox, dead letters, the latest operator controls; for Graph the request budget, backlog, emails per minute. */
 import type { Command } from 'commander';
 import { deliveryState } from '../api/connection-states.ts';
 import { type GraphProgress, graphProgress } from '../api/graph-progress.ts';
@@ -6,6 +6,10 @@ import { throttleAccount } from '../throttle/account.ts';
 import { EXIT, loadContext, openContextStore, runCommand } from './context.ts';
 
 const time = (ms: number | null | undefined): string => (ms ? new Date(ms).toISOString() : '-');
+
+/** The latest controls shown per connection (the web UI's connection page and the API have the day's). */
+const CONTROLS_SHOWN = 3;
+const CONTROL_WORDS = { pause: 'paused', resume: 'resumed', poll: 'poll now' } as const;
 
 function graphView(progress: GraphProgress | undefined) {
   return progress ? { ...progress, backlogAt: progress.backlogAt === null ? null : time(progress.backlogAt) } : null;
@@ -71,6 +75,13 @@ export function registerStatus(program: Command): void {
               filtered: Object.fromEntries(filteredCounts.filter((row) => row.connection === connection.name).map((row) => [row.condition, row.emails])),
               needsReauth: !!state?.lastPoll && !state.lastPoll.ok && state.lastPoll.errorCode === 'AUTH_REVOKED',
               graph: graphView(graph.get(connection.name)),
+              /** The latest operator controls, newest first. */
+              controls: (await store.recentControls(connection.name, CONTROLS_SHOWN)).map((control) => ({
+                action: control.action,
+                by: control.by,
+                at: time(control.at),
+                polledAt: control.polledAt === null ? null : time(control.polledAt),
+              })),
             });
           }
           if (options.json) {
@@ -91,6 +102,8 @@ export function registerStatus(program: Command): void {
             process.stdout.write(
               `  delivery:    ${r.delivery.state}${r.delivery.retrying ? `, ${r.delivery.retrying} to retry` : ''}${r.delivery.deadLetters ? `, ${r.delivery.deadLetters} dead letter(s)` : ''}${r.delivery.lastError ? ` (last error: ${r.delivery.lastError})` : ''}\n`,
             );
+            if (r.controls.length)
+              process.stdout.write(`  controls:    ${r.controls.map((c) => `${CONTROL_WORDS[c.action]} by ${c.by} at ${c.at}`).join('; ')}\n`);
             const filtered = Object.entries(r.filtered);
             if (filtered.length) {
               const total = filtered.reduce((sum, [, emails]) => sum + emails, 0);

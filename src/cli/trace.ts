@@ -7,9 +7,10 @@ import type { Command } from 'commander';
 import { toEmailTrailView, toEmailView } from '../api/email-trail-view.ts';
 import { findEmailTrail } from '../api/find-email-trail.ts';
 import type { EmailTrailView, EmailView } from '../api/schemas.ts';
-import { toTrailQuery, trailQuerySchema } from '../api/trail-query.ts';
+import { toTrailQuery, trailCursor, trailQuerySchema } from '../api/trail-query.ts';
 import { parseEmailId } from '../model/email-id.ts';
-import type { Store } from '../store/store.ts';
+import { MAX_TRAIL_LIMIT } from '../store/sql/trail.ts';
+import type { Store, TrailEmail, TrailPage } from '../store/store.ts';
 import { EXIT, loadContext, openContextStore, runCommand } from './context.ts';
 
 interface TraceOptions {
@@ -22,6 +23,8 @@ interface TraceOptions {
   connection?: string;
   state?: string;
   limit?: string;
+  after?: string;
+  all?: boolean;
   json?: boolean;
 }
 
@@ -36,6 +39,7 @@ const FLAG: Record<string, string> = {
   connection: '--connection',
   state: '--state',
   limit: '--limit',
+  after: '--after',
 };
 
 const SEARCH_OPTIONS = ['messageId', 'from', 'subject', 'since', 'until', 'connection', 'state'] as const;
@@ -51,7 +55,9 @@ export function registerTrace(program: Command): void {
     .option('--until <when>', 'picked up before: 2026-11-17 (that whole UTC day included) or a date-time with a zone')
     .option('--connection <name>', 'only this connection')
     .option('--state <state>', 'delivered, pending, retrying, dead or filtered')
-    .option('--limit <n>', 'at most this many (default 50, at most 500)')
+    .option('--limit <n>', 'at most this many (default 50, at most 500); more are a page away (--after) or all shown (--all)')
+    .option('--after <cursor>', 'the next page of the same search: the cursor the previous page printed')
+    .option('--all', 'every matching email, however many (read 500 at a time)')
     .option('--json', 'print JSON (the shape of GET /api/emails and GET /api/emails/{id})')
     .addHelpText(
       'after',
@@ -86,27 +92,45 @@ async function trailOfSoleId(store: Store, words: string[], options: TraceOption
 async function search(store: Store, words: string[], options: TraceOptions): Promise<number> {
   const input = {
     ...(words.length ? { q: words.join(' ') } : {}),
-    ...Object.fromEntries([...SEARCH_OPTIONS, 'limit' as const].filter((name) => options[name] !== undefined).map((name) => [name, options[name]])),
+    ...Object.fromEntries(
+      [...SEARCH_OPTIONS, 'limit' as const, 'after' as const].filter((name) => options[name] !== undefined).map((name) => [name, options[name]]),
+    ),
+    // --all reads the whole result in the largest pages.
+    ...(options.all ? { limit: String(MAX_TRAIL_LIMIT) } : {}),
   };
   const parsed = trailQuerySchema.safeParse(input);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) process.stderr.write(`postroom: ${FLAG[String(issue.path[0])] ?? String(issue.path[0])}: ${issue.message}\n`);
     return EXIT.usage;
   }
-  const emails = (await store.searchEmails(toTrailQuery(parsed.data))).map(toEmailView);
-  if (options.json) process.stdout.write(`${JSON.stringify({ emails }, null, 2)}\n`);
+  const query = toTrailQuery(parsed.data);
+  const found: TrailEmail[] = [];
+  let page: TrailPage;
+  do {
+    page = await store.searchEmails(query);
+    found.push(...page.emails);
+    const last = page.emails.at(-1);
+    if (last) query.after = { pickedUpAt: last.pickedUpAt, connection: last.connection, sourceKey: last.sourceKey };
+  } while (options.all && page.more);
+  const last = found.at(-1);
+  const next = page.more && last ? trailCursor(last) : null;
+  const emails = found.map(toEmailView);
+  if (options.json) process.stdout.write(`${JSON.stringify({ emails, more: page.more, next }, null, 2)}\n`);
   if (!emails.length) {
     const searched = Object.entries(input)
-      .filter(([name]) => name !== 'limit')
+      .filter(([name]) => name !== 'limit' && name !== 'after')
       .map(([name, value]) => `${FLAG[name]} ${JSON.stringify(value)}`);
     process.stderr.write(
-      `no email matches${searched.length ? ` ${searched.join(', ')}` : ' (the ledger is empty)'}; search wider: fewer words, part of the sender (--from), an earlier --since, or no --state or --connection\n`,
+      `no email matches${searched.length ? ` ${searched.join(', ')}` : ' (the ledger is empty)'}${options.after ? ' after that cursor' : ''}; search wider: fewer words, part of the sender (--from), an earlier --since, or no --state or --connection\n`,
     );
     return EXIT.failed;
   }
   if (!options.json) {
     process.stdout.write(table(emails));
-    if (emails.length === parsed.data.limit) process.stdout.write(`(the newest ${emails.length}; --limit shows more, or narrow the search)\n`);
+    if (next)
+      process.stdout.write(
+        `(${options.after ? `${emails.length} more` : `the newest ${emails.length}`}; more match: --after ${next} shows the next ${parsed.data.limit}, --all every one, or narrow the search)\n`,
+      );
     process.stdout.write("postroom trace --email <id> shows one email's trail\n");
   }
   return EXIT.ok;

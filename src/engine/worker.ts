@@ -150,26 +150,25 @@ export class Worker {
    * Poll now (an operator asked): due at once for every worker; polled here unless another
    * worker holds its lease (that one then polls it within a tick). Refused when paused or disabled.
    */
-  async pollNow(name: string): Promise<PollOutcome> {
+  async pollNow(name: string, by: string): Promise<PollOutcome> {
     const store = this.options.opened.store;
     const connection = this.allConnections().find((c) => c.name === name);
     if (!connection) throw new PostroomError('CONNECTION_NOT_FOUND', `"${name}"`);
     if (!connection.enabled) throw new PostroomError('CONNECTION_DISABLED', `"${name}"`);
     const state = await store.getConnectionState(name);
     if (state?.pausedBy) throw new PostroomError('CONNECTION_PAUSED', `"${name}" (paused by ${state.pausedBy})`);
-    await store.setNextDue(name, this.clock.now());
+    // Recorded (and due) before the poll starts, so the poll that follows is marked as asked for.
+    await store.recordControl({ connection: name, action: 'poll', by, at: this.clock.now() });
     return this.poll(connection);
   }
 
-  /** Records the operator's pause (by whom) or resume; every worker sees it at its next tick and lets the lease go. */
-  async setPaused(name: string, by: string | null): Promise<void> {
+  /** Records the operator's pause or resume and who asked; every worker sees it at its next tick and lets the lease go. */
+  async setPaused(name: string, paused: boolean, by: string): Promise<void> {
     const store = this.options.opened.store;
     if (!this.allConnections().some((c) => c.name === name)) throw new PostroomError('CONNECTION_NOT_FOUND', `"${name}"`);
-    await store.setPaused(name, by === null ? null : { by, at: this.clock.now() });
-    if (by === null) {
-      this.paused.delete(name);
-      await store.setNextDue(name, this.clock.now());
-    } else this.paused.add(name);
+    await store.recordControl({ connection: name, action: paused ? 'pause' : 'resume', by, at: this.clock.now() });
+    if (paused) this.paused.add(name);
+    else this.paused.delete(name);
     void this.tick();
   }
 

@@ -4,6 +4,7 @@ import { PostroomError } from '../model/errors.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { activityQueries } from './sql/activity.ts';
 import { connectionQueries } from './sql/connections.ts';
+import { controlQueries } from './sql/controls.ts';
 import { leaseQueries } from './sql/leases.ts';
 import { ledgerQueries } from './sql/ledger.ts';
 import { outboxQueries } from './sql/outbox.ts';
@@ -63,5 +64,6 @@ export function createKyselyStore(db: Kysely<Tables>, capabilities: StoreCapabil
     ...connectionQueries(db),
     ...requestQueries(db),
     ...trailQueries(db),
+    ...controlQueries(db),
   };
 }

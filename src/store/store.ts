@@ -140,6 +140,25 @@ export interface PollRecord {
    * alerts). Stored as error code THROTTLED (older rows: an error starting "throttled: ").
    */
   throttled?: boolean;
+  /** A poll now caused this poll (the next poll of the connection after the request): who asked. Set by the store. */
+  askedBy?: string | null;
+}
+
+/** What an operator did to a connection: pause, resume, or poll now. */
+export const CONTROL_ACTIONS = Object.freeze(['pause', 'resume', 'poll'] as const);
+export type ControlAction = (typeof CONTROL_ACTIONS)[number];
+
+export interface ConnectionControl {
+  connection: string;
+  action: ControlAction;
+  /** Who, e.g. "API from 127.0.0.1", "CLI (alice)". */
+  by: string;
+  at: number;
+}
+
+export interface RecordedControl extends ConnectionControl {
+  /** poll: when the poll it caused started (null: not polled yet, or that poll is no longer kept). */
+  polledAt: number | null;
 }
 
 export interface ConnectionState {
@@ -222,8 +241,24 @@ export interface TrailQuery {
   until?: number;
   connection?: string;
   state?: TrailState;
-  /** At most this many (default 50). */
+  /** At most this many (default 50, at most 500 a page). */
   limit?: number;
+  /** The next page: the emails after this one in the order found (newest first). */
+  after?: TrailPosition;
+}
+
+/** Where an email is in a search's order (picked up newest first, then connection and source key): a page's last, to go on from. */
+export interface TrailPosition {
+  pickedUpAt: number;
+  connection: string;
+  sourceKey: string;
+}
+
+export interface TrailPage {
+  /** Newest first. */
+  emails: TrailEmail[];
+  /** More emails match after the last of these (ask again with `after` set to it). */
+  more: boolean;
 }
 
 export interface TrailEmail {
@@ -373,8 +408,8 @@ export interface Store extends RequestCounter {
   forgetDelivered(before: number, limit: number): Promise<number>;
 
   // The email trail (where did my email go?)
-  /** Emails seen, newest first, that match every condition given. */
-  searchEmails(query: TrailQuery): Promise<TrailEmail[]>;
+  /** Emails seen, newest first, that match every condition given: a page of them, and whether more follow. */
+  searchEmails(query: TrailQuery): Promise<TrailPage>;
   /** One email's whole trail: its ledger row, its pipeline messages still kept, every delivery attempt. */
   emailTrail(connection: string, sourceKey: string): Promise<EmailTrail | undefined>;
 
@@ -409,6 +444,15 @@ export interface Store extends RequestCounter {
   recordEnabled(connections: ReadonlyArray<{ name: string; enabled: boolean }>): Promise<void>;
   /** Pauses (by whom) or resumes (null) a connection for every worker. */
   setPaused(connection: string, pause: { by: string; at: number } | null): Promise<void>;
+  /**
+   * An operator's control, recorded and acted on in one transaction: pause sets the pause (by,
+   * at); resume clears it and makes the connection due at `at`; poll makes it due at `at`, and
+   * the next poll of the connection that starts at or after `at` is marked as asked by `by`.
+   * Kept as long as the polls (a day).
+   */
+  recordControl(control: ConnectionControl): Promise<void>;
+  /** One connection's controls of the day kept, newest first, at most `limit`. */
+  recentControls(connection: string, limit: number): Promise<RecordedControl[]>;
 
   // Connections managed through the API
   listManagedConnections(): Promise<ManagedConnection[]>;

@@ -2,7 +2,8 @@
  * The operator's controls through the real service against Dovecot: poll now takes an email
  * appended a moment before without waiting for the interval and says what it took; pause stops
  * polling on every worker sharing the store and lets the lease go; resume starts it again.
- * `postroom status` from another shell shows what the running service decided.
+ * `postroom status` from another shell shows what the running service decided, and the latest
+ * controls with who and when.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -125,6 +126,8 @@ describe('poll now, pause and resume on a running service', () => {
     assert.match(state?.pausedBy ?? '', /^CLI \(/);
     const text = await runCli(['--config', path, 'status'], { env });
     assert.match(text.stdout, /PAUSED by CLI/);
+    // The latest three controls, newest first: the refused poll now is not among them.
+    assert.match(text.stdout, /\n {2}controls: {4}paused by CLI \(.+\) at \S+Z; resumed by API from \S+ at \S+Z; paused by API from \S+ at \S+Z\n/);
     const resume = await runCli(['--config', path, 'resume', 'orders'], { env });
     assert.equal(resume.code, 0, resume.stderr);
     assert.match(resume.stdout, /resumed \(was paused by CLI/);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Envelope, pipelineMessageId } from '../../src/model/envelope.ts';
-import type { EmailCommit } from '../../src/store/store.ts';
+import type { EmailCommit, TrailPosition } from '../../src/store/store.ts';
 import { STORE_BACKENDS, type TestStore } from '../support/stores.ts';
 
 const T0 = Date.UTC(2026, 10, 17, 9, 0, 0);
@@ -124,7 +124,7 @@ for (const backend of STORE_BACKENDS) {
 
     it('finds emails by Message-ID, sender, subject words, free text, date and state, newest first', async () => {
       const keys = async (query: Parameters<TestStore['store']['searchEmails']>[0]) =>
-        (await t.store.searchEmails(query)).map((e) => e.sourceKey.split(':')[3]);
+        (await t.store.searchEmails(query)).emails.map((e) => e.sourceKey.split(':')[3]);
       assert.deepEqual(await keys({ messageId: '1.invoices@supplier.example' }), ['1'], 'without angle brackets');
       assert.deepEqual(await keys({ messageId: '<3.invoices@supplier.example>' }), ['3']);
       assert.deepEqual(await keys({ from: 'BILLING@supplier' }), ['3', '1'], 'part of the sender, any case');
@@ -139,7 +139,19 @@ for (const backend of STORE_BACKENDS) {
       assert.deepEqual(await keys({ state: 'filtered' }), ['4']);
       assert.deepEqual(await keys({ connection: 'elsewhere' }), []);
       assert.deepEqual(await keys({ limit: 2 }), ['4', '3']);
-      const [bounce] = await t.store.searchEmails({ state: 'filtered' });
+      // A page at a time, each going on after the last one's email: the same emails, in order.
+      const paged: string[] = [];
+      let after: TrailPosition | undefined;
+      for (let round = 0; round < 10; round++) {
+        const page = await t.store.searchEmails({ limit: 1, ...(after ? { after } : {}) });
+        paged.push(...page.emails.map((e) => e.sourceKey.split(':')[3]!));
+        const last = page.emails.at(-1);
+        if (!page.more || !last) break;
+        after = { pickedUpAt: last.pickedUpAt, connection: last.connection, sourceKey: last.sourceKey };
+      }
+      assert.deepEqual(paged, ['4', '3', '2', '1']);
+      assert.equal((await t.store.searchEmails({ limit: 4 })).more, false, 'no more after the last');
+      const [bounce] = (await t.store.searchEmails({ state: 'filtered' })).emails;
       assert.deepEqual(bounce?.filtered, { condition: 'bounces', reason: 'a delivery-status report' });
       assert.equal(bounce?.messages, 0);
     });

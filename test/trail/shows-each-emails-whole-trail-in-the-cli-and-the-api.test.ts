@@ -153,7 +153,8 @@ describe('the email trail of a delivered, a retried, a dead, a filtered and a re
     assert.match(row('Return 77 refused'), /\sreturns\s.*\sdead$/);
     assert.match(row('November deals'), /\snews\s+deals@shop\.example\s+November deals\s+filtered$/);
 
-    const { emails } = await traceJson<{ emails: EmailView[] }>();
+    const printed = await traceJson<{ emails: EmailView[]; more: boolean; next: string | null }>();
+    const { emails } = printed;
     assert.deepEqual(emails.map((email) => [email.subject, email.state]).sort(), [
       ['Invoice 4711 retried', 'delivered'],
       ['November deals', 'filtered'],
@@ -161,7 +162,8 @@ describe('the email trail of a delivered, a retried, a dead, a filtered and a re
       ['Return 77 refused', 'dead'],
     ]);
     const fromApi = (await api.app.inject({ url: '/api/emails', headers: AUTH })).json() as { emails: EmailView[] };
-    assert.deepEqual(fromApi, { emails }, "the CLI prints the API's JSON");
+    assert.deepEqual(fromApi, printed, "the CLI prints the API's JSON");
+    assert.deepEqual([printed.more, printed.next], [false, null], 'one page holds them all');
     for (const email of emails) assert.ok(row(email.subject!).startsWith(`${email.id} `), 'each row starts with the id that --email takes');
   });
 

@@ -6,19 +6,23 @@
  * emails on the plot, and the settings read-only with a note that they come from postroom.yaml.
  * A second mailbox is throttled for real (Dovecot's per-user connection limit, held by another
  * client) and read once the limit frees: its page shows the wait, why, and when reading went on.
+ * Then it is paused with `postroom pause` from another shell (its lease goes free), resumed and
+ * polled now through the API: the API and the page's Controls show each with who and when, and
+ * the poll the poll now caused says who asked for it.
  */
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import type { Browser, Page } from 'playwright-core';
-import { type ApiHarness, MUTATE, sampleEmail, startApi, TOKEN } from '../api/api-kit.ts';
+import { type ApiHarness, AUTH, MUTATE, sampleEmail, startApi, TOKEN } from '../api/api-kit.ts';
 import { openBrowserPage } from '../support/browser.ts';
-import { type Dovecot, startDovecot } from '../support/dovecot.ts';
+import { runCli, writeConfigFile } from '../support/cli.ts';
+import { type Dovecot, type DovecotUser, startDovecot } from '../support/dovecot.ts';
 import { imapConnection, type Workspace, workspace } from '../support/postroom.ts';
-import { waitFor } from '../support/wait-for.ts';
+import { waitFor, waitForValue } from '../support/wait-for.ts';
 
 const SCREENSHOTS = join(process.cwd(), 'test-output');
 const VIEWPORT = { width: 1366, height: 1000 };
@@ -32,6 +36,7 @@ describe('the connection page', () => {
   let browser: Browser;
   let page: Page;
   let base: string;
+  let busy: DovecotUser;
   const foreignRequests: string[] = [];
 
   before(async () => {
@@ -42,7 +47,7 @@ describe('the connection page', () => {
     ws = await workspace();
     const shop = await dovecot.addUser('shop', 'pw-shop-9');
     await dovecot.deliverMany(shop.name, [sampleEmail('web order 1'), sampleEmail('web order 2')]);
-    const busy = await dovecot.addUser('busy', 'pw-busy-7');
+    busy = await dovecot.addUser('busy', 'pw-busy-7');
     await dovecot.deliver(busy.name, sampleEmail('busy order'));
     const squatter = new ImapFlow({
       host: '127.0.0.1',
@@ -100,6 +105,7 @@ describe('the connection page', () => {
     assert.match(await failed.innerText(), /refused the login/, 'the error');
     assert.match(await failed.locator('.hint').innerText(), /If the password was changed on the server, give the connection the new one/, 'what helps');
     assert.equal(await rows.first().getByText('Failed', { exact: true }).count(), 1, 'the newest poll comes first');
+    assert.equal(await failed.locator('.asked').innerText(), 'Asked by API from 127.0.0.1', 'the poll now asked for it');
     const took = rows.filter({ hasText: 'OK' }).last();
     assert.deepEqual(
       (await took.locator('td.num').allInnerTexts()).slice(1),
@@ -153,6 +159,78 @@ describe('the connection page', () => {
     assert.match(cells[3]!, /^\d+s$/, 'how long the wait lasted');
     assert.match(await polls.filter({ hasText: 'Throttled' }).first().locator('.hint').innerText(), /Nothing to do/);
     await page.screenshot({ path: join(SCREENSHOTS, 'ui-7-connection-throttled.png'), fullPage: true });
+  });
+
+  it('records a pause from the CLI, a resume and a poll now through the API, with who and when, in the API and on the page', async () => {
+    const { store } = api.opened;
+    // `postroom pause` from another shell, on the same store.
+    const config = await writeConfigFile(ws.dir, {
+      store: ws.dataDir,
+      destinations: { out: { type: 'directory', path: ws.outDir } },
+      connections: [imapConnection(dovecot, busy, { name: 'busy', pollingInterval: '10m', idle: false })],
+    });
+    const cliUser = `CLI (${userInfo().username})`;
+    const paused = await runCli(['--config', config, 'pause', 'busy']);
+    assert.equal(paused.code, 0, paused.stderr);
+    await waitFor(
+      'the paused connection’s lease let go',
+      async () => (await store.listLeases()).every((lease) => lease.connection !== 'busy' || lease.expiresAt <= Date.now()),
+      WAIT_MS,
+    );
+    const resumed = await api.app.inject({ method: 'POST', url: '/api/connections/busy/resume', headers: MUTATE });
+    assert.equal(resumed.statusCode, 200, resumed.body);
+    const polled = await api.app.inject({ method: 'POST', url: '/api/connections/busy/poll', headers: MUTATE });
+    assert.equal(polled.statusCode, 200, polled.body);
+    // The resume made it due at once: the poll now is the next poll after it (this one or, if the
+    // resume's poll was running, the one right after).
+    type Controls = { controls: Array<{ at: string; action: string; by: string; polledAt: string | null }> };
+    const controls = await waitForValue(
+      'the poll the poll now caused',
+      async () => {
+        const answer = (await api.app.inject({ url: '/api/connections/busy/controls', headers: AUTH })).json() as Controls;
+        return answer.controls[0]?.polledAt ? answer : undefined;
+      },
+      WAIT_MS,
+    );
+    assert.deepEqual(
+      controls.controls.map((c) => [c.action, c.by]),
+      [
+        ['poll', 'API from 127.0.0.1'],
+        ['resume', 'API from 127.0.0.1'],
+        ['pause', cliUser],
+      ],
+      'newest first, each with who',
+    );
+    const times = controls.controls.map((c) => Date.parse(c.at));
+    assert.ok(times[0]! >= times[1]! && times[1]! >= times[2]! && Date.now() - times[2]! < 5 * 60_000, 'and when');
+    const polls = (await api.app.inject({ url: '/api/connections/busy/polls', headers: AUTH })).json() as {
+      polls: Array<{ startedAt: string; askedBy: string | null }>;
+    };
+    const asked = polls.polls.filter((p) => p.askedBy !== null);
+    assert.deepEqual(
+      asked.map((p) => [p.startedAt, p.askedBy]),
+      [[controls.controls[0]!.polledAt, 'API from 127.0.0.1']],
+      'one poll, the one after the request, says who asked for it',
+    );
+    assert.ok(Date.parse(asked[0]!.startedAt) >= times[0]!, 'it started after the request');
+
+    await page.goto(`${base}/#/connection/busy`);
+    await page.getByRole('heading', { name: 'busy', level: 1 }).waitFor();
+    const rows = page.locator('table[aria-label="Controls"] tbody tr');
+    await rows.nth(2).waitFor();
+    const cells = await Promise.all([0, 1, 2].map(async (i) => (await rows.nth(i).locator('td').allInnerTexts()).map((text) => text.split('\n')[0])));
+    assert.deepEqual(
+      cells.map((row) => row.slice(1)),
+      [
+        ['Poll now', 'API from 127.0.0.1'],
+        ['Resumed', 'API from 127.0.0.1'],
+        ['Paused', cliUser],
+      ],
+    );
+    assert.match((await rows.nth(2).getAttribute('title')) ?? '', /^Paused by CLI \(.+\) at \d{1,2}:\d{2}:\d{2}/);
+    assert.match(await rows.nth(0).innerText(), /polled at \d{1,2}:\d{2}:\d{2}/, 'the poll it caused');
+    await page.locator('table[aria-label="Polls"] .asked').filter({ hasText: 'Asked by API from 127.0.0.1' }).first().waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'ui-8-connection-controls.png'), fullPage: true });
   });
 
   it('says so for a connection that does not exist', async () => {

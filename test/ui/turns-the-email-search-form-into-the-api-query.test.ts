@@ -49,3 +49,13 @@ test('the Emails page’s address names the connection, whatever its name holds'
   assert.equal(connectionFromHash('#/emails'), '');
   assert.equal(connectionFromHash('#/emails?state=dead'), '');
 });
+
+test('Load more asks for the same search after the previous page’s cursor', () => {
+  const form = { ...emptySearchForm('shop'), text: 'invoice' };
+  assert.deepEqual(query(searchPath(form, 'WzE3OTYzMDQ4NjQsInNob3AiLCJpbWFwOklOQk9YOjE6NDIiXQ')), {
+    q: 'invoice',
+    connection: 'shop',
+    after: 'WzE3OTYzMDQ4NjQsInNob3AiLCJpbWFwOklOQk9YOjE6NDIiXQ',
+  });
+  assert.equal(searchPath(form), searchPath(form, undefined), 'the first page has no cursor');
+});

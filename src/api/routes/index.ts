@@ -12,6 +12,7 @@ import { getDeadLetterRaw } from './get-dead-letter-raw.ts';
 import { getEmailTrail } from './get-email-trail.ts';
 import { getStatus } from './get-status.ts';
 import { healthz } from './healthz.ts';
+import { listConnectionControls } from './list-connection-controls.ts';
 import { listConnectionPolls } from './list-connection-polls.ts';
 import { listConnections } from './list-connections.ts';
 import { listDeadLetters } from './list-dead-letters.ts';
@@ -35,6 +36,7 @@ export const ROUTES: readonly ApiRoute[] = Object.freeze([
   getConnection,
   listConnectionPolls,
   getConnectionActivity,
+  listConnectionControls,
   updateConnection,
   deleteConnection,
   checkConnection,

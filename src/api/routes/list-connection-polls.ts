@@ -56,6 +56,7 @@ export const listConnectionPolls = defineRoute({
           hint: errorHint(poll.errorCode),
           holder: poll.holder,
           throttledUntil: until === null ? null : iso(until),
+          askedBy: poll.askedBy ?? null,
         };
       }),
       lease: lease ? { holder: lease.holder, until: iso(lease.expiresAt) } : null,

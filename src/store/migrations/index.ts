@@ -14,6 +14,7 @@ import * as operatorState from './007-operator-state.ts';
 import * as outboxTrace from './011-outbox-trace.ts';
 import * as emailTrail from './012-email-trail.ts';
 import * as deliveredContent from './013-delivered-content.ts';
+import * as connectionControls from './014-connection-controls.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '011-outbox-trace': outboxTrace,
   '012-email-trail': emailTrail,
   '013-delivered-content': deliveredContent,
+  '014-connection-controls': connectionControls,
 };
 
 export const migrationProvider: MigrationProvider = {

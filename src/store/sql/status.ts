@@ -5,7 +5,7 @@ import type { ConnectionState, PollRecord, Store, ThrottleState } from '../store
 import type { ConnectionStateTable, PollsTable, Tables, ThrottlesTable } from './tables.ts';
 
 /** Poll history kept per connection: a day is enough for the status board's plot. */
-const POLL_HISTORY_MS = 24 * 3_600_000;
+export const POLL_HISTORY_MS = 24 * 3_600_000;
 
 const toThrottle = (row: ThrottlesTable): ThrottleState => ({
   account: row.account,
@@ -19,7 +19,7 @@ const toThrottle = (row: ThrottlesTable): ThrottleState => ({
 const THROTTLED_PREFIX = 'throttled: ';
 const THROTTLED_CODE = 'THROTTLED';
 
-function toPoll(row: PollsTable): PollRecord {
+function toPoll(row: Selectable<PollsTable>): PollRecord {
   const throttled = Boolean(row.ok) && (row.error_code === THROTTLED_CODE || (row.error?.startsWith(THROTTLED_PREFIX) ?? false));
   return {
     connection: row.connection,
@@ -32,6 +32,7 @@ function toPoll(row: PollsTable): PollRecord {
     error: row.error,
     errorCode: row.error_code ?? null,
     ...(throttled ? { throttled: true } : {}),
+    askedBy: row.asked_by ?? null,
   };
 }
 
@@ -54,7 +55,7 @@ type StatusQueries = Pick<
 const num = (value: number | null | undefined): number | null => (value === null || value === undefined ? null : Number(value));
 
 /** A connection_state row with nothing recorded yet, for upserts that set one field. */
-const emptyState = (connection: string) => ({
+export const emptyState = (connection: string) => ({
   connection,
   next_due_at: null,
   consecutive_failures: 0,
@@ -118,6 +119,32 @@ export function statusQueries(db: Kysely<Tables>): StatusQueries {
       const id = randomUUID();
       const readMailbox = poll.ok && !poll.throttled;
       await db.transaction().execute(async (trx) => {
+        // Poll now: the first poll that starts at or after the request is the one it caused. One
+        // asked for while this poll ran waits for the next, which is then due at once (this
+        // poll's own next due time would otherwise put it off by a whole interval).
+        const asked = await trx
+          .selectFrom('connection_controls')
+          .select(['id', 'by_whom', 'at'])
+          .where('connection', '=', poll.connection)
+          .where('action', '=', 'poll')
+          .where('poll_id', 'is', null)
+          .where('at', '>=', poll.startedAt - POLL_HISTORY_MS)
+          .orderBy('at')
+          .execute();
+        const caused = asked.filter((control) => Number(control.at) <= poll.startedAt);
+        const waiting = asked.find((control) => Number(control.at) > poll.startedAt);
+        if (waiting) nextDueAt = Math.min(nextDueAt, Number(waiting.at));
+        if (caused.length) {
+          await trx
+            .updateTable('connection_controls')
+            .set({ poll_id: id })
+            .where(
+              'id',
+              'in',
+              caused.map((control) => control.id),
+            )
+            .execute();
+        }
         await trx
           .insertInto('polls')
           .values({
@@ -131,6 +158,7 @@ export function statusQueries(db: Kysely<Tables>): StatusQueries {
             messages: poll.messages,
             error: poll.error,
             error_code: poll.errorCode ?? (poll.throttled ? THROTTLED_CODE : null),
+            asked_by: caused.length ? [...new Set(caused.map((control) => control.by_whom))].join(', ') : null,
           })
           .execute();
         await trx
@@ -165,6 +193,11 @@ export function statusQueries(db: Kysely<Tables>): StatusQueries {
           .deleteFrom('polls')
           .where('connection', '=', poll.connection)
           .where('started_at', '<', poll.startedAt - POLL_HISTORY_MS)
+          .execute();
+        await trx
+          .deleteFrom('connection_controls')
+          .where('connection', '=', poll.connection)
+          .where('at', '<', poll.startedAt - POLL_HISTORY_MS)
           .execute();
       });
     },

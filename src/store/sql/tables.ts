@@ -88,6 +88,19 @@ export interface PollsTable {
   messages: number;
   error: string | null;
   error_code: string | null;
+  /** A poll now caused this poll: who asked (014). */
+  asked_by: Generated<string | null>;
+}
+
+export interface ConnectionControlsTable {
+  id: string;
+  connection: string;
+  /** pause, resume or poll (poll now). */
+  action: string;
+  by_whom: string;
+  at: number;
+  /** poll: the poll it caused, once recorded. */
+  poll_id: string | null;
 }
 
 export interface ConnectionStateTable {
@@ -135,4 +148,5 @@ export interface Tables {
   managed_connections: ManagedConnectionsTable;
   request_counts: RequestCountsTable;
   delivery_attempts: DeliveryAttemptsTable;
+  connection_controls: ConnectionControlsTable;
 }

@@ -132,9 +132,33 @@ export function trailQueries(db: Kysely<Tables>): Pick<Store, 'searchEmails' | '
       }
       const state = query.state;
       if (state) select = select.where((eb) => stateCondition(eb, state));
-      const rows = await select.orderBy('emitted_at', 'desc').orderBy('source_key').limit(limit).execute();
+      const after = query.after;
+      if (after) {
+        // Keyset paging: the rows after `after` in this order, so a later page costs no more
+        // than the first (an offset would walk every row before it again); the plain bound lets
+        // ledger_by_emitted_at start there.
+        select = select
+          .where('emitted_at', '<=', after.pickedUpAt)
+          .where((eb) =>
+            eb.or([
+              eb('emitted_at', '<', after.pickedUpAt),
+              eb.and([
+                eb('emitted_at', '=', after.pickedUpAt),
+                eb.or([eb('connection', '>', after.connection), eb.and([eb('connection', '=', after.connection), eb('source_key', '>', after.sourceKey)])]),
+              ]),
+            ]),
+          );
+      }
+      // One more than asked for says whether more follow, without counting them all.
+      const found = await select
+        .orderBy('emitted_at', 'desc')
+        .orderBy('connection')
+        .orderBy('source_key')
+        .limit(limit + 1)
+        .execute();
+      const rows = found.slice(0, limit);
       const messages = await messagesOf(rows);
-      return rows.map((row) => toTrailEmail(row, messages.get(`${row.connection}\n${row.source_key}`) ?? []));
+      return { emails: rows.map((row) => toTrailEmail(row, messages.get(`${row.connection}\n${row.source_key}`) ?? [])), more: found.length > limit };
     },
 
     async emailTrail(connection, sourceKey) {

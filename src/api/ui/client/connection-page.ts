@@ -1,10 +1,11 @@
 /**
  * A page per connection, opened from its row on the status board (#/connection/<name>): its
  * settings (read-only), who reads it now, emails per hour over the last day, its last 50 polls
- * and the throttled waits among them. One timer refreshes all of it.
+ * (those an operator asked for marked so), the throttled waits among them, and who paused,
+ * resumed or polled it now, and when. One timer refreshes all of it.
  */
 import { h } from 'preact';
-import type { ConnectionActivity, ConnectionView, PollHistory } from '../../schemas.ts';
+import type { ConnectionActivity, ConnectionControls, ConnectionView, PollHistory } from '../../schemas.ts';
 import { ActivityPlot } from './activity-plot.ts';
 import { api } from './api.ts';
 import { ago, clock, duration, relative, workerWords } from './format.ts';
@@ -12,6 +13,7 @@ import { useRefresh } from './use-refresh.ts';
 
 const REFRESH_MS = 5_000;
 const POLLS_SHOWN = 50;
+const CONTROLS_SHOWN = 50;
 const HASH_PREFIX = '#/connection/';
 
 /** The address of a connection's page. */
@@ -123,7 +125,12 @@ function PollsTable(props: { polls: Poll[]; now: number }) {
             h('td', { class: 'num' }, duration(poll.durationMs)),
             h('td', { class: 'num' }, String(poll.emails)),
             h('td', { class: 'num' }, String(poll.messages)),
-            h('td', {}, h('span', { class: `badge ${OUTCOME[poll.outcome].badge}` }, OUTCOME[poll.outcome].label)),
+            h(
+              'td',
+              {},
+              h('span', { class: `badge ${OUTCOME[poll.outcome].badge}` }, OUTCOME[poll.outcome].label),
+              poll.askedBy ? h('span', { class: 'sub asked' }, `Asked by ${poll.askedBy}`) : null,
+            ),
             h('td', { class: 'holder', title: poll.holder }, workerWords(poll.holder)),
             h(
               'td',
@@ -175,22 +182,80 @@ function ThrottleHistory(props: { polls: Poll[] }) {
   );
 }
 
+type Control = ConnectionControls['controls'][number];
+
+const CONTROL_WORDS: Record<Control['action'], string> = { pause: 'Paused', resume: 'Resumed', poll: 'Poll now' };
+
+/** "Paused by CLI (root) at 10:02:31", "Poll now by API from 127.0.0.1 at 10:05:12". */
+export function controlWords(control: Control): string {
+  return `${CONTROL_WORDS[control.action]} by ${control.by} at ${new Date(control.at).toLocaleTimeString()}`;
+}
+
+function ControlsTable(props: { controls: Control[]; now: number }) {
+  const { controls, now } = props;
+  if (!controls.length) return h('p', { class: 'empty' }, 'No one paused, resumed or polled it by hand in the last 24 hours.');
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'grid-table', 'aria-label': 'Controls' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ['When', 'What', 'By whom'].map((text) => h('th', { key: text, scope: 'col' }, text)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        controls.map((control) =>
+          h(
+            'tr',
+            { key: `${control.at}-${control.action}-${control.by}`, title: controlWords(control) },
+            h(
+              'td',
+              { class: 'nowrap', title: clock(control.at) },
+              new Date(control.at).toLocaleTimeString(),
+              h('span', { class: 'sub' }, ago(control.at, now)),
+            ),
+            h(
+              'td',
+              {},
+              CONTROL_WORDS[control.action],
+              control.action === 'poll'
+                ? h('span', { class: 'sub' }, control.polledAt ? `polled at ${new Date(control.polledAt).toLocaleTimeString()}` : 'not polled yet')
+                : null,
+            ),
+            h('td', {}, control.by),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
 interface PageData {
   view: ConnectionView;
   history: PollHistory;
   activity: ConnectionActivity;
+  controls: ConnectionControls;
 }
 
 export function ConnectionPage(props: { name: string }) {
   const { name } = props;
   const path = `/api/connections/${encodeURIComponent(name)}`;
   const { data, error, loadedAt } = useRefresh<PageData>(async () => {
-    const [view, history, activity] = await Promise.all([
+    const [view, history, activity, controls] = await Promise.all([
       api.get<ConnectionView>(path),
       api.get<PollHistory>(`${path}/polls?limit=${POLLS_SHOWN}`),
       api.get<ConnectionActivity>(`${path}/activity`),
+      api.get<ConnectionControls>(`${path}/controls?limit=${CONTROLS_SHOWN}`),
     ]);
-    return { view, history, activity };
+    return { view, history, activity, controls };
   }, REFRESH_MS);
   const now = loadedAt || Date.now();
   const missing = error !== null && /No connection has that name/.test(error);
@@ -235,6 +300,8 @@ export function ConnectionPage(props: { name: string }) {
           h(PollsTable, { key: 'polls', polls: data.history.polls, now }),
           h('h2', { key: 'throttle-title' }, 'Throttle history'),
           h(ThrottleHistory, { key: 'throttles', polls: data.history.polls }),
+          h('h2', { key: 'controls-title' }, 'Controls'),
+          h(ControlsTable, { key: 'controls', controls: data.controls.controls, now }),
           h('h2', { key: 'settings-title', id: 'settings-title' }, 'Settings'),
           h(
             'p',

@@ -39,8 +39,11 @@ export function searchProblem(form: EmailSearchForm): string | null {
   return null;
 }
 
-/** GET /api/emails with the filled-in fields only; "to" becomes the start of the next day, so its whole day is included. */
-export function searchPath(form: EmailSearchForm): string {
+/**
+ * GET /api/emails with the filled-in fields only; "to" becomes the start of the next day, so its
+ * whole day is included. `after`: the previous page's `next` cursor, for the page after it.
+ */
+export function searchPath(form: EmailSearchForm, after?: string): string {
   const params = new URLSearchParams();
   const put = (name: string, value: string) => {
     if (value.trim()) params.set(name, value.trim());
@@ -53,6 +56,7 @@ export function searchPath(form: EmailSearchForm): string {
   put('until', dayStart(form.until, 1)?.toISOString() ?? '');
   put('connection', form.connection);
   put('state', form.state);
+  put('after', after ?? '');
   const query = params.toString();
   return query ? `/api/emails?${query}` : '/api/emails';
 }

@@ -2,15 +2,19 @@
 import { h } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { ConnectionView, EmailView } from '../../schemas.ts';
+
+interface EmailPage {
+  emails: EmailView[];
+  more: boolean;
+  next: string | null;
+}
+
 import { ApiError, api } from './api.ts';
 import { type EmailSearchForm, emptySearchForm, isBlankSearch, searchPath, searchProblem } from './email-search.ts';
 import { EmailSearchFields } from './email-search-form.ts';
 import { EmailTrailDialog } from './email-trail.ts';
 import { ago, clock } from './format.ts';
 import { EMAIL_STATE_BADGE, EMAIL_STATE_LABEL } from './trail-labels.ts';
-
-/** How many emails the API answers when no limit is asked for: a full page means there may be older ones. */
-const API_PAGE = 50;
 
 const messageOf = (caught: unknown): string => (caught instanceof ApiError || caught instanceof Error ? caught.message : String(caught));
 
@@ -60,7 +64,8 @@ function Row(props: { email: EmailView; now: number; onOpen: (email: EmailView) 
 export function EmailsScreen(props: { connection?: string }) {
   const [form, setForm] = useState<EmailSearchForm>(emptySearchForm(props.connection));
   const [connections, setConnections] = useState<string[]>([]);
-  const [results, setResults] = useState<{ emails: EmailView[]; blank: boolean; at: number } | null>(null);
+  /** The emails found so far (a page, and any loaded after it), and the cursor of the next page. */
+  const [results, setResults] = useState<{ emails: EmailView[]; blank: boolean; at: number; form: EmailSearchForm; next: string | null } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [open, setOpen] = useState<EmailView | null>(null);
@@ -73,8 +78,8 @@ export function EmailsScreen(props: { connection?: string }) {
     }
     setBusy(true);
     try {
-      const { emails } = await api.get<{ emails: EmailView[] }>(searchPath(what));
-      setResults({ emails, blank: isBlankSearch(what), at: Date.now() });
+      const page = await api.get<EmailPage>(searchPath(what));
+      setResults({ emails: page.emails, blank: isBlankSearch(what), at: Date.now(), form: what, next: page.more ? page.next : null });
       setError(null);
     } catch (caught) {
       setError(`The search failed: ${messageOf(caught)}`);
@@ -82,6 +87,21 @@ export function EmailsScreen(props: { connection?: string }) {
       setBusy(false);
     }
   }, []);
+
+  /** The next page of the search shown (the form as it was searched, not as edited since), added below. */
+  const loadMore = async () => {
+    if (!results?.next) return;
+    setBusy(true);
+    try {
+      const page = await api.get<EmailPage>(searchPath(results.form, results.next));
+      setResults({ ...results, emails: [...results.emails, ...page.emails], next: page.more ? page.next : null });
+      setError(null);
+    } catch (caught) {
+      setError(`Loading more failed: ${messageOf(caught)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
 
   useEffect(() => {
     void search(form);
@@ -111,9 +131,7 @@ export function EmailsScreen(props: { connection?: string }) {
     h(
       'p',
       { class: 'muted', 'aria-live': 'polite' },
-      results
-        ? `${results.emails.length} email(s)${results.emails.length >= API_PAGE ? ', the latest first: narrow the search to see older ones' : ''}.`
-        : 'Searching…',
+      results ? `${results.emails.length} email(s)${results.next ? ', the latest first; more match: Load more shows older ones' : ''}.` : 'Searching…',
     ),
     h(
       'div',
@@ -138,6 +156,9 @@ export function EmailsScreen(props: { connection?: string }) {
       ),
       results && results.emails.length === 0 ? h(Empty, { blank: results.blank }) : null,
     ),
+    results?.next
+      ? h('p', { class: 'actions' }, h('button', { type: 'button', disabled: busy, onClick: () => void loadMore() }, busy ? 'Loading…' : 'Load more'))
+      : null,
     open ? h(EmailTrailDialog, { id: open.id, title: open.subject ?? '(no subject)', onClose: () => setOpen(null), onChanged: () => void search(form) }) : null,
   );
 }

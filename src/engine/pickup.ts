@@ -49,6 +49,8 @@ const INGEST_AHEAD = 4;
 const GROUP_EMAILS = 32;
 /** ...or fewer, once their content adds up to this: a large email is committed without waiting for more. */
 const GROUP_BYTES = 8 * 1024 * 1024;
+/** A long poll records confirmed acknowledgements in the ledger every this many (one UPDATE each time). */
+const RECORD_ACKNOWLEDGED_EVERY = 500;
 
 /** The commit with its email span's traceparent on each pipeline message, when traced. */
 function withTrace(commit: EmailCommit, span: Span | undefined): EmailCommit {
@@ -124,10 +126,21 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
     }
     spans.clear();
   };
+  /** How many of the acknowledgements the server confirmed the ledger already says, and when that was last looked at. */
+  let recordedSoFar = 0;
+  let checkedAt = 0;
   const acknowledge = async (keys: SourceKey[]): Promise<void> => {
     if (!keys.length) return;
     await session.acknowledge(keys);
     acknowledged.push(...keys.map(sourceKeyString));
+    // A long poll records the confirmed ones as it goes, so their raw emails can be let go and a
+    // crash leaves little to acknowledge again, rather than all of it waiting for the poll's end.
+    if (acknowledged.length - checkedAt < RECORD_ACKNOWLEDGED_EVERY) return;
+    checkedAt = acknowledged.length;
+    const confirmed = session.acknowledgedSoFar?.(recordedSoFar).map(sourceKeyString) ?? [];
+    if (!confirmed.length) return;
+    recordedSoFar += confirmed.length;
+    await lease.fenced((current) => store.markAcknowledged(current, connection.name, confirmed, clock.now(), acknowledgementWords(connection)));
   };
 
   try {
@@ -295,10 +308,14 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
       }
     }
     const order = fresh.map((email) => sourceKeyString(email.key));
+    // Where each key stands in the listing: looked up once per fetched email, so a Map, not
+    // indexOf (which made a 100,000-email poll quadratic).
+    const position = leftUnread.size ? new Map(order.map((key, index) => [key, index])) : new Map<string, number>();
     let placed = 0;
     /** Adds the emails left out before the download that come before `key` in the listing (all, without one). */
     const placeLeftUnread = async (key?: string): Promise<void> => {
-      const until = key === undefined ? order.length : order.indexOf(key);
+      if (!leftUnread.size) return;
+      const until = key === undefined ? order.length : (position.get(key) ?? -1);
       for (; placed < until; placed += 1) {
         const ingested = leftUnread.get(order[placed]!);
         if (!ingested) continue;

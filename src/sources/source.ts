@@ -112,10 +112,11 @@ export interface SourceSession {
   /** Ends the session. Resolving means every acknowledgement made is durable on the server. */
   close(): Promise<void>;
   /**
-   * The acknowledgements the server has already confirmed, for a session that ends without
-   * close() (throttled, failed): the engine records them so they are not sent again.
+   * The acknowledgements the server has already confirmed, in the order confirmed, from the
+   * `from`th on: the engine records them as a long poll goes, and for a session that ends
+   * without close() (throttled, failed), so they are not sent again.
    */
-  acknowledgedSoFar?(): SourceKey[];
+  acknowledgedSoFar?(from?: number): SourceKey[];
   /** Drops the connection without committing anything (used on lease loss and shutdown). */
   abort(): void;
 }

@@ -147,8 +147,11 @@ export class GraphSession implements SourceSession {
     return (id) => ({ method: 'PATCH', path: `messages/${encodeURIComponent(id)}`, json: { isRead: true } });
   }
 
-  acknowledgedSoFar(): SourceKey[] {
-    return this.acks.done.map((id) => this.keys.get(id)).filter((key): key is SourceKey => key !== undefined);
+  acknowledgedSoFar(from = 0): SourceKey[] {
+    return this.acks.done
+      .slice(from)
+      .map((id) => this.keys.get(id))
+      .filter((key): key is SourceKey => key !== undefined);
   }
 
   async close(): Promise<void> {

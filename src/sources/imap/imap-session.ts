@@ -394,8 +394,8 @@ export class ImapSession implements SourceSession {
     });
   }
 
-  acknowledgedSoFar(): SourceKey[] {
-    return this.confirmed.map((uid) => this.key(uid));
+  acknowledgedSoFar(from = 0): SourceKey[] {
+    return this.confirmed.slice(from).map((uid) => this.key(uid));
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,7 @@ import * as outboxTrace from './011-outbox-trace.ts';
 import * as emailTrail from './012-email-trail.ts';
 import * as deliveredContent from './013-delivered-content.ts';
 import * as connectionControls from './014-connection-controls.ts';
+import * as ledgerReleasable from './015-ledger-releasable.ts';
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '012-email-trail': emailTrail,
   '013-delivered-content': deliveredContent,
   '014-connection-controls': connectionControls,
+  '015-ledger-releasable': ledgerReleasable,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -232,8 +232,9 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
             .set({ state: 'acknowledged', acknowledged_at: now, ...(how === undefined ? {} : { acknowledgement: how }) })
             .where('connection', '=', connection)
             .where('source_key', 'in', batch)
-            // A filtered email's treatment (markRead, moveTo, delete) leaves it filtered.
-            .where('state', '<>', 'filtered')
+            // A filtered email's treatment (markRead, moveTo, delete) leaves it filtered; one
+            // recorded earlier in a long poll keeps the time it was acknowledged.
+            .where('state', 'not in', ['filtered', 'acknowledged'])
             .execute();
         }
       });

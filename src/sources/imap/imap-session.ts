@@ -35,6 +35,11 @@ const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
 const SLOW_DOWN_DEFAULT_MS = 1_000;
 /** UIDs per STORE/MOVE/EXPUNGE command. */
 const ACK_BATCH = 500;
+/**
+ * New emails one listing takes at most: a 100,000-email backlog is 20 pages, each listed from
+ * the cursor with one UID SEARCH, so a poll holds a page's listing, not the folder's.
+ */
+const LIST_PAGE_EMAILS = 5_000;
 
 /** Warnings already given in this process, so a server's standing fault is said once, not every poll. */
 const warned = new Set<string>();
@@ -150,6 +155,13 @@ export class ImapSession implements SourceSession {
       const checked = await this.crossChecked(uids, searched === false, from, sizes);
       if (checked) uids = checked;
       if (uids.length === 0) return { emails: [], remap };
+      // A large backlog is taken a page at a time (the engine lists again from the cursor once a
+      // page is committed and acknowledged), so what a poll holds does not grow with the folder.
+      // Not after a UIDVALIDITY change: every email must be matched against the old keys in one
+      // listing, since the next page's cursor would carry the new UIDVALIDITY.
+      const backlog = uids.length;
+      const more = !remap && uids.length > LIST_PAGE_EMAILS;
+      if (more) uids = uids.slice(0, LIST_PAGE_EMAILS);
       // With a filter, the headers and the structure come with the sizes, so an email the
       // filter leaves out is never downloaded (BODY.PEEK: nothing is marked seen).
       const filtering = !!this.connection.filter;
@@ -172,7 +184,7 @@ export class ImapSession implements SourceSession {
         if (head) email.head = head;
         return email;
       });
-      return { emails, remap };
+      return { emails, remap, ...(more ? { more, backlog } : {}) };
     } catch (error) {
       throw this.failure(error, 'list');
     }

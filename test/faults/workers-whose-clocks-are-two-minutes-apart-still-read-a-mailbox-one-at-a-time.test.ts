@@ -70,11 +70,14 @@ it('a worker whose clock runs 2 minutes ahead does not take the lease of one who
   const ahead = skewedWorker(configPath, SKEW_MS);
   assert.ok(await waitFor(() => /clock is 1[12]\d\.\d s ahead of the database server's/.test(ahead.output()), WAIT_MS), ahead.output());
   // Its first poll comes at once after it starts; by its own clock the lease ran out 90 s ago.
-  await delay(5_000);
-  const lease = (await shared.store.listLeases()).find((l) => l.connection === 'inbox');
-  assert.ok(lease && lease.expiresAt > Date.now(), 'still within the lease the worker behind took');
-  assert.equal(pidOf(lease.holder), behind.pid, `the worker ahead left the live lease alone (holder ${lease.holder})`);
-  assert.equal(lease.token, held?.token, 'no grant in between');
+  // Watched every 200 ms for 5 s: the lease never passes to it. (The worker behind may take a new
+  // grant itself when its own polling interval comes round on a slow machine: that is no steal.)
+  const holders = new Set<number>();
+  for (const until = Date.now() + 5_000; Date.now() < until; await delay(200)) {
+    const sample = (await shared.store.listLeases()).find((l) => l.connection === 'inbox');
+    if (sample && sample.expiresAt > Date.now()) holders.add(pidOf(sample.holder));
+  }
+  assert.deepEqual([...holders], [behind.pid], 'only the worker behind held the live lease; the worker ahead left it alone');
 
   // The worker behind dies; the one ahead takes over once the lease has run out, by the database's clock.
   behind.kill('SIGKILL');

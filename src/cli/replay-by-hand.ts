@@ -35,7 +35,7 @@ export function describeReplay(outcome: ReplayOutcome): string {
     case 'queued':
       return 'being delivered by a running worker right now';
     case 'not-found':
-      return 'no longer in the outbox';
+      return 'not in the outbox: no such id, or delivered and forgotten after outbox.keepDelivered (`postroom trace` shows the ids)';
     case 'content-gone':
       return `NOT replayed: ${outcome.error ?? 'its content is gone'}`;
   }

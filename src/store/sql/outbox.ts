@@ -24,6 +24,24 @@ export const outboxMessage = (row: Selectable<OutboxTable>): OutboxMessage => ({
   contentUntil: row.content_until === null ? null : Number(row.content_until),
 });
 
+/** The email trail's attempt rows for outbox rows just updated: one each, at `now`, with its outcome and detail. */
+function attemptsOf(
+  rows: ReadonlyArray<Pick<Selectable<OutboxTable>, 'id' | 'connection' | 'source_key' | 'destination'>>,
+  now: number,
+  outcome: string,
+  detail: (id: string) => string | null,
+) {
+  return rows.map((row) => ({
+    outbox_id: row.id,
+    connection: row.connection,
+    source_key: row.source_key,
+    destination: row.destination,
+    at: now,
+    outcome,
+    detail: detail(row.id),
+  }));
+}
+
 /** Bind parameters per query: well under SQLite's and PostgreSQL's limits. */
 const REFS_PER_QUERY = 500;
 
@@ -86,17 +104,7 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
           if (rows.length === 0) continue;
           await trx
             .insertInto('delivery_attempts')
-            .values(
-              rows.map((row) => ({
-                outbox_id: row.id,
-                connection: row.connection,
-                source_key: row.source_key,
-                destination: row.destination,
-                at: now,
-                outcome: 'delivered',
-                detail: replies?.get(row.id) ?? null,
-              })),
-            )
+            .values(attemptsOf(rows, now, 'delivered', (id) => replies?.get(id) ?? null))
             .execute();
         }
       });
@@ -120,15 +128,7 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
         if (!row) return;
         await trx
           .insertInto('delivery_attempts')
-          .values({
-            outbox_id: row.id,
-            connection: row.connection,
-            source_key: row.source_key,
-            destination: row.destination,
-            at: failure.now,
-            outcome: failure.dead ? 'dead' : 'failed',
-            detail: failure.error,
-          })
+          .values(attemptsOf([row], failure.now, failure.dead ? 'dead' : 'failed', () => failure.error))
           .execute();
       });
     },
@@ -250,17 +250,7 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
           if (rows.length === 0) continue;
           await trx
             .insertInto('delivery_attempts')
-            .values(
-              rows.map((row) => ({
-                outbox_id: row.id,
-                connection: row.connection,
-                source_key: row.source_key,
-                destination: row.destination,
-                at: now,
-                outcome: 'discarded',
-                detail: by,
-              })),
-            )
+            .values(attemptsOf(rows, now, 'discarded', () => by))
             .execute();
           discarded.push(...rows.map(outboxMessage));
         }

@@ -12,6 +12,7 @@ import { QUICK_ATTEMPTS } from '../../src/engine/delivery.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { type Clock, systemClock } from '../../src/model/clock.ts';
 import type { OpenedStore } from '../../src/store/open-store.ts';
+import type { WebhookReceiver } from '../delivery/webhook-receiver.ts';
 import type { Dovecot, DovecotUser } from '../support/dovecot.ts';
 import { imapConnection, openWorkspaceStore, quietLog, testConfig, type Workspace } from '../support/postroom.ts';
 
@@ -122,6 +123,42 @@ export async function makeDeadLetters(
     const { rm } = await import('node:fs/promises');
     await rm(blocker, { force: true });
   }
+}
+
+/**
+ * Dead letters the way a wrong webhook makes them: connections `shop` (to destination `orders`)
+ * and `legacy` (to `archive`), both webhooks on `refusing` answering 400, so one poll of each
+ * mailbox sends every part to the dead letters at once. Returns the connections and destinations
+ * for the API that then shows them.
+ */
+export async function refusedByWebhooks(
+  ws: Workspace,
+  dovecot: Dovecot,
+  refusing: WebhookReceiver,
+  users: { shop: DovecotUser; legacy: DovecotUser },
+  emails: { shop: string[]; legacy: string[] },
+): Promise<{ connections: ConnectionInput[]; destinations: Record<string, { type: 'webhook'; url: string }> }> {
+  refusing.otherwise({ status: 400, body: '{"error":"unknown field kind"}' });
+  const destinations = {
+    orders: { type: 'webhook' as const, url: `${refusing.url}/orders` },
+    archive: { type: 'webhook' as const, url: `${refusing.url}/archive` },
+  };
+  const connections: ConnectionInput[] = [
+    imapConnection(dovecot, users.shop, { name: 'shop', destination: 'orders' }),
+    imapConnection(dovecot, users.legacy, { name: 'legacy', destination: 'archive' }),
+  ];
+  await dovecot.deliverMany(users.shop.name, emails.shop);
+  await dovecot.deliverMany(users.legacy.name, emails.legacy);
+  const config = testConfig(ws, connections, { destinations });
+  const opened = await openWorkspaceStore(config);
+  const worker = new Worker({ createDestination, config, opened, log: quietLog });
+  try {
+    await worker.runOnce();
+  } finally {
+    await worker.stop();
+    await opened.store.close();
+  }
+  return { connections, destinations };
 }
 
 /** A small email with one attachment: two pipeline messages. */

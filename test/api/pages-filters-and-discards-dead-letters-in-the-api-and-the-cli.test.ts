@@ -10,15 +10,12 @@
 import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import type { ConnectionInput } from '../../src/config/schema.ts';
-import { createDestination } from '../../src/destinations/registry.ts';
-import { Worker } from '../../src/engine/worker.ts';
 import { parseEmailId } from '../../src/model/email-id.ts';
 import { startReceiver, type WebhookReceiver } from '../delivery/webhook-receiver.ts';
 import { runCli, writeConfigFile } from '../support/cli.ts';
 import { type Dovecot, startDovecot } from '../support/dovecot.ts';
-import { imapConnection, openWorkspaceStore, quietLog, testConfig, type Workspace, workspace } from '../support/postroom.ts';
-import { type ApiHarness, AUTH, MUTATE, sampleEmail, startApi } from './api-kit.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
+import { type ApiHarness, AUTH, MUTATE, refusedByWebhooks, sampleEmail, startApi } from './api-kit.ts';
 import { metricValue, parsePrometheus } from './prometheus-text.ts';
 
 interface DeadLetter {
@@ -56,27 +53,14 @@ describe('dead letters paged, filtered and discarded through the API and the CLI
     dovecot = await startDovecot();
     ws = await workspace();
     refusing = await startReceiver();
-    refusing.otherwise({ status: 400, body: '{"error":"unknown field kind"}' });
-    const destinations = {
-      orders: { type: 'webhook' as const, url: `${refusing.url}/orders` },
-      archive: { type: 'webhook' as const, url: `${refusing.url}/archive` },
-    };
     const [shop, legacy] = await Promise.all([dovecot.addUser('dl-shop', 'pw-dl-shop-4'), dovecot.addUser('dl-legacy', 'pw-dl-legacy-4')]);
-    const connections: ConnectionInput[] = [
-      imapConnection(dovecot, shop, { name: 'shop', destination: 'orders' }),
-      imapConnection(dovecot, legacy, { name: 'legacy', destination: 'archive' }),
-    ];
-    await dovecot.deliverMany(shop.name, ['order 1', 'order 2', 'order 3'].map(sampleEmail));
-    await dovecot.deliver(legacy.name, sampleEmail('old order'));
-    const config = testConfig(ws, connections, { destinations });
-    const opened = await openWorkspaceStore(config);
-    const worker = new Worker({ createDestination, config, opened, log: quietLog });
-    try {
-      await worker.runOnce();
-    } finally {
-      await worker.stop();
-      await opened.store.close();
-    }
+    const { connections, destinations } = await refusedByWebhooks(
+      ws,
+      dovecot,
+      refusing,
+      { shop, legacy },
+      { shop: ['order 1', 'order 2', 'order 3'].map(sampleEmail), legacy: [sampleEmail('old order')] },
+    );
     configPath = await writeConfigFile(ws.dir, { store: ws.dataDir, destinations, connections });
     api = await startApi(ws, { worker: true, connections: connections.map((c) => ({ ...c, enabled: false })), extra: { destinations } });
   });

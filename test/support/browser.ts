@@ -44,3 +44,11 @@ export async function openBrowserPage(
   }
   return { browser, page };
 }
+
+/** Opens the web UI and logs in with the API token, as a user does: the status board is shown. */
+export async function logIn(page: Page, base: string, token: string): Promise<void> {
+  await page.goto(base);
+  await page.getByLabel('API token').fill(token);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Status' }).waitFor();
+}

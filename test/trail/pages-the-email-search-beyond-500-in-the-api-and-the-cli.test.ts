@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { EmailCommit } from '../../src/store/store.ts';
 import { type ApiHarness, AUTH, startApi, TOKEN } from '../api/api-kit.ts';
-import { openBrowserPage } from '../support/browser.ts';
+import { logIn, openBrowserPage } from '../support/browser.ts';
 import { type CliResult, runCli, writeConfigFile } from '../support/cli.ts';
 import { type Workspace, workspace } from '../support/postroom.ts';
 
@@ -133,9 +133,7 @@ describe('the email search, page after page beyond 500', () => {
     const base = await api.app.listen({ host: '127.0.0.1', port: 0 });
     const { browser, page } = await openBrowserPage(base, { viewport: { width: 1366, height: 900 }, timeoutMs: 30_000 });
     try {
-      await page.goto(base);
-      await page.getByLabel('API token').fill(TOKEN);
-      await page.keyboard.press('Enter');
+      await logIn(page, base, TOKEN);
       await page.getByRole('button', { name: 'Emails' }).click();
       const rows = page.getByRole('table', { name: 'Emails' }).locator('tbody tr');
       await rows.nth(49).waitFor();

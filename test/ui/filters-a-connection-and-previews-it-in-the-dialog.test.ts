@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { type ApiHarness, startApi, TOKEN } from '../api/api-kit.ts';
-import { openBrowserPage } from '../support/browser.ts';
+import { logIn, openBrowserPage } from '../support/browser.ts';
 import { type Dovecot, type DovecotUser, startDovecot } from '../support/dovecot.ts';
 import { MAILBOX } from '../support/filter-mailbox.ts';
 import { readDelivered, type Workspace, workspace } from '../support/postroom.ts';
@@ -52,10 +52,7 @@ describe('the Filter section of the connection dialog', () => {
     api = await startApi(ws, { worker: true });
     base = await api.app.listen({ host: '127.0.0.1', port: 0 });
     ({ browser, page } = await openBrowserPage(base, { viewport: VIEWPORT, timeoutMs: WAIT_MS }));
-    await page.goto(base);
-    await page.getByLabel('API token').fill(TOKEN);
-    await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'Status' }).waitFor();
+    await logIn(page, base, TOKEN);
   });
   after(async () => {
     await browser?.close();

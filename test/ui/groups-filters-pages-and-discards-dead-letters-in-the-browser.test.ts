@@ -12,15 +12,12 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { ConnectionInput } from '../../src/config/schema.ts';
-import { createDestination } from '../../src/destinations/registry.ts';
-import { Worker } from '../../src/engine/worker.ts';
-import { type ApiHarness, sampleEmail, startApi, TOKEN } from '../api/api-kit.ts';
+import { type ApiHarness, refusedByWebhooks, sampleEmail, startApi, TOKEN } from '../api/api-kit.ts';
 import { metricValue, parsePrometheus } from '../api/prometheus-text.ts';
 import { startReceiver, type WebhookReceiver } from '../delivery/webhook-receiver.ts';
-import { openBrowserPage } from '../support/browser.ts';
+import { logIn, openBrowserPage } from '../support/browser.ts';
 import { type Dovecot, startDovecot } from '../support/dovecot.ts';
-import { imapConnection, openWorkspaceStore, quietLog, testConfig, type Workspace, workspace } from '../support/postroom.ts';
+import { type Workspace, workspace } from '../support/postroom.ts';
 
 const SCREENSHOTS = join(process.cwd(), 'test-output');
 const VIEWPORT = { width: 1366, height: 820 };
@@ -48,39 +45,20 @@ describe('the Dead letters page', () => {
     dovecot = await startDovecot();
     ws = await workspace();
     refusing = await startReceiver();
-    refusing.otherwise({ status: 400, body: '{"error":"unknown field kind"}' });
-    const destinations = {
-      orders: { type: 'webhook' as const, url: `${refusing.url}/orders` },
-      archive: { type: 'webhook' as const, url: `${refusing.url}/archive` },
-    };
     const [shop, legacy] = await Promise.all([dovecot.addUser('ui-dl-shop', 'pw-ui-dl-shop-2'), dovecot.addUser('ui-dl-legacy', 'pw-ui-dl-legacy-2')]);
-    const connections: ConnectionInput[] = [
-      imapConnection(dovecot, shop, { name: 'shop', destination: 'orders' }),
-      imapConnection(dovecot, legacy, { name: 'legacy', destination: 'archive' }),
-    ];
-    await dovecot.deliverMany(
-      shop.name,
-      Array.from({ length: SHOP_EMAILS }, (_, i) => sampleEmail(`order ${i + 1}`)),
-    );
-    await dovecot.deliver(legacy.name, sampleEmail(OLD));
     // One poll of each mailbox; a 400 sends each part to the dead letters at once.
-    const config = testConfig(ws, connections, { destinations });
-    const opened = await openWorkspaceStore(config);
-    const worker = new Worker({ createDestination, config, opened, log: quietLog });
-    try {
-      await worker.runOnce();
-    } finally {
-      await worker.stop();
-      await opened.store.close();
-    }
+    const { connections, destinations } = await refusedByWebhooks(
+      ws,
+      dovecot,
+      refusing,
+      { shop, legacy },
+      { shop: Array.from({ length: SHOP_EMAILS }, (_, i) => sampleEmail(`order ${i + 1}`)), legacy: [sampleEmail(OLD)] },
+    );
     api = await startApi(ws, { worker: true, connections: connections.map((c) => ({ ...c, enabled: false })), extra: { destinations } });
     assert.equal(await api.opened.store.countDeadLetters(), 2 * SHOP_EMAILS + 2);
     const base = await api.app.listen({ host: '127.0.0.1', port: 0 });
     ({ browser, page } = await openBrowserPage(base, { viewport: VIEWPORT, timeoutMs: WAIT_MS, foreignRequests }));
-    await page.goto(base);
-    await page.getByLabel('API token').fill(TOKEN);
-    await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'Status' }).waitFor();
+    await logIn(page, base, TOKEN);
   });
   after(async () => {
     await browser?.close();

@@ -18,7 +18,7 @@ import { after, before, describe, it } from 'node:test';
 import { ImapFlow } from 'imapflow';
 import type { Browser, Page } from 'playwright-core';
 import { type ApiHarness, AUTH, MUTATE, sampleEmail, startApi, TOKEN } from '../api/api-kit.ts';
-import { openBrowserPage } from '../support/browser.ts';
+import { logIn, openBrowserPage } from '../support/browser.ts';
 import { runCli, writeConfigFile } from '../support/cli.ts';
 import { type Dovecot, type DovecotUser, startDovecot } from '../support/dovecot.ts';
 import { imapConnection, type Workspace, workspace } from '../support/postroom.ts';
@@ -88,9 +88,7 @@ describe('the connection page', () => {
   });
 
   it('opens from the connection’s row on the status board', async () => {
-    await page.goto(base);
-    await page.getByLabel('API token').fill(TOKEN);
-    await page.keyboard.press('Enter');
+    await logIn(page, base, TOKEN);
     const row = page.getByRole('row', { name: /shop/ });
     await row.getByText('Failing', { exact: true }).waitFor();
     await row.getByText('Failing', { exact: true }).click();

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { type ApiHarness, sampleEmail, startApi, TOKEN } from '../api/api-kit.ts';
 import { type Catcher, startCatcher } from '../api/catcher.ts';
-import { openBrowserPage } from '../support/browser.ts';
+import { logIn, openBrowserPage } from '../support/browser.ts';
 import { type Dovecot, startDovecot } from '../support/dovecot.ts';
 import { imapConnection, readDelivered, type Workspace, workspace } from '../support/postroom.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -75,10 +75,7 @@ describe('the Emails page', () => {
       WAIT_MS,
     );
     ({ browser, page } = await openBrowserPage(base, { viewport: VIEWPORT, timeoutMs: WAIT_MS, foreignRequests, consoleErrors }));
-    await page.goto(base);
-    await page.getByLabel('API token').fill(TOKEN);
-    await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'Status' }).waitFor();
+    await logIn(page, base, TOKEN);
   });
   after(async () => {
     await browser?.close();

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { DESTINATION_SCHEMAS } from '../src/config/destination-schemas.ts';
-import { attachmentsSchema, filteredSchema, filterSchema, routesSchema, routeWhenSchema } from '../src/config/filter-schema.ts';
+import { attachmentsSchema, filteredSchema, filterOnServerSchema, filterSchema, routesSchema, routeWhenSchema } from '../src/config/filter-schema.ts';
 
 const readmeAt = process.argv.indexOf('--readme');
 /** `--readme <file>` checks or writes another copy (the test's). */
@@ -104,6 +104,7 @@ export function renderFilterReference() {
   const connection = z.object({
     filter: filterSchema.optional(),
     filtered: filteredSchema,
+    filterOnServer: filterOnServerSchema,
     attachments: attachmentsSchema.optional(),
     routes: routesSchema.optional(),
   });

@@ -55,6 +55,13 @@ export const filteredSchema = z
   .default('leave')
   .describe('What happens on the server to an email the filter does not take: `leave` (unread, where it is), `markRead`, `moveTo: Folder`, `delete`.');
 
+export const filterOnServerSchema = z
+  .boolean()
+  .optional()
+  .describe(
+    "IMAP with `filtered: leave`: the server's SEARCH (FROM, TO/CC/Delivered-To, SUBJECT, SMALLER, LARGER) pre-selects the emails the filter could take, and Postroom judges those again; the others are left unread without their headers being read. Default on; `false` judges every email in Postroom, for a server whose SEARCH is wrong.",
+  );
+
 export const attachmentsSchema = z
   .array(textPattern)
   .min(1, 'give at least one pattern, or leave attachments out to take every attachment')

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { DESTINATION_TYPE_NAMES, destinationSchema as schemaOfDestination } from './destination-schemas.ts';
 import { duration, formatDuration } from './duration.ts';
-import { attachmentsSchema, filteredSchema, filterSchema, routesSchema } from './filter-schema.ts';
+import { attachmentsSchema, filteredSchema, filterOnServerSchema, filterSchema, routesSchema } from './filter-schema.ts';
 import { oauth2Schema } from './oauth2-schema.ts';
 import { singleLine } from './single-line.ts';
 import { tlsSchema } from './tls-schema.ts';
@@ -69,6 +69,8 @@ const common = {
   /** Which emails are taken; the others are never emitted (filter-schema.ts). */
   filter: filterSchema.optional(),
   filtered: filteredSchema,
+  /** IMAP: pre-select with the server's SEARCH (sources/imap/server-search.ts); default on where it may be. */
+  filterOnServer: filterOnServerSchema,
   /** Which attachments become pipeline messages (globs, `!` excludes); default all. */
   attachments: attachmentsSchema.optional(),
   /** First match wins; the rest go to `destination`. */
@@ -150,6 +152,7 @@ function checkFilter(
   connection: {
     hostType: string;
     filtered: z.output<typeof filteredSchema>;
+    filterOnServer?: boolean | undefined;
     filter?: { minSize?: number | undefined; maxSize?: number | undefined } | undefined;
   },
   ctx: z.RefinementCtx,
@@ -159,6 +162,23 @@ function checkFilter(
       code: 'custom',
       path: ['filtered'],
       message: 'POP3 has no read flag and no folders: use filtered: leave (the email stays on the server) or filtered: delete',
+    });
+  }
+  if (connection.filterOnServer === true && connection.hostType !== 'imap') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['filterOnServer'],
+      message:
+        connection.hostType === 'graph'
+          ? "only IMAP pre-selects on the server: Graph's listing already reads the fields the filter needs, so every email is judged without a download; remove filterOnServer"
+          : 'only IMAP pre-selects on the server: POP3 has no search; remove filterOnServer',
+    });
+  } else if (connection.filterOnServer === true && connection.filtered !== 'leave') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['filterOnServer'],
+      message:
+        "needs filtered: leave: an email the server's SEARCH leaves out is never judged by Postroom, so it must not be marked read, moved or deleted on the server's word; set filtered: leave, or remove filterOnServer (with markRead, moveTo or delete Postroom judges every email itself)",
     });
   }
   const { minSize, maxSize } = connection.filter ?? {};

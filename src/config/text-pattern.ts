@@ -7,6 +7,11 @@ import { z } from 'zod';
 
 const REGEX_LITERAL = /^\/(.+)\/([a-z]*)$/s;
 
+/** Whether `pattern` is written as `/regex/flags` rather than a glob. */
+export function isRegexPattern(pattern: string): boolean {
+  return REGEX_LITERAL.test(pattern);
+}
+
 /** `pattern` as a RegExp; throws with a message saying how to write it when it cannot be one. */
 export function compilePattern(pattern: string): RegExp {
   const literal = REGEX_LITERAL.exec(pattern);

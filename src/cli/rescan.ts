@@ -13,7 +13,7 @@ export function registerRescan(program: Command): void {
       }
       const opened = await openContextStore(context);
       try {
-        const forgotten = await opened.store.forgetFiltered(name);
+        const forgotten = await opened.store.forgetFiltered(name, Date.now());
         process.stdout.write(
           `${name}: ${forgotten} email(s) left alone by the filter will be judged again at the next poll (those still on the server); run \`postroom run --once\` to do it now\n`,
         );

@@ -9,6 +9,7 @@
  * the same time; a streamed one (a large email, POP3) is written first and parsed from the file.
  */
 import { Readable } from 'node:stream';
+import type { FilterConfig } from '../config/filter-schema.ts';
 import { type ConnectionConfig, DEFAULT_MAX_EMAIL_BYTES, DEFAULT_MAX_PARTS_PER_EMAIL } from '../config/schema.ts';
 import type { EmailFacts } from '../filter/email-facts.ts';
 import { type Judgement, judgeEmail, needsAttachments } from '../filter/judge-email.ts';
@@ -82,6 +83,17 @@ export async function listedFacts(email: ListedEmail): Promise<EmailFacts | unde
   const facts = await headerFacts(email.head.headers, email.size);
   if (email.head.attachments) facts.attachments = { list: email.head.attachments, complete: false };
   return facts;
+}
+
+/**
+ * What the listing already decided of an email, before any download: the server's search left it
+ * out, or the filter judged what the listing read (headers, structure, size); undefined when the
+ * listing read nothing of it to judge.
+ */
+export async function listedJudgement(filter: FilterConfig, email: ListedEmail): Promise<{ judgement: Judgement; facts?: EmailFacts } | undefined> {
+  if (email.leftByServer) return { judgement: { verdict: 'left', ...email.leftByServer } };
+  const facts = await listedFacts(email);
+  return facts ? { judgement: judgeEmail(filter, facts), facts } : undefined;
 }
 
 export async function ingestEmail(

@@ -19,7 +19,6 @@ import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { FilteredAction } from '../config/filter-schema.ts';
 import type { ConnectionConfig } from '../config/schema.ts';
-import { judgeEmail } from '../filter/judge-email.ts';
 import type { Clock } from '../model/clock.ts';
 import type { ContentStore } from '../model/content-store.ts';
 import { errorMessage, isPostroomError, PostroomError } from '../model/errors.ts';
@@ -37,7 +36,7 @@ import {
 } from '../sources/source.ts';
 import type { EmailCommit, Store } from '../store/store.ts';
 import { throttleAccount } from '../throttle/account.ts';
-import { contentRefs, discardIngested, type IngestedEmail, ingestEmail, leftBeforeDownload, listedFacts } from './ingest-email.ts';
+import { contentRefs, discardIngested, type IngestedEmail, ingestEmail, leftBeforeDownload, listedJudgement } from './ingest-email.ts';
 import { IngestPipeline } from './ingest-pipeline.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
 import type { WaitForRoom } from './outbox-room.ts';
@@ -293,18 +292,19 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
       },
     });
 
-    // The filter on what the listing read before the body: an email it certainly leaves out is
-    // not downloaded. It still goes through the pipeline in its place, so the cursor never
-    // passes an email not committed yet.
+    // The filter on what the listing read before the body (or the server's search, which left an
+    // email out before even its headers were read): an email it certainly leaves out is not
+    // downloaded. It still goes through the pipeline in its place, so the cursor never passes an
+    // email not committed yet.
     // Once an email fails, later cursors are not saved, so the next run lists it again.
     let cursorHeld = false;
     const leftUnread = new Map<string, IngestedEmail>();
     if (connection.filter) {
       for (const email of fresh) {
-        const facts = await listedFacts(email);
-        if (!facts) continue;
-        const judgement = judgeEmail(connection.filter, facts);
-        if (judgement.verdict === 'left') leftUnread.set(sourceKeyString(email.key), leftBeforeDownload(connection, email, judgement, clock.now(), facts));
+        const listed = await listedJudgement(connection.filter, email);
+        if (listed?.judgement.verdict === 'left') {
+          leftUnread.set(sourceKeyString(email.key), leftBeforeDownload(connection, email, listed.judgement, clock.now(), listed.facts));
+        }
       }
     }
     const order = fresh.map((email) => sourceKeyString(email.key));

@@ -29,3 +29,14 @@ export function sourceKeyString(key: SourceKey): string {
 
 /** Opaque per-connection position, persisted in the store with each committed email. */
 export type SourceCursor = Record<string, unknown>;
+
+/**
+ * The cursor `postroom rescan` leaves: the next listing starts from the folder's first email and
+ * judges every email the filter left alone on its own headers and content, without the server's
+ * search pre-selecting (IMAP carries `judgeAllThrough` in its cursor until it has passed them).
+ */
+export const RESCAN_CURSOR: Readonly<SourceCursor> = Object.freeze({ rescan: true });
+
+export function isRescanCursor(cursor: SourceCursor | undefined): boolean {
+  return cursor?.rescan === true;
+}

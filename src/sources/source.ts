@@ -15,6 +15,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/schema.ts';
 import type { AttachmentFact, EmailFacts } from '../filter/email-facts.ts';
+import type { FilterCondition } from '../filter/judge-email.ts';
 import type { CheckStep } from '../model/check-step.ts';
 import type { RequestCounter } from '../model/request-counter.ts';
 import type { Protocol, SourceCursor, SourceKey } from '../model/source-key.ts';
@@ -41,6 +42,12 @@ export interface ListedEmail {
    * the facts themselves when the server hands fields rather than headers (Graph `$select`).
    */
   head?: { headers: Buffer; attachments?: AttachmentFact[] } | { facts: EmailFacts };
+  /**
+   * The server's search already left it out (IMAP SEARCH pre-selection, `filterOnServer`): the
+   * condition whose key did not find it, and why. Nothing else was read of it, not even its
+   * headers; it is recorded as filtered as an email the headers leave out is.
+   */
+  leftByServer?: { condition: FilterCondition; reason: string };
 }
 
 /**
@@ -109,6 +116,11 @@ export interface SourceSession {
    * left alone before and stays where it is; undefined when there is nothing further.
    */
   listFurther?(): Promise<Listing | undefined>;
+  /**
+   * The same emails with what a listing reads before the body (head, size), for emails listed
+   * without it because the server's search left them out: `preview` shows them, a poll never reads them.
+   */
+  headsOf?(emails: ListedEmail[]): Promise<ListedEmail[]>;
   /** Ends the session. Resolving means every acknowledgement made is durable on the server. */
   close(): Promise<void>;
   /**

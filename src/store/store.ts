@@ -355,10 +355,11 @@ export interface Store extends RequestCounter {
   /** POP3: forget ledger rows the server no longer lists (acknowledged and filtered ones only). */
   pruneLedger(connection: string, keep: Set<string>, protocol: string): Promise<number>;
   /**
-   * `rescan`: forgets the emails a filter left out, and the source cursor that passed them, so
-   * the next poll judges again those still on the server; returns how many were forgotten.
+   * `rescan`: forgets the emails a filter left out, and puts the rescan cursor in place of the
+   * source cursor that passed them, so the next poll judges again those still on the server
+   * (without the server's search pre-selecting); returns how many were forgotten.
    */
-  forgetFiltered(connection: string): Promise<number>;
+  forgetFiltered(connection: string, now: number): Promise<number>;
   /** Emails a filter left out, per connection and condition. */
   filteredCounts(): Promise<Array<{ connection: string; condition: string; emails: number }>>;
   getCursor(connection: string): Promise<SourceCursor | undefined>;

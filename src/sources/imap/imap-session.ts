@@ -2,6 +2,10 @@
  * One IMAP session over one selected folder. The cursor is the UID within a UIDVALIDITY:
  * listing asks for unseen, undeleted messages in `lastUid+1:*`, never by date or UNSEEN alone.
  *
+ * With a filter, and `filtered: leave`, the server's SEARCH pre-selects (server-search.ts): a
+ * listed UID a condition's key does not find is listed as left out by the server, and nothing of
+ * it is read, not even its headers; the others are judged by Postroom as before.
+ *
  * Fetching: small emails come in pipelined UID FETCH batches (one round trip per batch), the
  * next batch asked for while the current one is handed out (so at most two batches, 16 MB, are
  * held); large ones are streamed with imapflow's download() so memory does not grow with their size.
@@ -15,12 +19,15 @@ import type { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
 import type { ImapConnectionConfig } from '../../config/schema.ts';
 import { PostroomError } from '../../model/errors.ts';
+import { isRescanCursor } from '../../model/source-key.ts';
 import { classify } from '../../throttle/classify.ts';
 import type { FetchResult, ListedEmail, Listing, SourceCursor, SourceKey, SourceSession, Treatment } from '../source.ts';
 import { serverEndpoint } from '../source-kit.ts';
 import { toImapError } from './imap-errors.ts';
 import { structureAttachments } from './imap-structure.ts';
 import type { ThrottleNotices } from './imap-throttle-notices.ts';
+import { preSelect, type ServerVerdicts } from './pre-selection.ts';
+import { serverSearchPlan } from './server-search.ts';
 import { uidSet, uidSets } from './uid-set.ts';
 
 /** Emails up to this size travel in batched FETCHes and are held in memory briefly; larger ones stream. */
@@ -53,6 +60,11 @@ function warnOnce(log: Logger | undefined, key: string, fields: Record<string, u
 export interface ImapCursor extends SourceCursor {
   uidValidity: string;
   lastUid: number;
+  /**
+   * After `postroom rescan`: up to this UID every email is judged by Postroom itself, without the
+   * server's search pre-selecting, until the cursor has passed it (a rescan of a backlog spans pages).
+   */
+  judgeAllThrough?: number;
 }
 
 function isImapCursor(cursor: SourceCursor | undefined): cursor is ImapCursor {
@@ -155,6 +167,7 @@ export class ImapSession implements SourceSession {
       const checked = await this.crossChecked(uids, searched === false, from, sizes);
       if (checked) uids = checked;
       if (uids.length === 0) return { emails: [], remap };
+      const judgeAllThrough = isRescanCursor(cursor) ? uids[uids.length - 1]! : known && !remap ? (known.judgeAllThrough ?? 0) : 0;
       // A large backlog is taken a page at a time (the engine lists again from the cursor once a
       // page is committed and acknowledged), so what a poll holds does not grow with the folder.
       // Not after a UIDVALIDITY change: every email must be matched against the old keys in one
@@ -162,32 +175,85 @@ export class ImapSession implements SourceSession {
       const backlog = uids.length;
       const more = !remap && uids.length > LIST_PAGE_EMAILS;
       if (more) uids = uids.slice(0, LIST_PAGE_EMAILS);
+      // Not when SEARCH was found wrong (checked), nor for the emails a rescan judges again.
+      const verdicts: ServerVerdicts = checked ? new Map() : await this.preSelected(uids.filter((uid) => uid > judgeAllThrough));
       // With a filter, the headers and the structure come with the sizes, so an email the
       // filter leaves out is never downloaded (BODY.PEEK: nothing is marked seen).
       const filtering = !!this.connection.filter;
-      if (!checked || filtering) {
-        const query = filtering ? { uid: true, size: true, headers: true, bodyStructure: true } : { uid: true, size: true };
-        for (const set of uidSets(uids)) {
-          for await (const message of this.client.fetch(set, query, { uid: true })) {
-            sizes.set(message.uid, message.size ?? 0);
-            if (filtering && message.headers) {
-              heads.set(message.uid, { headers: message.headers, attachments: message.bodyStructure ? structureAttachments(message.bodyStructure) : [] });
-            }
-          }
-        }
-      }
+      if (!checked || filtering) await this.readHeads(verdicts.size ? uids.filter((uid) => !verdicts.has(uid)) : uids, filtering, sizes, heads);
       const emails = uids.map((uid): ListedEmail => {
-        const email: ListedEmail = { key: this.key(uid), cursorAfter: { uidValidity: this.uidValidity, lastUid: uid } };
+        const cursorAfter: ImapCursor = { uidValidity: this.uidValidity, lastUid: uid, ...(uid < judgeAllThrough ? { judgeAllThrough } : {}) };
+        const email: ListedEmail = { key: this.key(uid), cursorAfter };
         const size = sizes.get(uid);
         if (size !== undefined) email.size = size;
         const head = heads.get(uid);
         if (head) email.head = head;
+        const verdict = verdicts.get(uid);
+        if (verdict) email.leftByServer = verdict;
         return email;
       });
       return { emails, remap, ...(more ? { more, backlog } : {}) };
     } catch (error) {
       throw this.failure(error, 'list');
     }
+  }
+
+  /** The sizes, and with a filter the headers and structure, of `uids` (ascending), into the maps. */
+  private async readHeads(
+    uids: readonly number[],
+    filtering: boolean,
+    sizes: Map<number, number>,
+    heads: Map<number, NonNullable<ListedEmail['head']>>,
+  ): Promise<void> {
+    const query = filtering ? { uid: true, size: true, headers: true, bodyStructure: true } : { uid: true, size: true };
+    for (const set of uidSets(uids)) {
+      for await (const message of this.client.fetch(set, query, { uid: true })) {
+        sizes.set(message.uid, message.size ?? 0);
+        if (filtering && message.headers) {
+          heads.set(message.uid, { headers: message.headers, attachments: message.bodyStructure ? structureAttachments(message.bodyStructure) : [] });
+        }
+      }
+    }
+  }
+
+  /** Which of `uids` (ascending) the server's search leaves out, when the connection pre-selects there. */
+  private async preSelected(uids: number[]): Promise<ServerVerdicts> {
+    const { searches } = serverSearchPlan(this.connection);
+    const verdicts = await preSelect(this.client, searches, uids, (search) =>
+      warnOnce(
+        this.log,
+        `pre-select:${this.connection.username}@${this.connection.host}:${this.connection.port}/${this.connection.folder}:${search.keys}`,
+        { connection: this.connection.name, search: search.keys },
+        `the server refused UID SEARCH ${search.keys}: judging every new email on its headers instead of pre-selecting on the server; set filterOnServer: false on the connection if this server cannot search`,
+      ),
+    );
+    if (verdicts.size)
+      this.log?.debug(
+        { connection: this.connection.name, listed: uids.length, leftByServer: verdicts.size },
+        "the server's search left emails out before their headers were read",
+      );
+    return verdicts;
+  }
+
+  async headsOf(emails: ListedEmail[]): Promise<ListedEmail[]> {
+    const sizes = new Map<number, number>();
+    const heads = new Map<number, NonNullable<ListedEmail['head']>>();
+    try {
+      await this.readHeads(
+        emails.map((email) => email.key.uid!).sort((a, b) => a - b),
+        true,
+        sizes,
+        heads,
+      );
+    } catch (error) {
+      throw this.failure(error, 'list');
+    }
+    return emails.map((email) => {
+      const uid = email.key.uid!;
+      const size = sizes.get(uid);
+      const head = heads.get(uid);
+      return { ...email, ...(size !== undefined ? { size } : {}), ...(head ? { head } : {}) };
+    });
   }
 
   /**

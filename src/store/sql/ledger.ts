@@ -1,7 +1,7 @@
 /** The ledger of emails seen, the outbox rows written with them, and the source cursor. */
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { faultPoint } from '../../model/fault-points.ts';
-import type { SourceCursor, SourceKey } from '../../model/source-key.ts';
+import { RESCAN_CURSOR, type SourceCursor, type SourceKey } from '../../model/source-key.ts';
 import type { EmailCommit, Lease, LedgerEntry, LedgerState, Store } from '../store.ts';
 import { assertLeaseHeld } from './leases.ts';
 import type { LedgerTable, Tables } from './tables.ts';
@@ -253,12 +253,13 @@ export function ledgerQueries(db: Kysely<Tables>): LedgerQueries {
       }
       return gone.length;
     },
-    async forgetFiltered(connection) {
+    async forgetFiltered(connection, now) {
       return db.transaction().execute(async (trx) => {
         const result = await trx.deleteFrom('ledger').where('connection', '=', connection).where('state', '=', 'filtered').executeTakeFirst();
-        // An IMAP cursor has passed them: without it the next listing starts at the folder's first
-        // unseen email, and the ledger keeps everything emitted from being emitted again.
-        await trx.deleteFrom('cursors').where('connection', '=', connection).execute();
+        // An IMAP cursor has passed them: from the rescan cursor the next listing starts at the
+        // folder's first unseen email and judges each without the server's search, and the ledger
+        // keeps everything emitted from being emitted again.
+        await writeCursor(trx, connection, RESCAN_CURSOR, now);
         return Number(result.numDeletedRows);
       });
     },

@@ -5,9 +5,18 @@ import { PostroomError } from '../model/errors.ts';
 import { loadSource } from '../sources/registry.ts';
 import { EXIT, loadContext, openContextStore, runCommand } from './context.ts';
 
+const DECIDED: Record<PreviewRow['decidedOn'], string> = {
+  server: "by the server's search",
+  headers: 'on the headers',
+  content: 'on the content',
+};
+
 function line(row: PreviewRow): string {
   const what = `${row.subject ?? '(no subject)'} — ${row.from ?? '(no sender)'}${row.size !== null ? `, ${row.size} bytes` : ''}`;
-  if (row.verdict === 'left') return `left   ${what}\n       ${row.condition}: ${row.reason} (decided on the ${row.decidedOn})`;
+  if (row.verdict === 'left') {
+    const warning = row.warning ? `\n       WARNING: ${row.warning}` : '';
+    return `left   ${what}\n       ${row.condition}: ${row.reason} (decided ${DECIDED[row.decidedOn]})${warning}`;
+  }
   if (row.verdict === 'unreadable') return `?      ${what}\n       could not be read: ${row.reason}`;
   const parts = (row.parts ?? []).map((part) => `\n       ${part.kind} ${part.filename} → ${part.destination}`).join('');
   return `taken  ${what}\n       ${row.reason}${parts}`;

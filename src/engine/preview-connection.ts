@@ -8,12 +8,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { FilterConfig } from '../config/filter-schema.ts';
 import type { ConnectionConfig } from '../config/schema.ts';
 import { judgeEmail } from '../filter/judge-email.ts';
 import { isFetchFailure, type ListedEmail, type Source, sourceKeyString } from '../sources/source.ts';
 import { createFsContentStore } from '../store/content/fs-content-store.ts';
 import type { Store } from '../store/store.ts';
-import { discardIngested, ingestEmail, listedFacts } from './ingest-email.ts';
+import { discardIngested, ingestEmail, listedFacts, listedJudgement } from './ingest-email.ts';
 
 /** Emails previewed unless asked otherwise: enough to see the rules at work, few enough to download. */
 export const DEFAULT_PREVIEW_LIMIT = 20;
@@ -27,8 +28,10 @@ export interface PreviewRow {
   /** The condition that decided (`left`), or why it was taken. */
   condition: string | null;
   reason: string;
-  /** `headers`: decided before the download; `content`: after it. */
-  decidedOn: 'headers' | 'content';
+  /** `server`: left out by the server's search, before its headers were read; `headers`: decided before the download; `content`: after it. */
+  decidedOn: 'server' | 'headers' | 'content';
+  /** Left out by the server's search although its headers meet the condition: the server's search is wrong there. */
+  warning?: string;
   /** Taken: each pipeline message it would make and the destination it would go to. */
   parts?: Array<{ kind: string; filename: string; destination: string }>;
 }
@@ -38,6 +41,27 @@ export interface PreviewDeps {
   source: Source;
   log: Logger;
   limit?: number;
+}
+
+/**
+ * What a poll never reads of an email the server's search left out: preview reads its headers to
+ * show who sent it, and says when they meet the condition the search decided (that server's
+ * search is wrong there). The verdict stays `left`, as the poll's is.
+ */
+async function describeLeftByServer(name: string, filter: FilterConfig, emails: ListedEmail[], rows: Map<string, PreviewRow>): Promise<void> {
+  for (const email of emails) {
+    const row = rows.get(sourceKeyString(email.key));
+    const facts = await listedFacts(email);
+    if (!row || !facts || !email.leftByServer) continue;
+    row.from = facts.from;
+    row.subject = facts.subject;
+    row.size = email.size ?? null;
+    const { condition } = email.leftByServer;
+    const alone = { autoReplies: 'include', bounces: 'include', [condition]: filter[condition] } as FilterConfig;
+    if (judgeEmail(alone, facts).verdict !== 'left') {
+      row.warning = `the server's SEARCH did not find it, yet its headers meet the ${condition} condition: this server's search is wrong here. A poll leaves it unread all the same; set filterOnServer: false on the connection so Postroom judges every email itself, then run \`postroom rescan ${name}\``;
+    }
+  }
 }
 
 export async function previewConnection(connection: ConnectionConfig, deps: PreviewDeps): Promise<PreviewRow[]> {
@@ -60,24 +84,27 @@ export async function previewConnection(connection: ConnectionConfig, deps: Prev
       .slice(0, limit);
     const rows = new Map<string, PreviewRow>();
     const toFetch: ListedEmail[] = [];
+    const leftByServer: ListedEmail[] = [];
     for (const email of next) {
-      const facts = await listedFacts(email);
-      const judgement = facts && connection.filter ? judgeEmail(connection.filter, facts) : undefined;
-      if (facts && judgement?.verdict === 'left') {
+      const listed = connection.filter ? await listedJudgement(connection.filter, email) : undefined;
+      if (listed?.judgement.verdict === 'left') {
         rows.set(sourceKeyString(email.key), {
           key: sourceKeyString(email.key),
-          from: facts.from,
-          subject: facts.subject,
+          from: listed.facts?.from ?? null,
+          subject: listed.facts?.subject ?? null,
           size: email.size ?? null,
           verdict: 'left',
-          condition: judgement.condition,
-          reason: judgement.reason,
-          decidedOn: 'headers',
+          condition: listed.judgement.condition,
+          reason: listed.judgement.reason,
+          decidedOn: email.leftByServer ? 'server' : 'headers',
         });
+        if (email.leftByServer) leftByServer.push(email);
       } else {
         toFetch.push(email);
       }
     }
+    if (connection.filter && leftByServer.length && session.headsOf)
+      await describeLeftByServer(connection.name, connection.filter, await session.headsOf(leftByServer), rows);
     for await (const fetched of session.fetch(toFetch)) {
       const key = sourceKeyString(fetched.email.key);
       const size = fetched.email.size ?? null;

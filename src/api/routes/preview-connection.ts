@@ -20,7 +20,12 @@ const previewRowSchema = z
     verdict: z.enum(['taken', 'left', 'unreadable']),
     condition: z.string().nullable().describe('The filter condition that left the email out'),
     reason: z.string(),
-    decidedOn: z.enum(['headers', 'content']).describe('`headers`: decided before the download'),
+    decidedOn: z
+      .enum(['server', 'headers', 'content'])
+      .describe(
+        "`server`: left out by the server's search (IMAP SEARCH) before its headers were read; `headers`: decided before the download; `content`: after it",
+      ),
+    warning: z.string().optional().describe("Left out by the server's search although its headers meet the condition: that server's search is wrong there"),
     parts: z
       .array(z.object({ kind: z.string(), filename: z.string(), destination: z.string() }))
       .optional()

@@ -47,7 +47,13 @@ export function PreviewRows(props: { rows: PreviewRow[] }) {
                   { key: row.key, class: `verdict-${row.verdict}` },
                   h('th', { scope: 'row' }, row.subject ?? '(no subject)', h('span', { class: 'sub' }, row.from ?? '(no sender)')),
                   h('td', {}, h('span', { class: `badge verdict-${row.verdict}` }, VERDICT_LABEL[row.verdict])),
-                  h('td', {}, row.condition ?? '–', h('span', { class: 'sub' }, row.reason)),
+                  h(
+                    'td',
+                    {},
+                    row.condition ?? '–',
+                    h('span', { class: 'sub' }, row.reason),
+                    row.warning ? h('span', { class: 'sub warn', role: 'note' }, row.warning) : null,
+                  ),
                   h(
                     'td',
                     {},

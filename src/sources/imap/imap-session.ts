@@ -223,15 +223,13 @@ export class ImapSession implements SourceSession {
       warnOnce(
         this.log,
         `pre-select:${this.connection.username}@${this.connection.host}:${this.connection.port}/${this.connection.folder}:${search.keys}`,
-        { connection: this.connection.name, search: search.keys },
+        // The session's logger already carries the connection's name.
+        { search: search.keys },
         `the server refused UID SEARCH ${search.keys}: judging every new email on its headers instead of pre-selecting on the server; set filterOnServer: false on the connection if this server cannot search`,
       ),
     );
     if (verdicts.size)
-      this.log?.debug(
-        { connection: this.connection.name, listed: uids.length, leftByServer: verdicts.size },
-        "the server's search left emails out before their headers were read",
-      );
+      this.log?.debug({ listed: uids.length, leftByServer: verdicts.size }, "the server's search left emails out before their headers were read");
     return verdicts;
   }
 

@@ -34,7 +34,7 @@ it('previews an unsaved connection with its filter and changes nothing', async (
   const body = imapConnection(dovecot, user, { name: 'draft', filter: { from: ['*@supplier.example'] } } as Partial<ConnectionInput>);
   const response = await api.app.inject({ method: 'POST', url: '/api/connections/draft/preview?limit=10', headers: MUTATE, payload: body as object });
   assert.equal(response.statusCode, 200, response.body);
-  const rows = response.json() as Array<{ subject: string; verdict: string; condition: string | null; reason: string }>;
+  const rows = response.json() as Array<{ subject: string; from: string | null; verdict: string; condition: string | null; reason: string; decidedOn: string }>;
   assert.deepEqual(
     rows.map((row) => [row.subject, row.verdict, row.condition]),
     [
@@ -43,7 +43,8 @@ it('previews an unsaved connection with its filter and changes nothing', async (
       ['Invoice 1002', 'taken', null],
     ],
   );
-  assert.match(rows[1]!.reason, /news@shop\.example matches none of "\*@supplier\.example"/);
+  assert.match(rows[1]!.reason, /^the server's SEARCH FROM "@supplier\.example" found no match for "\*@supplier\.example"/);
+  assert.deepEqual([rows[1]!.decidedOn, rows[1]!.from], ['server', 'news@shop.example'], "left out by the server's search; its sender read for the preview");
   assert.ok(
     (await dovecot.listMessages(user.name)).every((m) => !m.flags.includes('\\Seen')),
     'nothing was marked seen',

@@ -54,7 +54,16 @@ it('preview matches what run --once then does, changes nothing, and rescan judge
     MAILBOX.map((email) => [email.subject, email.verdict]),
     'each email with its verdict and the deciding condition',
   );
-  assert.equal(rows.find((row) => row.subject === 'Newsletter July')?.decidedOn, 'headers', 'the sender decides before the download');
+  assert.equal(
+    rows.find((row) => row.subject === 'Newsletter July')?.decidedOn,
+    'server',
+    "the sender decides on the server's search, before the headers are read",
+  );
+  assert.equal(
+    rows.find((row) => row.subject === 'Automatic reply: Invoice 1001')?.decidedOn,
+    'headers',
+    'an auto-reply is told by its headers, before the download',
+  );
   assert.equal(rows.find((row) => row.subject === 'Invoice 1004')?.decidedOn, 'content', 'a missing attachment is only certain once split');
   const predicted = {
     pdfs: rows.flatMap((row) => (row.parts ?? []).filter((p) => p.destination === 'pdfs').map((p) => `${row.subject}/${p.filename}`)).sort(),
@@ -72,7 +81,10 @@ it('preview matches what run --once then does, changes nothing, and rescan judge
   const text = await runCli(['--config', path, 'preview', 'invoices', '--limit', '2']);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /the next poll sees 2 email\(s\) \(the first 2\): 1 taken, 1 left/);
-  assert.match(text.stdout, /left {3}Newsletter July .*\n {7}from: sender news@shop\.example matches none of "\*@supplier\.example"/);
+  assert.match(
+    text.stdout,
+    /left {3}Newsletter July — news@shop\.example.*\n {7}from: the server's SEARCH FROM "@supplier\.example" found no match for "\*@supplier\.example" .*\(decided by the server's search\)/,
+  );
 
   const run = await runCli(['--config', path, 'run', '--once']);
   assert.equal(run.code, 0, run.stderr);

@@ -7,7 +7,9 @@
  * contains the searched text is left out on its headers. Every command the CLI sends goes through
  * a proxy on Dovecot's plain port, which is how the test knows what was fetched. Preview says
  * what run --once then does; a second run fetches nothing; rescan judges the server's misses
- * again on their own headers; a refused search and `filterOnServer: false` judge everything as before.
+ * again on their own headers; a refused search and `filterOnServer: false` judge everything as before;
+ * and a server whose search misses (the proxy answers it with nothing) costs only emails left
+ * unread, which preview flags and `filterOnServer: false` with a rescan takes.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -80,6 +82,8 @@ const workspaces: Workspace[] = [];
 let commands: string[] = [];
 /** When set, answers a matching command with NO instead of passing it to Dovecot. */
 let refuse: RegExp | undefined;
+/** When set, answers a matching SEARCH with no UID at all, as a server whose search is wrong would. */
+let findNothing: RegExp | undefined;
 
 before(async () => {
   dovecot = await startDovecot();
@@ -94,6 +98,10 @@ before(async () => {
     commands.push(text.trimEnd());
     if (refuse?.test(text)) {
       connection.inject(`${text.split(' ')[0]} NO [BADCHARSET] Search refused by the test\r\n`);
+      return null;
+    }
+    if (findNothing?.test(text)) {
+      connection.inject(`* SEARCH\r\n${text.split(' ')[0]} OK Search completed (by the test)\r\n`);
       return null;
     }
     return line;
@@ -122,12 +130,13 @@ async function mailboxFor(name: string, extra: Partial<ConnectionInput> = {}) {
   const ws = await workspace();
   workspaces.push(ws);
   const connection = imapConnection(dovecot, user, { name: 'invoices', port: proxy.port, useSsl: false, filter: INVOICE_RULES.filter, ...extra });
-  const path = await writeConfigFile(ws.dir, {
+  const config = {
     store: ws.dataDir,
     destinations: { out: { type: 'directory', path: ws.outDir } },
     connections: [connection],
     log: { level: 'warn' },
-  });
+  };
+  const path = await writeConfigFile(ws.dir, config);
   const cli = async (...args: string[]) => {
     const result = await runCli(['--config', path, ...args]);
     assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
@@ -151,7 +160,7 @@ async function mailboxFor(name: string, extra: Partial<ConnectionInput> = {}) {
     }
   };
   const delivered = async () => [...new Set((await readDelivered(ws.outDir)).map((d) => d.envelope.email.subject ?? ''))].sort();
-  return { user, cli, ledger, delivered };
+  return { user, ws, config, connection, cli, ledger, delivered };
 }
 
 describe('pre-selection on the server', () => {
@@ -292,6 +301,56 @@ describe('pre-selection on the server', () => {
       'the headers of all were read',
     );
     assert.match((await box.ledger()).get('Newsletter July')![1], /^sender news@shop\.example matches none of/);
+  });
+
+  it('a server whose SEARCH misses: preview warns, the poll only leaves the emails unread, and filterOnServer: false with rescan takes them', async () => {
+    const box = await mailboxFor('wrong-search');
+    findNothing = /UID SEARCH UID \S+ FROM /;
+    try {
+      const rows = JSON.parse((await box.cli('preview', 'invoices', '--json')).stdout) as PreviewRow[];
+      const missed = rows.filter((row) => row.warning);
+      assert.deepEqual(
+        missed.map((row) => row.subject),
+        [
+          'Invoice 1001',
+          'Invoice 1002',
+          'Automatic reply: Invoice 1001',
+          'Invoice 1003',
+          'Undelivered Mail Returned to Sender',
+          'Invoice 1004',
+          'Rechnung 77',
+          'Invoice 1005',
+        ],
+        'every email whose sender the headers show matching is flagged (1003 too: the FROM search decided it, wrongly, before SMALLER could)',
+      );
+      assert.ok(
+        rows.every((row) => row.verdict === 'left' && row.decidedOn === 'server'),
+        'all left out by the search, as the poll will leave them (the newsletter and 1006 rightly: their senders do not match)',
+      );
+      assert.match(
+        missed[0]!.warning!,
+        /yet its headers meet the from condition: this server's search is wrong here.*set filterOnServer: false .*postroom rescan invoices/,
+      );
+      const text = await box.cli('preview', 'invoices');
+      assert.match(text.stdout, /\n {7}WARNING: the server's SEARCH did not find it/);
+      await box.cli('run', '--once');
+    } finally {
+      findNothing = undefined;
+    }
+    assert.deepEqual(await box.delivered(), [], 'nothing taken');
+    assert.ok(
+      (await dovecot.listMessages(box.user.name)).every((m) => !m.flags.includes('\\Seen')),
+      'and nothing marked read, moved or deleted: filtered is leave',
+    );
+    const off = await writeConfigFile(box.ws.dir, { ...box.config, connections: [{ ...box.connection, filterOnServer: false }] }, 'off.yaml');
+    for (const args of [
+      ['rescan', 'invoices'],
+      ['run', '--once'],
+    ]) {
+      const result = await runCli(['--config', off, ...args]);
+      assert.equal(result.code, 0, result.stderr);
+    }
+    assert.deepEqual(await box.delivered(), [...TAKEN].sort(), 'judged by Postroom, the invoices are taken');
   });
 
   it('filterOnServer: false searches nothing on the server and judges every email on its headers', async () => {

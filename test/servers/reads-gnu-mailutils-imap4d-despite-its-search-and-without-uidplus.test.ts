@@ -5,8 +5,10 @@ import type { ConnectionInput } from '../../src/config/schema.ts';
 import { createDestination } from '../../src/destinations/registry.ts';
 import { Worker } from '../../src/engine/worker.ts';
 import { makeEmail } from '../support/corpus.ts';
+import { filterEmail } from '../support/filter-mailbox.ts';
 import { hasImap4d, type MailutilsImap4d, type MailutilsUser, startImap4d } from '../support/mailutils-imap4d.ts';
 import { openWorkspaceStore, readDelivered, testConfig, type Workspace, workspace } from '../support/postroom.ts';
+import { byLine, startTcpProxy } from '../support/tcp-proxy.ts';
 
 let imap4d: MailutilsImap4d;
 before(async () => {
@@ -74,6 +76,38 @@ it('delivers every unseen email once though imap4d answers UID SEARCH ... UID 1:
   assert.ok(
     (await imap4d.listMessages(user)).every((m) => m.flags.includes('\\Seen')),
     'each is marked seen',
+  );
+});
+
+it('does not pre-select on a SEARCH found wrong: with a filter every email is judged by Postroom, and the invoice is taken', async () => {
+  const user = await imap4d.addUser('prefilter', 'pw-prefilter');
+  await imap4d.deliverMany(user, [
+    filterEmail('Invoice 1', 'Billing <billing@supplier.example>', { text: 'Invoice attached.' }),
+    filterEmail('Newsletter', 'Shop <news@shop.example>', { text: 'Offers.' }),
+  ]);
+  // Through a proxy that notes each command, to see which searches were sent.
+  const proxy = await startTcpProxy({ host: imap4d.host, port: imap4d.port });
+  after(() => proxy.close());
+  const commands: string[] = [];
+  proxy.onClientData = byLine((line) => {
+    commands.push(line.toString('latin1').trimEnd());
+    return line;
+  });
+  const { outcomes, warnings, delivered } = await drain(user, { port: proxy.port, filter: { from: ['*@supplier.example'] } });
+  assert.ok(outcomes[0]?.status === 'done' && outcomes[0].result.filtered === 1, JSON.stringify(outcomes[0]));
+  assert.deepEqual(
+    delivered.map((d) => d.envelope.email.subject),
+    ['Invoice 1'],
+  );
+  assert.ok(
+    warnings.some((w) => /its SEARCH disagrees with its own STATUS count/.test(w)),
+    'the listing fell back to FETCH',
+  );
+  assert.ok(!commands.some((c) => / UID SEARCH UID /.test(c)), `so no pre-selection was asked of that SEARCH:\n${commands.join('\n')}`);
+  assert.deepEqual(
+    (await imap4d.listMessages(user)).map((m) => m.flags),
+    [['\\Seen'], []],
+    'the newsletter is left unread',
   );
 });
 

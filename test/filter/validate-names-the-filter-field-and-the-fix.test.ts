@@ -70,3 +70,66 @@ it('names a route destination that does not exist, with its line', async () => {
   assert.equal(result.code, 2, result.stderr);
   assert.match(result.stderr, /routes\.yaml:11: connections\[0\]\.routes\[0\]\.destination: no destination is named "pdf-queue"; defined: files/);
 });
+
+it('refuses filterOnServer: true where it cannot be honoured, with its line and the fix', async () => {
+  const path = await writeConfigFile(
+    ws.dir,
+    [
+      'destinations:',
+      '  files: { type: directory, path: ./out }',
+      'connections:',
+      '  - name: invoices',
+      '    hostType: imap',
+      '    host: imap.example.com',
+      '    username: invoices',
+      '    password: pw',
+      '    filter: { from: "*@supplier.example" }',
+      '    filtered: markRead',
+      '    filterOnServer: true',
+      '',
+    ].join('\n'),
+    'on-server.yaml',
+  );
+  const result = await runCli(['--config', path, 'validate']);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /on-server\.yaml:11: connections\[0\]\.filterOnServer: needs filtered: leave: .*set filtered: leave, or remove filterOnServer/);
+});
+
+it("says what each IMAP filter pre-selects with the server's SEARCH and what only Postroom judges", async () => {
+  const connection = (name: string, extra: string[]) => [
+    `  - name: ${name}`,
+    '    hostType: imap',
+    '    host: imap.example.com',
+    `    username: ${name}`,
+    '    password: pw',
+    ...extra,
+  ];
+  const path = await writeConfigFile(
+    ws.dir,
+    [
+      'destinations:',
+      '  files: { type: directory, path: ./out }',
+      'connections:',
+      ...connection('invoices', [
+        '    filter:',
+        '      from: ["*@supplier.example", "billing@*"]',
+        '      subject: ["Invoice *", "/^Rechnung/i"]',
+        '      maxSize: 25MB',
+      ]),
+      ...connection('marked', ['    filter: { from: "*@supplier.example" }', '    filtered: markRead']),
+      ...connection('here', ['    filter: { from: "*@supplier.example" }', '    filterOnServer: false']),
+      ...connection('plain', []),
+      '',
+    ].join('\n'),
+    'pre-selection.yaml',
+  );
+  const result = await runCli(['--config', path, 'validate']);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(
+    result.stdout,
+    /connection invoices: .*\n {2}filter: pre-selected on the server \(from: SEARCH FROM "@supplier\.example" or FROM "billing@"; maxSize: SEARCH SMALLER 25000001\), what it finds judged again by Postroom; judged by Postroom only: subject \("\/\^Rechnung\/i" is a \/regex\/, which SEARCH cannot express\)\n/,
+  );
+  assert.match(result.stdout, /connection marked: .*\n {2}filter: every email judged by Postroom \(filtered: markRead acts on every email left out/);
+  assert.match(result.stdout, /connection here: .*\n {2}filter: every email judged by Postroom \(filterOnServer: false\)\n/);
+  assert.match(result.stdout, /connection plain: [^\n]*\n(?! {2}filter)/, 'nothing is said of a connection without a filter');
+});

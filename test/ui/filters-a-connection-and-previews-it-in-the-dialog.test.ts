@@ -3,7 +3,8 @@
  * real Dovecot: a mailbox with an invoice from the supplier and a newsletter; a connection that
  * takes only the supplier's emails, previewed before it is saved, then polled: the status board
  * says what was left out, only the invoice is delivered, the newsletter stays unread on the
- * server, and the dialog shows the saved filter again. Screenshots land in test-output/.
+ * server, and the dialog shows the saved filter again (and offers pre-selection on the server only
+ * while the emails left out are left). Screenshots land in test-output/.
  */
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -90,6 +91,11 @@ describe('the Filter section of the connection dialog', () => {
     assert.match(await invoice.innerText(), /invoice-1001\.pdf → out/, 'the attachment and where it would go');
     assert.match(await newsletter.innerText(), /news@shop\.example/);
     assert.match(await newsletter.innerText(), /Left out/);
+    assert.match(
+      await newsletter.innerText(),
+      /the server's SEARCH FROM "@supplier\.example" found no match/,
+      "left out by the server's search, its sender read for the preview",
+    );
     assert.equal(
       await newsletter
         .locator('td')
@@ -134,6 +140,10 @@ describe('the Filter section of the connection dialog', () => {
     assert.equal(await dialog.getByLabel('Has attachments').inputValue(), 'any');
     assert.equal(await dialog.getByLabel('Auto-replies').inputValue(), 'include');
     assert.equal(await dialog.getByLabel('Emails left out').inputValue(), 'leave');
+    assert.equal(await dialog.getByLabel('Pre-select on the server').inputValue(), 'on', 'IMAP with leave pre-selects by default');
+    await dialog.getByLabel('Emails left out').selectOption('markRead');
+    assert.equal(await dialog.getByLabel('Pre-select on the server').count(), 0, 'not offered when the emails left out are marked read');
+    await dialog.getByLabel('Emails left out').selectOption('leave');
 
     await dialog.getByLabel('Subject', { exact: true }).fill('/[/');
     await dialog.getByRole('button', { name: 'Save' }).click();

@@ -55,3 +55,20 @@ test("the API's issues on the filter name the field that shows them", () => {
   assert.match(String(fields.find(([field]) => field === 'filterSubject')?.[1]), /\/\[\/ is not a regular expression/);
   assert.equal(filterFieldOfIssue('host'), null, 'other fields are not the filter section’s');
 });
+
+test('pre-selecting on the server is on unless the connection says filterOnServer: false, and a save keeps it so', () => {
+  for (const filterOnServer of [undefined, true, false]) {
+    const shown = parsed({ filter: INVOICE_RULES.filter, ...(filterOnServer === undefined ? {} : { filterOnServer }) } as Partial<ConnectionInput>);
+    const form = filterFormFromView(shown.filter, shown.filtered, shown.filterOnServer);
+    assert.equal(form.filterOnServer, filterOnServer === false ? 'off' : 'on');
+    const again = parsed(filterBodyFromForm(form) as Partial<ConnectionInput>);
+    assert.equal(again.filterOnServer !== false, filterOnServer !== false, `filterOnServer: ${filterOnServer} comes back with the same effect`);
+  }
+  const refused = connectionSchema.safeParse({ ...BASE, filter: { from: '*@x.example' }, filtered: 'delete', filterOnServer: true });
+  assert.equal(refused.success, false);
+  assert.deepEqual(
+    issuesOf(refused.error!).map((issue) => filterFieldOfIssue(issue.path)),
+    ['filterOnServer'],
+    'its issue lands on its field',
+  );
+});

@@ -109,7 +109,7 @@ export function formFromView(view: ConnectionView): FormState {
     clientId: str(v.clientId),
     clientSecretSet: view.clientSecretSet === true,
     mailbox: str(v.mailbox),
-    ...filterFormFromView(v.filter, v.filtered),
+    ...filterFormFromView(v.filter, v.filtered, v.filterOnServer),
     kept: keptSettings(v),
     keptFor: hostType,
   };

@@ -1,6 +1,7 @@
 /**
- * The connection dialog's Filter section: which emails the connection takes (`filter`) and what
- * happens on the server to the others (`filtered`), as the README's "Filters, attachments and
+ * The connection dialog's Filter section: which emails the connection takes (`filter`), what
+ * happens on the server to the others (`filtered`) and, on IMAP, whether the server's search
+ * pre-selects (`filterOnServer`), as the README's "Filters, attachments and
  * routes" describes them. Empty fields set no condition; with none set every email is taken.
  */
 import { h } from 'preact';
@@ -152,6 +153,22 @@ export function FilterFields(props: {
             Field,
             { id: 'filteredMoveTo', label: 'Move to folder', error: errors.filteredMoveTo, hint: 'IMAP: the folder name; Graph: a well-known name or a path.' },
             input('filteredMoveTo', 'Skipped'),
+          )
+        : null,
+      // Only IMAP searches, and only while the emails left out are left where they are.
+      props.hostType === 'imap' && form.filtered === 'leave'
+        ? h(
+            Field,
+            {
+              id: 'filterOnServer',
+              label: 'Pre-select on the server',
+              error: errors.filterOnServer,
+              hint: "The server's search picks the emails the sender, recipient, subject and size could take; Postroom checks each again, and leaves the others unread without reading them. Turn it off for a server whose search is wrong (the preview warns).",
+            },
+            select('filterOnServer', [
+              ['on', 'Yes: IMAP SEARCH first'],
+              ['off', "No: Postroom reads every email's headers"],
+            ]),
           )
         : null,
     ),

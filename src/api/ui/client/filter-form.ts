@@ -1,5 +1,5 @@
 /**
- * The Filter section's model: a connection's `filter` and `filtered`, to and from the dialog's
+ * The Filter section's model: a connection's `filter`, `filtered` and `filterOnServer`, to and from the dialog's
  * text fields. Patterns are one per line (a regex may hold a comma, so commas do not separate);
  * sizes are shown as the largest unit that states them exactly, so loading a connection and
  * saving it unchanged sends back the same filter. No import of the API client: plain data only.
@@ -8,6 +8,8 @@
 export type HasAttachments = 'any' | 'with' | 'without';
 export type SkipOrInclude = 'include' | 'skip';
 export type FilteredChoice = 'leave' | 'markRead' | 'moveTo' | 'delete';
+/** `filterOnServer`: on (the default, sent as nothing) or off (`false`). */
+export type OnServer = 'on' | 'off';
 
 export interface FilterForm {
   filterFrom: string;
@@ -21,6 +23,7 @@ export interface FilterForm {
   filterBounces: SkipOrInclude;
   filtered: FilteredChoice;
   filteredMoveTo: string;
+  filterOnServer: OnServer;
 }
 
 export type FilterFieldName = keyof FilterForm;
@@ -38,6 +41,7 @@ export function emptyFilterForm(): FilterForm {
     filterBounces: 'include',
     filtered: 'leave',
     filteredMoveTo: '',
+    filterOnServer: 'on',
   };
 }
 
@@ -80,8 +84,8 @@ function sizeText(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-/** The connection's `filter` and `filtered` as the API shows them, into the form. */
-export function filterFormFromView(filter: unknown, filtered: unknown): FilterForm {
+/** The connection's `filter`, `filtered` and `filterOnServer` as the API shows them, into the form. */
+export function filterFormFromView(filter: unknown, filtered: unknown, filterOnServer?: unknown): FilterForm {
   const f = (typeof filter === 'object' && filter !== null ? filter : {}) as Record<string, unknown>;
   const form = emptyFilterForm();
   for (const [field, key] of PATTERN_FIELDS) form[field] = patternsText(f[key]);
@@ -94,6 +98,7 @@ export function filterFormFromView(filter: unknown, filtered: unknown): FilterFo
     form.filtered = 'moveTo';
     form.filteredMoveTo = String((filtered as { moveTo: unknown }).moveTo ?? '');
   }
+  if (filterOnServer === false) form.filterOnServer = 'off';
   return form;
 }
 
@@ -105,8 +110,8 @@ export function patternLines(text: string): string[] {
     .filter((line) => line !== '');
 }
 
-/** The `filter` and `filtered` to send: only the conditions given; no `filter` when none is. */
-export function filterBodyFromForm(form: FilterForm): { filter?: Record<string, unknown>; filtered?: unknown } {
+/** The `filter`, `filtered` and `filterOnServer` to send: only the conditions given; no `filter` when none is. */
+export function filterBodyFromForm(form: FilterForm): { filter?: Record<string, unknown>; filtered?: unknown; filterOnServer?: false } {
   const filter: Record<string, unknown> = {};
   for (const [field, key] of PATTERN_FIELDS) {
     const lines = patternLines(form[field]);
@@ -119,10 +124,11 @@ export function filterBodyFromForm(form: FilterForm): { filter?: Record<string, 
   }
   if (form.filterAutoReplies === 'skip') filter.autoReplies = 'skip';
   if (form.filterBounces === 'skip') filter.bounces = 'skip';
-  const body: { filter?: Record<string, unknown>; filtered?: unknown } = {};
+  const body: { filter?: Record<string, unknown>; filtered?: unknown; filterOnServer?: false } = {};
   if (Object.keys(filter).length) body.filter = filter;
   if (form.filtered === 'moveTo') body.filtered = { moveTo: form.filteredMoveTo.trim() };
   else if (form.filtered !== 'leave') body.filtered = form.filtered;
+  if (form.filterOnServer === 'off') body.filterOnServer = false;
   return body;
 }
 
@@ -143,5 +149,6 @@ export function filterFieldOfIssue(path: string): FilterFieldName | null {
   const [head, key] = path.split(/[.[]/);
   if (head === 'filter') return (key && FIELD_OF_KEY[key]) || null;
   if (head === 'filtered') return key === 'moveTo' ? 'filteredMoveTo' : 'filtered';
+  if (head === 'filterOnServer') return 'filterOnServer';
   return null;
 }

@@ -33,8 +33,8 @@ export const FORM_SETTING_KEYS = [
   'enabled',
 ] as const;
 
-/** View keys not sent back as kept: the form's own (tls, filter and filtered too), and those that describe the connection rather than set it. */
-const NOT_KEPT = new Set<string>([...FORM_SETTING_KEYS, 'tls', 'filter', 'filtered', 'source', 'readOnly', 'problem', 'warnings']);
+/** View keys not sent back as kept: the form's own (tls, filter, filtered and filterOnServer too), and those that describe the connection rather than set it. */
+const NOT_KEPT = new Set<string>([...FORM_SETTING_KEYS, 'tls', 'filter', 'filtered', 'filterOnServer', 'source', 'readOnly', 'problem', 'warnings']);
 
 const isSecretFlag = (key: string): boolean => /^(?:password|clientSecret|refreshToken|accessToken|privateKey)Set$/.test(key);
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

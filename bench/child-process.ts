@@ -11,6 +11,8 @@ import { join } from 'node:path';
 export const REPO_ROOT = join(import.meta.dirname, '..');
 /** The real `postroom` command, as a user runs it from a checkout. */
 export const POSTROOM_BIN = join(REPO_ROOT, 'bin', 'postroom.js');
+/** The flags `npm start` and bin/postroom.js's shebang give node (test/cli checks the three agree). */
+export const POSTROOM_NODE_FLAGS = ['--max-semi-space-size=8'];
 
 /** VmHWM only grows; sampling often enough to read it once more just before the process exits. */
 const SAMPLE_EVERY_MS = 50;

@@ -17,6 +17,13 @@ export interface PostroomWorkspace {
 export interface WorkspaceOptions {
   /** IMAP IDLE on (the latency run, service mode); off for `run --once`, where it plays no part. */
   idle?: boolean;
+  /** `parsing.threads`; default: BENCH_PARSE_THREADS, else Postroom's own default (auto). */
+  parseThreads?: number;
+}
+
+function parseThreads(options: WorkspaceOptions): number | undefined {
+  if (options.parseThreads !== undefined) return options.parseThreads;
+  return process.env.BENCH_PARSE_THREADS ? Number(process.env.BENCH_PARSE_THREADS) : undefined;
 }
 
 export async function postroomWorkspace(dovecot: Dovecot, user: DovecotUser, protocol: Protocol, options: WorkspaceOptions = {}): Promise<PostroomWorkspace> {
@@ -44,6 +51,7 @@ export async function postroomWorkspace(dovecot: Dovecot, user: DovecotUser, pro
     destinations: { out: { type: 'directory', path: outDir } },
     connections: [connection],
     api: { enabled: false },
+    ...(parseThreads(options) !== undefined ? { parsing: { threads: parseThreads(options) } } : {}),
     // The large-email run's 100 MB attachment is ~137 MB as base64, over the default
     // limits.maxEmailBytes (100 MiB): raised so it is split, which is what is measured.
     limits: { maxEmailBytes: 1024 * 1024 * 1024 },

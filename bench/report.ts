@@ -5,6 +5,7 @@ import type { Protocol } from './postroom-workspace.ts';
 import type { Client, DrainSample } from './scenarios/drain.ts';
 import type { LatencyResult } from './scenarios/idle-latency.ts';
 import type { LargeEmailSample } from './scenarios/large-email.ts';
+import type { ParseThreadResults } from './scenarios/parse-threads.ts';
 import type { SyscallCounts } from './scenarios/strace-drain.ts';
 
 /** The targets. Printed next to the figures; the bench never fails on them. */
@@ -52,6 +53,7 @@ export interface BenchResults {
   mimeParsers?: string;
   profile?: string;
   syscalls?: SyscallCounts;
+  parseThreads?: ParseThreadResults;
   durationMs: number;
 }
 

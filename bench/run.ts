@@ -32,12 +32,15 @@ import { type BenchResults, drainResults, formatDrainOnly, formatTable, machineN
 import { type Client, type DrainSample, drainOnce } from './scenarios/drain.ts';
 import { idleLatency } from './scenarios/idle-latency.ts';
 import { type LargeEmailSample, runOnceMeasured } from './scenarios/large-email.ts';
+import { formatParseThreads, type ParseThreadResults, parseThreadDrains } from './scenarios/parse-threads.ts';
 import { type SyscallCounts, stracedDrain } from './scenarios/strace-drain.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const PROFILE = process.env.BENCH_PROFILE === '1';
 /** BENCH_STRACE=1: one more Postroom IMAP drain under `strace -c -f`, counted per email. */
 const STRACE = process.env.BENCH_STRACE === '1';
+/** BENCH_THREADS=1 (on by default in a full run): the IMAP drain on 0, 1, 2 and 4 parse threads, as the cores allow. */
+const THREADS = process.env.BENCH_THREADS === '1' || (process.env.BENCH_THREADS !== '0' && process.env.BENCH_QUICK !== '1');
 /** BENCH_DRAIN_ONLY=1: the drains (and strace) only, no large email, latency or parser comparison. */
 const DRAIN_ONLY = process.env.BENCH_DRAIN_ONLY === '1';
 /** BENCH_CLIENTS=postroom,naive and BENCH_PROTOCOLS=imap narrow the drains (a quick look at one change). */
@@ -136,9 +139,16 @@ async function main(): Promise<void> {
       syscalls = await stracedDrain(dovecot, drainUser, mailbox, drainCli);
     }
 
+    let parseThreads: ParseThreadResults | undefined;
+    if (THREADS) {
+      say('the IMAP drain on parse threads');
+      parseThreads = await parseThreadDrains(dovecot, drainUser, mailbox, drainCli, RUNS.imap, say);
+    }
+
     if (DRAIN_ONLY) {
       const drain = drainResults(protocols, samples, peers);
       process.stdout.write(`\n${formatDrainOnly(drain, mailbox, machineNow(dovecotVersion, loadAtStart), syscalls)}\n`);
+      if (parseThreads) process.stdout.write(`\n${formatParseThreads(parseThreads)}\n`);
       if (profile) process.stdout.write(`\nWhere a Postroom IMAP drain spends its main thread:\n${profile}\n`);
       return;
     }
@@ -185,11 +195,13 @@ async function main(): Promise<void> {
       ...(mimeParsers ? { mimeParsers } : {}),
       ...(profile ? { profile } : {}),
       ...(syscalls ? { syscalls } : {}),
+      ...(parseThreads ? { parseThreads } : {}),
       durationMs: Date.now() - began,
     };
     await mkdir(RESULTS_DIR, { recursive: true });
     await writeFile(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
     const sections = [formatTable(results)];
+    if (parseThreads) sections.push(formatParseThreads(parseThreads));
     if (mimeParsers) sections.push(`MIME parsers (bench/mime-parsers.ts):\n${mimeParsers}`);
     if (profile) sections.push(`Where a Postroom IMAP drain spends its main thread:\n${profile}`);
     sections.push(`Total ${((Date.now() - began) / 60_000).toFixed(1)} min. Written to bench-results/latest.json.`);

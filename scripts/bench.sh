@@ -4,6 +4,7 @@
 #   BENCH_QUICK=1    500 emails, one measured run (about 2 minutes instead of about 9)
 #   BENCH_DRAIN_ONLY=1  the drain table only (Postroom, raw client, peers), no memory/latency runs
 #   BENCH_STRACE=1   also one Postroom IMAP drain under strace -c -f: fsyncs and file-system calls per email
+#   BENCH_THREADS=1  also the IMAP drain on 0, 1, 2 and 4 parse threads (as the cores allow); on in a full run, BENCH_THREADS=0 leaves it out
 #   BENCH_PROFILE=1  also profile one IMAP drain with node --cpu-prof and summarise it (+2 minutes)
 #   BENCH_EMAILS, BENCH_RUNS (IMAP, default 3), BENCH_POP3_RUNS (default 1) change the sizes
 # Prints a table and writes bench-results/latest.json.

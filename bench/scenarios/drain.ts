@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dovecot, DovecotUser } from '../../test/support/dovecot.ts';
 import { BASELINE_ENTRY } from '../build-cli.ts';
-import { POSTROOM_BIN, runMeasured, tsArgs } from '../child-process.ts';
+import { POSTROOM_BIN, POSTROOM_NODE_FLAGS, runMeasured, tsArgs } from '../child-process.ts';
 import { countFiles, type Mailbox, resetMaildir } from '../mailbox.ts';
 import { mbsyncConfig } from '../peers/mbsync.ts';
 import { type Protocol, postroomWorkspace } from '../postroom-workspace.ts';
@@ -52,6 +52,8 @@ export interface DrainOptions {
   cpuProfileDir?: string;
   /** A command the CLI runs under (e.g. `strace -c -f -o <file>`). */
   wrap?: string[];
+  /** `parsing.threads` of the drain's config (default: Postroom's own). */
+  parseThreads?: number;
 }
 
 export async function drainOnce(
@@ -71,10 +73,10 @@ export async function drainOnce(
 }
 
 async function postroomDrain(protocol: Protocol, dovecot: Dovecot, user: DovecotUser, mailbox: Mailbox, options: DrainOptions): Promise<DrainSample> {
-  const ws = await postroomWorkspace(dovecot, user, protocol);
+  const ws = await postroomWorkspace(dovecot, user, protocol, options.parseThreads !== undefined ? { parseThreads: options.parseThreads } : {});
   try {
     const profile = options.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir] : [];
-    const args = [...profile, options.entry ?? POSTROOM_BIN, '--config', ws.configPath, 'run', '--once'];
+    const args = [...POSTROOM_NODE_FLAGS, ...profile, options.entry ?? POSTROOM_BIN, '--config', ws.configPath, 'run', '--once'];
     const [command, ...wrapArgs] = options.wrap ?? [];
     const run = command
       ? await runMeasured(command, [...wrapArgs, process.execPath, ...args], { timeoutMs: DRAIN_TIMEOUT_MS })

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Envelope } from '../../src/model/envelope.ts';
 import { LARGE_ATTACHMENT_NAME, largeAttachmentSha256 } from '../../test/support/corpus.ts';
 import type { Dovecot, DovecotUser } from '../../test/support/dovecot.ts';
-import { runMeasured } from '../child-process.ts';
+import { POSTROOM_NODE_FLAGS, runMeasured } from '../child-process.ts';
 import type { Mailbox } from '../mailbox.ts';
 import { type Protocol, postroomWorkspace } from '../postroom-workspace.ts';
 import { prepareMailbox } from './drain.ts';
@@ -48,7 +48,9 @@ export async function runOnceMeasured(
   await prepareMailbox(dovecot, user, mailbox);
   const ws = await postroomWorkspace(dovecot, user, protocol);
   try {
-    const run = await runMeasured(process.execPath, [cli.entry, '--config', ws.configPath, 'run', '--once'], { timeoutMs: RUN_TIMEOUT_MS });
+    const run = await runMeasured(process.execPath, [...POSTROOM_NODE_FLAGS, cli.entry, '--config', ws.configPath, 'run', '--once'], {
+      timeoutMs: RUN_TIMEOUT_MS,
+    });
     if (run.code !== 0) throw new Error(`postroom run --once (${protocol}) exited ${run.code ?? run.signal}:\n${run.stdout}\n${run.stderr.slice(-4000)}`);
     if (attachmentBytes > 0) {
       const envelopes = await Promise.all(

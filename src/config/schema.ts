@@ -329,6 +329,19 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Where emails that arrived whole are parsed: on this many worker threads beside the main
+     * thread (`auto`: one per core beyond the first two, at most 4; none on 2 cores), or on the
+     * main thread (0).
+     */
+    parsing: z
+      .object({
+        threads: z
+          .union([z.literal('auto'), z.number().int().min(0).max(64)], { error: 'give auto, or a number of threads from 0 (parse on the main thread) to 64' })
+          .default('auto'),
+      })
+      .strict()
+      .prefault({}),
     api: apiSchema.prefault({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })

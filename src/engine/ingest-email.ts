@@ -32,6 +32,17 @@ export interface IngestedEmail {
   judgement?: Judgement;
 }
 
+/** What of a connection keeping and splitting an email reads (all of it plain data, so a parse thread can be given it). */
+export type IngestSettings = Pick<
+  ConnectionConfig,
+  'name' | 'destination' | 'filter' | 'routes' | 'attachments' | 'sendAttachments' | 'sendMessageBody' | 'maxEmailBytes' | 'maxPartsPerEmail'
+>;
+
+export function ingestSettings(connection: IngestSettings): IngestSettings {
+  const { name, destination, filter, routes, attachments, sendAttachments, sendMessageBody, maxEmailBytes, maxPartsPerEmail } = connection;
+  return { name, destination, filter, routes, attachments, sendAttachments, sendMessageBody, maxEmailBytes, maxPartsPerEmail };
+}
+
 /** What the email trail keeps of an email: sender, subject, its Date header, size. */
 function summaryOf(email: EnvelopeEmail, size: number): EmailSummary {
   const sentAt = email.date === null ? Number.NaN : Date.parse(email.date);
@@ -39,12 +50,12 @@ function summaryOf(email: EnvelopeEmail, size: number): EmailSummary {
 }
 
 /** Whether the connection's filter or routes look at the email at all. */
-function judges(connection: ConnectionConfig): boolean {
+function judges(connection: IngestSettings): boolean {
   return !!connection.filter || connection.routes.length > 0;
 }
 
 /** The attachments must all be split out to judge, even when they are not sent. */
-function wantsEveryAttachment(connection: ConnectionConfig): boolean {
+function wantsEveryAttachment(connection: IngestSettings): boolean {
   return needsAttachments(connection.filter) || connection.routes.some((route) => needsAttachments(route.when));
 }
 
@@ -53,7 +64,7 @@ function wantsEveryAttachment(connection: ConnectionConfig): boolean {
  * nothing kept, nothing emitted.
  */
 export function leftBeforeDownload(
-  connection: ConnectionConfig,
+  connection: Pick<ConnectionConfig, 'name'>,
   email: ListedEmail,
   judgement: Judgement & { verdict: 'left' },
   now: number,
@@ -97,7 +108,7 @@ export async function listedJudgement(filter: FilterConfig, email: ListedEmail):
 }
 
 export async function ingestEmail(
-  connection: ConnectionConfig,
+  connection: IngestSettings,
   email: ListedEmail,
   content: Readable | Buffer,
   contents: ContentStore,
@@ -112,7 +123,7 @@ export async function ingestEmail(
 }
 
 async function ingestInto(
-  connection: ConnectionConfig,
+  connection: IngestSettings,
   email: ListedEmail,
   content: Readable | Buffer,
   contents: ContentStore & Required<Pick<ContentStore, 'writeBytes'>>,

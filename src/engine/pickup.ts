@@ -40,9 +40,10 @@ import { contentRefs, discardIngested, type IngestedEmail, ingestEmail, leftBefo
 import { IngestPipeline } from './ingest-pipeline.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
 import type { WaitForRoom } from './outbox-room.ts';
+import type { ParseThreads } from './parse-threads.ts';
 import { failSpan, startEmailSpan, traceParentOf } from './traces.ts';
 
-/** Emails kept and split at once, while the next ones arrive. */
+/** Emails kept and split at once, while the next ones arrive (times twice the parse threads, with threads: each keeps two going). */
 const INGEST_AHEAD = 4;
 /** Emails per commit: one fsync of the store for all of them. */
 const GROUP_EMAILS = 32;
@@ -69,6 +70,8 @@ export interface PickupDeps {
   onCommitted?: (messages: number) => void;
   /** Pauses intake while the outbox is too full (backpressure). Resolves when it may go on. */
   waitForRoom?: WaitForRoom;
+  /** Keeps and splits emails that arrived whole on worker threads; without it, on this thread. */
+  parser?: ParseThreads;
 }
 
 export interface PickupResult {
@@ -277,12 +280,14 @@ export async function runPickup(connection: ConnectionConfig, lease: LeaseKeeper
     const pipeline = new IngestPipeline({
       // After a UIDVALIDITY change each email is matched and committed on its own: an alias
       // moves the cursor, which must never pass an email not committed yet.
-      ahead: listing.remap ? 1 : INGEST_AHEAD,
+      ahead: listing.remap ? 1 : INGEST_AHEAD * (deps.parser ? 2 * deps.parser.threads : 1),
       groupEmails: listing.remap ? 1 : GROUP_EMAILS,
       groupBytes: GROUP_BYTES,
       ingest: (email, content, bytes) => {
         spans.set(sourceKeyString(email.key), startEmailSpan(connection.name, sourceKeyString(email.key)));
-        return ingestEmail(connection, email, bytes ?? content, contents, clock.now());
+        return bytes && deps.parser
+          ? deps.parser.ingest(connection, email, bytes, clock.now())
+          : ingestEmail(connection, email, bytes ?? content, contents, clock.now());
       },
       commit: commitGroup,
       discard: (ingested) => {

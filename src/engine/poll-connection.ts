@@ -97,6 +97,7 @@ export interface PollDeps {
   onProgress?: PickupDeps['onProgress'];
   onCommitted?: PickupDeps['onCommitted'];
   waitForRoom?: PickupDeps['waitForRoom'];
+  parser?: PickupDeps['parser'];
   /** The last lease this worker took per connection; released when the worker stops. */
   held?: Map<string, LeaseKeeper>;
 }
@@ -181,6 +182,7 @@ async function pollOnce(connection: ConnectionConfig, deps: PollDeps): Promise<P
       ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
       ...(deps.onCommitted ? { onCommitted: deps.onCommitted } : {}),
       ...(deps.waitForRoom ? { waitForRoom: deps.waitForRoom } : {}),
+      ...(deps.parser ? { parser: deps.parser } : {}),
     };
     const result = await pickUpPageByPage(connection, keeper, pickupDeps, () => pause.current(account));
     if (throttle) {

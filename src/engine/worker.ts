@@ -22,6 +22,7 @@ import { type DeliveryDeps, DeliveryLoop, type DrainResult } from './delivery.ts
 import { IdleWatchers } from './idle-watchers.ts';
 import type { LeaseKeeper } from './lease-keeper.ts';
 import { outboxRoom } from './outbox-room.ts';
+import { createParseThreads, type ParseThreads, threadsFor } from './parse-threads.ts';
 import type { PickupResult } from './pickup.ts';
 import { type PollOutcome, pollConnection, sumPickups } from './poll-connection.ts';
 import { isStoreOutage, StoreOutage } from './store-outage.ts';
@@ -89,12 +90,16 @@ export class Worker {
   private readonly outage: StoreOutage;
   /** Destinations a reload swapped out, closing once their deliveries under way are over. */
   private readonly retiring = new Set<Promise<void>>();
+  /** Keeps and splits emails that arrived whole beside this thread (`parsing.threads`). */
+  private readonly parser: ParseThreads | undefined;
 
   constructor(private readonly options: WorkerOptions) {
     this.clock = options.clock ?? systemClock;
     this.holder = options.holder ?? newHolderId();
     this.outage = new StoreOutage(options.log, this.clock, 'the scheduler');
     this.watchers = new IdleWatchers({ log: options.log, onMail: (name) => this.pollSoon(name) });
+    // A config built in code rather than parsed from a file may leave `parsing` out.
+    this.parser = createParseThreads(threadsFor(options.config.parsing?.threads ?? 'auto'), options.opened.content);
     this.destinations = createDestinations(options.createDestination, options.config, options.log, options.opened.dataDir, options.opened.store);
     this.delivery = new DeliveryLoop({
       store: options.opened.store,
@@ -281,6 +286,7 @@ export class Worker {
         signal: this.abort.signal,
       }),
       ...(onProgress ? { onProgress } : {}),
+      ...(this.parser ? { parser: this.parser } : {}),
     })
       .then((outcome) => {
         this.options.onPoll?.(connection.name, outcome, this.clock.now() - startedAt);
@@ -375,6 +381,7 @@ export class Worker {
     await Promise.race([runs, timeout]);
     await this.delivery.stop();
     await Promise.all([...this.held.values()].map((keeper) => keeper.release()));
+    await this.parser?.close();
     await Promise.all([...this.destinations.values()].map((destination) => destination.close()));
     await Promise.all(this.retiring);
   }

@@ -39,4 +39,16 @@ export interface ContentStore {
    * system can hard-link it instead of copying the bytes. Undefined for content in a database.
    */
   filePath?(ref: string): string;
+  /**
+   * The directory of the content files, when they are local: a parse thread opens its own
+   * store on it and writes there too (engine/parse-threads.ts).
+   */
+  localRoot?: string;
+  /**
+   * Gives up the open descriptors of content written with `durable: false`, for the store of
+   * another thread of this process to make durable (`adopt`); this store forgets them.
+   */
+  handOver?(refs: readonly string[]): Array<[ref: string, fd: number]>;
+  /** Takes descriptors another store on the same root handed over: `makeDurable` and `remove` use them. */
+  adopt?(open: ReadonlyArray<[ref: string, fd: number]>): void;
 }

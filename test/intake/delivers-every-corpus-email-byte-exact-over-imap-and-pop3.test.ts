@@ -2,7 +2,8 @@
  * The corpus through the real pickup, over IMAP and over POP3 against one private Dovecot: each
  * body and attachment is its own pipeline message, byte-exact; the server side ends as the
  * protocol says (IMAP: every email kept and marked \Seen; POP3: the mailbox emptied); a second
- * run delivers nothing again.
+ * run delivers nothing again. Each protocol runs twice: parsed on the main thread, and on two
+ * parse threads (`parsing.threads`), which must deliver the very same pipeline messages.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -49,38 +50,39 @@ const PROTOCOLS: Protocol[] = [
   },
 ];
 
-for (const protocol of PROTOCOLS) {
-  describe(`${protocol.name.toUpperCase()} intake of the corpus`, async () => {
-    const ws = await workspace();
-    const user = await dovecot.addUser(`corpus-${protocol.name}`, `secret-corpus-${protocol.name}`);
-    const config = testConfig(ws, [protocol.connection(dovecot, user)]);
+for (const protocol of PROTOCOLS)
+  for (const threads of [0, 2]) {
+    describe(`${protocol.name.toUpperCase()} intake of the corpus, ${threads ? `on ${threads} parse threads` : 'parsed on the main thread'}`, async () => {
+      const ws = await workspace();
+      const user = await dovecot.addUser(`corpus-${protocol.name}-${threads}`, `secret-corpus-${protocol.name}`);
+      const config = testConfig(ws, [protocol.connection(dovecot, user)], { parsing: { threads } });
 
-    it('delivers each body and attachment as its own pipeline message, byte-exact, and leaves the server as the protocol says', async () => {
-      await dovecot.deliverMany(
-        user.name,
-        corpus.map((email) => email.raw),
-      );
-      const { polls, delivery } = await runOnce(config);
-      const outcome = polls.get('inbox');
-      assert.equal(outcome?.status, 'done', JSON.stringify(outcome));
-      assert.equal(outcome.status === 'done' && outcome.result.emails, corpus.length);
-      assert.equal(delivery.dead, 0);
+      it('delivers each body and attachment as its own pipeline message, byte-exact, and leaves the server as the protocol says', async () => {
+        await dovecot.deliverMany(
+          user.name,
+          corpus.map((email) => email.raw),
+        );
+        const { polls, delivery } = await runOnce(config);
+        const outcome = polls.get('inbox');
+        assert.equal(outcome?.status, 'done', JSON.stringify(outcome));
+        assert.equal(outcome.status === 'done' && outcome.result.emails, corpus.length);
+        assert.equal(delivery.dead, 0);
 
-      const delivered = await readDelivered(ws.outDir);
-      assertCorpusDelivered(corpus, delivered, protocol.name);
-      protocol.assertKeys?.(delivered);
-      await protocol.assertServerSide(user.name);
+        const delivered = await readDelivered(ws.outDir);
+        assertCorpusDelivered(corpus, delivered, protocol.name);
+        protocol.assertKeys?.(delivered);
+        await protocol.assertServerSide(user.name);
+      });
+
+      it('delivers nothing twice when it runs again', async () => {
+        const earlier = await readDelivered(ws.outDir);
+        const { polls } = await runOnce(config);
+        const outcome = polls.get('inbox');
+        assert.equal(outcome?.status, 'done', JSON.stringify(outcome));
+        assert.equal(outcome.status === 'done' && outcome.result.emails, 0);
+        const afterRun = await readDelivered(ws.outDir);
+        assert.deepEqual(afterRun.map((d) => d.envelope.id).sort(), earlier.map((d) => d.envelope.id).sort());
+        await ws.dispose();
+      });
     });
-
-    it('delivers nothing twice when it runs again', async () => {
-      const earlier = await readDelivered(ws.outDir);
-      const { polls } = await runOnce(config);
-      const outcome = polls.get('inbox');
-      assert.equal(outcome?.status, 'done', JSON.stringify(outcome));
-      assert.equal(outcome.status === 'done' && outcome.result.emails, 0);
-      const afterRun = await readDelivered(ws.outDir);
-      assert.deepEqual(afterRun.map((d) => d.envelope.id).sort(), earlier.map((d) => d.envelope.id).sort());
-      await ws.dispose();
-    });
-  });
-}
+  }

@@ -27,7 +27,7 @@ import { POSTROOM_BIN, REPO_ROOT, tsArgs } from './child-process.ts';
 import { type Mailbox, ownerOf, writeLargeEmail, writeMailbox } from './mailbox.ts';
 import { hasMbsync } from './peers/mbsync.ts';
 import type { Protocol } from './postroom-workspace.ts';
-import { formatSummary, summariseFile } from './profile-summary.ts';
+import { accountFor, formatAccounting, formatSummary, readProfile, summariseFile } from './profile-summary.ts';
 import { type BenchResults, drainResults, formatDrainOnly, formatTable, machineNow, median, percentile } from './report.ts';
 import { type Client, type DrainSample, drainOnce } from './scenarios/drain.ts';
 import { idleLatency } from './scenarios/idle-latency.ts';
@@ -128,9 +128,11 @@ async function main(): Promise<void> {
       const dir = join(RESULTS_DIR, 'profile');
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { recursive: true });
-      await drainOnce('postroom', 'imap', dovecot, drainUser, mailbox, { ...drainCli, cpuProfileDir: dir });
-      const [file] = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile'));
-      profile = `${formatSummary(await summariseFile(join(dir, file!), 20))}\n(profile: bench-results/profile/${file})`;
+      const profiled = await drainOnce('postroom', 'imap', dovecot, drainUser, mailbox, { ...drainCli, cpuProfileDir: dir });
+      // With parse threads each thread writes a profile of its own; the main thread's is the first.
+      const [file] = (await readdir(dir)).filter((name) => name.endsWith('.cpuprofile')).sort();
+      const accounting = formatAccounting(accountFor(await readProfile(join(dir, file!)), profiled.emails, profiled.cpuMs), profiled.cpuMs / profiled.emails);
+      profile = `${formatSummary(await summariseFile(join(dir, file!), 20))}\n(profile: bench-results/profile/${file})\n\n${accounting}`;
     }
 
     let syscalls: SyscallCounts | undefined;

@@ -15,7 +15,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { type Dovecot, type DovecotUser, startDovecot } from '../test/support/dovecot.ts';
 import { makeEmail } from '../test/support/mime-writer.ts';
-import { POSTROOM_BIN, runMeasured } from './child-process.ts';
+import { POSTROOM_BIN, POSTROOM_NODE_FLAGS, runMeasured } from './child-process.ts';
 import { countFiles, type Mailbox, ownerOf } from './mailbox.ts';
 import { type Protocol, postroomWorkspace } from './postroom-workspace.ts';
 import { prepareMailbox } from './scenarios/drain.ts';
@@ -56,7 +56,7 @@ async function drain(dovecot: Dovecot, user: DovecotUser, protocol: Protocol, ma
   await prepareMailbox(dovecot, user, mailbox);
   const ws = await postroomWorkspace(dovecot, user, protocol);
   try {
-    const run = await runMeasured(process.execPath, [POSTROOM_BIN, '--config', ws.configPath, 'run', '--once'], { timeoutMs: DRAIN_TIMEOUT_MS });
+    const run = await runMeasured(process.execPath, [...POSTROOM_NODE_FLAGS, POSTROOM_BIN, '--config', ws.configPath, 'run', '--once'], { timeoutMs: DRAIN_TIMEOUT_MS });
     if (run.code !== 0) throw new Error(`postroom run --once (${protocol}) exited ${run.code ?? run.signal}:\n${run.stderr.slice(-4000)}`);
     const delivered = await countFiles(ws.outDir, '.json');
     if (delivered !== mailbox.messages) throw new Error(`postroom (${protocol}) delivered ${delivered} of ${mailbox.messages} pipeline messages`);

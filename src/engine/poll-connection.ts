@@ -18,8 +18,11 @@ import { LeaseKeeper } from './lease-keeper.ts';
 import { type PickupDeps, type PickupResult, pickedUpBefore, runPickup } from './pickup.ts';
 import { failSpan, inSpan } from './traces.ts';
 
+/** Pages in a row a poll goes on with when they only acknowledge emails committed before. */
+const MAX_PAGES_ONLY_ACKNOWLEDGED = 3;
+
 /**
- * A source that takes a mailbox a page at a time (Graph) says when more is waiting: the poll
+ * A source that takes a mailbox a page at a time (Graph, IMAP, POP3) says when more is waiting: the poll
  * goes on with the next page under the same lease, each page committed and acknowledged before
  * the next is listed, so a throttle, crash or handover costs at most the page in hand. It stops
  * when the source has no more, another worker's throttle pauses the account, the worker stops,
@@ -32,6 +35,8 @@ async function pickUpPageByPage(
   paused: () => Promise<ThrottleState | undefined>,
 ): Promise<PickupResult> {
   let total: PickupResult | undefined;
+  /** Pages in a row that only acknowledged emails committed before (a POP3 session cut before QUIT). */
+  let onlyAcknowledged = 0;
   for (;;) {
     let page: PickupResult;
     try {
@@ -46,7 +51,12 @@ async function pickUpPageByPage(
     }
     if (page.backlog !== undefined) await deps.store.recordBacklog(connection.name, stillWaiting(page), deps.clock.now());
     total = total ? sumPickups(total, page) : page;
-    if (!page.more || page.emails + page.filtered === 0 || page.throttledUntil !== undefined || deps.signal?.aborted) return total;
+    // A page of emails committed before and now only acknowledged made progress too (their
+    // deletes are durable), but a few in a row, not for ever: an acknowledgement the server
+    // takes without effect must not keep the poll listing.
+    onlyAcknowledged = page.emails + page.filtered === 0 && page.alreadyEmitted > 0 ? onlyAcknowledged + 1 : 0;
+    const progressed = page.emails + page.filtered > 0 || (onlyAcknowledged > 0 && onlyAcknowledged <= MAX_PAGES_ONLY_ACKNOWLEDGED);
+    if (!page.more || !progressed || page.throttledUntil !== undefined || deps.signal?.aborted) return total;
     const throttle = await paused();
     if (throttle) return { ...total, throttledUntil: throttle.until };
   }

@@ -7,9 +7,10 @@
  *   email's UIDL to a new one; the ledger only counts an email as already emitted when key AND
  *   fingerprint match, so the new email is never skipped as "already seen".
  *
- * Every message is TOP'd, pipelined in batches. POP3 mailboxes are emptied on every run
- * (Postroom always deletes), so the listing is nearly always only new mail, which RETR will
- * fetch anyway: the headers cost a few KB per email and a round trip per batch (see README).
+ * UIDL and LIST cover the whole maildrop (a line per message); `TOP` is asked only for the page
+ * being listed, pipelined in batches. POP3 mailboxes are emptied on every run (Postroom always
+ * deletes), so a page is nearly always only new mail, which RETR will fetch anyway: the headers
+ * cost a few KB per email and a round trip per batch (see README).
  *
  * Without UIDL, the key falls back to a hash of the headers and the size ("hdr-<sha256>", with
  * "#2", "#3"... for identical copies in one listing), and a warning is logged: identical emails
@@ -70,13 +71,36 @@ async function readFingerprints(client: Pop3Client, numbers: number[], heads?: M
   return fingerprints;
 }
 
-export async function readListing(client: Pop3Client, log: Logger, options: { keepHeaders?: boolean } = {}): Promise<Pop3Listing> {
+/** What UIDL and LIST say of the whole maildrop: cheap, a line per message. */
+export interface Pop3Index {
+  uidls: Map<number, string> | undefined;
+  sizes: Map<number, number>;
+  /** Message numbers, ascending (oldest first). */
+  numbers: number[];
+}
+
+export async function readIndex(client: Pop3Client): Promise<Pop3Index> {
   const uidls = await readUidls(client);
   const sizes = await client.list();
-  const numbers = [...sizes.keys()].sort((a, b) => a - b);
+  return { uidls, sizes, numbers: [...sizes.keys()].sort((a, b) => a - b) };
+}
+
+/**
+ * The listing of messages `from` to `from + count` of the index (all of them without UIDL, whose
+ * keys need every message's headers, identical copies being told apart by their order).
+ */
+export async function readListing(
+  client: Pop3Client,
+  log: Logger,
+  index: Pop3Index,
+  options: { keepHeaders?: boolean; from?: number; count?: number } = {},
+): Promise<Pop3Listing> {
+  const { uidls, sizes } = index;
+  const from = uidls ? (options.from ?? 0) : 0;
+  const numbers = uidls ? index.numbers.slice(from, from + (options.count ?? index.numbers.length)) : index.numbers;
   const heads = options.keepHeaders ? new Map<number, Buffer>() : undefined;
   const fingerprints = await readFingerprints(client, numbers, heads);
-  if (!fingerprints && numbers.length) {
+  if (!fingerprints && numbers.length && from === 0) {
     log.warn('the POP3 server has no TOP: a reused UIDL cannot be told from a redelivered email');
   }
   if (!uidls) {

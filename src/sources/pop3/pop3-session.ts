@@ -1,8 +1,11 @@
 /**
  * One POP3 session (RFC 1939 TRANSACTION state) behind the Source interface.
  *
- * - list(): every message, keyed by UIDL, with LIST size and TOP header fingerprint; all keys
- *   are `presentKeys`, so the engine prunes the ledger to what the server still holds.
+ * - list(): a page of messages (PAGE_EMAILS), keyed by UIDL, with LIST size and TOP header
+ *   fingerprint, and `more` when the maildrop holds more; every UIDL is in `presentKeys`, so the
+ *   engine prunes the ledger to what the server still holds. The engine takes the next page in
+ *   a new session, after QUIT made this one's deletes durable; `listFurther` reads on in this
+ *   session past a page of emails all left alone before (`filtered: leave`).
  * - fetch(): RETR streamed, pipelined a few MB ahead while the server has PIPELINING.
  * - acknowledge(): DELE, written at once and not awaited (a DELE queued behind a pipelined RETR
  *   is answered only after that body has been read). The server deletes only at QUIT.
@@ -34,7 +37,7 @@ import {
 import { serverEndpoint } from '../source-kit.ts';
 import type { Pop3Client } from './pop3-client.ts';
 import { toPop3Error } from './pop3-errors.ts';
-import { readListing } from './pop3-listing.ts';
+import { type Pop3Index, readIndex, readListing } from './pop3-listing.ts';
 import { Pop3ReplyError } from './pop3-reply.ts';
 import { withoutServerAddedNewline } from './server-added-newline.ts';
 
@@ -54,8 +57,18 @@ interface Requested {
   response: Promise<Readable>;
 }
 
+/**
+ * Messages one session lists, fetches and deletes at most: a 20,000-email maildrop is 20
+ * sessions, each QUIT making its deletes durable, so a cut loses at most a page's deletes and
+ * the state of a poll is a page's, not the maildrop's.
+ */
+const PAGE_EMAILS = 1_000;
+
 export class Pop3Session implements SourceSession {
   private numbers: Map<string, number> | undefined;
+  private index: Pop3Index | undefined;
+  /** Messages of the index listed so far in this session (the next page starts there). */
+  private listedUpTo = 0;
   private readonly deleted = new Set<number>();
   private readonly deletes: Array<Promise<Error | undefined>> = [];
 
@@ -71,12 +84,39 @@ export class Pop3Session implements SourceSession {
 
   async list(_cursor: SourceCursor | undefined): Promise<Listing> {
     try {
-      const listing = await readListing(this.client, this.log, { keepHeaders: !!this.connection.filter });
-      this.numbers = listing.numbers;
-      return { emails: listing.emails, remap: false, presentKeys: listing.emails.map((email) => email.key) };
+      const index = await readIndex(this.client);
+      this.index = index;
+      const listing = await this.readPage(index);
+      // Without UIDL every key needs TOP, so the one page is the whole maildrop.
+      const presentKeys = index.uidls
+        ? [...index.uidls.values()].map((uidl): SourceKey => ({ protocol: 'pop3', uidl }))
+        : listing.emails.map((email) => email.key);
+      return { ...listing, presentKeys, backlog: index.numbers.length };
     } catch (error) {
       throw toPop3Error(error, this.endpoint, 'list');
     }
+  }
+
+  /** The next page of this session's maildrop, after a page of emails all left alone before. */
+  async listFurther(): Promise<Listing | undefined> {
+    if (!this.index || this.listedUpTo >= this.index.numbers.length) return undefined;
+    try {
+      return await this.readPage(this.index);
+    } catch (error) {
+      throw toPop3Error(error, this.endpoint, 'list');
+    }
+  }
+
+  /**
+   * At most PAGE_EMAILS messages after those this session listed: the engine commits and
+   * deletes a page, and QUIT makes the deletes durable, before the next session lists the next.
+   */
+  private async readPage(index: Pop3Index): Promise<Listing> {
+    const listing = await readListing(this.client, this.log, index, { keepHeaders: !!this.connection.filter, from: this.listedUpTo, count: PAGE_EMAILS });
+    this.listedUpTo = index.uidls ? Math.min(index.numbers.length, this.listedUpTo + PAGE_EMAILS) : index.numbers.length;
+    this.numbers ??= new Map();
+    for (const [key, number] of listing.numbers) this.numbers.set(key, number);
+    return { emails: listing.emails, remap: false, ...(this.listedUpTo < index.numbers.length ? { more: true } : {}) };
   }
 
   async *fetch(emails: ListedEmail[]): AsyncIterable<FetchResult> {

@@ -56,7 +56,9 @@ async function drain(dovecot: Dovecot, user: DovecotUser, protocol: Protocol, ma
   await prepareMailbox(dovecot, user, mailbox);
   const ws = await postroomWorkspace(dovecot, user, protocol);
   try {
-    const run = await runMeasured(process.execPath, [...POSTROOM_NODE_FLAGS, POSTROOM_BIN, '--config', ws.configPath, 'run', '--once'], { timeoutMs: DRAIN_TIMEOUT_MS });
+    const run = await runMeasured(process.execPath, [...POSTROOM_NODE_FLAGS, POSTROOM_BIN, '--config', ws.configPath, 'run', '--once'], {
+      timeoutMs: DRAIN_TIMEOUT_MS,
+    });
     if (run.code !== 0) throw new Error(`postroom run --once (${protocol}) exited ${run.code ?? run.signal}:\n${run.stderr.slice(-4000)}`);
     const delivered = await countFiles(ws.outDir, '.json');
     if (delivered !== mailbox.messages) throw new Error(`postroom (${protocol}) delivered ${delivered} of ${mailbox.messages} pipeline messages`);

@@ -2,21 +2,9 @@ import assert from 'node:assert/strict';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Config } from '../../src/config/schema.ts';
-import { throttleAccount } from '../../src/throttle/account.ts';
 import { type CorpusEmail, makeEmail, pseudoRandomBytes } from '../support/corpus.ts';
 import { type Dovecot, type DovecotUser, startDovecot } from '../support/dovecot.ts';
-import {
-  bySubject,
-  type Delivered,
-  openWorkspaceStore,
-  pop3Connection,
-  readDelivered,
-  runOnce,
-  testConfig,
-  type Workspace,
-  workspace,
-} from '../support/postroom.ts';
+import { bySubject, type Delivered, endThrottle, pop3Connection, readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 import { byLine, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
 /**
@@ -41,15 +29,6 @@ function anEmail(subject: string): CorpusEmail {
 
 function partsOf(delivered: Delivered[], email: CorpusEmail): Delivered[] {
   return bySubject(delivered).get(email.subject) ?? [];
-}
-
-async function endThrottle(config: Config): Promise<void> {
-  const opened = await openWorkspaceStore(config);
-  try {
-    await opened.store.clearThrottle(throttleAccount(config.connections[0]!));
-  } finally {
-    await opened.store.close();
-  }
 }
 
 describe('POP3 server that reuses UIDLs', () => {

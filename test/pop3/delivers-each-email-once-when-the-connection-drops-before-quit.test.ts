@@ -1,20 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { Config } from '../../src/config/schema.ts';
-import { throttleAccount } from '../../src/throttle/account.ts';
 import { type CorpusEmail, makeEmail, pseudoRandomBytes } from '../support/corpus.ts';
 import { type Dovecot, startDovecot } from '../support/dovecot.ts';
-import {
-  bySubject,
-  type Delivered,
-  openWorkspaceStore,
-  pop3Connection,
-  readDelivered,
-  runOnce,
-  testConfig,
-  type Workspace,
-  workspace,
-} from '../support/postroom.ts';
+import { bySubject, type Delivered, endThrottle, pop3Connection, readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 import { byLine, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
 const EMAILS = 8;
@@ -29,16 +17,6 @@ function emails(tag: string): CorpusEmail[] {
       attachments: [{ filename: `${tag}-${i}.bin`, content: pseudoRandomBytes(ATTACHMENT_BYTES, `${tag}-${i}`), contentType: 'application/octet-stream' }],
     }),
   );
-}
-
-/** A connection lost mid-run counts as throttling ; the test is the next poll after the wait. */
-async function endThrottle(config: Config): Promise<void> {
-  const opened = await openWorkspaceStore(config);
-  try {
-    await opened.store.clearThrottle(throttleAccount(config.connections[0]!));
-  } finally {
-    await opened.store.close();
-  }
 }
 
 function assertEachOnce(delivered: Delivered[], batch: CorpusEmail[]): void {

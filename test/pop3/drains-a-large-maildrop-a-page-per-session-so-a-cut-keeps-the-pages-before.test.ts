@@ -7,26 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Config } from '../../src/config/schema.ts';
-import { throttleAccount } from '../../src/throttle/account.ts';
 import { type Dovecot, startDovecot } from '../support/dovecot.ts';
 import { makeEmail } from '../support/mime-writer.ts';
-import { openWorkspaceStore, pop3Connection, readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
+import { endThrottle, pop3Connection, readDelivered, runOnce, testConfig, type Workspace, workspace } from '../support/postroom.ts';
 import { byLine, startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
 const PAGE = 1_000;
 const EMAILS = 2 * PAGE + 300;
 /** RETRs the third session sends before its connection is cut. */
 const CUT_AFTER_RETRS = 120;
-
-async function endThrottle(config: Config): Promise<void> {
-  const opened = await openWorkspaceStore(config);
-  try {
-    await opened.store.clearThrottle(throttleAccount(config.connections[0]!));
-  } finally {
-    await opened.store.close();
-  }
-}
 
 describe('a POP3 maildrop of several pages', () => {
   let dovecot: Dovecot;

@@ -8,6 +8,7 @@ import { type Config, type ConfigInput, type ConnectionInput, configSchema } fro
 import type { Envelope } from '../../src/model/envelope.ts';
 import { PostroomService } from '../../src/service/postroom-service.ts';
 import { type OpenedStore, openStore } from '../../src/store/open-store.ts';
+import { throttleAccount } from '../../src/throttle/account.ts';
 import type { Dovecot } from './dovecot.ts';
 
 /**
@@ -68,6 +69,16 @@ export function testConfig(ws: Workspace, connections: ConnectionInput[], extra:
 
 export async function openWorkspaceStore(config: Config): Promise<OpenedStore> {
   return openStore(config.store, config.contentDir ? { contentDir: config.contentDir } : {});
+}
+
+/** Ends the throttle a cut connection put on the config's first connection's account, so the next run reads at once. */
+export async function endThrottle(config: Config): Promise<void> {
+  const opened = await openWorkspaceStore(config);
+  try {
+    await opened.store.clearThrottle(throttleAccount(config.connections[0]!));
+  } finally {
+    await opened.store.close();
+  }
 }
 
 /** `run --once` in-process: poll every connection, deliver everything, stop. */

@@ -1,5 +1,5 @@
 /**
- * Parse threads: emails that arrived whole (up to 1 MB: IMAP's batched FETCH, Graph's `$value`)
+ * Parse threads: emails that arrived whole (up to 1 MB: IMAP's batched FETCH, POP3's RETR)
  * are kept and split on a pool of worker threads (piscina), so parsing, hashing and writing the
  * content files run beside the main thread's network, TLS, store and delivery work. The result
  * is the same as on the main thread, byte for byte; only where the CPU time is spent changes.

@@ -15,9 +15,12 @@ const ATTACHMENT_BYTES = 50 * 1024 * 1024;
 /**
  * Allowed growth of what the worker holds (heap + Buffers, after a collection) while it takes
  * the email: well under the attachment's 50 MB and its 67 MB of base64 on the wire, so a
- * client that buffered the RETR, or a splitter that buffered the part, exceeds it.
+ * client that buffered the RETR, or a splitter that buffered the part, exceeds it. Measured on
+ * the 2-core machine (2026-12-04): 5.9 to 21.3 MB, at the commit before that stop's changes as
+ * after them (loading the POP3 source and the parser before the first sample changed nothing),
+ * so the former 20 MB failed now and then with nothing buffered.
  */
-const MAX_LIVE_GROWTH_BYTES = 20 * 1024 * 1024;
+const MAX_LIVE_GROWTH_BYTES = 30 * 1024 * 1024;
 /**
  * Allowed growth of resident memory: V8 frees stream chunks lazily and freed memory may stay
  * resident, so this bound is looser (measured: 33-45 MB for 20-120 MB attachments, the same

@@ -62,7 +62,8 @@ describe('PostgreSQL restarted mid-run', { skip }, () => {
     });
     worker = spawnWorker(configPath);
     const health = async () => {
-      const response = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+      // Bounded: one answer that never comes must not use up the whole wait.
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
       return response && { status: response.status, body: (await response.json()) as { status: string; store: string } };
     };
     await waitFor('the first deliveries', async () => (await deliveredFiles(ws.outDir)) > 0, WAIT_MS, 50);
@@ -73,15 +74,21 @@ describe('PostgreSQL restarted mid-run', { skip }, () => {
       user.name,
       Array.from({ length: DURING }, (_, i) => mail(BEFORE + i)),
     );
+    let lastAnswer: Awaited<ReturnType<typeof health>>;
     const down = await waitForValue(
       '/healthz to report the store down',
       async () => {
-        const answer = await health();
-        return answer?.status === 503 ? answer : undefined;
+        lastAnswer = await health();
+        return lastAnswer?.status === 503 ? lastAnswer : undefined;
       },
       WAIT_MS,
       100,
-    );
+    ).catch((error: Error) => {
+      // What the worker was doing says why: still answering 200, not answering, or gone.
+      throw new Error(
+        `${error.message}; last answer ${JSON.stringify(lastAnswer)}, worker exit code ${worker!.child.exitCode}, its output:\n${worker!.output().slice(-4000)}`,
+      );
+    });
     assert.equal(down.body.status, 'unavailable');
     assert.match(
       down.body.store,

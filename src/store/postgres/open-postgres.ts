@@ -41,6 +41,12 @@ export async function openPostgresStore(url: string): Promise<{ store: Store; co
   // a listener it would end the process. The pool drops it, and the next query opens a new one
   // (a failing query then says STORE_FAILED, store-errors.ts).
   pool.on('error', () => undefined);
+  // A connection checked out of the pool (a transaction between two statements) that the server
+  // closes reports it on the client itself, where the pool no longer listens while it is out:
+  // without a listener of its own that ends the process (ECONNRESET, seen when PostgreSQL stopped
+  // in test/faults/a-postgresql-restart-…). The statement that next uses the connection fails
+  // instead, as STORE_FAILED, and the worker waits for the store like for any other outage.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   if (schema) {
     const client = await pool.connect();
     try {

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { TEXT_IN_MEMORY_BYTES } from '../../src/mime/streamed-text.ts';
 import { buildCorpus } from '../support/corpus.ts';
+import { at, generator, MUTATIONS } from '../support/corpus-mutations.ts';
 import { buildRealWorldCorpus } from '../support/real-world-corpus.ts';
 import { readPart, split, type TempStore, tempStore } from './mime-test-kit.ts';
 
@@ -25,86 +26,6 @@ const CASES = Number(process.env.POSTROOM_FUZZ_CASES ?? 150);
 const HANG_BOUND_MS = 2000;
 /** The emails are a few KB each: a splitter that holds on to anything grows far less than this. */
 const MAX_RSS_GROWTH_BYTES = 200 * 1024 * 1024;
-
-/** mulberry32: a small, well-known seeded generator. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const SPECIAL_TYPES = [
-  'multipart/report; report-type=delivery-status; boundary="x"',
-  'application/pkcs7-mime; smime-type=signed-data',
-  'application/pkcs7-mime',
-  'application/ms-tnef',
-  'multipart/appledouble; boundary="x"',
-  'multipart/encrypted; boundary="x"',
-  'multipart/signed; protocol="application/pgp-signature"; boundary="x"',
-  'message/delivery-status',
-  'application/applefile',
-  'application/mac-binhex40',
-  'text/html',
-];
-const ENCODINGS = ['x-uuencode', 'uue', 'base64', 'quoted-printable', '8bit', 'x-gzip64', 'binary', ''];
-
-type Mutation = (raw: Buffer, random: () => number, donor: Buffer) => Buffer;
-
-const at = (random: () => number, length: number): number => Math.floor(random() * Math.max(1, length));
-
-const MUTATIONS: Mutation[] = [
-  // Flip a few bytes anywhere (inside base64 that is garbage for TNEF, CMS, BinHex readers).
-  (raw, random) => {
-    const copy = Buffer.from(raw);
-    for (let n = 0; n < 1 + at(random, 8); n += 1) copy[at(random, copy.length)] = at(random, 256);
-    return copy;
-  },
-  // Cut a range out.
-  (raw, random) => {
-    const start = at(random, raw.length);
-    return Buffer.concat([raw.subarray(0, start), raw.subarray(start + at(random, 400))]);
-  },
-  // Truncate.
-  (raw, random) => raw.subarray(0, at(random, raw.length)),
-  // Double a range.
-  (raw, random) => {
-    const start = at(random, raw.length);
-    const end = start + at(random, 600);
-    return Buffer.concat([raw.subarray(0, end), raw.subarray(start, end), raw.subarray(end)]);
-  },
-  // Splice in a piece of another email.
-  (raw, random, donor) => {
-    const start = at(random, donor.length);
-    const where = at(random, raw.length);
-    return Buffer.concat([raw.subarray(0, where), donor.subarray(start, start + at(random, 800)), raw.subarray(where)]);
-  },
-  // Swap a Content-Type for one that takes a special path.
-  (raw, random) => replaceHeader(raw, 'Content-Type', SPECIAL_TYPES[at(random, SPECIAL_TYPES.length)]!, random),
-  // Swap a Content-Transfer-Encoding.
-  (raw, random) => replaceHeader(raw, 'Content-Transfer-Encoding', ENCODINGS[at(random, ENCODINGS.length)]!, random),
-  // Insert a uuencode begin line, a bare boundary or a BinHex start at a line start.
-  (raw, random) => {
-    const text = raw.toString('latin1');
-    const lines = text.split('\n');
-    const line = ['begin 644 x.bin\r', '--x\r', '--=_mixed\r', ':!!!!\r', 'M86)C\r', 'end\r', '`\r'][at(random, 7)]!;
-    lines.splice(at(random, lines.length), 0, line);
-    return Buffer.from(lines.join('\n'), 'latin1');
-  },
-];
-
-function replaceHeader(raw: Buffer, name: string, value: string, random: () => number): Buffer {
-  const text = raw.toString('latin1');
-  const pattern = new RegExp(`^${name}:[^\\r\\n]*`, 'gim');
-  const matches = [...text.matchAll(pattern)];
-  if (matches.length === 0) return Buffer.from(`${name}: ${value}\r\n${text}`, 'latin1');
-  const match = matches[at(random, matches.length)]!;
-  return Buffer.from(`${text.slice(0, match.index)}${name}: ${value}${text.slice(match.index! + match[0].length)}`, 'latin1');
-}
 
 /** Nothing but whitespace after the header block (or no header block end at all is not this). */
 function headersOnly(raw: Buffer): boolean {

@@ -4,6 +4,8 @@
  */
 import type { Transform } from 'node:stream';
 import { type Headers, MailParser, type MailParserOptions } from 'mailparser';
+// Replaces mailsplit's line loop (inside mailparser) with one that passes over plain body lines at once.
+import './mailsplit-line-scan.ts';
 import type { StreamedTextInfo } from './streamed-text.ts';
 import { UUENCODE_ENCODINGS, UuDecoder } from './uuencode.ts';
 

@@ -13,6 +13,7 @@ import { chown, link, mkdir, readdir, rename, rm, stat, writeFile } from 'node:f
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { buildCorpus, type CorpusEmail, largeAttachmentEmail, makeEmail, pseudoRandomBytes } from '../test/support/corpus.ts';
+import { seededRandom } from '../test/support/seeded-random.ts';
 
 const KB = 1024;
 const BODY_MIN = 2 * KB;
@@ -50,18 +51,6 @@ export interface Mailbox {
   messages: number;
 }
 
-/** mulberry32: a tiny seeded PRNG, so the mailbox is the same on every machine and run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function between(random: () => number, min: number, max: number): number {
   return Math.floor(min + random() * (max - min + 1));
 }
@@ -80,7 +69,7 @@ function prose(random: () => number, bytes: number): string {
 
 /** The index-th email of the benchmark mailbox. */
 export function benchEmail(index: number, odd: ReadonlyMap<string, CorpusEmail>): CorpusEmail {
-  const random = seeded(index + 1);
+  const random = seededRandom(index + 1);
   const kind = index % 10;
   const subject = `bench ${String(index).padStart(6, '0')}`;
   if (kind < PLAIN_PER_10) {

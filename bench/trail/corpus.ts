@@ -15,6 +15,7 @@
  * The probes are emails picked along the way for the searches to look for.
  */
 import { pipelineMessageId } from '../../src/model/envelope.ts';
+import { seededRandom } from '../../test/support/seeded-random.ts';
 
 export interface CorpusOptions {
   emails: number;
@@ -188,18 +189,6 @@ const FILTERED = [
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const DESTINATIONS = ['erp-webhook', 'archive', 'documents'];
 
-/** mulberry32: small, fast, deterministic. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Sender {
   from: string;
   address: string;
@@ -255,7 +244,7 @@ function hex(rnd: () => number, length: number): string {
 
 /** The corpus, `batchSize` emails a batch; `probes` and `summary` are filled as it goes. */
 export function corpus(options: CorpusOptions, batchSize: number): { batches: Generator<Batch>; probes: Probe[]; summary: CorpusSummary } {
-  const rnd = random(20261121);
+  const rnd = seededRandom(20261121);
   const senders = makeSenders(options.senders, rnd);
   const connections = CONNECTION_NAMES.slice(0, options.connections);
   while (connections.length < options.connections) connections.push(`mailbox-${connections.length}`);

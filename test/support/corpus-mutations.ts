@@ -3,17 +3,8 @@
  * another email, headers swapped for the types and encodings that take special paths, delimiter
  * and uuencode lines inserted), shared by the fuzz test and the splitter comparison.
  */
-/** mulberry32: a small, well-known seeded generator. */
-export function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the mutations are drawn with. */
+export { seededRandom as generator } from './seeded-random.ts';
 
 const SPECIAL_TYPES = [
   'multipart/report; report-type=delivery-status; boundary="x"',

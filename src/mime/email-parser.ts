@@ -6,6 +6,7 @@ import type { Transform } from 'node:stream';
 import { type Headers, MailParser, type MailParserOptions } from 'mailparser';
 // Replaces mailsplit's line loop (inside mailparser) with one that passes over plain body lines at once.
 import './mailsplit-line-scan.ts';
+import { Base64Decoder } from './base64-decoder.ts';
 import type { StreamedTextInfo } from './streamed-text.ts';
 import { UUENCODE_ENCODINGS, UuDecoder } from './uuencode.ts';
 
@@ -85,6 +86,8 @@ const BODY_DISPOSITIONS: ReadonlySet<string> = new Set(['inline', 'attachment'])
  * a mailparser update renames it:
  * - a part sent uuencoded (x-uuencode, uuencode, x-uue, uue) gets a uuencode decoder, where
  *   mailsplit would hand out the encoded text (see uuencode.ts);
+ * - a base64 part gets Postroom's base64 decoder: the same bytes as mailsplit's, for less CPU
+ *   (see base64-decoder.ts);
  * - a part in a transfer encoding nobody decodes is an attachment as it came, even a text part
  *   (its text cannot be read as the body), and says so;
  * - a text part whose Content-Disposition cannot be read (`=?utf-8?Q?invalid?=`) is taken as
@@ -126,7 +129,12 @@ if (typeof createNode === 'function') {
     if (parent?.contentType === 'multipart/report') info.reportType = param(parent, 'report-type') ?? 'unknown';
     this.parts.set(created.headers, info);
     const encoding = (node.encoding || '').toLowerCase();
-    if (UUENCODE_ENCODINGS.has(encoding) && created.decoder) {
+    if (encoding === 'base64' && created.decoder) {
+      created.decoder = new Base64Decoder();
+      created.decoder.once('end', () => {
+        (this as unknown as { decoderEnded: boolean }).decoderEnded = true;
+      });
+    } else if (UUENCODE_ENCODINGS.has(encoding) && created.decoder) {
       info.uu = new UuDecoder();
       info.uu.once('end', () => {
         (this as unknown as { decoderEnded: boolean }).decoderEnded = true;

@@ -52,7 +52,10 @@ function randomBytes(random: () => number, length: number): Buffer {
 
 /** A base64 body as some mail client might write it, with the damage real mail has now and then. */
 function body(random: () => number): Buffer {
-  const data = randomBytes(random, Math.floor(random() * 5000));
+  const length = Math.floor(random() * 5000);
+  // Now and then a run of one byte (zero bytes encode as "AAAA"), where the decoded tail cannot
+  // tell where the last group ends.
+  const data = random() < 0.2 ? Buffer.alloc(length, random() < 0.5 ? 0 : Math.floor(random() * 256)) : randomBytes(random, length);
   let text = data.toString('base64');
   if (random() < 0.2) text = text.replace(/=+$/, '');
   const width = [76, 76, 64, 72, 77, 3, 1 + Math.floor(random() * 120)][Math.floor(random() * 7)]!;

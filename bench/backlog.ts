@@ -23,6 +23,7 @@ import { makeEmail } from '../test/support/mime-writer.ts';
 import { POSTROOM_BIN, POSTROOM_NODE_FLAGS, runMeasured } from './child-process.ts';
 import { countFiles, type Mailbox, ownerOf } from './mailbox.ts';
 import { type Protocol, postroomWorkspace } from './postroom-workspace.ts';
+import { median } from './report.ts';
 import { prepareMailbox } from './scenarios/drain.ts';
 
 const IMAP_EMAILS = Number(process.env.BACKLOG_IMAP ?? 100_000);
@@ -73,11 +74,11 @@ const FULL_GC = /(\d+) ms: Mark-Compact(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\
 
 function liveHeap(trace: string, ms: number): LiveHeap {
   const collections = [...trace.matchAll(FULL_GC)].map((match) => ({ at: Number(match[1]), mb: Number(match[2]) }));
-  const median = (values: number[]): number | undefined => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const medianOf = (values: number[]): number | undefined => (values.length ? median(values) : undefined);
   const largest = collections.reduce<{ at: number; mb: number } | undefined>((top, gc) => (top && top.mb >= gc.mb ? top : gc), undefined);
   return {
-    firstFifth: median(collections.filter((gc) => gc.at < ms / 5).map((gc) => gc.mb)),
-    lastFifth: median(collections.filter((gc) => gc.at >= (ms * 4) / 5).map((gc) => gc.mb)),
+    firstFifth: medianOf(collections.filter((gc) => gc.at < ms / 5).map((gc) => gc.mb)),
+    lastFifth: medianOf(collections.filter((gc) => gc.at >= (ms * 4) / 5).map((gc) => gc.mb)),
     max: largest?.mb,
     maxAt: largest && largest.at / 1000,
     collections: collections.length,

@@ -36,10 +36,10 @@ const EQUALS = 0x3d;
 const DASH = 0x2d;
 const UNDERSCORE = 0x5f;
 
-/** Bytes that k base64 digits decode to when nothing follows them. */
-function decodedLength(digits: number): number {
-  return (digits >> 2) * 3 + [0, 0, 1, 2][digits & 3]!;
-}
+/** Bytes a last group of 0-3 digits decodes to when nothing follows it. */
+const GROUP_BYTES = [0, 0, 1, 2] as const;
+/** Digits in the unfinished last group, by decoded length mod 3 (0 means 0 or 1: see loneLastDigit). */
+const OPEN_DIGITS = [0, 2, 3] as const;
 
 export class Base64Decoder extends Transform {
   /** The digits (0-3) of the group the last chunk ended in the middle of. */
@@ -72,10 +72,10 @@ export class Base64Decoder extends Transform {
   private decodeOpen(text: string): void {
     const input = this.carry + text;
     const decoded = Buffer.from(input, 'base64');
-    let open = [0, 2, 3][decoded.length % 3]!;
-    if (open === 0) open = loneLastDigit(input, decoded);
-    this.carry = open ? lastDigits(input, open) : '';
-    this.pushBytes(decoded.subarray(0, decoded.length - decodedLength(open)));
+    const tail = lastDigits(input, 5);
+    const open = OPEN_DIGITS[decoded.length % 3]! || loneLastDigit(input, tail, decoded);
+    this.carry = open ? tail.slice(-open) : '';
+    this.pushBytes(decoded.subarray(0, decoded.length - GROUP_BYTES[open]!));
   }
 
   /** The general case, one byte at a time: libbase64's result for any bytes. */
@@ -121,23 +121,18 @@ export class Base64Decoder extends Transform {
 
 /**
  * 4n and 4n+1 digits decode to as many bytes: 1 if the last digit was left over, 0 if it ended a
- * group. The decoded tail tells them apart (it is the last four digits, or the four before the
- * last), unless both give the same bytes (a run of one digit, as zero bytes encode); then a
+ * group. The decoded tail tells them apart (it is the last four of `tail`, the input's last five
+ * digits, or the four before the last), unless both give the same bytes (a run of one digit, as zero bytes encode); then a
  * decode with one digit more does: only 4n+1 gives a byte more. That decode goes into a scratch
  * buffer kept for it: a new Buffer each time is garbage outside V8's heap, which V8 collects
  * late (it raised a 50 MB attachment's RSS by 8 MB).
  */
-function loneLastDigit(input: string, decoded: Buffer): 0 | 1 {
-  const last: number[] = [];
-  for (let i = input.length - 1; i >= 0 && last.length < 5; i--) {
-    const value = VALUE[input.charCodeAt(i)]!;
-    if (value < 64) last.push(value);
-  }
-  if (last.length === 5 && decoded.length >= 3) {
-    const [e, d, c, b, a] = last as [number, number, number, number, number];
-    const tail = decoded.readUIntBE(decoded.length - 3, 3);
-    const endsGroup = ((b << 18) | (c << 12) | (d << 6) | e) === tail;
-    const leftOver = ((a << 18) | (b << 12) | (c << 6) | d) === tail;
+function loneLastDigit(input: string, tail: string, decoded: Buffer): 0 | 1 {
+  if (tail.length === 5 && decoded.length >= 3) {
+    const [a, b, c, d, e] = [0, 1, 2, 3, 4].map((i) => VALUE[tail.charCodeAt(i)]!) as [number, number, number, number, number];
+    const end = decoded.readUIntBE(decoded.length - 3, 3);
+    const endsGroup = ((b << 18) | (c << 12) | (d << 6) | e) === end;
+    const leftOver = ((a << 18) | (b << 12) | (c << 6) | d) === end;
     if (endsGroup !== leftOver) return leftOver ? 1 : 0;
   }
   return probe(input.length + 1).write(`${input}A`, 'base64') > decoded.length ? 1 : 0;

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import type { Transform } from 'node:stream';
 import { describe, it } from 'node:test';
 import { Base64Decoder } from '../../src/mime/base64-decoder.ts';
+import { base64Lines, pseudoRandomBytes } from '../support/mime-writer.ts';
 import { seededRandom } from '../support/seeded-random.ts';
 
 /** The libbase64 mailsplit itself would use (it is mailsplit's dependency, not Postroom's). */
@@ -44,18 +45,12 @@ function cut(bytes: Buffer, random: () => number): Buffer[] {
   return pieces;
 }
 
-function randomBytes(random: () => number, length: number): Buffer {
-  const bytes = Buffer.alloc(length);
-  for (let i = 0; i < length; i++) bytes[i] = Math.floor(random() * 256);
-  return bytes;
-}
-
 /** A base64 body as some mail client might write it, with the damage real mail has now and then. */
 function body(random: () => number): Buffer {
   const length = Math.floor(random() * 5000);
   // Now and then a run of one byte (zero bytes encode as "AAAA"), where the decoded tail cannot
   // tell where the last group ends.
-  const data = random() < 0.2 ? Buffer.alloc(length, random() < 0.5 ? 0 : Math.floor(random() * 256)) : randomBytes(random, length);
+  const data = random() < 0.2 ? Buffer.alloc(length, random() < 0.5 ? 0 : Math.floor(random() * 256)) : pseudoRandomBytes(length, String(random()));
   let text = data.toString('base64');
   if (random() < 0.2) text = text.replace(/=+$/, '');
   const width = [76, 76, 64, 72, 77, 3, 1 + Math.floor(random() * 120)][Math.floor(random() * 7)]!;
@@ -78,9 +73,8 @@ function body(random: () => number): Buffer {
 
 describe('base64 decoding', () => {
   it('gives the bytes of a large attachment as sent, in 64 KB writes', async () => {
-    const random = seededRandom(SEED);
-    const data = randomBytes(random, 300_000);
-    const text = Buffer.from(`${data.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n`, 'latin1');
+    const data = pseudoRandomBytes(300_000, String(SEED));
+    const text = Buffer.from(`${base64Lines(data)}\r\n`, 'latin1');
     const pieces: Buffer[] = [];
     for (let at = 0; at < text.length; at += 65536) pieces.push(text.subarray(at, at + 65536));
     assert.ok((await decode(new Base64Decoder(), pieces)).equals(data));

@@ -114,19 +114,25 @@ export async function ingestEmail(
   contents: ContentStore,
   now: number,
 ): Promise<IngestedEmail> {
-  const deferred: ContentStore & Required<Pick<ContentStore, 'writeBytes'>> = {
+  const deferred: DeferredContent = {
     ...contents,
     write: (source) => contents.write(source, { durable: false }),
     writeBytes: (bytes) => (contents.writeBytes ? contents.writeBytes(bytes, { durable: false }) : contents.write(Readable.from([bytes]), { durable: false })),
+    // The raw copy is only read back through the store (parse, replay, download), never linked.
+    writeRaw: (bytes) =>
+      contents.writeBytes ? contents.writeBytes(bytes, { durable: false, packed: true }) : contents.write(Readable.from([bytes]), { durable: false }),
   };
   return ingestInto(connection, email, content, deferred, now);
 }
+
+/** The content store with every write left for the group's `makeDurable`. */
+type DeferredContent = ContentStore & Required<Pick<ContentStore, 'writeBytes'>> & { writeRaw(bytes: Buffer): Promise<WrittenContent> };
 
 async function ingestInto(
   connection: IngestSettings,
   email: ListedEmail,
   content: Readable | Buffer,
-  contents: ContentStore & Required<Pick<ContentStore, 'writeBytes'>>,
+  contents: DeferredContent,
   now: number,
 ): Promise<IngestedEmail> {
   // Connections from the config file have the global limits filled in; these cover the others.
@@ -142,7 +148,7 @@ async function ingestInto(
   let split: SplitResult;
   if (Buffer.isBuffer(content)) {
     const bytes = content;
-    const writing = contents.writeBytes(bytes);
+    const writing = contents.writeRaw(bytes);
     const splitting =
       bytes.length > maxEmailBytes
         ? writing.then((written) => keepOversized(written, maxEmailBytes, contents))

@@ -25,7 +25,7 @@ const stores = new Map<string, ContentStore>();
 
 export default async function ingestOnThread(task: IngestTask): Promise<IngestAnswer> {
   let contents = stores.get(task.root);
-  if (!contents) stores.set(task.root, (contents = createFsContentStore(task.root)));
+  if (!contents) stores.set(task.root, (contents = createFsContentStore(task.root, { pack: false })));
   const bytes = Buffer.from(task.bytes.buffer, task.bytes.byteOffset, task.bytes.byteLength);
   try {
     const ingested = await ingestEmail(task.connection, task.email, bytes, contents, task.now);

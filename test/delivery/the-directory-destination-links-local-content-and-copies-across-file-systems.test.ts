@@ -60,10 +60,10 @@ describe('the directory destination with local content files', () => {
     const bytes = randomBytes(300_000);
     const written = await contents.write(Readable.from([bytes]));
     const destination = createDirectoryDestination('out', { type: 'directory', path: out, format: 'raw' }, { log: pino({ level: 'silent' }) });
-    const message = { envelope: envelopeFor(bytes, uid), openContent: () => contents.open(written.ref), contentFile: contents.filePath!(written.ref) };
+    const message = { envelope: envelopeFor(bytes, uid), openContent: () => contents.open(written.ref), contentFile: contents.filePath!(written.ref)! };
     await destination.deliver(message);
     await destination.flush!();
-    const contentIno = (await stat(contents.filePath!(written.ref))).ino;
+    const contentIno = (await stat(contents.filePath!(written.ref)!)).ino;
     await contents.remove(written.ref);
     return {
       dataPath: join(out, `${message.envelope.id}.data`),
@@ -105,8 +105,8 @@ describe('the directory destination with local content files', () => {
     const destination = createDirectoryDestination('out', { type: 'directory', path: out, format: 'raw' }, { log: pino({ level: 'silent' }) });
     const envelope = envelopeFor(bytes, 3);
     // Linked, then linked again (the same file), then copied over it (content opened afresh).
-    await destination.deliver({ envelope, openContent: () => contents.open(written.ref), contentFile: contents.filePath!(written.ref) });
-    await destination.deliver({ envelope, openContent: () => contents.open(written.ref), contentFile: contents.filePath!(written.ref) });
+    await destination.deliver({ envelope, openContent: () => contents.open(written.ref), contentFile: contents.filePath!(written.ref)! });
+    await destination.deliver({ envelope, openContent: () => contents.open(written.ref), contentFile: contents.filePath!(written.ref)! });
     await destination.deliver({ envelope, openContent: () => contents.open(written.ref) });
     assert.deepEqual((await readdir(out)).sort(), [`${envelope.id}.data`, `${envelope.id}.json`]);
     assert.ok((await readFile(join(out, `${envelope.id}.data`))).equals(bytes));

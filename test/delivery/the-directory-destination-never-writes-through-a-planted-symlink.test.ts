@@ -63,7 +63,7 @@ describe('the directory destination and planted symlinks', () => {
       await destination.deliver({
         envelope,
         openContent: () => contents.open(written.ref),
-        ...(mode === 'linked' ? { contentFile: contents.filePath!(written.ref) } : {}),
+        ...(mode === 'linked' ? { contentFile: contents.filePath!(written.ref)! } : {}),
       });
       await destination.flush!();
 

@@ -50,9 +50,9 @@ describe('parse threads', () => {
       // The thread's files are the main store's now: it makes them durable and reads them.
       await contents.makeDurable(contentRefs(onThread));
       for (const [index, part] of onThread.split.parts.entries()) {
-        assert.deepEqual(await readFile(contents.filePath!(part.contentRef)), await readFile(contents.filePath!(onMain.split.parts[index]!.contentRef)));
+        assert.deepEqual(await readFile(contents.filePath!(part.contentRef)!), await readFile(contents.filePath!(onMain.split.parts[index]!.contentRef)!));
       }
-      assert.deepEqual(await readFile(contents.filePath!(onThread.raw.ref)), bytes);
+      assert.deepEqual(await readFile(contents.filePath!(onThread.raw.ref)!), bytes);
       for (const ref of [...contentRefs(onThread), ...contentRefs(onMain)]) await contents.remove(ref);
     } finally {
       await threads.close();

@@ -37,10 +37,15 @@ describe('opening the store sweeps orphaned content files', () => {
     try {
       const [envelope] = await box.enqueue('out', [{ content: Buffer.from('still waiting for delivery') }]);
       const pending = await box.opened.store.getOutboxMessage(envelope!.id);
-      const referenced = box.opened.content.filePath!(pending!.contentRef);
+      const referenced = box.opened.content.filePath!(pending!.contentRef)!;
       const old = new Date(Date.now() - 2 * 3600_000);
       await utimes(referenced, old, old);
       const contentRoot = join(box.opened.dataDir, 'content');
+      // The raw email is a piece of a segment file: the row names the piece, not the file.
+      const rawRef = (await box.opened.store.findLedger('inbox', pending!.sourceKey))!.rawRef!;
+      assert.match(rawRef, /@0\+\d+$/);
+      const segment = join(contentRoot, rawRef.slice(0, rawRef.indexOf('@')));
+      await utimes(segment, old, old);
       const orphan = await plant(contentRoot, TWO_HOURS_AGO);
       const fresh = await plant(contentRoot, new Date());
       await box.opened.store.close();
@@ -57,6 +62,7 @@ describe('opening the store sweeps orphaned content files', () => {
 
       assert.equal(await exists(orphan), false, 'the orphan is gone');
       assert.equal(await exists(referenced), true, 'the referenced content stays');
+      assert.equal(await exists(segment), true, 'a segment file a row refers to a piece of stays');
       assert.equal(await exists(fresh), true, 'a fresh file (a writer may be about to commit it) stays');
       const sweepLines = lines.filter((line) => line.includes('unreferenced content'));
       assert.equal(sweepLines.length, 1, lines.join(''));

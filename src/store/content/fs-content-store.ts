@@ -25,6 +25,7 @@ import type { ContentStore, WriteOptions, WrittenContent } from '../../model/con
 import { diskFullError, INTAKE_KEPT_NOTHING, isDiskFull } from '../../model/disk-full.ts';
 import { fsyncFile } from '../../model/fsync-file.ts';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private-files.ts';
+import { createSegmentFiles, MAX_PIECE_BYTES, pieceOf } from './segment-files.ts';
 
 // Plain descriptors, not FileHandles: a write stream given a FileHandle with autoClose off keeps
 // a hold on it that makes a later sync() wait forever.
@@ -34,7 +35,16 @@ const closeFd = promisify(close);
 
 export const REF = /^[0-9a-f]{2}\/[0-9a-f-]{36}$/;
 
-export function createFsContentStore(root: string): ContentStore {
+export interface FsContentOptions {
+  /**
+   * Content written `packed` goes into segment files (segment-files.ts); default true. Off for
+   * a parse thread's store, whose files are handed over to the main thread's store by descriptor.
+   * Pieces are read and removed either way.
+   */
+  pack?: boolean;
+}
+
+export function createFsContentStore(root: string, options: FsContentOptions = {}): ContentStore {
   const made = new Map<string, Promise<unknown>>();
   const pathOf = (ref: string): string => {
     if (!REF.test(ref)) throw new Error(`not a content reference: ${ref}`);
@@ -65,7 +75,14 @@ export function createFsContentStore(root: string): ContentStore {
       if (error.code !== 'ENOENT') throw error;
     });
 
+  const segments = createSegmentFiles(root, newRef, named);
+  const pack = options.pack !== false;
+
   const writeBytes = async (bytes: Buffer, options: WriteOptions = {}): Promise<WrittenContent> => {
+    if (options.packed && pack && bytes.length <= MAX_PIECE_BYTES) {
+      const ref = await segments.write(bytes, options.durable !== false);
+      return { ref, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    }
     const ref = await newRef();
     const path = join(root, ref);
     // Small content goes to the page cache with a plain synchronous write: a few microseconds,
@@ -123,32 +140,36 @@ export function createFsContentStore(root: string): ContentStore {
       return { ref, size, sha256: hash.digest('hex') };
     },
     async makeDurable(refs) {
-      await Promise.all(
-        refs.map(async (ref) => {
-          const fd = awaitingSync.get(ref);
-          if (fd === undefined) return fsyncFile(pathOf(ref));
-          awaitingSync.delete(ref);
-          try {
-            await fsyncFd(fd);
-          } finally {
-            await closeFd(fd);
-          }
-        }),
-      ).catch((error: unknown) => {
+      const pieces = refs.filter((ref) => pieceOf(ref));
+      const files = pieces.length ? refs.filter((ref) => !pieceOf(ref)) : refs;
+      const syncFile = async (ref: string): Promise<void> => {
+        const fd = awaitingSync.get(ref);
+        if (fd === undefined) return fsyncFile(pathOf(ref));
+        awaitingSync.delete(ref);
+        try {
+          await fsyncFd(fd);
+        } finally {
+          await closeFd(fd);
+        }
+      };
+      await Promise.all([...files.map(syncFile), ...(pieces.length ? [segments.sync(pieces)] : [])]).catch((error: unknown) => {
         throw named(error);
       });
     },
     open(ref: string): Readable {
+      if (pieceOf(ref)) return segments.open(ref);
       return createReadStream(pathOf(ref));
     },
     async remove(ref: string): Promise<void> {
+      if (pieceOf(ref)) return segments.remove(ref);
       const path = pathOf(ref);
       const fd = awaitingSync.get(ref);
       awaitingSync.delete(ref);
       if (fd !== undefined) await closeFd(fd).catch(() => undefined);
       await unlinkQuietly(path);
     },
-    filePath: pathOf,
+    // A piece shares its file with others: nothing may link it.
+    filePath: (ref) => (pieceOf(ref) ? undefined : pathOf(ref)),
     localRoot: root,
     handOver(refs) {
       const open: Array<[string, number]> = [];

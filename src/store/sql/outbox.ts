@@ -307,13 +307,26 @@ export function outboxQueries(db: Kysely<Tables>, capabilities: StoreCapabilitie
       const found = new Set<string>();
       for (let start = 0; start < refs.length; start += REFS_PER_QUERY) {
         const batch = refs.slice(start, start + REFS_PER_QUERY);
+        // A piece's ref begins with its segment's ref and '@': compared by prefix, one length at a time.
+        const lengths = [...new Set(batch.map((ref) => ref.length))];
         const rows = await db
           .selectFrom('ledger')
           .select('raw_ref as ref')
-          .where('raw_ref', 'in', batch)
+          .where((eb) =>
+            eb.or([
+              eb('raw_ref', 'in', batch),
+              ...lengths.map((length) =>
+                eb(
+                  sql<string>`substr(raw_ref, 1, ${sql.lit(length + 1)})`,
+                  'in',
+                  batch.filter((ref) => ref.length === length).map((ref) => `${ref}@`),
+                ),
+              ),
+            ]),
+          )
           .unionAll(db.selectFrom('outbox').select('content_ref as ref').where('content_ref', 'in', batch))
           .execute();
-        for (const row of rows) if (row.ref) found.add(row.ref);
+        for (const row of rows) if (row.ref) found.add(row.ref.includes('@') ? row.ref.slice(0, row.ref.indexOf('@')) : row.ref);
       }
       return found;
     },

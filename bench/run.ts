@@ -29,7 +29,7 @@ import { hasMbsync } from './peers/mbsync.ts';
 import type { Protocol } from './postroom-workspace.ts';
 import { accountFor, formatAccounting, formatSummary, readProfile, summariseFile } from './profile-summary.ts';
 import { type BenchResults, drainResults, formatDrainOnly, formatTable, machineNow, median, percentile } from './report.ts';
-import { type Client, type DrainSample, drainOnce } from './scenarios/drain.ts';
+import { type Client, type DrainSample, drainOnce, removeDrainOutputs } from './scenarios/drain.ts';
 import { idleLatency } from './scenarios/idle-latency.ts';
 import { type LargeEmailSample, runOnceMeasured } from './scenarios/large-email.ts';
 import { formatParseThreads, type ParseThreadResults, parseThreadDrains } from './scenarios/parse-threads.ts';
@@ -210,6 +210,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${sections.join('\n\n')}\n`);
   } finally {
     await dovecot.stop();
+    await removeDrainOutputs();
     await rm(scratch, { recursive: true, force: true });
   }
 }

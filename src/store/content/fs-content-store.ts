@@ -9,10 +9,12 @@
  *
  * A file written for a later `makeDurable` stays open until then, so the fsync needs no second
  * open and close (on a busy machine each file-system call costs about 0.1 ms of CPU; the pickup
- * makes three such files per email). Content already in memory (`writeBytes`: an email that
+ * makes a file per part of each email). Content already in memory (`writeBytes`: an email that
  * arrived whole) is hashed and written in one synchronous call, without a stream; a stream is
  * written as it comes. (Gathering streamed content up to 256 KB into one write saved CPU but
  * let a 50 MB POP3 attachment hold 27-36 MB instead of under 20: test/pop3's memory bound.)
+ * Content written `packed` (an email's raw copy, which nothing links) is a piece of a segment
+ * file shared with the content written around it (segment-files.ts), not a file of its own.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { close, createReadStream, createWriteStream, fsync, open, writeSync } from 'node:fs';

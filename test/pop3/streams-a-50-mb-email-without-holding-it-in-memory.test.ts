@@ -20,9 +20,13 @@ const ATTACHMENT_BYTES = 50 * 1024 * 1024;
  * client that buffered the RETR, or a splitter that buffered the part, exceeds it. Measured on
  * the 2-core machine (2026-12-04): 5.9 to 21.3 MB, at the commit before that stop's changes as
  * after them (loading the POP3 source and the parser before the first sample changed nothing),
- * so the former 20 MB failed now and then with nothing buffered.
+ * so the former 20 MB failed now and then with nothing buffered. On 2026-12-08, on a busier
+ * machine, 6.1 to 30.1 MB over six runs (the 10 MB attachment 9.5 to 28.9 MB), with the content
+ * store as it is and with its stream writes done without `pipeline()`, so 30 MB failed now and
+ * then too; a store that gathers the part in memory holds 84 MB. 45 MB is still under the
+ * attachment itself, so holding it whole fails.
  */
-const MAX_LIVE_GROWTH_BYTES = 30 * 1024 * 1024;
+const MAX_LIVE_GROWTH_BYTES = 45 * 1024 * 1024;
 /**
  * Allowed growth of resident memory from the 10 MB attachment to the 50 MB one: a client that
  * buffered the RETR would hold the 53 MB more of base64 on the wire, a splitter that buffered

@@ -68,6 +68,11 @@ describe('small raw emails in shared segment files', () => {
     const second = await contents.writeBytes!(Buffer.from('the next one'), { packed: true });
     assert.notEqual((await filesUnder(root))[0], segment);
 
+    const empty = await contents.writeBytes!(Buffer.alloc(0), { packed: true });
+    assert.ok(contents.filePath!(empty.ref), 'an empty email is a file of its own: a piece of nothing would share an offset');
+    assert.equal((await buffer(contents.open(empty.ref))).length, 0);
+    await contents.remove(empty.ref);
+
     const large = await contents.writeBytes!(randomBytes(MAX_PIECE_BYTES + 1), { packed: true });
     assert.ok(contents.filePath!(large.ref), 'content over MAX_PIECE_BYTES is a file of its own');
     await contents.remove(large.ref);

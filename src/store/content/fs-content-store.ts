@@ -81,7 +81,7 @@ export function createFsContentStore(root: string, options: FsContentOptions = {
   const pack = options.pack !== false;
 
   const writeBytes = async (bytes: Buffer, options: WriteOptions = {}): Promise<WrittenContent> => {
-    if (options.packed && pack && bytes.length <= MAX_PIECE_BYTES) {
+    if (options.packed && pack && bytes.length > 0 && bytes.length <= MAX_PIECE_BYTES) {
       const ref = await segments.write(bytes, options.durable !== false);
       return { ref, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
     }

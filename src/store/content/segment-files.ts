@@ -15,8 +15,9 @@
  * worst a segment no row refers to, which the store's sweep removes at a later start.
  *
  * A segment takes pieces until it holds `SEGMENT_BYTES`, for at most `SEGMENT_OPEN_MS`, or until
- * every piece in it has been removed (then it goes at once, and the next piece starts a new one). Its file is removed with
- * its last piece. A segment some of whose pieces outlive the process that wrote them (a crash or
+ * every piece in it has been removed (then it goes at once, and the next piece starts a new
+ * one). Its file is removed with its last piece. Pieces are never empty: two would share an
+ * offset. A segment some of whose pieces outlive the process that wrote them (a crash or
  * a restart before their emails were delivered) is not removed piece by piece after the restart:
  * the sweep removes it at a later start, once no row refers to any piece of it. One piece kept
  * for long (a dead letter's raw email) keeps its whole segment on disk, at most `SEGMENT_BYTES`.
@@ -24,8 +25,9 @@
 import { close, createReadStream, fsync, open, writeSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { fsyncFile } from '../../model/fsync-file.ts';
 import { PRIVATE_FILE_MODE } from '../private-files.ts';
 
 const openFd = promisify(open);
@@ -154,6 +156,7 @@ export function createSegmentFiles(root: string, newRef: () => Promise<string>, 
 
   return {
     async write(bytes, durable) {
+      if (bytes.length === 0) throw new Error('an empty piece would share its offset with the next one');
       let segment: Segment;
       // Another writer may fill (or empty and remove) the segment while this one waits to open it.
       do segment = await open();
@@ -178,23 +181,16 @@ export function createSegmentFiles(root: string, newRef: () => Promise<string>, 
       for (const ref of pieces) {
         const { piece, segment } = known(ref);
         if (!segment) unknown.add(piece.segment);
-        else bySegment.set(segment, [...(bySegment.get(segment) ?? []), piece.offset]);
+        else if (bySegment.has(segment)) bySegment.get(segment)!.push(piece.offset);
+        else bySegment.set(segment, [piece.offset]);
       }
       await Promise.all([
         ...[...bySegment].map(([segment, offsets]) => syncSegment(segment, offsets)),
-        ...[...unknown].map(async (segment) => {
-          const fd = await openFd(join(root, segment), 'r');
-          try {
-            await fsyncFd(fd);
-          } finally {
-            await closeFd(fd);
-          }
-        }),
+        ...[...unknown].map((segment) => fsyncFile(join(root, segment))),
       ]);
     },
     open(ref) {
       const { piece } = known(ref);
-      if (piece.length === 0) return Readable.from([]);
       return createReadStream(join(root, piece.segment), { start: piece.offset, end: piece.offset + piece.length - 1 });
     },
     async remove(ref) {

@@ -18,7 +18,7 @@ import { headerFacts, readHead, splitFacts } from '../mime/email-facts.ts';
 import { NO_EMAIL_FIELDS } from '../mime/envelope-email.ts';
 import { originalPart } from '../mime/keep-original.ts';
 import { type SplitResult, splitEmail } from '../mime/split-email.ts';
-import type { ContentStore, WrittenContent } from '../model/content-store.ts';
+import type { ContentStore, WriteOptions, WrittenContent } from '../model/content-store.ts';
 import { type Envelope, type EnvelopeEmail, pipelineMessageId } from '../model/envelope.ts';
 import type { ListedEmail } from '../sources/source.ts';
 import { sourceKeyString } from '../sources/source.ts';
@@ -114,13 +114,14 @@ export async function ingestEmail(
   contents: ContentStore,
   now: number,
 ): Promise<IngestedEmail> {
+  const keep = (bytes: Buffer, options: WriteOptions): Promise<WrittenContent> =>
+    contents.writeBytes ? contents.writeBytes(bytes, options) : contents.write(Readable.from([bytes]), options);
   const deferred: DeferredContent = {
     ...contents,
     write: (source) => contents.write(source, { durable: false }),
-    writeBytes: (bytes) => (contents.writeBytes ? contents.writeBytes(bytes, { durable: false }) : contents.write(Readable.from([bytes]), { durable: false })),
+    writeBytes: (bytes) => keep(bytes, { durable: false }),
     // The raw copy is only read back through the store (parse, replay, download), never linked.
-    writeRaw: (bytes) =>
-      contents.writeBytes ? contents.writeBytes(bytes, { durable: false, packed: true }) : contents.write(Readable.from([bytes]), { durable: false }),
+    writeRaw: (bytes) => keep(bytes, { durable: false, packed: true }),
   };
   return ingestInto(connection, email, content, deferred, now);
 }

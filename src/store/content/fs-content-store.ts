@@ -142,8 +142,9 @@ export function createFsContentStore(root: string, options: FsContentOptions = {
       return { ref, size, sha256: hash.digest('hex') };
     },
     async makeDurable(refs) {
-      const pieces = refs.filter((ref) => pieceOf(ref));
-      const files = pieces.length ? refs.filter((ref) => !pieceOf(ref)) : refs;
+      const pieces: string[] = [];
+      const files: string[] = [];
+      for (const ref of refs) (pieceOf(ref) ? pieces : files).push(ref);
       const syncFile = async (ref: string): Promise<void> => {
         const fd = awaitingSync.get(ref);
         if (fd === undefined) return fsyncFile(pathOf(ref));
